@@ -1,0 +1,42 @@
+# liaison: the two set-up commands of the README are `make run` and `make test`.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+FLASK := $(BIN)/flask --app wsgi
+HOST ?= 127.0.0.1
+PORT ?= 5000
+
+.PHONY: run test install db demo translations clean-demo
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# Reinstall when the dependencies change.
+$(VENV)/.installed: pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $@
+
+install: $(VENV)/.installed
+
+db: install
+	$(FLASK) db upgrade
+
+demo: db
+	$(FLASK) seed --demo
+
+## make run: the app with demo data on SQLite at http://127.0.0.1:5000
+run: demo
+	@echo "liaison: http://$(HOST):$(PORT)/  (demo logins: admin@example.jp, secretariat@example.jp, member01@example.jp … / password liaison-demo)"
+	$(FLASK) run --host $(HOST) --port $(PORT)
+
+## make test: the whole suite, on SQLite and on PostgreSQL (skipped, and said so, when PostgreSQL is absent)
+test: install
+	$(BIN)/pytest $(PYTEST_ARGS)
+
+## make translations: refresh the message catalogue after changing UI text
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o liaison/translations/messages.pot .
+	$(BIN)/pybabel update -i liaison/translations/messages.pot -d liaison/translations --no-fuzzy-matching
+	$(BIN)/pybabel compile -d liaison/translations

@@ -1,0 +1,38 @@
+"""liaison: meetings of 彩の国さいたま人づくり広域連合's 連絡調整会議 and its 部会."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask
+
+from .config import load_config
+from .extensions import babel, csrf, db, login_manager, migrate
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def create_app(config: dict | None = None) -> Flask:
+    """The app factory: config, extensions, blueprints, CLI, error pages."""
+    app = Flask(
+        __name__,
+        instance_path=str(PROJECT_ROOT / "instance"),
+        template_folder=str(PROJECT_ROOT / "templates"),
+        static_folder=str(PROJECT_ROOT / "static"),
+    )
+    app.config.update(load_config(Path(app.instance_path), config))
+
+    from . import models  # noqa: F401  (register the tables with the metadata)
+    from .web import init_web
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
+    csrf.init_app(app)
+    login_manager.init_app(app)
+    init_web(app, babel)
+
+    from .blueprints import register_blueprints
+    from .cli import register_cli
+
+    register_blueprints(app)
+    register_cli(app)
+    return app

@@ -1,0 +1,23 @@
+"""One blueprint per area; committee-scoped ones are served under /<slug>/."""
+from __future__ import annotations
+
+from flask import Flask
+from werkzeug.routing import BaseConverter
+
+
+class SlugConverter(BaseConverter):
+    """A committee slug: lower-case letters, digits and hyphens (never a file name)."""
+
+    regex = r"[a-z][a-z0-9-]*"
+
+
+def register_blueprints(app: Flask) -> None:
+    app.url_map.converters["slug"] = SlugConverter
+    from . import admin, auth, committees, dashboard, health
+
+    app.register_blueprint(health.bp)
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(dashboard.bp)
+    app.register_blueprint(admin.bp)
+    # Committee-scoped blueprints last: their /<committee>/ prefix must not shadow fixed paths.
+    app.register_blueprint(committees.bp)

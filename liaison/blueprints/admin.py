@@ -1,0 +1,313 @@
+"""Administration (システム管理者 only): users, memberships, the yearly handover, the audit log."""
+from __future__ import annotations
+
+from datetime import datetime, time, timedelta
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from ..dates import TOKYO, current_fiscal_year
+from ..domain import DomainError, require
+from ..domain import memberships as membership_rules
+from ..domain import users as user_rules
+from ..extensions import db
+from ..forms.admin import (
+    AppointForm, EmptyForm, HandoverForm, NewUserForm, PasswordResetForm, RoleForm, UserForm,
+)
+from ..models import AuditEvent, Body, Committee, Membership, Role, User
+from ..pagination import paginate
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+@login_required
+def _administrators_only():
+    require(current_user.is_admin, "administrators only")
+
+
+def _body_choices(blank: bool = True):
+    bodies = db.session.scalars(select(Body).order_by(Body.position))
+    choices = [(0, _("(なし)"))] if blank else []
+    return choices + [(b.id, b.name) for b in bodies]
+
+
+def _role_choices():
+    return [(role.value, membership_rules.role_label(role)) for role in Role]
+
+
+def _get_or_404(model, object_id):
+    obj = db.session.get(model, object_id)
+    if obj is None:
+        abort(404)
+    return obj
+
+
+def _fail(error: DomainError, form=None):
+    db.session.rollback()
+    if form is not None and error.field and error.field in form:
+        form[error.field].errors.append(error.message)
+    flash(error.message, "error")
+
+
+@bp.get("/")
+def index():
+    return redirect(url_for("admin.users"))
+
+
+@bp.get("/users")
+def users():
+    q = (request.args.get("q") or "").strip()
+    query = select(User).options(joinedload(User.body)).order_by(User.id)
+    if q:
+        like = f"%{q}%"
+        query = query.where(or_(User.email.ilike(like), User.name.like(like)))
+    page = paginate(query)
+    return render_template("admin/users.html", page=page, q=q)
+
+
+@bp.route("/users/new", methods=["GET", "POST"])
+def new_user():
+    form = NewUserForm()
+    form.body_id.choices = _body_choices()
+    if form.validate_on_submit():
+        try:
+            user = user_rules.create_user(
+                actor=current_user, email=form.email.data, name=form.name.data, password=form.password.data,
+                title=form.title.data, body=db.session.get(Body, form.body_id.data) if form.body_id.data else None,
+                department=form.department.data, is_admin=form.is_admin.data, is_secretariat=form.is_secretariat.data,
+            )
+            db.session.commit()
+        except DomainError as error:
+            _fail(error, form)
+            return render_template("admin/user_form.html", form=form, user=None), 400
+        flash(_("%(name)sさんのアカウントを作成しました。", name=user.name), "success")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    return render_template("admin/user_form.html", form=form, user=None), 400 if request.method == "POST" else 200
+
+
+@bp.route("/users/<int:user_id>", methods=["GET", "POST"])
+def edit_user(user_id):
+    user = _get_or_404(User, user_id)
+    form = UserForm(obj=user if request.method == "GET" else None)
+    form.body_id.choices = _body_choices()
+    if request.method == "GET":
+        form.body_id.data = user.body_id or 0
+    if form.validate_on_submit():
+        try:
+            user_rules.update_profile(
+                user, actor=current_user, email=form.email.data, name=form.name.data, title=form.title.data,
+                body=db.session.get(Body, form.body_id.data) if form.body_id.data else None,
+                department=form.department.data, is_admin=form.is_admin.data, is_secretariat=form.is_secretariat.data,
+            )
+            db.session.commit()
+        except DomainError as error:
+            _fail(error, form)
+            return _user_page(user, form), 400
+        flash(_("アカウントを更新しました。"), "success")
+        return redirect(url_for("admin.edit_user", user_id=user.id))
+    return _user_page(user, form), 400 if request.method == "POST" else 200
+
+
+def _user_page(user, form):
+    memberships = db.session.scalars(
+        select(Membership).options(joinedload(Membership.committee), joinedload(Membership.body))
+        .where(Membership.user_id == user.id).order_by(Membership.fiscal_year.desc(), Membership.committee_id)
+    ).all()
+    return render_template(
+        "admin/user_form.html", form=form, user=user, memberships=memberships,
+        reset_form=PasswordResetForm(formdata=None), action_form=EmptyForm(),
+        role_label=membership_rules.role_label,
+    )
+
+
+@bp.post("/users/<int:user_id>/active")
+def set_active(user_id):
+    user = _get_or_404(User, user_id)
+    form = EmptyForm()
+    if form.validate_on_submit():
+        activate = request.form.get("active") == "1"
+        try:
+            user_rules.set_active(user, activate, actor=current_user)
+            db.session.commit()
+            flash(_("アカウントを有効にしました。") if activate else _("アカウントを無効にしました。"), "success")
+        except DomainError as error:
+            _fail(error)
+            return redirect(url_for("admin.edit_user", user_id=user.id)), 303
+    return redirect(url_for("admin.edit_user", user_id=user.id)), 303
+
+
+@bp.post("/users/<int:user_id>/password")
+def reset_password(user_id):
+    user = _get_or_404(User, user_id)
+    form = PasswordResetForm()
+    if not form.validate_on_submit():
+        for errors in form.errors.values():
+            for message in errors:
+                flash(message, "error")
+        return _user_page(user, UserForm(obj=user)), 400
+    try:
+        user_rules.reset_password(user, form.password.data, actor=current_user)
+        db.session.commit()
+    except DomainError as error:
+        _fail(error)
+        return _user_page(user, UserForm(obj=user)), 400
+    flash(_("パスワードを再設定しました。本人に安全な方法で伝えてください。"), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id)), 303
+
+
+def _committee_from_args() -> tuple[Committee, int]:
+    committees = db.session.scalars(select(Committee).order_by(Committee.position)).all()
+    slug = request.values.get("committee") or committees[0].slug
+    committee = next((c for c in committees if c.slug == slug), None)
+    if committee is None:
+        abort(404)
+    fiscal_year = request.values.get("fy", type=int) or current_fiscal_year()
+    if not 2000 <= fiscal_year <= 2100:
+        abort(404)
+    return committee, fiscal_year
+
+
+@bp.route("/memberships", methods=["GET", "POST"])
+def memberships():
+    committee, fiscal_year = _committee_from_args()
+    form = AppointForm()
+    form.body_id.choices = _body_choices(blank=False)
+    form.role.choices = _role_choices()
+    form.user_id.choices = [
+        (u.id, f"{u.name} <{u.email}>")
+        for u in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
+    ]
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            try:
+                membership_rules.appoint(
+                    actor=current_user, committee=committee, fiscal_year=fiscal_year,
+                    user=_get_or_404(User, form.user_id.data), body=_get_or_404(Body, form.body_id.data),
+                    role=Role(form.role.data), department=form.department.data,
+                )
+                db.session.commit()
+                flash(_("委員を登録しました。"), "success")
+                return redirect(url_for("admin.memberships", committee=committee.slug, fy=fiscal_year)), 303
+            except DomainError as error:
+                _fail(error, form)
+        status = 400
+    return render_template(
+        "admin/memberships.html", committee=committee, fiscal_year=fiscal_year, form=form,
+        seats=membership_rules.seats(committee, fiscal_year), role_label=membership_rules.role_label,
+        committees=db.session.scalars(select(Committee).order_by(Committee.position)).all(),
+        role_form=RoleForm(formdata=None), action_form=EmptyForm(), role_choices=_role_choices(),
+    ), status
+
+
+@bp.post("/memberships/<int:membership_id>/role")
+def change_role(membership_id):
+    membership = _get_or_404(Membership, membership_id)
+    form = RoleForm()
+    form.role.choices = _role_choices()
+    back = url_for("admin.memberships", committee=membership.committee.slug, fy=membership.fiscal_year)
+    if form.validate_on_submit():
+        try:
+            membership_rules.change_role(membership, Role(form.role.data), actor=current_user)
+            db.session.commit()
+            flash(_("役割を変更しました。"), "success")
+        except DomainError as error:
+            _fail(error)
+    else:
+        flash(_("役割を選んでください。"), "error")
+    return redirect(back), 303
+
+
+@bp.post("/memberships/<int:membership_id>/end")
+def end_membership(membership_id):
+    membership = _get_or_404(Membership, membership_id)
+    back = url_for("admin.memberships", committee=membership.committee.slug, fy=membership.fiscal_year)
+    if EmptyForm().validate_on_submit():
+        try:
+            membership_rules.end(membership, actor=current_user)
+            db.session.commit()
+            flash(_("委員を終了しました。記録は残ります。"), "success")
+        except DomainError as error:
+            _fail(error)
+    return redirect(back), 303
+
+
+@bp.route("/handover", methods=["GET", "POST"])
+def handover():
+    committee, _unused = _committee_from_args()
+    form = HandoverForm(formdata=request.form if request.method == "POST" else None)
+    if request.method == "GET":
+        form.from_year.data = request.args.get("fy", type=int) or current_fiscal_year()
+    from_year = form.from_year.data or current_fiscal_year()
+    current = membership_rules.seats(committee, from_year)
+    status = 200
+    if request.method == "POST":
+        if form.validate_on_submit():
+            replacements, problems = {}, []
+            for membership in current:
+                email = (request.form.get(f"replace-{membership.id}") or "").strip()
+                if not email:
+                    continue
+                successor = user_rules.find_by_email(email)
+                if successor is None:
+                    problems.append(_("%(seat)s: %(email)s というアカウントはありません。", seat=membership.seat_label, email=email))
+                else:
+                    replacements[membership.id] = successor
+            if not problems:
+                try:
+                    created = membership_rules.handover(
+                        actor=current_user, committee=committee, from_year=from_year, replacements=replacements
+                    )
+                    db.session.commit()
+                    flash(_("%(n)d件の委員を%(year)s年度へ引き継ぎました。", n=len(created), year=from_year + 1), "success")
+                    return redirect(url_for("admin.memberships", committee=committee.slug, fy=from_year + 1)), 303
+                except DomainError as error:
+                    problems.append(error.message)
+                    db.session.rollback()
+            for problem in problems:
+                flash(problem, "error")
+        status = 400
+    return render_template(
+        "admin/handover.html", committee=committee, form=form, from_year=from_year, seats=current,
+        role_label=membership_rules.role_label,
+        committees=db.session.scalars(select(Committee).order_by(Committee.position)).all(),
+    ), status
+
+
+def _parse_day(value: str | None):
+    if not value:
+        return None
+    try:
+        return datetime.strptime(value, "%Y-%m-%d").date()
+    except ValueError:
+        return None
+
+
+@bp.get("/audit")
+def audit_log():
+    actor_q = (request.args.get("actor") or "").strip()
+    object_type = (request.args.get("object_type") or "").strip()
+    object_id = request.args.get("object_id", type=int)
+    day_from, day_to = _parse_day(request.args.get("from")), _parse_day(request.args.get("to"))
+    query = select(AuditEvent).options(joinedload(AuditEvent.actor)).order_by(AuditEvent.at.desc(), AuditEvent.id.desc())
+    if actor_q:
+        query = query.join(AuditEvent.actor).where(or_(User.email.ilike(f"%{actor_q}%"), User.name.like(f"%{actor_q}%")))
+    if object_type:
+        query = query.where(AuditEvent.object_type == object_type)
+    if object_id:
+        query = query.where(AuditEvent.object_id == object_id)
+    if day_from:
+        query = query.where(AuditEvent.at >= datetime.combine(day_from, time(0), TOKYO))
+    if day_to:
+        query = query.where(AuditEvent.at < datetime.combine(day_to + timedelta(days=1), time(0), TOKYO))
+    object_types = db.session.scalars(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).all()
+    return render_template(
+        "admin/audit.html", page=paginate(query, per_page=50), object_types=object_types,
+        filters={"actor": actor_q, "object_type": object_type, "object_id": object_id or "",
+                 "from": request.args.get("from", ""), "to": request.args.get("to", "")},
+        invalid_dates=(request.args.get("from") and not day_from) or (request.args.get("to") and not day_to),
+    )

@@ -1,0 +1,40 @@
+"""Committee-scoped blueprints: /<committee>/… loads the Committee, checks access, fills url_for."""
+from __future__ import annotations
+
+from flask import Blueprint, g
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from werkzeug.exceptions import Forbidden, NotFound
+
+from ..domain import access
+from ..extensions import db
+from ..models import Committee
+
+
+def committee_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
+    """A blueprint whose routes live under /<committee slug>{url_prefix}.
+
+    Views find the committee in g.committee; members of other committees get 403.
+    """
+    bp = Blueprint(name, import_name, url_prefix=f"/<slug:committee>{url_prefix}")
+
+    @bp.url_value_preprocessor
+    def _load_committee(endpoint, values):
+        slug = values.pop("committee", None) if values else None
+        committee = db.session.scalar(select(Committee).where(Committee.slug == slug)) if slug else None
+        if committee is None:
+            raise NotFound()
+        g.committee = committee
+
+    @bp.url_defaults
+    def _fill_committee(endpoint, values):
+        if "committee" not in values and "committee" in g:
+            values["committee"] = g.committee.slug
+
+    @bp.before_request
+    @login_required
+    def _check_access():
+        if not access.can_view_committee(current_user, g.committee):
+            raise Forbidden()
+
+    return bp

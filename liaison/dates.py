@@ -1,0 +1,91 @@
+"""Time helpers: UTC storage, Asia/Tokyo display, fiscal years (年度) and Japanese dates (和暦)."""
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from zoneinfo import ZoneInfo
+
+import jpholiday
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+WEEKDAYS_JA = "月火水木金土日"
+WEEKDAYS_EN = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
+# Era start dates; only 平成 and 令和 can appear in this system's data.
+ERAS = ((date(2019, 5, 1), "令和", 2018), (date(1989, 1, 8), "平成", 1988))
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def to_tokyo(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(TOKYO)
+
+
+def as_day(value: date | datetime) -> date:
+    """The calendar day in Tokyo of a datetime, or the date itself."""
+    return to_tokyo(value).date() if isinstance(value, datetime) else value
+
+
+def fiscal_year_of(value: date | datetime) -> int:
+    """Fiscal year (年度) of a day: April to March, named by the year it starts in."""
+    day = as_day(value)
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def current_fiscal_year() -> int:
+    return fiscal_year_of(utcnow())
+
+
+def fiscal_year_bounds(fiscal_year: int) -> tuple[datetime, datetime]:
+    """[start, end) of a fiscal year as aware datetimes in Tokyo."""
+    return (datetime(fiscal_year, 4, 1, tzinfo=TOKYO), datetime(fiscal_year + 1, 4, 1, tzinfo=TOKYO))
+
+
+def era_year(year: int, month: int = 12, day: int = 31) -> tuple[str, int]:
+    the_day = date(year, month, day)
+    for start, name, offset in ERAS:
+        if the_day >= start:
+            return name, year - offset
+    return "西暦", year
+
+
+def era_year_label(year: int, month: int = 12, day: int = 31) -> str:
+    name, number = era_year(year, month, day)
+    return f"{name}{'元' if number == 1 else number}年"
+
+
+def fiscal_year_label(fiscal_year: int, locale: str = "ja") -> str:
+    """令和7年度 for 2025 (the era of the fiscal year's first day)."""
+    if locale == "en":
+        return f"FY{fiscal_year}"
+    name, number = era_year(fiscal_year, 4, 1)
+    return f"{name}{'元' if number == 1 else number}年度"
+
+
+def format_date(value: date | datetime, *, wareki: bool = False, locale: str = "ja") -> str:
+    """2025年4月1日(火), or 令和7年4月1日(火) with wareki."""
+    day = as_day(value)
+    if locale == "en":
+        return f"{WEEKDAYS_EN[day.weekday()]}, {day.isoformat()}"
+    weekday = WEEKDAYS_JA[day.weekday()]
+    if wareki:
+        return f"{era_year_label(day.year, day.month, day.day)}{day.month}月{day.day}日({weekday})"
+    return f"{day.year}年{day.month}月{day.day}日({weekday})"
+
+
+def format_datetime(value: datetime, *, wareki: bool = False, locale: str = "ja") -> str:
+    """2025年4月1日(火) 14:00 in Tokyo time."""
+    local = to_tokyo(value)
+    return f"{format_date(local, wareki=wareki, locale=locale)} {local:%H:%M}"
+
+
+def is_day_off(value: date | datetime) -> bool:
+    """Saturday, Sunday or a Japanese public holiday (祝日)."""
+    day = as_day(value)
+    return day.weekday() >= 5 or jpholiday.is_holiday(day)
+
+
+def holiday_name(value: date | datetime) -> str | None:
+    return jpholiday.is_holiday_name(as_day(value))

@@ -1,0 +1,170 @@
+"""Accounts: creation, deactivation, password resets and log-in with lock-out."""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import current_app
+from flask_babel import gettext as _
+from sqlalchemy import func, select
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from ..dates import utcnow
+from ..extensions import db
+from ..models import Body, User
+from . import DomainError, check, require
+from . import audit
+
+MIN_PASSWORD_LENGTH = 10
+_dummy_hash: str | None = None
+
+
+def _spend_hash_time(password: str) -> None:
+    """Check a throwaway hash so a log-in with an unknown e-mail takes as long as a wrong password."""
+    global _dummy_hash
+    if _dummy_hash is None:
+        _dummy_hash = generate_password_hash("liaison-unknown-user")
+    check_password_hash(_dummy_hash, password)
+
+
+class LoginRefused(Exception):
+    def __init__(self, message: str):
+        super().__init__(message)
+        self.message = message
+
+
+def normalise_email(email: str) -> str:
+    return (email or "").strip().lower()
+
+
+def find_by_email(email: str) -> User | None:
+    return db.session.scalar(select(User).where(User.email == normalise_email(email)))
+
+
+def authenticate(email: str, password: str) -> User:
+    """Return the user for a correct e-mail and password, or raise LoginRefused.
+
+    After LOGIN_MAX_FAILURES wrong passwords in a row the account is locked for
+    LOGIN_LOCK_MINUTES; the lock is checked before the password.
+    """
+    user = find_by_email(email)
+    if user is None:
+        _spend_hash_time(password or "")
+        raise LoginRefused(_("メールアドレスまたはパスワードが正しくありません。"))
+    now = utcnow()
+    if user.locked_until and user.locked_until > now:
+        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
+        raise LoginRefused(
+            _("ログインの失敗が続いたため、このアカウントは一時的にロックされています。約%(minutes)d分後に再度お試しください。", minutes=minutes)
+        )
+    if not user.check_password(password or ""):
+        user.failed_logins += 1
+        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
+            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
+            user.failed_logins = 0
+            audit.record(None, "user.locked", user)
+        raise LoginRefused(_("メールアドレスまたはパスワードが正しくありません。"))
+    if not user.active:
+        raise LoginRefused(_("このアカウントは無効になっています。事務局にお問い合わせください。"))
+    user.failed_logins = 0
+    user.locked_until = None
+    return user
+
+
+def validate_password(password: str) -> None:
+    check(
+        password and len(password) >= MIN_PASSWORD_LENGTH,
+        _("パスワードは%(n)d文字以上にしてください。", n=MIN_PASSWORD_LENGTH),
+        "password",
+    )
+
+
+def create_user(
+    *,
+    actor,
+    email: str,
+    name: str,
+    password: str,
+    body: Body | None = None,
+    department: str = "",
+    title: str = "",
+    is_admin: bool = False,
+    is_secretariat: bool = False,
+    check_password_rules: bool = True,
+) -> User:
+    """Create an account (administrators only; actor None is the CLI or the seed)."""
+    if actor is not None:
+        require(actor.is_admin, "only administrators create users")
+    email = normalise_email(email)
+    check(email and "@" in email, _("メールアドレスを入力してください。"), "email")
+    check(name and name.strip(), _("氏名を入力してください。"), "name")
+    check(
+        db.session.scalar(select(func.count()).select_from(User).where(User.email == email)) == 0,
+        _("このメールアドレスは既に登録されています。"),
+        "email",
+    )
+    if check_password_rules:
+        validate_password(password)
+    user = User(
+        email=email,
+        name=name.strip(),
+        title=(title or "").strip(),
+        body=body,
+        department=(department or "").strip(),
+        is_admin=is_admin,
+        is_secretariat=is_secretariat,
+        active=True,
+        locale="ja",
+        failed_logins=0,
+        session_version=1,
+        feed_counter=1,
+    )
+    user.set_password(password)
+    db.session.add(user)
+    audit.record(actor, "user.created", user, email=email, is_admin=is_admin, is_secretariat=is_secretariat)
+    return user
+
+
+def set_active(user: User, active: bool, *, actor) -> None:
+    require(actor.is_admin, "only administrators deactivate users")
+    check(not (user.id == actor.id and not active), _("自分自身のアカウントは無効にできません。"))
+    if user.active == active:
+        return
+    user.active = active
+    user.session_version += 1
+    audit.record(actor, "user.activated" if active else "user.deactivated", user, before=not active, after=active)
+
+
+def reset_password(user: User, new_password: str, *, actor) -> None:
+    require(actor.is_admin, "only administrators reset passwords")
+    validate_password(new_password)
+    user.set_password(new_password)
+    user.failed_logins = 0
+    user.locked_until = None
+    user.session_version += 1
+    audit.record(actor, "user.password_reset", user)
+
+
+def change_own_password(user: User, current: str, new_password: str) -> None:
+    check(user.check_password(current or ""), _("現在のパスワードが正しくありません。"), "current")
+    validate_password(new_password)
+    user.set_password(new_password)
+    user.session_version += 1
+    audit.record(user, "user.password_changed", user)
+
+
+def update_profile(user: User, *, actor, email: str, name: str, title: str, body: Body | None,
+                   department: str, is_admin: bool, is_secretariat: bool) -> None:
+    """Change an account's details and global roles (administrators only)."""
+    require(actor.is_admin, "only administrators edit users")
+    email = normalise_email(email)
+    check(email and "@" in email, _("メールアドレスを入力してください。"), "email")
+    check(name and name.strip(), _("氏名を入力してください。"), "name")
+    clash = db.session.scalar(select(User.id).where(User.email == email, User.id != user.id))
+    check(clash is None, _("このメールアドレスは既に登録されています。"), "email")
+    check(not (user.id == actor.id and not is_admin), _("自分自身の管理者権限は外せません。"), "is_admin")
+    before = {"email": user.email, "name": user.name, "is_admin": user.is_admin, "is_secretariat": user.is_secretariat}
+    user.email, user.name, user.title = email, name.strip(), (title or "").strip()
+    user.body, user.department = body, (department or "").strip()
+    user.is_admin, user.is_secretariat = is_admin, is_secretariat
+    after = {"email": user.email, "name": user.name, "is_admin": user.is_admin, "is_secretariat": user.is_secretariat}
+    audit.record(actor, "user.updated", user, before=before, after=after)

@@ -1,0 +1,28 @@
+"""Log-in and account forms."""
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import EmailField, HiddenField, PasswordField, SelectField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+
+class LoginForm(FlaskForm):
+    email = EmailField(_l("メールアドレス"), validators=[DataRequired(message=_l("メールアドレスを入力してください。"))])
+    password = PasswordField(_l("パスワード"), validators=[DataRequired(message=_l("パスワードを入力してください。"))])
+    next = HiddenField()
+
+
+class PasswordChangeForm(FlaskForm):
+    current = PasswordField(_l("現在のパスワード"), validators=[DataRequired(message=_l("現在のパスワードを入力してください。"))])
+    password = PasswordField(
+        _l("新しいパスワード"),
+        validators=[DataRequired(message=_l("新しいパスワードを入力してください。")), Length(min=10, max=200, message=_l("パスワードは10文字以上にしてください。"))],
+    )
+    confirm = PasswordField(
+        _l("新しいパスワード(確認)"),
+        validators=[EqualTo("password", message=_l("確認用のパスワードが一致しません。"))],
+    )
+
+
+class LocaleForm(FlaskForm):
+    locale = SelectField(_l("表示言語"), choices=[("ja", "日本語"), ("en", "English")])
+    next = HiddenField()

@@ -1,0 +1,101 @@
+"""Committees (連絡調整会議 and its 部会) and their seats (Membership, 委員)."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .bodies import Body
+from .types import UTCDateTime, now_utc, str_enum
+from .users import User
+
+
+class CommitteeKind(enum.Enum):
+    COUNCIL = "council"
+    SUBCOMMITTEE = "subcommittee"
+
+
+class Committee(db.Model):
+    """連絡調整会議 or one of its 部会; each is served under its own URL slug."""
+
+    __tablename__ = "committees"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    slug: Mapped[str] = mapped_column(String(40), unique=True)
+    name: Mapped[str] = mapped_column(String(100))
+    short_name: Mapped[str] = mapped_column(String(20))
+    kind: Mapped[CommitteeKind] = mapped_column(str_enum(CommitteeKind))
+    parent_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id"))
+    purpose: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer)
+
+    parent: Mapped[Committee | None] = relationship(remote_side=[id])
+
+    def __repr__(self) -> str:
+        return f"<Committee {self.slug}>"
+
+
+class Role(enum.Enum):
+    CHAIR = "chair"
+    VICE_CHAIR = "vice_chair"
+    MEMBER = "member"
+    OBSERVER = "observer"
+
+    @property
+    def has_vote(self) -> bool:
+        return self is not Role.OBSERVER
+
+
+ROLE_ORDER = {Role.CHAIR: 0, Role.VICE_CHAIR: 1, Role.MEMBER: 2, Role.OBSERVER: 3}
+
+
+class Membership(db.Model):
+    """A seat (委員) for a fiscal year: user × committee × year, representing a body or a 埼玉県 department.
+
+    One vote per seat: voting seats are unique per (committee, year, body, department).
+    Past years' rows are never rewritten, so records keep the person who acted.
+    """
+
+    __tablename__ = "memberships"
+    __table_args__ = (
+        UniqueConstraint("committee_id", "fiscal_year", "user_id"),
+        Index(
+            "uq_memberships_voting_seat",
+            "committee_id",
+            "fiscal_year",
+            "body_id",
+            "department",
+            unique=True,
+            sqlite_where=text("role != 'observer' AND ended_at IS NULL"),
+            postgresql_where=text("role != 'observer' AND ended_at IS NULL"),
+        ),
+        Index("ix_memberships_user_year", "user_id", "fiscal_year"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"))
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"))
+    department: Mapped[str] = mapped_column(String(60), default="")
+    role: Mapped[Role] = mapped_column(str_enum(Role))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    ended_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+
+    committee: Mapped[Committee] = relationship()
+    user: Mapped[User] = relationship()
+    body: Mapped[Body] = relationship()
+
+    @property
+    def seat_label(self) -> str:
+        return f"{self.body.name} {self.department}".strip()
+
+    @property
+    def has_vote(self) -> bool:
+        return self.role.has_vote and self.ended_at is None
+
+    def __repr__(self) -> str:
+        return f"<Membership {self.committee_id}/{self.fiscal_year} {self.user_id} {self.role.value}>"

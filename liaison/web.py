@@ -1,0 +1,141 @@
+"""Request-level wiring: log-in loading, locale, template helpers, error pages, SQLite pragmas."""
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, has_request_context, render_template, request, session, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
+
+from . import dates
+from .domain import DomainError
+from .domain import access
+from .extensions import db, login_manager
+from .models import User
+
+log = logging.getLogger(__name__)
+LOCALES = ("ja", "en")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """Foreign keys on, and a busy timeout so concurrent writers wait instead of failing."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.close()
+
+
+def select_locale() -> str:
+    if not has_request_context():
+        return "ja"
+    if "locale" in session and session["locale"] in LOCALES:
+        return session["locale"]
+    if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in LOCALES:
+        return current_user.locale
+    return "ja"
+
+
+@login_manager.user_loader
+def load_user(user_id: str):
+    try:
+        raw_id, version = user_id.split(":")
+        user = db.session.get(User, int(raw_id))
+    except (ValueError, TypeError):
+        return None
+    if user is None or str(user.session_version) != version or not user.active:
+        return None
+    return user
+
+
+def _render_error(status: int, message: str | None = None):
+    titles = {
+        400: _("入力内容に誤りがあります"),
+        403: _("このページを表示する権限がありません"),
+        404: _("ページが見つかりません"),
+        405: _("この操作はできません"),
+        413: _("ファイルが大きすぎます"),
+        429: _("アクセスが集中しています"),
+        500: _("システムエラーが発生しました"),
+    }
+    return render_template("errors/error.html", status=status, title=titles.get(status, titles[400]), message=message), status
+
+
+def _page_url(number: int) -> str:
+    """The current page's URL with ?page=number, keeping the other filters."""
+    args = request.args.to_dict()
+    args["page"] = number
+    return url_for(request.endpoint, **(request.view_args or {}), **args)
+
+
+def init_web(app: Flask, babel) -> None:
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Tokyo")
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None  # the login page explains itself
+    login_manager.session_protection = "basic"
+
+    @app.before_request
+    def _permanent_session():
+        session.permanent = True
+
+    @app.context_processor
+    def _template_helpers():
+        return {
+            "is_staff": access.is_staff(current_user),
+            "nav_committees": access.visible_committees(current_user),
+            "current_locale": str(get_locale()),
+            "current_fiscal_year": dates.current_fiscal_year(),
+        }
+
+    def _locale() -> str:
+        return str(get_locale() or "ja")
+
+    from .domain.memberships import role_label
+
+    app.jinja_env.globals["role_label"] = role_label
+    app.jinja_env.globals["page_url"] = _page_url
+    app.jinja_env.filters["date_ja"] = lambda v, wareki=False: "" if v is None else dates.format_date(v, wareki=wareki, locale=_locale())
+    app.jinja_env.filters["datetime_ja"] = lambda v, wareki=False: "" if v is None else dates.format_datetime(v, wareki=wareki, locale=_locale())
+    app.jinja_env.filters["fy_label"] = lambda fy: dates.fiscal_year_label(fy, _locale())
+    app.jinja_env.filters["tokyo"] = lambda v, fmt="%Y-%m-%d %H:%M": "" if v is None else dates.to_tokyo(v).strftime(fmt)
+
+    @app.errorhandler(DomainError)
+    def _domain_error(error: DomainError):
+        db.session.rollback()
+        return _render_error(400, error.message)
+
+    @app.errorhandler(CSRFError)
+    def _csrf_error(error):
+        db.session.rollback()
+        return _render_error(400, _("フォームの有効期限が切れたか、不正な送信です。ページを再読み込みしてもう一度お試しください。"))
+
+    @app.errorhandler(RequestEntityTooLarge)
+    def _too_large(error):
+        return _render_error(413, _("アップロードできるファイルは%(mb)dMBまでです。", mb=app.config["MAX_UPLOAD_MB"]))
+
+    @app.errorhandler(HTTPException)
+    def _http_error(error: HTTPException):
+        db.session.rollback()
+        if error.code in (400, 403, 404, 405, 429):
+            return _render_error(error.code)
+        return error
+
+    @app.errorhandler(Exception)
+    def _server_error(error: Exception):
+        log.exception("unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        if app.testing and app.config.get("PROPAGATE_TEST_ERRORS", True):
+            raise error
+        return _render_error(500)
+
+    @app.teardown_request
+    def _rollback_uncommitted(exc):
+        # A request commits explicitly; anything left over is discarded, never half-written.
+        if exc is not None:
+            db.session.rollback()

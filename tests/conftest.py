@@ -1,0 +1,211 @@
+"""Shared fixtures: the app on SQLite and PostgreSQL, clients, log-in, factories, query counting.
+
+Every test that uses `app` runs twice, once per database. HTTP tests must not hold an app
+context while they make requests (a request would share it, and with it the logged-in user);
+set up data inside `with app.app_context():` blocks, or use the `ctx` fixture in domain tests.
+"""
+from __future__ import annotations
+
+import contextlib
+import re
+
+import pytest
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+from sqlalchemy import event
+
+from liaison import create_app
+from liaison.extensions import db
+from liaison.seed import seed_reference_data
+
+from .dbs import BACKENDS, REQUIRE_POSTGRES, temporary_database
+
+PASSWORD = "test-password-1"
+REFERENCE_TABLES = {"bodies", "committees", "plan_policies", "alembic_version"}
+_leg_results: dict[str, dict[str, int]] = {backend: {"passed": 0, "failed": 0, "skipped": 0} for backend in BACKENDS}
+
+
+def make_app(database_url: str, tmp_dir, **overrides):
+    config = {
+        "TESTING": True,
+        "LIAISON_ENV": "testing",
+        "SECRET_KEY": "test-secret-key-not-for-production-0123456789",
+        "SQLALCHEMY_DATABASE_URI": database_url,
+        "UPLOAD_FOLDER": str(tmp_dir / "uploads"),
+        "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
+        "BASE_URL": "http://liaison.test",
+    }
+    config.update(overrides)
+    return create_app(config)
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def backend(request):
+    return request.param
+
+
+@pytest.fixture(scope="session")
+def _session_app(backend, tmp_path_factory):
+    """One migrated, seeded database per backend for the whole run."""
+    tmp_dir = tmp_path_factory.mktemp(f"app-{backend}")
+    with temporary_database(backend, tmp_dir) as url:
+        app = make_app(url, tmp_dir)
+        with app.app_context():
+            upgrade()
+            seed_reference_data()
+            db.session.commit()
+        yield app
+        with app.app_context():
+            db.session.remove()
+            db.engine.dispose()
+
+
+def _clean(app) -> None:
+    """Delete everything but the reference data, children first."""
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                if table.name not in REFERENCE_TABLES:
+                    connection.execute(table.delete())
+
+
+@pytest.fixture()
+def app(_session_app):
+    yield _session_app
+    _clean(_session_app)
+
+
+@pytest.fixture()
+def ctx(app):
+    """An app context for domain tests (no HTTP requests while it is held)."""
+    with app.app_context():
+        yield db.session
+        db.session.rollback()
+
+
+class Client(FlaskClient):
+    """A test client that fills in the CSRF token the way a browser form would."""
+
+    _token: str | None = None
+
+    def csrf_token(self) -> str:
+        if self._token is None:
+            response = self.get("/login")
+            if response.status_code == 302:
+                response = self.get("/account")
+            match = re.search(r'<meta name="csrf-token" content="([^"]+)"', response.get_data(as_text=True))
+            assert match, "no CSRF token on the page"
+            self._token = match.group(1)
+        return self._token
+
+    def forget_token(self) -> None:
+        self._token = None
+
+    def form(self, url: str, data: dict | None = None, **kwargs):
+        """POST a form with a valid CSRF token."""
+        data = dict(data or {})
+        data.setdefault("csrf_token", self.csrf_token())
+        return self.post(url, data=data, **kwargs)
+
+
+@pytest.fixture()
+def client(app):
+    app.test_client_class = Client
+    return app.test_client()
+
+
+@pytest.fixture()
+def login():
+    """login(client, email): log in through the real form."""
+
+    def _login(client: Client, email: str, password: str = PASSWORD):
+        client.forget_token()
+        response = client.form("/login", {"email": email, "password": password})
+        client.forget_token()  # the session (and its CSRF secret) was renewed
+        assert response.status_code == 302, f"login as {email} failed: {response.status_code}"
+        return response
+
+    return _login
+
+
+@pytest.fixture()
+def factory(app):
+    """Builders for test data; each returns committed objects' ids through a fresh context."""
+    from .factories import Factory
+
+    return Factory(app)
+
+
+@pytest.fixture()
+def count_queries(app):
+    """with count_queries() as counter: ...; counter.count is the number of SQL statements run."""
+
+    @contextlib.contextmanager
+    def _counter():
+        with app.app_context():
+            engine = db.engine
+        counter = _QueryCounter()
+        event.listen(engine, "before_cursor_execute", counter)
+        try:
+            yield counter
+        finally:
+            event.remove(engine, "before_cursor_execute", counter)
+
+    return _counter
+
+
+class _QueryCounter:
+    def __init__(self):
+        self.statements: list[str] = []
+
+    def __call__(self, conn, cursor, statement, parameters, context, executemany):
+        if not statement.lstrip().upper().startswith(("SAVEPOINT", "RELEASE", "ROLLBACK", "PRAGMA")):
+            self.statements.append(statement)
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+def _leg(item) -> str | None:
+    callspec = getattr(item, "callspec", None)
+    return callspec.params.get("backend") if callspec else None
+
+
+@pytest.hookimpl(hookwrapper=True)
+def pytest_runtest_makereport(item, call):
+    outcome = yield
+    report = outcome.get_result()
+    leg = _leg(item)
+    if leg is None:
+        return
+    if report.when == "call" and report.passed:
+        _leg_results[leg]["passed"] += 1
+    elif report.failed:
+        _leg_results[leg]["failed"] += 1
+    elif report.skipped and report.when in ("setup", "call"):
+        _leg_results[leg]["skipped"] += 1
+
+
+def pytest_terminal_summary(terminalreporter):
+    terminalreporter.section("database legs")
+    for leg, counts in _leg_results.items():
+        ran = counts["passed"] + counts["failed"]
+        if ran == 0 and counts["skipped"]:
+            state = "SKIPPED (see the skip reason above)"
+        elif ran == 0:
+            state = "not selected"
+        else:
+            state = "ran"
+        terminalreporter.write_line(
+            f"{leg:>10} leg: {state}: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
+        )
+    if REQUIRE_POSTGRES and _leg_results["postgresql"]["passed"] + _leg_results["postgresql"]["failed"] == 0:
+        terminalreporter.write_line("LIAISON_REQUIRE_POSTGRES is set and no PostgreSQL test ran", red=True)
+
+
+def pytest_sessionfinish(session, exitstatus):
+    pg = _leg_results["postgresql"]
+    if REQUIRE_POSTGRES and pg["passed"] + pg["failed"] == 0 and exitstatus == 0:
+        session.exitstatus = 1
