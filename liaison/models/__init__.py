@@ -2,9 +2,20 @@
 from .audit import AuditEvent
 from .bodies import Body, BodyKind, PlanPolicy
 from .committees import ROLE_ORDER, Committee, CommitteeKind, Membership, Role
+from .meetings import (
+    AgendaItem, AgendaKind, Attachment, Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus,
+)
 from .users import User
 
 __all__ = [
+    "AgendaItem",
+    "AgendaKind",
+    "Attachment",
+    "Attendance",
+    "AttendanceResponse",
+    "Meeting",
+    "MeetingFormat",
+    "MeetingStatus",
     "AuditEvent",
     "Body",
     "BodyKind",

@@ -1,0 +1,143 @@
+"""Meetings (会議, 第N回), their agenda (議事), attendance (出欠) and attached documents (資料)."""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from ..extensions import db
+from .bodies import Body
+from .committees import Committee, Membership
+from .types import UTCDateTime, now_utc, str_enum
+from .users import User
+
+
+class MeetingStatus(enum.Enum):
+    DRAFT = "draft"
+    CONVENED = "convened"
+    HELD = "held"
+    CANCELLED = "cancelled"
+    POSTPONED = "postponed"
+
+
+class MeetingFormat(enum.Enum):
+    IN_PERSON = "in_person"
+    ONLINE = "online"
+    HYBRID = "hybrid"
+    WRITTEN = "written"  # 書面開催: no place; items decided by written votes
+
+
+class Meeting(db.Model):
+    """第N回 of a committee in a fiscal year; sequence rises on every change of time, place or status."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (
+        UniqueConstraint("committee_id", "fiscal_year", "number"),
+        Index("ix_meetings_committee_starts", "committee_id", "starts_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    committee_id: Mapped[int] = mapped_column(ForeignKey("committees.id"))
+    fiscal_year: Mapped[int] = mapped_column(Integer)
+    number: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(200), default="")
+    starts_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)
+    ends_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    format: Mapped[MeetingFormat] = mapped_column(str_enum(MeetingFormat))
+    place: Mapped[str] = mapped_column(String(200), default="")
+    online_url: Mapped[str] = mapped_column(String(500), default="")
+    answer_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    proposal_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    notes: Mapped[str] = mapped_column(Text, default="")
+    status: Mapped[MeetingStatus] = mapped_column(str_enum(MeetingStatus), default=MeetingStatus.DRAFT, index=True)
+    sequence: Mapped[int] = mapped_column(Integer, default=0)
+    cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    convened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    convened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+    committee: Mapped[Committee] = relationship()
+    convened_by: Mapped[User | None] = relationship(foreign_keys=[convened_by_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    agenda_items: Mapped[list[AgendaItem]] = relationship(
+        back_populates="meeting", order_by="AgendaItem.position", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Meeting {self.committee_id} {self.fiscal_year}-{self.number}>"
+
+
+class AgendaKind(enum.Enum):
+    REPORT = "report"  # 報告事項
+    DISCUSSION = "discussion"  # 協議事項
+    RESOLUTION = "resolution"  # 議決事項
+
+
+class AgendaItem(db.Model):
+    """議事: an ordered item of a meeting; presenter is a body, or the secretariat when none."""
+
+    __tablename__ = "agenda_items"
+    __table_args__ = (Index("ix_agenda_items_meeting_position", "meeting_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"))
+    position: Mapped[int] = mapped_column(Integer)
+    kind: Mapped[AgendaKind] = mapped_column(str_enum(AgendaKind))
+    title: Mapped[str] = mapped_column(String(200))
+    presenter_body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"))
+    minutes_allotted: Mapped[int | None] = mapped_column(Integer)
+    notes: Mapped[str] = mapped_column(Text, default="")
+
+    meeting: Mapped[Meeting] = relationship(back_populates="agenda_items")
+    presenter_body: Mapped[Body | None] = relationship()
+
+
+class AttendanceResponse(enum.Enum):
+    UNDECIDED = "undecided"
+    ATTEND = "attend"
+    ABSENT = "absent"
+    PROXY = "proxy"  # 代理出席, with the proxy's name and title
+
+
+class Attendance(db.Model):
+    """出欠: one answer per seat (membership) and meeting; `present` is recorded at the meeting."""
+
+    __tablename__ = "attendances"
+    __table_args__ = (UniqueConstraint("meeting_id", "membership_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"))
+    response: Mapped[AttendanceResponse] = mapped_column(str_enum(AttendanceResponse), default=AttendanceResponse.UNDECIDED)
+    proxy_name: Mapped[str] = mapped_column(String(100), default="")
+    proxy_title: Mapped[str] = mapped_column(String(100), default="")
+    answered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    answered_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    present: Mapped[bool | None] = mapped_column(Boolean)
+
+    meeting: Mapped[Meeting] = relationship()
+    membership: Mapped[Membership] = relationship()
+    answered_by: Mapped[User | None] = relationship()
+
+
+class Attachment(db.Model):
+    """資料: an uploaded file, stored outside the web root under a generated name."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"), index=True)
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"), index=True)
+    original_name: Mapped[str] = mapped_column(String(255))
+    stored_name: Mapped[str] = mapped_column(String(80), unique=True)
+    content_type: Mapped[str] = mapped_column(String(120))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+    uploaded_by: Mapped[User | None] = relationship()
