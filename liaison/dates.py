@@ -57,10 +57,10 @@ def era_year_label(year: int, month: int = 12, day: int = 31) -> str:
 
 
 def fiscal_year_label(fiscal_year: int, locale: str = "ja") -> str:
-    """令和7年度 for 2025 (the era of the fiscal year's first day)."""
+    """令和7年度 for 2025; FY2019 is 令和元年度, as officials named it after the era change."""
     if locale == "en":
         return f"FY{fiscal_year}"
-    name, number = era_year(fiscal_year, 4, 1)
+    name, number = era_year(fiscal_year, 12, 31)
     return f"{name}{'元' if number == 1 else number}年度"
 
 

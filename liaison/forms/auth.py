@@ -24,5 +24,5 @@ class PasswordChangeForm(FlaskForm):
 
 
 class LocaleForm(FlaskForm):
-    locale = SelectField(_l("表示言語"), choices=[("ja", "日本語"), ("en", "English")])
+    locale = SelectField(_l("表示言語"), choices={"ja": "日本語", "en": "English"})
     next = HiddenField()

@@ -1,0 +1,76 @@
+from sqlalchemy import func, select
+
+from liaison.dates import current_fiscal_year
+from liaison.extensions import db
+from liaison.models import AuditEvent, Body, BodyKind, Committee, Membership, PlanPolicy, Role, User
+from liaison.seed import seed_reference_data
+from liaison.seed.demo import seed_demo
+
+
+def _count(model, *where):
+    return db.session.scalar(select(func.count()).select_from(model).where(*where))
+
+
+def test_reference_data_counts(ctx):
+    assert _count(Body) == 64
+    kinds = dict(db.session.execute(select(Body.kind, func.count()).group_by(Body.kind)).all())
+    assert kinds == {BodyKind.PREFECTURE: 1, BodyKind.CITY: 40, BodyKind.TOWN: 22, BodyKind.VILLAGE: 1}
+    assert db.session.scalar(select(Body.name).order_by(Body.position).limit(1)) == "埼玉県"
+    assert _count(Committee) == 4
+    assert {c.slug for c in db.session.scalars(select(Committee))} == {
+        "council", "planning", "municipal-training", "prefectural-training",
+    }
+    planning = db.session.scalar(select(Committee).where(Committee.slug == "planning"))
+    assert planning.parent.slug == "council"
+    assert _count(PlanPolicy) == 13
+
+
+def test_seed_is_idempotent(ctx):
+    assert seed_reference_data() == 0
+    assert _count(Body) == 64 and _count(Committee) == 4 and _count(PlanPolicy) == 13
+
+
+def test_seed_restores_a_changed_row(ctx):
+    body = db.session.scalar(select(Body).where(Body.name == "川越市"))
+    body.district = "間違い"
+    db.session.flush()
+    assert seed_reference_data() == 1
+    assert body.district == ""
+
+
+def test_demo_seed_builds_the_documented_logins_and_is_idempotent(ctx):
+    seed_demo()
+    db.session.commit()
+    users, memberships = _count(User), _count(Membership)
+    audit_rows = _count(AuditEvent)
+    seed_demo()
+    db.session.commit()
+    assert (_count(User), _count(Membership), _count(AuditEvent)) == (users, memberships, audit_rows)
+
+    fy = current_fiscal_year()
+    admin = db.session.scalar(select(User).where(User.email == "admin@example.jp"))
+    assert admin.is_admin and admin.check_password("liaison-demo")
+    assert db.session.scalar(select(User).where(User.email == "secretariat@example.jp")).is_secretariat
+    member01 = db.session.scalar(select(User).where(User.email == "member01@example.jp"))
+    member64 = db.session.scalar(select(User).where(User.email == "member64@example.jp"))
+    assert member01.body.name == "埼玉県"
+    assert member64.body.name == db.session.scalar(select(Body.name).order_by(Body.position.desc()).limit(1))
+    council = db.session.scalar(select(Committee).where(Committee.slug == "council"))
+    council_seats = _count(Membership, Membership.committee_id == council.id, Membership.fiscal_year == fy)
+    assert council_seats == 64
+    chair = db.session.scalar(
+        select(Membership).where(Membership.committee_id == council.id, Membership.fiscal_year == fy,
+                                 Membership.role == Role.CHAIR)
+    )
+    assert chair.user.email == "member01@example.jp"
+    prefectural = db.session.scalar(select(Committee).where(Committee.slug == "prefectural-training"))
+    departments = db.session.scalars(
+        select(Membership.department).where(
+            Membership.committee_id == prefectural.id, Membership.fiscal_year == fy, Membership.role != Role.OBSERVER
+        )
+    ).all()
+    assert len(departments) == 8 and "総務部" in departments
+    planning = db.session.scalar(select(Committee).where(Committee.slug == "planning"))
+    assert 3 <= _count(Membership, Membership.committee_id == planning.id, Membership.fiscal_year == fy) <= 12
+    # last year's council exists too, with a few seats held by predecessors (人事異動)
+    assert _count(Membership, Membership.committee_id == council.id, Membership.fiscal_year == fy - 1) == 64
