@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import click
 from flask import Flask
-from flask.cli import AppGroup
+from flask.cli import AppGroup, with_appcontext
 
 from .domain import DomainError
 from .domain import users as user_rules
@@ -13,6 +13,7 @@ users_cli = AppGroup("users", help="User accounts.")
 
 
 @click.command("seed")
+@with_appcontext
 @click.option("--demo", is_flag=True, help="Also create the demo users, seats and meetings.")
 def seed_command(demo: bool) -> None:
     """Load the 64 bodies, 4 committees and 13 policy items (idempotent)."""
