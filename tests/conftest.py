@@ -23,6 +23,7 @@ from .dbs import BACKENDS, REQUIRE_POSTGRES, temporary_database
 PASSWORD = "test-password-1"
 REFERENCE_TABLES = {"bodies", "committees", "plan_policies", "alembic_version"}
 _leg_results: dict[str, dict[str, int]] = {backend: {"passed": 0, "failed": 0, "skipped": 0} for backend in BACKENDS}
+_skip_reasons: dict[str, str] = {}
 
 
 def make_app(database_url: str, tmp_dir, **overrides):
@@ -186,6 +187,8 @@ def pytest_runtest_makereport(item, call):
         _leg_results[leg]["failed"] += 1
     elif report.skipped and report.when in ("setup", "call"):
         _leg_results[leg]["skipped"] += 1
+        if isinstance(report.longrepr, tuple):
+            _skip_reasons.setdefault(leg, report.longrepr[2])
 
 
 def pytest_terminal_summary(terminalreporter):
@@ -193,7 +196,7 @@ def pytest_terminal_summary(terminalreporter):
     for leg, counts in _leg_results.items():
         ran = counts["passed"] + counts["failed"]
         if ran == 0 and counts["skipped"]:
-            state = "SKIPPED (see the skip reason above)"
+            state = f"SKIPPED ({_skip_reasons.get(leg, 'see the skip reasons above')})"
         elif ran == 0:
             state = "not selected"
         else:
