@@ -3,9 +3,10 @@ from .audit import AuditEvent
 from .bodies import Body, BodyKind, PlanPolicy
 from .committees import ROLE_ORDER, Committee, CommitteeKind, Membership, Role
 from .meetings import (
-    AgendaItem, AgendaKind, Attachment, Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus,
+    AgendaItem, AgendaKind, AgendaOutcome, Attachment, Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus,
 )
 from .users import User
+from .votes import Ballot, Choice, ClosedVoteError, Majority, Vote, VoteMethod, VoteOutcome, VoteSeat, VoteState
 
 __all__ = [
     "AgendaItem",
@@ -26,4 +27,14 @@ __all__ = [
     "ROLE_ORDER",
     "Role",
     "User",
+    "AgendaOutcome",
+    "Ballot",
+    "Choice",
+    "ClosedVoteError",
+    "Majority",
+    "Vote",
+    "VoteMethod",
+    "VoteOutcome",
+    "VoteSeat",
+    "VoteState",
 ]
