@@ -29,7 +29,7 @@ from datetime import datetime
 from flask_babel import gettext as _
 from sqlalchemy import and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import events
 from ..dates import fiscal_year_label, format_datetime, utcnow
@@ -317,7 +317,9 @@ def cast_ballot(vote: Vote, membership: Membership, choice: Choice, *, actor, no
     details = {"seat": membership.seat_label, "by_secretariat": by_secretariat, "vote_id": vote.id}
     if not vote.secret:
         details.update(before=before.choice if before else None, after=choice)
-    audit.record(actor, "ballot.changed" if before else "ballot.cast", ballot, label=vote_label(vote), **details)
+    # Two racing requests for one seat may both have seen no ballot: the revision tells which one changed it.
+    action = "ballot.cast" if ballot.revision == 1 else "ballot.changed"
+    audit.record(actor, action, ballot, label=vote_label(vote), **details)
     return ballot
 
 
@@ -598,7 +600,8 @@ def pending_written_votes(user, now: datetime | None = None) -> list[tuple[Vote,
         .join(VoteSeat, VoteSeat.vote_id == Vote.id)
         .join(Membership, Membership.id == VoteSeat.membership_id)
         .outerjoin(Ballot, and_(Ballot.vote_id == Vote.id, Ballot.membership_id == VoteSeat.membership_id))
-        .options(joinedload(Vote.agenda_item).joinedload(AgendaItem.meeting), joinedload(Vote.committee))
+        .options(joinedload(Vote.agenda_item).joinedload(AgendaItem.meeting), joinedload(Vote.committee),
+                 contains_eager(VoteSeat.membership).joinedload(Membership.body))
         .where(
             Membership.user_id == user.id, Membership.ended_at.is_(None), Membership.role != Role.OBSERVER,
             Vote.method == VoteMethod.WRITTEN, Vote.state == VoteState.OPEN,
