@@ -1,7 +1,7 @@
 """A believable demo union: fixed logins, seats in every committee (through the domain functions)."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from ..dates import current_fiscal_year
 from ..domain import memberships as membership_rules
@@ -116,4 +116,125 @@ def seed_demo() -> dict[str, User]:
 
     users.update({"members": members, "departments": departments})
     db.session.flush()
+    seed_demo_votes(users)
     return users
+
+
+# ------------------------------------------------------------------------------------------- votes
+
+DEMO_ITEMS = (
+    ("report", "令和7年度研修実施結果について"),
+    ("resolution", "議案第1号 令和9年度共同研修計画(案)について"),
+    ("discussion", "協議 オンライン研修の受講環境について"),
+)
+
+
+def _demo_held_meeting(committee: Committee, fiscal_year: int):
+    """A held meeting of the year to decide; created minimally when the meetings demo has none."""
+    from datetime import datetime, timedelta
+
+    from ..dates import TOKYO, fiscal_year_bounds, utcnow
+    from ..models import AgendaItem, AgendaKind, Meeting, MeetingFormat, MeetingStatus
+
+    held = list(db.session.scalars(
+        select(Meeting).where(Meeting.committee_id == committee.id, Meeting.fiscal_year == fiscal_year,
+                              Meeting.status == MeetingStatus.HELD).order_by(Meeting.number)
+    ))
+    if held:
+        return held
+    day = max(fiscal_year_bounds(fiscal_year)[0], utcnow() - timedelta(days=30)).astimezone(TOKYO)
+    starts_at = datetime(day.year, day.month, day.day, 14, 0, tzinfo=TOKYO)
+    number = 1 + (db.session.scalar(select(func.max(Meeting.number)).where(
+        Meeting.committee_id == committee.id, Meeting.fiscal_year == fiscal_year)) or 0)
+    meeting = Meeting(
+        committee=committee, fiscal_year=fiscal_year, number=number, title="", starts_at=starts_at,
+        ends_at=starts_at + timedelta(hours=2), format=MeetingFormat.IN_PERSON, place="浦和合同庁舎 第1会議室",
+        online_url="", notes="", status=MeetingStatus.HELD, sequence=0, cancel_reason="",
+    )
+    for position, (kind, title) in enumerate(DEMO_ITEMS, start=1):
+        meeting.agenda_items.append(AgendaItem(position=position, kind=AgendaKind(kind), title=title, notes=""))
+    db.session.add(meeting)
+    db.session.flush()
+    return [meeting]
+
+
+def _demo_written_meeting(council: Committee, fiscal_year: int):
+    """A convened written session (書面開催) of the council with one resolution item."""
+    from datetime import timedelta
+
+    from ..dates import utcnow
+    from ..models import AgendaItem, AgendaKind, Meeting, MeetingFormat, MeetingStatus
+
+    meeting = db.session.scalar(
+        select(Meeting).where(Meeting.committee_id == council.id, Meeting.fiscal_year == fiscal_year,
+                              Meeting.format == MeetingFormat.WRITTEN, Meeting.status == MeetingStatus.CONVENED)
+    )
+    if meeting is None:
+        starts_at = utcnow().replace(second=0, microsecond=0)
+        number = 1 + (db.session.scalar(select(func.max(Meeting.number)).where(
+            Meeting.committee_id == council.id, Meeting.fiscal_year == fiscal_year)) or 0)
+        meeting = Meeting(
+            committee=council, fiscal_year=fiscal_year, number=number, title="書面開催", starts_at=starts_at,
+            ends_at=starts_at + timedelta(days=10), format=MeetingFormat.WRITTEN, place="", online_url="", notes="",
+            status=MeetingStatus.CONVENED, sequence=0, cancel_reason="", convened_at=starts_at,
+        )
+        meeting.agenda_items.append(AgendaItem(
+            position=1, kind=AgendaKind.RESOLUTION, title="議案第2号 広域連合職員研修規程の一部改正について", notes="",
+        ))
+        db.session.add(meeting)
+        db.session.flush()
+    return meeting
+
+
+def seed_demo_votes(users: dict) -> None:
+    """Decided votes on the held meetings' items and an open written vote in the council, half answered.
+
+    Idempotent: decided items and an existing open written vote are left alone. Goes through the
+    votes domain, so ballots, results and audit rows are real.
+    """
+    from datetime import datetime, timedelta
+
+    from ..dates import TOKYO, utcnow
+    from ..domain import votes as vote_rules
+    from ..models import AgendaKind, Choice, Majority, Vote, VoteMethod, VoteState
+
+    staff = users["secretariat"]
+    fiscal_year = current_fiscal_year()
+    pattern = (Choice.YES,) * 7 + (Choice.NO, Choice.YES, Choice.ABSTAIN)
+    for committee in db.session.scalars(select(Committee).order_by(Committee.position)):
+        if not membership_rules.seats(committee, fiscal_year, include_observers=False):
+            continue
+        for meeting in _demo_held_meeting(committee, fiscal_year):
+            for item in meeting.agenda_items:
+                live = db.session.scalar(select(Vote.id).where(
+                    Vote.agenda_item_id == item.id, Vote.state.in_([VoteState.OPEN, VoteState.TIED])))
+                if item.outcome is not None or live is not None:
+                    continue
+                if item.kind is AgendaKind.REPORT:
+                    vote_rules.note_item(item, actor=staff, now=meeting.ends_at)
+                elif item.kind is AgendaKind.DISCUSSION:
+                    vote_rules.defer_item(item, actor=staff, now=meeting.ends_at)
+                else:
+                    vote = vote_rules.open_vote(item, actor=staff, method=VoteMethod.IN_MEETING,
+                                                majority=Majority.SIMPLE, now=meeting.starts_at)
+                    lines = vote_rules.seat_lines(vote)
+                    # one seat in ten absent; the others raise their hands
+                    choices = {line.membership.id: pattern[n % len(pattern)]
+                               for n, line in enumerate(lines) if n % 10 != 9}
+                    vote_rules.record_ballots(vote, choices, actor=staff, now=meeting.starts_at)
+                    vote_rules.close_vote(vote, actor=staff, now=meeting.ends_at)
+
+    council = db.session.scalar(select(Committee).where(Committee.slug == "council"))
+    open_written = db.session.scalar(select(Vote.id).where(
+        Vote.committee_id == council.id, Vote.method == VoteMethod.WRITTEN, Vote.state == VoteState.OPEN))
+    if open_written is None:
+        item = _demo_written_meeting(council, fiscal_year).agenda_items[0]
+        if item.outcome is None:
+            day = (utcnow() + timedelta(days=10)).astimezone(TOKYO)
+            vote = vote_rules.open_vote(item, actor=staff, method=VoteMethod.WRITTEN, majority=Majority.SIMPLE,
+                                        closes_at=datetime(day.year, day.month, day.day, 17, 0, tzinfo=TOKYO))
+            # about two thirds of the bodies have answered; member01 (埼玉県, the chair) and a few others not yet
+            for n, line in enumerate(vote_rules.seat_lines(vote)):
+                if n % 3 != 0:
+                    vote_rules.cast_ballot(vote, line.membership, pattern[n % len(pattern)], actor=line.membership.user)
+    db.session.flush()

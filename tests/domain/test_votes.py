@@ -2,7 +2,7 @@
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import func, select
 from werkzeug.exceptions import Forbidden
 
 from liaison import events
@@ -448,3 +448,29 @@ def test_defer_and_note_items(ctx, factory, staff):
     assert [(i.title, v) for i, v in rows] == [(resolution.title, None), (report.title, None)]
     assert "継続審議" in votes.decisions_csv(factory.committee("council"), current_fiscal_year())
 
+
+
+# ---------------------------------------------------------------------------------------------- demo
+
+def test_demo_seed_decides_the_held_meetings_and_leaves_a_written_vote_half_answered(ctx):
+    from liaison.models import AgendaItem
+    from liaison.seed.demo import seed_demo
+
+    users = seed_demo()
+    db.session.commit()
+    closed = list(db.session.scalars(select(Vote).where(Vote.state == VoteState.CLOSED)))
+    assert len(closed) == 4 and all(v.outcome is VoteOutcome.ADOPTED and v.quorum_met for v in closed)
+    outcomes = {i.outcome for i in db.session.scalars(select(AgendaItem).where(AgendaItem.outcome.is_not(None)))}
+    assert outcomes == {AgendaOutcome.ADOPTED, AgendaOutcome.CONTINUED, AgendaOutcome.NOTED}
+    written = db.session.scalar(select(Vote).where(Vote.method == VoteMethod.WRITTEN, Vote.state == VoteState.OPEN))
+    cast = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.vote_id == written.id))
+    assert written.committee.slug == "council" and written.entitled_count == 64 and 0 < cast < 64
+    assert [v.id for v, _ in votes.pending_written_votes(users["members"][0])] == [written.id]
+    counts = (db.session.scalar(select(func.count()).select_from(Vote)),
+              db.session.scalar(select(func.count()).select_from(Ballot)),
+              db.session.scalar(select(func.count()).select_from(AuditEvent)))
+    seed_demo()
+    db.session.commit()
+    assert counts == (db.session.scalar(select(func.count()).select_from(Vote)),
+                      db.session.scalar(select(func.count()).select_from(Ballot)),
+                      db.session.scalar(select(func.count()).select_from(AuditEvent)))
