@@ -285,7 +285,11 @@ def _upsert_ballot(vote_id: int, membership_id: int, choice: Choice, *, actor_id
 
 
 def cast_ballot(vote: Vote, membership: Membership, choice: Choice, *, actor, now: datetime | None = None) -> Ballot:
-    """票: the seat's member casts it (electronic / written), or the secretariat records it; changeable until close."""
+    """票: the seat's member casts it (electronic / written), or the secretariat records it; changeable until close.
+
+    Members cast within a written vote's period; the secretariat may still enter paper ballots
+    received in time until it closes the vote.
+    """
     now = now or utcnow()
     own_seat = membership.user_id == getattr(actor, "id", None) and vote.method is not VoteMethod.IN_MEETING
     by_secretariat = not own_seat
@@ -386,6 +390,7 @@ class Tally:
     base: int
     quorum_met: bool
     outcome: VoteOutcome | None  # None: a tie for the chair
+    present_ids: frozenset[int] = frozenset()
 
     @property
     def not_voting(self) -> int:
@@ -399,12 +404,13 @@ def count(vote: Vote) -> Tally:
         select(Ballot.choice, func.count()).where(Ballot.vote_id == vote.id).group_by(Ballot.choice)
     ):
         counts[choice] += number
-    present = len(present_seats(vote))
+    present_ids = frozenset(present_seats(vote))
     yes, no, abstain = counts[Choice.YES], counts[Choice.NO], counts[Choice.ABSTAIN]
-    met = quorum_met(present, vote.entitled_count, vote.quorum_numerator, vote.quorum_denominator, vote.quorum_at_least)
+    met = quorum_met(len(present_ids), vote.entitled_count, vote.quorum_numerator, vote.quorum_denominator,
+                     vote.quorum_at_least)
     outcome = outcome_of(yes, no, abstain, vote.majority, vote.abstentions_in_base) if met else VoteOutcome.NO_QUORUM
-    return Tally(yes, no, abstain, present, vote.entitled_count,
-                 base_of(yes, no, abstain, vote.abstentions_in_base), met, outcome)
+    return Tally(yes, no, abstain, len(present_ids), vote.entitled_count,
+                 base_of(yes, no, abstain, vote.abstentions_in_base), met, outcome, present_ids)
 
 
 # ------------------------------------------------------------------------------------ closing the vote
@@ -420,10 +426,9 @@ def close_vote(vote: Vote, *, actor, now: datetime | None = None) -> Vote:
               _("書面表決は締切(%(deadline)s)まで、または全議席の回答がそろうまで締め切れません。",
                 deadline=format_datetime(vote.closes_at)))
     tally = count(vote)
-    present = present_seats(vote)
     with db.session.no_autoflush:
         for seat in db.session.scalars(select(VoteSeat).where(VoteSeat.vote_id == vote.id)):
-            seat.present = seat.membership_id in present
+            seat.present = seat.membership_id in tally.present_ids
         if vote.secret:
             for ballot in db.session.scalars(select(Ballot).where(Ballot.vote_id == vote.id)):
                 ballot.choice = None  # who voted is kept, not how

@@ -79,6 +79,7 @@ def test_closing_with_exactly_half_present_is_no_quorum_and_leaves_the_item_unde
 
 
 def test_committee_quorum_rule_is_copied_when_the_vote_opens(ctx, factory, staff):
+    # (the rule goes back to the default below and nothing after it commits: committees outlive a test)
     admin = factory.admin()
     users = factory.seated("planning", 9)
     item = factory.agenda_item("planning")

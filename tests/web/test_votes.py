@@ -9,7 +9,7 @@ from liaison.dates import TOKYO, current_fiscal_year, utcnow
 from liaison.domain import votes
 from liaison.extensions import db
 from liaison.models import (
-    AgendaItem, AuditEvent, Ballot, Choice, Majority, Membership, User, Vote, VoteMethod, VoteOutcome, VoteState,
+    AgendaItem, AuditEvent, Ballot, Choice, Committee, Majority, Membership, User, Vote, VoteMethod, VoteOutcome, VoteState,
 )
 
 
@@ -430,3 +430,27 @@ def test_64_seats_cast_at_once_and_every_ballot_counts_once(app, backend, factor
             select(func.count()).select_from(AuditEvent).where(AuditEvent.action.like("ballot.%"))
         )
         assert ballot_events == 64 + 16 + 24
+
+
+@pytest.fixture()
+def restore_quorum(app):
+    """Committees are reference data that outlive a test: put the default rule back."""
+    yield
+    with app.app_context():
+        for committee in db.session.scalars(select(Committee)):
+            committee.quorum_numerator, committee.quorum_denominator, committee.quorum_at_least = 1, 2, False
+        db.session.commit()
+
+
+def test_an_administrator_sets_the_quorum_and_bad_input_changes_nothing(app, client, login, factory, restore_quorum):
+    login(client, factory.admin().email)
+    response = client.form("/council/votes/quorum", {"numerator": "3", "denominator": "2"})
+    assert response.status_code == 400 and "分母" in response.get_data(as_text=True)
+    with app.app_context():
+        assert factory.committee("council").quorum_denominator == 2
+    assert client.form("/council/votes/quorum", {"numerator": "2", "denominator": "3", "at_least": "y"}).status_code == 303
+    assert "議席の3分の2以上の出席" in client.get("/council/votes/quorum").get_data(as_text=True)
+    with app.app_context():
+        council = factory.committee("council")
+        assert (council.quorum_numerator, council.quorum_denominator, council.quorum_at_least) == (2, 3, True)
+        assert factory.committee("planning").quorum_numerator == 1
