@@ -666,6 +666,11 @@ class AttendanceSheet:
     counts: dict = field(default_factory=dict)
 
     @property
+    def tally(self) -> dict[str, int]:
+        """Answers by response value ("attend", "proxy", "absent", "undecided")."""
+        return {response.value: n for response, n in self.counts.items()}
+
+    @property
     def unanswered(self) -> list[Membership]:
         return [line.membership for line in self.lines if not line.answered]
 
