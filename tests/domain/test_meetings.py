@@ -403,3 +403,24 @@ def test_my_upcoming_meetings_and_the_answers_i_owe(staff, factory):
     assert [(m.id, seat.user_id) for m, seat in owing] == [(owed.id, member.id)]
     staff_meetings, _owing = rules.my_upcoming(staff, [])
     assert draft.id in [m.id for m in staff_meetings]
+
+
+def test_demo_seed_builds_meetings_in_every_committee_once(ctx):
+    from liaison.models import Attachment, Committee
+    from liaison.seed.demo import seed_demo
+
+    seed_demo()
+    db.session.commit()
+    counts = (_count(Meeting), _count(AgendaItem := rules.AgendaItem), _count(Attendance), _count(Attachment))
+    seed_demo()
+    db.session.commit()
+    assert (_count(Meeting), _count(AgendaItem), _count(Attendance), _count(Attachment)) == counts
+    now = utcnow()
+    for committee in db.session.scalars(select(Committee)):
+        meetings = db.session.scalars(select(Meeting).where(Meeting.committee_id == committee.id)).all()
+        assert any(m.status is MeetingStatus.HELD and m.ends_at < now for m in meetings), committee.slug
+        upcoming = [m for m in meetings if m.status is MeetingStatus.CONVENED and m.starts_at > now]
+        assert upcoming and upcoming[0].agenda_items, committee.slug
+        assert rules.attendance_sheet(upcoming[0]).tally["attend"] > 0, committee.slug
+    statuses = {m.status for m in db.session.scalars(select(Meeting))}
+    assert {MeetingStatus.DRAFT, MeetingStatus.POSTPONED, MeetingStatus.CANCELLED} <= statuses
