@@ -768,7 +768,7 @@ def _agenda_lines(meeting: Meeting) -> list[str]:
         for index, item in enumerate(items):
             mark = iroha[index] if index < len(iroha) else str(index + 1)
             presenter = item.presenter_body.name if item.presenter_body else _("事務局")
-            lines.append(f"    {mark} {item.title}({presenter})")
+            lines.append(f"    {mark}\u3000{item.title}({presenter})")
     if not lines:
         lines.append("  " + _("(議事は追って通知します)"))
     return lines
@@ -810,34 +810,34 @@ def convocation_text(meeting: Meeting, base_url: str) -> str:
     else:
         lines += [_("このことについて、下記のとおり開催しますので、御出席くださいますようお願いします。"), ""]
     lines += [_("記"), ""]
-    lines.append("1 " + _("日時") + "  " + when)
+    lines.append("1\u3000" + _("日時") + "\u3000" + when)
     if meeting.format is MeetingFormat.WRITTEN:
-        lines.append("2 " + _("開催方法") + "  " + format_label(meeting.format))
+        lines.append("2\u3000" + _("開催方法") + "\u3000" + format_label(meeting.format))
     else:
-        lines.append("2 " + _("場所") + "  " + (meeting.place or format_label(meeting.format)))
+        lines.append("2\u3000" + _("場所") + "\u3000" + (meeting.place or format_label(meeting.format)))
         if meeting.online_url:
             lines.append("    " + _("オンライン参加: %(url)s", url=meeting.online_url))
-    lines.append("3 " + _("議事"))
+    lines.append("3\u3000" + _("議事"))
     lines += _agenda_lines(meeting)
-    lines.append("4 " + _("出欠の回答"))
+    lines.append("4\u3000" + _("出欠の回答"))
     lines.append(
         "    " + _("%(deadline)sまでに、次のページから回答してください。",
                    deadline=format_datetime(answer_deadline_of(meeting), wareki=True, locale=locale))
     )
     lines.append("    " + _("代理出席の場合は、代理出席者の氏名と職名を入力してください。"))
     lines.append(f"    {page}")
-    lines.append("5 " + _("資料"))
-    titles = {item.id: item.title for item in meeting.agenda_items}
+    lines.append("5\u3000" + _("資料"))
+    positions = {item.id: item.position for item in meeting.agenda_items}
     for number, document in enumerate(documents, start=1):
         label = _("資料%(n)d", n=number)
-        item_title = titles.get(document.agenda_item_id)
-        lines.append(f"    {label} {document.original_name}" + (f"({item_title})" if item_title else ""))
+        position = positions.get(document.agenda_item_id)
+        lines.append(f"    {label}\u3000{document.original_name}" + (_("(議事%(n)d)", n=position) if position else ""))
     if documents:
         lines.append("    " + _("資料は会議のページからダウンロードできます。"))
     else:
         lines.append("    " + _("(なし)"))
     if meeting.notes:
-        lines += ["6 " + _("その他"), *("    " + line for line in meeting.notes.splitlines())]
+        lines += ["6\u3000" + _("その他"), *("    " + line for line in meeting.notes.splitlines())]
     lines += ["", _("以上")]
     return "\n".join(lines) + "\n"
 

@@ -170,6 +170,18 @@ def _working_day_at(day, hour: int):
     return datetime(day.year, day.month, day.day, hour, 0, tzinfo=TOKYO)
 
 
+def _deadline_before(starts_at, days: int):
+    """17:00 on the last working day at least `days` before the meeting."""
+    from datetime import datetime, timedelta
+
+    from ..dates import TOKYO, is_day_off, to_tokyo
+
+    day = to_tokyo(starts_at).date() - timedelta(days=days)
+    while is_day_off(day):
+        day -= timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 17, 0, tzinfo=TOKYO)
+
+
 def _demo_meeting(committee, actor, starts_at, *, hours=2, agenda=(), answers=0.0, held=False, convene=True,
                   format=None, attach=False):
     """One meeting through the domain functions, as the secretariat would have built it back then."""
@@ -188,7 +200,7 @@ def _demo_meeting(committee, actor, starts_at, *, hours=2, agenda=(), answers=0.
         committee, actor=actor, starts_at=starts_at, ends_at=starts_at + timedelta(hours=hours), format=meeting_format,
         place=DEMO_PLACES[committee.slug] if meeting_format is not MeetingFormat.ONLINE else "",
         online_url="https://meet.example.jp/" + committee.slug if meeting_format is not MeetingFormat.IN_PERSON else "",
-        answer_deadline=starts_at - timedelta(days=5), proposal_deadline=starts_at - timedelta(days=14), now=then,
+        answer_deadline=_deadline_before(starts_at, 5), proposal_deadline=_deadline_before(starts_at, 14), now=then,
     )
     for index, (kind, title, presenter) in enumerate(agenda):
         item = meeting_rules.add_agenda_item(
@@ -241,7 +253,8 @@ def seed_demo_meetings(users: dict) -> None:
         if committee.slug == "council":  # last fiscal year's closing meeting, with last year's seats
             _demo_meeting(committee, actor, _working_day_at(date(fiscal_year, 2, 12), 14), agenda=agenda[:2],
                           answers=1.0, held=True)
-        for days in (150, 60):
+        # The council (64 seats) meets less often than the 部会.
+        for days in (60,) if committee.slug == "council" else (150, 60):
             start = _working_day_at(today - timedelta(days=days + offset), 14 if offset % 2 else 10)
             if fiscal_year_of(start) == fiscal_year:
                 _demo_meeting(committee, actor, start, agenda=agenda, answers=1.0, held=True)
@@ -251,7 +264,7 @@ def seed_demo_meetings(users: dict) -> None:
                                       agenda=agenda[:2], answers=0.3, format=MeetingFormat.ONLINE)
             new_start = _working_day_at(today + timedelta(days=28), 15)
             meeting_rules.postpone(postponed, actor=actor, starts_at=new_start, ends_at=new_start + timedelta(hours=1),
-                                   reason="議案の調整に時間を要するため", answer_deadline=new_start - timedelta(days=5),
+                                   reason="議案の調整に時間を要するため", answer_deadline=_deadline_before(new_start, 5),
                                    now=postponed.convened_at)
         if committee.slug == "municipal-training":
             cancelled = _demo_meeting(committee, actor, _working_day_at(today + timedelta(days=9), 10),

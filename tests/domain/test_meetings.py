@@ -11,7 +11,7 @@ from liaison.domain import DomainError
 from liaison.domain import meetings as rules
 from liaison.extensions import db
 from liaison.models import (
-    AgendaKind, Attendance, AttendanceResponse, AuditEvent, Meeting, MeetingFormat, MeetingStatus, Membership,
+    AgendaItem, AgendaKind, Attendance, AttendanceResponse, AuditEvent, Meeting, MeetingFormat, MeetingStatus, Membership,
 )
 
 
@@ -376,8 +376,8 @@ def test_the_convocation_notice_reads_like_an_official_notice(staff, factory):
     assert "令和8年度第1回企画運営部会の開催について(通知)" in text
     assert "令和8年12月10日(木) 14:00〜16:00" in text
     assert "浦和合同庁舎 5階 会議室" in text and "https://meet.example.jp/r8" in text
-    assert "(1) 報告事項" in text and "ア 令和7年度研修実績について(事務局)" in text
-    assert "(2) 議決事項" in text and "ア 令和9年度研修計画(案)について(川越市)" in text
+    assert "(1) 報告事項" in text and "ア\u3000令和7年度研修実績について(事務局)" in text
+    assert "(2) 議決事項" in text and "ア\u3000令和9年度研修計画(案)について(川越市)" in text
     assert "令和8年12月3日(木) 17:00までに" in text
     assert f"https://liaison.example.jp/planning/meetings/{meeting.id}" in text
     assert text.rstrip().endswith("以上")
@@ -411,7 +411,7 @@ def test_demo_seed_builds_meetings_in_every_committee_once(ctx):
 
     seed_demo()
     db.session.commit()
-    counts = (_count(Meeting), _count(AgendaItem := rules.AgendaItem), _count(Attendance), _count(Attachment))
+    counts = (_count(Meeting), _count(AgendaItem), _count(Attendance), _count(Attachment))
     seed_demo()
     db.session.commit()
     assert (_count(Meeting), _count(AgendaItem), _count(Attendance), _count(Attachment)) == counts
