@@ -65,6 +65,14 @@ def _failed(error: DomainError, form=None) -> None:
     flash(error.message, "error")
 
 
+def _unless_allowed(meeting: Meeting, allowed_states, message: str):
+    """A form for a step the meeting's state does not allow: back to the meeting page, saying why."""
+    if meeting.status in allowed_states:
+        return None
+    flash(message, "error")
+    return _redirect_to(meeting)
+
+
 def _warn_day_off(meeting: Meeting) -> None:
     warning = rules.day_off_warning(meeting.starts_at)
     if warning:
@@ -135,6 +143,9 @@ def new():
 def edit(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat edits meetings")
+    refused = _unless_allowed(meeting, rules.EDITABLE, _("開催済み・中止の会議は編集できません。"))
+    if refused:
+        return refused
     form = MeetingForm()
     if request.method == "GET":
         start, end = to_tokyo(meeting.starts_at), to_tokyo(meeting.ends_at)
@@ -166,12 +177,7 @@ def edit(meeting_id):
 
 def _page_data(meeting: Meeting) -> dict:
     """Everything the meeting page shows, in a fixed number of queries."""
-    agenda = list(
-        db.session.scalars(
-            select(AgendaItem).options(joinedload(AgendaItem.presenter_body))
-            .where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)
-        )
-    )
+    agenda = rules.agenda_of(meeting)
     documents = rules.meeting_attachments(meeting)
     by_item: dict = {}
     for document in documents:
@@ -184,6 +190,7 @@ def _page_data(meeting: Meeting) -> dict:
         can_manage=rules.can_manage(current_user),
         can_answer=my_seat is not None and rules.can_answer_for(current_user, meeting, my_seat),
         deadline=rules.answer_deadline_of(meeting), editable=meeting.status in rules.EDITABLE,
+        attachable=meeting.status in rules.ATTACHABLE,
         announced=meeting.status in rules.ANNOUNCED, action_form=ActionForm(formdata=None),
     )
 
@@ -241,6 +248,9 @@ def convene(meeting_id):
 def postpone(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat postpones meetings")
+    refused = _unless_allowed(meeting, rules.ANNOUNCED, _("「%(status)s」の会議は延期できません。", status=rules.status_label(meeting.status)))
+    if refused:
+        return refused
     form = PostponeForm()
     if form.validate_on_submit():
         try:
@@ -264,6 +274,9 @@ def postpone(meeting_id):
 def cancel(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat cancels meetings")
+    refused = _unless_allowed(meeting, rules.ANNOUNCED, _("「%(status)s」の会議は中止できません。", status=rules.status_label(meeting.status)))
+    if refused:
+        return refused
     form = CancelForm()
     if form.validate_on_submit():
         try:
@@ -332,6 +345,9 @@ def _agenda_values(form: AgendaItemForm) -> dict:
 def add_item(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat builds agendas")
+    refused = _unless_allowed(meeting, rules.EDITABLE, _("開催済み・中止の会議の議事は変更できません。"))
+    if refused:
+        return refused
     form = _agenda_form(meeting)
     if form.validate_on_submit():
         try:
@@ -351,6 +367,9 @@ def edit_item(meeting_id, item_id):
     meeting = _meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat builds agendas")
     item = _item_or_404(meeting, item_id)
+    refused = _unless_allowed(meeting, rules.EDITABLE, _("開催済み・中止の会議の議事は変更できません。"))
+    if refused:
+        return refused
     form = _agenda_form(meeting, item)
     if form.validate_on_submit():
         try:

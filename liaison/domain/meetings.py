@@ -31,6 +31,8 @@ from .memberships import seats
 # Announced: the members have the notice, so changes are news to them.
 ANNOUNCED = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED)
 EDITABLE = (MeetingStatus.DRAFT, *ANNOUNCED)
+# 資料 may still be posted after the meeting (当日配布資料), not for a cancelled one.
+ATTACHABLE = (*EDITABLE, MeetingStatus.HELD)
 TRANSITIONS = {
     MeetingStatus.DRAFT: {MeetingStatus.CONVENED},
     MeetingStatus.CONVENED: {MeetingStatus.POSTPONED, MeetingStatus.CANCELLED, MeetingStatus.HELD},
@@ -512,10 +514,14 @@ def move_agenda_item(item: AgendaItem, *, actor, direction: str) -> None:
 
 # ------------------------------------------------------------------------------------------- 資料
 
+def _check_attachable(meeting: Meeting) -> None:
+    check(meeting.status in ATTACHABLE, _("中止した会議の資料は変更できません。"), "file")
+
+
 def add_attachment(meeting: Meeting, file_storage, *, actor, agenda_item: AgendaItem | None = None) -> Attachment:
     """Attach an uploaded 資料 to the meeting, or to one of its agenda items."""
     require(can_manage(actor), "only the secretariat attaches documents")
-    _check_agenda_editable(meeting)
+    _check_attachable(meeting)
     check(agenda_item is None or agenda_item.meeting_id == meeting.id, _("議事が見つかりません。"), "agenda_item")
     attachment = files.store_upload(file_storage, actor=actor)
     attachment.meeting_id = meeting.id
@@ -532,7 +538,7 @@ def add_attachment(meeting: Meeting, file_storage, *, actor, agenda_item: Agenda
 def remove_attachment(attachment: Attachment, *, actor) -> None:
     require(can_manage(actor), "only the secretariat removes documents")
     meeting = db.session.get(Meeting, attachment.meeting_id)
-    _check_agenda_editable(meeting)
+    _check_attachable(meeting)
     audit.record(actor, "attachment.removed", attachment, label=attachment.original_name, meeting_id=meeting.id)
     files.remove(attachment)
     _touch(meeting)
@@ -758,13 +764,23 @@ def my_upcoming(user, memberships: list[Membership], limit: int = 10) -> tuple[l
 
 # ---------------------------------------------------------------------------------- convocation notice
 
-def _agenda_lines(meeting: Meeting) -> list[str]:
+def agenda_of(meeting: Meeting) -> list[AgendaItem]:
+    """The agenda in order, presenters loaded (one query)."""
+    return list(
+        db.session.scalars(
+            select(AgendaItem).options(joinedload(AgendaItem.presenter_body))
+            .where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)
+        )
+    )
+
+
+def _agenda_lines(agenda: list[AgendaItem]) -> list[str]:
     lines = []
-    kinds = [kind for kind in AgendaKind if any(item.kind is kind for item in meeting.agenda_items)]
+    kinds = [kind for kind in AgendaKind if any(item.kind is kind for item in agenda)]
     iroha = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワ"
     for number, kind in enumerate(kinds, start=1):
         lines.append(f"  ({number}) {kind_label(kind)}")
-        items = [item for item in meeting.agenda_items if item.kind is kind]
+        items = [item for item in agenda if item.kind is kind]
         for index, item in enumerate(items):
             mark = iroha[index] if index < len(iroha) else str(index + 1)
             presenter = item.presenter_body.name if item.presenter_body else _("事務局")
@@ -781,6 +797,7 @@ def convocation_text(meeting: Meeting, base_url: str) -> str:
     page = f"{base_url}/{meeting.committee.slug}/meetings/{meeting.id}"
     name = meeting_name(meeting)
     documents = meeting_attachments(meeting)
+    agenda = agenda_of(meeting)
     issued = meeting.convened_at or utcnow()
     when = format_datetime(meeting.starts_at, wareki=True, locale=locale)
     if to_tokyo(meeting.starts_at).date() == to_tokyo(meeting.ends_at).date():
@@ -818,7 +835,7 @@ def convocation_text(meeting: Meeting, base_url: str) -> str:
         if meeting.online_url:
             lines.append("    " + _("オンライン参加: %(url)s", url=meeting.online_url))
     lines.append("3\u3000" + _("議事"))
-    lines += _agenda_lines(meeting)
+    lines += _agenda_lines(agenda)
     lines.append("4\u3000" + _("出欠の回答"))
     lines.append(
         "    " + _("%(deadline)sまでに、次のページから回答してください。",
@@ -827,7 +844,7 @@ def convocation_text(meeting: Meeting, base_url: str) -> str:
     lines.append("    " + _("代理出席の場合は、代理出席者の氏名と職名を入力してください。"))
     lines.append(f"    {page}")
     lines.append("5\u3000" + _("資料"))
-    positions = {item.id: item.position for item in meeting.agenda_items}
+    positions = {item.id: item.position for item in agenda}
     for number, document in enumerate(documents, start=1):
         label = _("資料%(n)d", n=number)
         position = positions.get(document.agenda_item_id)

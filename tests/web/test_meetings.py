@@ -402,3 +402,41 @@ def test_the_meeting_page_runs_a_fixed_number_of_queries(client, login, factory,
     with count_queries() as many:
         client.get(f"/council/meetings/{large.id}/attendance")
     assert few.count == many.count
+
+
+def test_forms_for_steps_the_state_does_not_allow_send_you_back(client, login, factory, people):
+    held = factory.meeting("planning", status="held")
+    draft = factory.meeting("planning")
+    login(client, people["secretariat"].email)
+    for path in (f"/planning/meetings/{held.id}/edit", f"/planning/meetings/{held.id}/agenda/new",
+                 f"/planning/meetings/{draft.id}/postpone", f"/planning/meetings/{draft.id}/cancel"):
+        response = client.get(path)
+        assert response.status_code == 303, path
+        assert response.headers["Location"].endswith(path.rsplit("/", 2 if "agenda" in path else 1)[0])
+    page = client.get(f"/planning/meetings/{held.id}").get_data(as_text=True)
+    assert "開催済み・中止の会議は編集できません" in page or "議事は変更できません" in page
+    assert "会議を編集" not in page and "議事を追加" not in page
+    assert "資料を添付" in page  # 当日配布資料 may still be posted
+
+
+def test_the_list_and_the_notice_run_a_fixed_number_of_queries(client, login, factory, people, app, count_queries):
+    login(client, people["secretariat"].email)
+    few_meeting = factory.meeting("planning", status="convened", agenda=2)
+    with count_queries() as few_list:
+        client.get("/planning/meetings/")
+    with count_queries() as few_notice:
+        client.get(f"/planning/meetings/{few_meeting.id}/notice")
+    many_meeting = factory.meeting("planning", status="convened", agenda=30)
+    with app.app_context():  # presenters from many bodies
+        bodies = db.session.scalars(select(Body).order_by(Body.position).limit(30)).all()
+        for item, body in zip(db.session.scalars(select(AgendaItem).where(AgendaItem.meeting_id == many_meeting.id)), bodies):
+            item.presenter_body = body
+        db.session.commit()
+    for status in ("held", "held", "draft", "cancelled", "postponed"):
+        factory.meeting("planning", status=status)
+    with count_queries() as many_list:
+        client.get("/planning/meetings/")
+    with count_queries() as many_notice:
+        assert "議事30" in client.get(f"/planning/meetings/{many_meeting.id}/notice").get_data(as_text=True)
+    assert few_list.count == many_list.count
+    assert few_notice.count == many_notice.count
