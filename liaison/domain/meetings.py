@@ -1,10 +1,18 @@
 """Meetings (会議): scheduling, convening (招集), postponing (延期), cancelling (中止), the agenda (議事),
 attendance (出欠) and the convocation notice (招集通知).
 
-Every change refreshes `updated_at` (the calendar's LAST-MODIFIED); a change of time, place or status,
-or of an announced meeting's agenda, raises `sequence` (the calendar's SEQUENCE). Convening, postponing
-and cancelling each emit one event for the notifier; a change of time, place or agenda of an announced
-meeting emits "meeting.changed".
+Every change of the meeting, its agenda or its 資料 refreshes `updated_at` (the calendar's
+LAST-MODIFIED; attendance answers do not, they are not part of the event); a change of time, place or
+status, or of an announced meeting's agenda, raises `sequence` (the calendar's SEQUENCE).
+
+Events (liaison.events; listeners get the object and these keywords):
+  "meeting.convened"   meeting                                   once per convene()
+  "meeting.postponed"  meeting, previous_starts_at, reason       once per postpone()
+  "meeting.cancelled"  meeting, reason                           once per cancel()
+  "meeting.changed"    meeting, changed=[field names or "agenda"], before= / what=
+                       time, place or agenda of a convened or postponed meeting changed
+  "meeting.held"       meeting
+  "agenda_item.removed" item (before it is deleted; a linked proposal may go back)
 """
 from __future__ import annotations
 
