@@ -1,5 +1,5 @@
 """Meeting pages: access per role, CSRF, bad input leaves the database unchanged, the flows, query counts."""
-from datetime import date, datetime, timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
