@@ -9,6 +9,7 @@ from sqlalchemy.orm import joinedload
 from ..dates import current_fiscal_year
 from ..domain import access
 from ..domain import votes as vote_rules
+from ..domain import meetings as meeting_rules
 from ..extensions import db
 from ..models import Committee, Membership
 
@@ -34,7 +35,9 @@ def index():
     committees = []
     if access.is_staff(current_user):
         committees = list(db.session.scalars(select(Committee).order_by(Committee.position)))
+    next_meetings, owed_answers = meeting_rules.my_upcoming(current_user, memberships)
     return render_template(
         "dashboard/index.html", memberships=memberships, committees=committees, fiscal_year=fiscal_year,
+        next_meetings=next_meetings, owed_answers=owed_answers,
         pending_votes=vote_rules.pending_written_votes(current_user),
     )

@@ -19,6 +19,8 @@ from ..pagination import paginate
 from .scoping import committee_blueprint
 
 bp = committee_blueprint("votes", __name__)
+# The meeting page shows each agenda item's outcome (可決, 継続審議 …).
+bp.add_app_template_global(votes.outcome_label, "vote_outcome_label")
 
 
 def _item_or_404(meeting_id: int, item_id: int) -> AgendaItem:

@@ -454,3 +454,14 @@ def test_an_administrator_sets_the_quorum_and_bad_input_changes_nothing(app, cli
         council = factory.committee("council")
         assert (council.quorum_numerator, council.quorum_denominator, council.quorum_at_least) == (2, 3, True)
         assert factory.committee("planning").quorum_numerator == 1
+
+
+def test_the_meeting_page_links_each_item_to_its_vote_panel_and_shows_the_outcome(app, client, login, council):
+    item = council["item"]
+    login(client, council["staff"].email)
+    client.form(panel_path(item).replace("/vote", "/defer"))
+    page = client.get(f"/council/meetings/{item.meeting_id}").get_data(as_text=True)
+    assert panel_path(item) in page and '<span class="badge">継続審議</span>' in page
+    login(client, council["users"][3].email)
+    page = client.get(f"/council/meetings/{item.meeting_id}").get_data(as_text=True)
+    assert panel_path(item) not in page and '<span class="badge">継続審議</span>' in page
