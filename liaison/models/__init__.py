@@ -5,6 +5,9 @@ from .committees import ROLE_ORDER, Committee, CommitteeKind, Membership, Role
 from .meetings import (
     AgendaItem, AgendaKind, Attachment, Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus,
 )
+from .notifications import (
+    Delivery, Notification, NotificationKind, NotificationPreference, NotificationState, SchedulerLease,
+)
 from .users import User
 
 __all__ = [
@@ -26,4 +29,10 @@ __all__ = [
     "ROLE_ORDER",
     "Role",
     "User",
+    "Delivery",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "NotificationState",
+    "SchedulerLease",
 ]
