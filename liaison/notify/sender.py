@@ -1,0 +1,275 @@
+"""One pass of the sender: take the lock, retry stuck rows, claim each due row once, deliver, record.
+
+A row is claimed by a conditional UPDATE (pending → sending) whose row count is checked and
+committed before the mail goes out, then marked sent. A crash between the two leaves it in
+"sending"; after NOTIFY_SENDING_TIMEOUT_MINUTES a later pass puts it back to pending. The stable
+Message-ID lets mail clients recognise the rare resend of a mail whose "sent" mark was lost.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from ..dates import TOKYO, to_tokyo, utcnow
+from ..extensions import db
+from ..models import (
+    Attendance, AttendanceResponse, Delivery, Meeting, Membership, Notification, NotificationKind,
+    NotificationPreference, NotificationState, User,
+)
+from . import content, outbox
+from .locks import sender_lock
+from .mail import Mailer, PermanentFailure, ServerUnavailable, build_message
+from .producers import ANNOUNCED
+
+log = logging.getLogger(__name__)
+DIGEST_TIME = time(8, 0)  # 08:00 Asia/Tokyo
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    IN_APP = "in_app"
+    DIGESTED = "digested"
+    VOIDED = "voided"
+    RETRY = "retry"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # another sender had claimed it
+
+
+@dataclass
+class PassResult:
+    locked: bool = True
+    recovered: int = 0
+    outcomes: dict[Outcome, int] = field(default_factory=dict)
+    server_down: bool = False
+
+    def count(self, outcome: Outcome) -> int:
+        return self.outcomes.get(outcome, 0)
+
+    def summary(self) -> str:
+        if not self.locked:
+            return "another scheduler is sending; nothing done"
+        parts = [f"{outcome.value} {n}" for outcome, n in self.outcomes.items() if n]
+        if self.recovered:
+            parts.append(f"recovered {self.recovered}")
+        if self.server_down:
+            parts.append("SMTP server unavailable, the rest waits for the next pass")
+        return ", ".join(parts) or "nothing due"
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:100]
+
+
+def run_pass(now: datetime | None = None, *, holder: str | None = None, batch: int = 500) -> PassResult:
+    """Deliver what is due at `now` (default: the current time); the scheduler's job every minute."""
+    holder = holder or worker_name()
+    with sender_lock(holder) as lock:
+        if not lock.held:
+            return PassResult(locked=False)
+        now = now or utcnow()
+        result = PassResult(recovered=recover_stuck(now))
+        mailer = Mailer(current_app.config)
+        try:
+            for notification_id in due_ids(now, batch):
+                if not lock.renew():
+                    log.warning("sender lock lost; stopping this pass")
+                    break
+                try:
+                    outcome = deliver(notification_id, now, mailer, holder)
+                except ServerUnavailable:
+                    result.outcomes[Outcome.RETRY] = result.count(Outcome.RETRY) + 1
+                    result.server_down = True
+                    break
+                result.outcomes[outcome] = result.count(outcome) + 1
+        finally:
+            mailer.close()
+    return result
+
+
+def recover_stuck(now: datetime) -> int:
+    """Rows left in "sending" by a sender that died go back to pending."""
+    timeout = timedelta(minutes=current_app.config.get("NOTIFY_SENDING_TIMEOUT_MINUTES", 10))
+    recovered = db.session.execute(
+        update(Notification)
+        .where(Notification.state == NotificationState.SENDING, Notification.claimed_at < now - timeout)
+        .values(state=NotificationState.PENDING, next_attempt_at=None,
+                last_error="interrupted while sending; retried")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return recovered
+
+
+def due_ids(now: datetime, batch: int) -> list[int]:
+    ids = list(
+        db.session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.state == NotificationState.PENDING,
+                Notification.due_at <= now,
+                (Notification.next_attempt_at.is_(None)) | (Notification.next_attempt_at <= now),
+            )
+            .order_by(Notification.due_at, Notification.id)
+            .limit(batch)
+        )
+    )
+    db.session.commit()
+    return ids
+
+
+def claim(notification_id: int, now: datetime, holder: str) -> bool:
+    """pending → sending for exactly one sender: the UPDATE's row count says whether it was us."""
+    claimed = db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.state == NotificationState.PENDING)
+        .values(state=NotificationState.SENDING, claimed_at=now, claimed_by=holder,
+                attempts=Notification.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return claimed == 1
+
+
+def deliver(notification_id: int, now: datetime, mailer: Mailer, holder: str) -> Outcome:
+    if not claim(notification_id, now, holder):
+        db.session.rollback()
+        return Outcome.SKIPPED
+    db.session.commit()
+    notification = db.session.get(Notification, notification_id, populate_existing=True)
+
+    reason = void_reason(notification, now)
+    if reason:
+        _finish(notification_id, NotificationState.VOID, last_error=reason)
+        return Outcome.VOIDED
+    preference = preferences_of(notification.recipient_id)
+    if notification.kind is NotificationKind.DIGEST:
+        if not _fill_digest(notification):
+            _finish(notification_id, NotificationState.VOID, last_error="empty digest")
+            return Outcome.VOIDED
+    elif not preference.wants_email(notification.kind):
+        _finish(notification_id, NotificationState.SENT, delivery=Delivery.IN_APP, sent_at=now)
+        return Outcome.IN_APP
+    elif preference.daily_digest:
+        digest_id = _digest_for(notification.recipient_id, now)
+        _finish(notification_id, NotificationState.SENT, delivery=Delivery.DIGEST, sent_at=now, digest_id=digest_id)
+        return Outcome.DIGESTED
+
+    message = build_message(notification, notification.body)
+    address = notification.recipient.email
+    attempts = notification.attempts
+    db.session.commit()  # nothing is held open while talking to the server
+    try:
+        mailer.send(message, address)
+    except PermanentFailure as error:
+        _finish(notification_id, NotificationState.FAILED, last_error=str(error)[:2000])
+        return Outcome.FAILED
+    except Exception as error:
+        outcome = _retry_later(notification_id, attempts, now, f"{type(error).__name__}: {error}")
+        if isinstance(error, ServerUnavailable):
+            raise
+        return outcome
+    _finish(notification_id, NotificationState.SENT, delivery=Delivery.EMAIL, sent_at=now, last_error="")
+    return Outcome.SENT
+
+
+def _finish(notification_id: int, state: NotificationState, **values) -> None:
+    db.session.execute(
+        update(Notification).where(Notification.id == notification_id).values(state=state, **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _retry_later(notification_id: int, attempts: int, now: datetime, error: str) -> Outcome:
+    """Exponential backoff (1, 2, 4 … minutes, at most 6 hours); after the last attempt: failed."""
+    config = current_app.config
+    if attempts >= config.get("NOTIFY_MAX_ATTEMPTS", 8):
+        _finish(notification_id, NotificationState.FAILED, last_error=error[:2000])
+        return Outcome.FAILED
+    delay = min(config.get("NOTIFY_RETRY_BASE_SECONDS", 60) * 2 ** (attempts - 1), 6 * 3600)
+    _finish(notification_id, NotificationState.PENDING, last_error=error[:2000],
+            next_attempt_at=now + timedelta(seconds=delay))
+    return Outcome.RETRY
+
+
+def void_reason(notification: Notification, now: datetime) -> str:
+    """Why the row should not go out any more ("" when it should)."""
+    if not notification.recipient.active:
+        return "recipient deactivated"
+    if notification.expires_at is not None and now >= notification.expires_at:
+        return "too late: expired"
+    if notification.object_type != Meeting.__tablename__:
+        return ""
+    meeting = db.session.get(Meeting, notification.object_id)
+    if meeting is None:
+        return "meeting deleted"
+    kind = notification.kind
+    if kind is not NotificationKind.MEETING_CANCELLED and meeting.status not in ANNOUNCED:
+        return f"meeting is {meeting.status.value}"
+    if kind in (NotificationKind.MEETING_REMINDER, NotificationKind.ATTENDANCE_DEADLINE) and meeting.starts_at <= now:
+        return "meeting has started"
+    if kind is NotificationKind.ATTENDANCE_DEADLINE and has_answered(meeting, notification.recipient_id):
+        return "attendance answered"
+    return ""
+
+
+def has_answered(meeting: Meeting, user_id: int) -> bool:
+    return db.session.scalar(
+        select(Attendance.id)
+        .join(Attendance.membership)
+        .where(
+            Attendance.meeting_id == meeting.id,
+            Membership.user_id == user_id,
+            Attendance.response != AttendanceResponse.UNDECIDED,
+        )
+        .limit(1)
+    ) is not None
+
+
+def preferences_of(user_id: int) -> NotificationPreference:
+    """The user's stored choices, or the defaults (every kind by mail, no digest)."""
+    return db.session.get(NotificationPreference, user_id) or NotificationPreference(
+        user_id=user_id, daily_digest=False, email_off=[]
+    )
+
+
+def next_digest_time(now: datetime) -> datetime:
+    """The first 08:00 in Tokyo after `now`."""
+    local = to_tokyo(now)
+    at = datetime.combine(local.date(), DIGEST_TIME, tzinfo=TOKYO)
+    if at <= local:
+        at += timedelta(days=1)
+    return at.astimezone(timezone.utc)
+
+
+def _digest_for(user_id: int, now: datetime) -> int:
+    """The user's next digest row (made on first need; its key makes it one per user and day)."""
+    due = next_digest_time(now)
+    key = f"digest:users:{user_id}:{to_tokyo(due).date().isoformat()}"
+    subject, body = content.digest(due, [])
+    outbox.add([{
+        "recipient_id": user_id, "kind": NotificationKind.DIGEST, "object_type": User.__tablename__,
+        "object_id": user_id, "idempotency_key": key, "subject": subject, "body": body,
+        "link": "/notifications/", "due_at": due,
+    }])
+    return db.session.scalar(select(Notification.id).where(Notification.idempotency_key == key))
+
+
+def _fill_digest(digest: Notification) -> bool:
+    items = list(
+        db.session.scalars(
+            select(Notification).where(Notification.digest_id == digest.id).order_by(Notification.due_at, Notification.id)
+        )
+    )
+    if not items:
+        return False
+    digest.subject, digest.body = content.digest(digest.due_at, items)
+    db.session.flush()
+    return True
