@@ -55,16 +55,31 @@ class Mailbox:
         return sorted(r for e in self.envelopes for r in e.rcpt_tos)
 
 
+SMTP_KEYS = ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USER", "NOTIFY_MAX_ATTEMPTS")
+
+
 @pytest.fixture()
-def mailbox(app):
+def smtp_config(app):
+    """Point the app at a loopback port for the test: smtp_config(port); the settings come back afterwards."""
+    saved = {key: app.config[key] for key in SMTP_KEYS if key in app.config}
+
+    def point_at(port: int, **extra) -> None:
+        app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port, SMTP_STARTTLS=False, SMTP_USER="", **extra)
+
+    yield point_at
+    for key in SMTP_KEYS:
+        app.config.pop(key, None)
+    app.config.update(saved)
+
+
+@pytest.fixture()
+def mailbox(smtp_config):
     """A running SMTP server the app sends to (SMTP_PORT points at it for the test)."""
     box = Mailbox(free_port())
     box.start()
-    saved = {key: app.config[key] for key in ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USER")}
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=box.port, SMTP_STARTTLS=False, SMTP_USER="")
+    smtp_config(box.port)
     yield box
     box.stop()
-    app.config.update(saved)
 
 
 def committee(slug: str) -> Committee:

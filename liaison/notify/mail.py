@@ -83,7 +83,7 @@ class Mailer:
 
     def _connect(self) -> smtplib.SMTP:
         config = self.config
-        connection = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config.get("SMTP_TIMEOUT", 10))
+        connection = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"])
         try:
             if config["SMTP_STARTTLS"]:
                 connection.starttls(context=ssl.create_default_context())

@@ -98,7 +98,7 @@ def _notices(meeting: Meeting, kind_for, now: datetime) -> None:
     holders = outbox.seat_holders(meeting.committee_id, meeting.fiscal_year)
     numbers = outbox.counts_by_recipient(MEETINGS, meeting.id, NOTICE_KINDS)
     texts: dict[NotificationKind, tuple[str, str]] = {}
-    delay = timedelta(minutes=current_app.config.get("NOTIFY_CHANGE_DELAY_MINUTES", 5))
+    delay = timedelta(minutes=current_app.config["NOTIFY_CHANGE_DELAY_MINUTES"])
     rows = []
     for seat in holders:
         kind = kind_for(seat.user_id)

@@ -96,7 +96,7 @@ def run_pass(now: datetime | None = None, *, holder: str | None = None, batch: i
 
 def recover_stuck(now: datetime) -> int:
     """Rows left in "sending" by a sender that died go back to pending."""
-    timeout = timedelta(minutes=current_app.config.get("NOTIFY_SENDING_TIMEOUT_MINUTES", 10))
+    timeout = timedelta(minutes=current_app.config["NOTIFY_SENDING_TIMEOUT_MINUTES"])
     recovered = db.session.execute(
         update(Notification)
         .where(Notification.state == NotificationState.SENDING, Notification.claimed_at < now - timeout)
@@ -190,10 +190,10 @@ def _finish(notification_id: int, state: NotificationState, **values) -> None:
 def _retry_later(notification_id: int, attempts: int, now: datetime, error: str) -> Outcome:
     """Exponential backoff (1, 2, 4 … minutes, at most 6 hours); after the last attempt: failed."""
     config = current_app.config
-    if attempts >= config.get("NOTIFY_MAX_ATTEMPTS", 8):
+    if attempts >= config["NOTIFY_MAX_ATTEMPTS"]:
         _finish(notification_id, NotificationState.FAILED, last_error=error[:2000])
         return Outcome.FAILED
-    delay = min(config.get("NOTIFY_RETRY_BASE_SECONDS", 60) * 2 ** (attempts - 1), 6 * 3600)
+    delay = min(config["NOTIFY_RETRY_BASE_SECONDS"] * 2 ** (attempts - 1), 6 * 3600)
     _finish(notification_id, NotificationState.PENDING, last_error=error[:2000],
             next_attempt_at=now + timedelta(seconds=delay))
     return Outcome.RETRY

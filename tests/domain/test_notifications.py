@@ -18,7 +18,9 @@ from liaison.notify import sender
 from liaison.notify.locks import sender_lock
 from liaison.notify.mail import message_id
 
-from ..notify_support import Mailbox, committee, convene, free_port, mailbox, make_meeting  # noqa: F401
+from ..notify_support import (  # noqa: F401  (fixtures)
+    Mailbox, committee, convene, free_port, mailbox, make_meeting, smtp_config,
+)
 
 BODIES = ("川越市", "熊谷市", "川口市")
 
@@ -269,9 +271,9 @@ def test_a_row_claimed_by_a_crashed_sender_goes_out_once_after_the_timeout(membe
 
 # --- SMTP down, retries, failures ------------------------------------------------------------------
 
-def test_smtp_down_keeps_rows_with_rising_attempts_and_sends_when_back(members, app):
+def test_smtp_down_keeps_rows_with_rising_attempts_and_sends_when_back(members, smtp_config):
     port = free_port()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=port)
+    smtp_config(port)
     convene(make_meeting(starts_in=timedelta(days=10)))
     now = utcnow()
 
@@ -296,19 +298,15 @@ def test_smtp_down_keeps_rows_with_rising_attempts_and_sends_when_back(members, 
     assert all(n.state is NotificationState.SENT for n in rows(NotificationKind.CONVOCATION))
 
 
-def test_retries_back_off_and_end_as_failed_with_the_error_kept(members, app):
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=free_port())
-    app.config["NOTIFY_MAX_ATTEMPTS"] = 3
-    try:
-        convene(make_meeting(starts_in=timedelta(days=10)))
-        now = utcnow()
-        for minutes in (0, 1, 3):  # 1 then 2 minutes of backoff
-            sender.run_pass(now + timedelta(minutes=minutes))
-        first = rows(NotificationKind.CONVOCATION)[0]
-        assert first.state is NotificationState.FAILED and first.attempts == 3
-        assert "ConnectionRefused" in first.last_error
-    finally:
-        del app.config["NOTIFY_MAX_ATTEMPTS"]
+def test_retries_back_off_and_end_as_failed_with_the_error_kept(members, smtp_config):
+    smtp_config(free_port(), NOTIFY_MAX_ATTEMPTS=3)
+    convene(make_meeting(starts_in=timedelta(days=10)))
+    now = utcnow()
+    for minutes in (0, 1, 3):  # 1 then 2 minutes of backoff
+        sender.run_pass(now + timedelta(minutes=minutes))
+    first = rows(NotificationKind.CONVOCATION)[0]
+    assert first.state is NotificationState.FAILED and first.attempts == 3
+    assert "ConnectionRefused" in first.last_error
 
 
 class RefusingMailbox(Mailbox):
@@ -319,10 +317,10 @@ class RefusingMailbox(Mailbox):
         return "250 OK"
 
 
-def test_a_permanent_refusal_fails_at_once(members, app):
+def test_a_permanent_refusal_fails_at_once(members, smtp_config):
     box = RefusingMailbox(free_port())
     box.start()
-    app.config.update(SMTP_HOST="127.0.0.1", SMTP_PORT=box.port)
+    smtp_config(box.port)
     try:
         convene(make_meeting(starts_in=timedelta(days=10)))
         result = sender.run_pass()
