@@ -387,3 +387,36 @@ def test_the_daily_digest_sends_one_mail_at_eight_instead_of_single_mails(member
     text = message.get_body(("plain",)).get_content()
     assert text.count("【招集通知】") == 2 and f"/planning/meetings/{first.id}" in text
     assert sender.run_pass(digest[0].due_at + timedelta(minutes=2)).outcomes == {}
+
+
+def test_notices_are_written_with_the_change_or_not_at_all(members):
+    meeting = make_meeting(starts_in=timedelta(days=10))
+    db.session.commit()
+    meeting.status = meeting.status.CONVENED
+    meeting.convened_at = utcnow()
+    events.emit("meeting.convened", meeting)
+    db.session.rollback()  # the request failed after convening
+    assert rows() == []
+
+
+def test_a_dead_schedulers_lock_passes_to_the_next_one(members, mailbox, app):
+    """PostgreSQL frees the advisory lock with the dead session; on SQLite the lease runs out."""
+    from liaison.models import SchedulerLease
+    from liaison.notify.locks import ADVISORY_LOCK_KEY
+
+    convene(make_meeting(starts_in=timedelta(days=10)))
+    if db.engine.dialect.name == "postgresql":
+        from sqlalchemy import text
+
+        dead = db.engine.connect()
+        dead.execute(text("SELECT pg_advisory_lock(:key)"), {"key": ADVISORY_LOCK_KEY})
+        assert sender.run_pass().locked is False
+        dead.invalidate()  # the process died: its connection is gone
+        dead.close()
+    else:
+        db.session.merge(SchedulerLease(name="sender", holder="dead-host:1:1", expires_at=utcnow() + timedelta(minutes=1)))
+        db.session.commit()
+        assert sender.run_pass().locked is False
+        db.session.merge(SchedulerLease(name="sender", holder="dead-host:1:1", expires_at=utcnow() - timedelta(seconds=1)))
+        db.session.commit()
+    assert sender.run_pass().count(sender.Outcome.SENT) == len(members)
