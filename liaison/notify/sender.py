@@ -88,6 +88,11 @@ def run_pass(now: datetime | None = None, *, holder: str | None = None, batch: i
                     result.outcomes[Outcome.RETRY] = result.count(Outcome.RETRY) + 1
                     result.server_down = True
                     break
+                except Exception as error:  # bad data or a bug in one row must not hold up the others
+                    log.exception("notification %s could not be delivered", notification_id)
+                    db.session.rollback()
+                    outcome = _retry_later(notification_id, _attempts(notification_id), now,
+                                           f"{type(error).__name__}: {error}")
                 result.outcomes[outcome] = result.count(outcome) + 1
         finally:
             mailer.close()
@@ -95,13 +100,19 @@ def run_pass(now: datetime | None = None, *, holder: str | None = None, batch: i
 
 
 def recover_stuck(now: datetime) -> int:
-    """Rows left in "sending" by a sender that died go back to pending."""
-    timeout = timedelta(minutes=current_app.config["NOTIFY_SENDING_TIMEOUT_MINUTES"])
+    """Rows left in "sending" by a sender that died go back to pending (or fail after the last attempt)."""
+    config = current_app.config
+    stuck = (Notification.state == NotificationState.SENDING,
+             Notification.claimed_at < now - timedelta(minutes=config["NOTIFY_SENDING_TIMEOUT_MINUTES"]))
+    interrupted = "interrupted while sending (the scheduler stopped or crashed)"
+    db.session.execute(
+        update(Notification).where(*stuck, Notification.attempts >= config["NOTIFY_MAX_ATTEMPTS"])
+        .values(state=NotificationState.FAILED, last_error=interrupted)
+        .execution_options(synchronize_session=False)
+    )
     recovered = db.session.execute(
-        update(Notification)
-        .where(Notification.state == NotificationState.SENDING, Notification.claimed_at < now - timeout)
-        .values(state=NotificationState.PENDING, next_attempt_at=None,
-                last_error="interrupted while sending; retried")
+        update(Notification).where(*stuck)
+        .values(state=NotificationState.PENDING, next_attempt_at=None, last_error=interrupted)
         .execution_options(synchronize_session=False)
     ).rowcount
     db.session.commit()
@@ -185,6 +196,10 @@ def _finish(notification_id: int, state: NotificationState, **values) -> None:
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
+
+
+def _attempts(notification_id: int) -> int:
+    return db.session.scalar(select(Notification.attempts).where(Notification.id == notification_id)) or 0
 
 
 def _retry_later(notification_id: int, attempts: int, now: datetime, error: str) -> Outcome:

@@ -420,3 +420,33 @@ def test_a_dead_schedulers_lock_passes_to_the_next_one(members, mailbox, app):
         db.session.merge(SchedulerLease(name="sender", holder="dead-host:1:1", expires_at=utcnow() - timedelta(seconds=1)))
         db.session.commit()
     assert sender.run_pass().count(sender.Outcome.SENT) == len(members)
+
+
+def test_a_row_that_cannot_be_built_is_retried_later_and_does_not_hold_up_the_others(members, mailbox, monkeypatch):
+    real_build = sender.build_message
+
+    def build(notification, body):
+        if notification.recipient_id == members[1].id:
+            raise ValueError("broken template")
+        return real_build(notification, body)
+
+    monkeypatch.setattr(sender, "build_message", build)
+    convene(make_meeting(starts_in=timedelta(days=10)))
+    result = sender.run_pass()
+    assert result.count(sender.Outcome.SENT) == 2 and result.count(sender.Outcome.RETRY) == 1
+    broken = [n for n in rows(NotificationKind.CONVOCATION) if n.recipient_id == members[1].id][0]
+    assert broken.state is NotificationState.PENDING and "broken template" in broken.last_error
+    assert broken.next_attempt_at is not None
+
+
+def test_a_row_stuck_after_its_last_attempt_ends_as_failed(members, app):
+    convene(make_meeting(starts_in=timedelta(days=10)))
+    stuck = rows(NotificationKind.CONVOCATION)[0]
+    stuck.attempts = app.config["NOTIFY_MAX_ATTEMPTS"] - 1
+    db.session.commit()
+    now = utcnow()
+    assert sender.claim(stuck.id, now, "crashed-worker")
+    db.session.commit()
+    sender.recover_stuck(now + timedelta(minutes=11))
+    failed = rows(NotificationKind.CONVOCATION)[0]
+    assert failed.state is NotificationState.FAILED and "interrupted" in failed.last_error
