@@ -56,3 +56,18 @@ def test_the_demo_smtp_server_prints_mails_decoded(app, factory, smtp_config):
     printed = printed.getvalue()
     assert "[DEBUG SMTP: not delivered, printed here only]" in printed
     assert "Subject:    【招集通知】" in printed and "浦和合同庁舎" in printed
+
+
+def test_after_the_demo_seed_the_first_tick_sends_the_convocations_and_the_second_nothing(app, mailbox):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed", "--demo"]).exit_code == 0
+    first = runner.invoke(args=["scheduler", "tick"])
+    assert first.exit_code == 0 and "sent" in first.output
+    subjects = [m["Subject"] for m in mailbox.messages]
+    assert subjects and all(s.startswith("【招集通知】") for s in subjects)
+    assert "member01@example.jp" in mailbox.recipients()  # 埼玉県 sits on the council
+    council = [m for m in mailbox.messages if "連絡調整会議" in m["Subject"]]
+    assert len(council) == 64
+    sent = len(mailbox.envelopes)
+    second = runner.invoke(args=["scheduler", "tick"])
+    assert "nothing due" in second.output and len(mailbox.envelopes) == sent

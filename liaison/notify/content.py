@@ -7,13 +7,14 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from ..dates import fiscal_year_label, format_date, format_datetime, to_tokyo
-from ..models import AgendaKind, Meeting, MeetingFormat, NotificationKind
+from ..dates import format_date, format_datetime, to_tokyo
+from ..domain import meetings
+from ..models import Meeting, NotificationKind
 
 
 def meeting_label(meeting: Meeting) -> str:
     """令和7年度第2回企画運営部会."""
-    return f"{fiscal_year_label(meeting.fiscal_year)}第{meeting.number}回{meeting.committee.name}"
+    return meetings.meeting_name(meeting)
 
 
 def meeting_path(meeting: Meeting) -> str:
@@ -36,25 +37,12 @@ def _when(meeting: Meeting) -> str:
     return f"{format_datetime(start, wareki=True)}〜{format_datetime(end, wareki=True)}"
 
 
-def _format_label(value: MeetingFormat) -> str:
-    return {
-        MeetingFormat.IN_PERSON: _("対面"),
-        MeetingFormat.ONLINE: _("オンライン"),
-        MeetingFormat.HYBRID: _("対面・オンライン併用"),
-        MeetingFormat.WRITTEN: _("書面開催"),
-    }[value]
-
-
-def _agenda_kind_label(value: AgendaKind) -> str:
-    return {AgendaKind.REPORT: _("報告事項"), AgendaKind.DISCUSSION: _("協議事項"), AgendaKind.RESOLUTION: _("議決事項")}[value]
-
-
 def meeting_summary(meeting: Meeting) -> str:
     """The facts a member needs: name, time, format, place, answer deadline, agenda, link."""
     lines = [
         _("会議: %(name)s", name=meeting_label(meeting) + (f" {meeting.title}" if meeting.title else "")),
         _("日時: %(when)s", when=_when(meeting)),
-        _("開催方法: %(format)s", format=_format_label(meeting.format)),
+        _("開催方法: %(format)s", format=meetings.format_label(meeting.format)),
     ]
     if meeting.place:
         lines.append(_("場所: %(place)s", place=meeting.place))
@@ -65,18 +53,9 @@ def meeting_summary(meeting: Meeting) -> str:
     if meeting.agenda_items:
         lines.append(_("議事:"))
         for index, item in enumerate(meeting.agenda_items, start=1):
-            lines.append(f"  {index}. 【{_agenda_kind_label(item.kind)}】{item.title}")
+            lines.append(f"  {index}. 【{meetings.kind_label(item.kind)}】{item.title}")
     lines.append(_("詳細: %(url)s", url=absolute(meeting_path(meeting))))
     return "\n".join(lines)
-
-
-def convocation_body(meeting: Meeting) -> str:
-    """招集通知: the meetings area writes the notice itself once it exists; until then the summary."""
-    try:
-        from ..domain.meetings import convocation_text
-    except ImportError:  # the meetings domain has not landed on this branch yet
-        return _("下記のとおり会議を招集します。ご出席くださいますようお願いします。") + "\n\n" + meeting_summary(meeting)
-    return convocation_text(meeting, base_url())
 
 
 def meeting_ics(meeting: Meeting) -> bytes | None:
@@ -93,7 +72,7 @@ def meeting_notice(kind: NotificationKind, meeting: Meeting) -> tuple[str, str]:
     with force_locale("ja"):
         label, when = meeting_label(meeting), format_datetime(meeting.starts_at, wareki=True)
         if kind is NotificationKind.CONVOCATION:
-            return _("【招集通知】%(label)s(%(when)s)", label=label, when=when), convocation_body(meeting)
+            return _("【招集通知】%(label)s(%(when)s)", label=label, when=when), meetings.convocation_text(meeting, base_url())
         if kind is NotificationKind.MEETING_CHANGED:
             intro = _("下記の会議の内容が変更されました。変更後の内容をご確認ください。")
             return _("【変更】%(label)s(%(when)s)", label=label, when=when), f"{intro}\n\n{meeting_summary(meeting)}"

@@ -22,13 +22,20 @@ LEASE_NAME = "sender"
 
 
 class Lock:
-    def __init__(self, held: bool, renew=None):
+    def __init__(self, held: bool, renew=None, every: timedelta | None = None):
         self.held = held
         self._renew = renew
+        self._every = every
+        self._renewed = utcnow()
 
     def renew(self) -> bool:
-        """Keep the lock for another lease period; False when it was lost (stop sending)."""
-        return self._renew() if self._renew else self.held
+        """Keep the lock (a lease is extended once a third of it has passed); False when it was lost."""
+        if not self.held or self._renew is None:
+            return self.held
+        if utcnow() - self._renewed >= self._every:
+            self.held = self._renew()
+            self._renewed = utcnow()
+        return self.held
 
 
 @contextlib.contextmanager
@@ -67,7 +74,7 @@ def sender_lock(holder: str, lease: timedelta = timedelta(minutes=2)) -> Iterato
 
     held = take()
     try:
-        yield Lock(held, renew=take if held else None)
+        yield Lock(held, renew=take if held else None, every=lease / 3)
     finally:
         if held:
             with engine.begin() as connection:

@@ -63,6 +63,20 @@ def counts_by_recipient(object_type: str, object_id: int, kinds: Iterable[Notifi
     return dict(db.session.execute(query).all())
 
 
+def recipients_told(object_type: str, object_id: int, kinds: Iterable[NotificationKind]) -> set[int]:
+    """Who has been sent (or is being sent) a notice of these kinds about the object."""
+    return set(
+        db.session.scalars(
+            select(Notification.recipient_id).distinct().where(
+                Notification.object_type == object_type,
+                Notification.object_id == object_id,
+                Notification.kind.in_(list(kinds)),
+                Notification.state.in_([NotificationState.SENT, NotificationState.SENDING]),
+            )
+        )
+    )
+
+
 def seat_holders(committee_id: int, fiscal_year: int) -> list[Membership]:
     """Every current seat of a committee for the year whose holder's account is active (observers too)."""
     return list(

@@ -93,9 +93,11 @@ def sync_reminders(meeting: Meeting, now: datetime | None = None) -> None:
     outbox.add(wanted)
 
 
-def _notices(meeting: Meeting, kind_for, now: datetime) -> None:
-    """One notice per seat holder; kind_for(user_id) picks its kind, the count numbers its key."""
+def _notices(meeting: Meeting, kind_for, now: datetime, only: set[int] | None = None) -> None:
+    """One notice per seat holder (or those in `only`); kind_for(user_id) picks its kind, the count numbers its key."""
     holders = outbox.seat_holders(meeting.committee_id, meeting.fiscal_year)
+    if only is not None:
+        holders = [seat for seat in holders if seat.user_id in only]
     numbers = outbox.counts_by_recipient(MEETINGS, meeting.id, NOTICE_KINDS)
     texts: dict[NotificationKind, tuple[str, str]] = {}
     delay = timedelta(minutes=current_app.config["NOTIFY_CHANGE_DELAY_MINUTES"])
@@ -141,8 +143,9 @@ def meeting_changed(meeting: Meeting, **data) -> None:
 
 @events.listen("meeting.cancelled")
 def meeting_cancelled(meeting: Meeting, **data) -> None:
-    """Void everything still pending for the meeting; tell the seat holders if it had been convened."""
+    """Void everything still pending; tell the seat holders who had been told of the meeting."""
     now = utcnow()
     outbox.void_pending(MEETINGS, meeting.id, NOTICE_KINDS[:2] + REMINDER_KINDS)
-    if meeting.convened_at is not None:
-        _notices(meeting, lambda user_id: NotificationKind.MEETING_CANCELLED, now)
+    told = outbox.recipients_told(MEETINGS, meeting.id, NOTICE_KINDS[:2])
+    if told:
+        _notices(meeting, lambda user_id: NotificationKind.MEETING_CANCELLED, now, only=told)

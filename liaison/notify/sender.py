@@ -31,6 +31,7 @@ from .producers import ANNOUNCED
 
 log = logging.getLogger(__name__)
 DIGEST_TIME = time(8, 0)  # 08:00 Asia/Tokyo
+CLAIM_CHUNK = 25  # rows claimed per transaction; each is marked sent in its own, right after its mail
 
 
 class Outcome(enum.Enum):
@@ -52,6 +53,10 @@ class PassResult:
 
     def count(self, outcome: Outcome) -> int:
         return self.outcomes.get(outcome, 0)
+
+    def add(self, outcome: Outcome, n: int = 1) -> None:
+        if n:
+            self.outcomes[outcome] = self.count(outcome) + n
 
     def summary(self) -> str:
         if not self.locked:
@@ -76,24 +81,30 @@ def run_pass(now: datetime | None = None, *, holder: str | None = None, batch: i
             return PassResult(locked=False)
         now = now or utcnow()
         result = PassResult(recovered=recover_stuck(now))
+        result.add(Outcome.VOIDED, void_expired(now))
         mailer = Mailer(current_app.config)
         try:
-            for notification_id in due_ids(now, batch):
+            due = due_ids(now, batch)
+            for start in range(0, len(due), CLAIM_CHUNK):
                 if not lock.renew():
                     log.warning("sender lock lost; stopping this pass")
                     break
-                try:
-                    outcome = deliver(notification_id, now, mailer, holder)
-                except ServerUnavailable:
-                    result.outcomes[Outcome.RETRY] = result.count(Outcome.RETRY) + 1
-                    result.server_down = True
-                    break
-                except Exception as error:  # bad data or a bug in one row must not hold up the others
-                    log.exception("notification %s could not be delivered", notification_id)
-                    db.session.rollback()
-                    outcome = _retry_later(notification_id, _attempts(notification_id), now,
-                                           f"{type(error).__name__}: {error}")
-                result.outcomes[outcome] = result.count(outcome) + 1
+                mine = claim_all(due[start:start + CLAIM_CHUNK], now, holder)
+                result.add(Outcome.SKIPPED, len(due[start:start + CLAIM_CHUNK]) - len(mine))
+                for position, notification_id in enumerate(mine):
+                    try:
+                        outcome = deliver(notification_id, now, mailer)
+                    except ServerUnavailable:
+                        result.add(Outcome.RETRY)
+                        result.server_down = True
+                        _release(mine[position + 1:])
+                        return result
+                    except Exception as error:  # bad data or a bug in one row must not hold up the others
+                        log.exception("notification %s could not be delivered", notification_id)
+                        db.session.rollback()
+                        outcome = _retry_later(notification_id, _attempts(notification_id), now,
+                                               f"{type(error).__name__}: {error}")
+                    result.add(outcome)
         finally:
             mailer.close()
     return result
@@ -148,11 +159,39 @@ def claim(notification_id: int, now: datetime, holder: str) -> bool:
     return claimed == 1
 
 
-def deliver(notification_id: int, now: datetime, mailer: Mailer, holder: str) -> Outcome:
-    if not claim(notification_id, now, holder):
-        db.session.rollback()
-        return Outcome.SKIPPED
+def claim_all(ids: list[int], now: datetime, holder: str) -> list[int]:
+    """Claim each row (one conditional UPDATE each) and commit the claims together."""
+    mine = [notification_id for notification_id in ids if claim(notification_id, now, holder)]
     db.session.commit()
+    return mine
+
+
+def _release(ids: list[int]) -> None:
+    """Claimed rows this pass will not get to go back to pending, their attempt not counted."""
+    if ids:
+        db.session.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids), Notification.state == NotificationState.SENDING)
+            .values(state=NotificationState.PENDING, attempts=Notification.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+
+
+def void_expired(now: datetime) -> int:
+    """After downtime: what is past its time (a reminder for a meeting that has begun) is not sent."""
+    voided = db.session.execute(
+        update(Notification)
+        .where(Notification.state == NotificationState.PENDING, Notification.expires_at <= now)
+        .values(state=NotificationState.VOID, last_error="too late: expired")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return voided
+
+
+def deliver(notification_id: int, now: datetime, mailer: Mailer) -> Outcome:
+    """Deliver one claimed row: void it, keep it in-app, put it in a digest, or mail it."""
     notification = db.session.get(Notification, notification_id, populate_existing=True)
 
     reason = void_reason(notification, now)

@@ -138,20 +138,33 @@ def test_a_change_after_the_convocation_went_out_sends_a_change_notice(members, 
     assert "小会議室" in change_mails[0].get_body(("plain",)).get_content()
 
 
-def test_cancelling_voids_pending_notices_and_tells_the_seat_holders(members, mailbox):
-    meeting = convene(make_meeting(starts_in=timedelta(days=10)))
+def _cancel(meeting):
     meeting.status = meeting.status.CANCELLED
     meeting.cancel_reason = "台風の接近のため"
     meeting.sequence += 1
     events.emit("meeting.cancelled", meeting)
     db.session.commit()
 
+
+def test_cancelling_voids_pending_reminders_and_tells_the_seat_holders(members, mailbox):
+    meeting = convene(make_meeting(starts_in=timedelta(days=10)))
+    sender.run_pass()  # the convocations went out
+    mailbox.envelopes.clear()
+    _cancel(meeting)
+
     assert all(n.state is NotificationState.VOID for n in rows(NotificationKind.MEETING_REMINDER))
-    assert all(n.state is NotificationState.VOID for n in rows(NotificationKind.CONVOCATION))
     sender.run_pass()
     subjects = [m["Subject"] for m in mailbox.messages]
     assert len(subjects) == len(members) and all(s.startswith("【中止】") for s in subjects)
     assert "台風の接近のため" in mailbox.messages[0].get_body(("plain",)).get_content()
+
+
+def test_a_meeting_cancelled_before_its_convocation_went_out_sends_nothing(members, mailbox):
+    meeting = convene(make_meeting(starts_in=timedelta(days=10)))
+    _cancel(meeting)
+    assert all(n.state is NotificationState.VOID for n in rows(NotificationKind.CONVOCATION))
+    assert rows(NotificationKind.MEETING_CANCELLED) == []
+    assert sender.run_pass().outcomes == {} and mailbox.envelopes == []
 
 
 def test_a_seat_that_answered_gets_no_attendance_reminder(members, mailbox):
@@ -450,3 +463,33 @@ def test_a_row_stuck_after_its_last_attempt_ends_as_failed(members, app):
     sender.recover_stuck(now + timedelta(minutes=11))
     failed = rows(NotificationKind.CONVOCATION)[0]
     assert failed.state is NotificationState.FAILED and "interrupted" in failed.last_error
+
+
+# --- with the meetings area's own domain functions -------------------------------------------------
+
+def test_the_meeting_rules_events_drive_the_outbox(members, factory, mailbox):
+    from liaison.domain import meetings as meeting_rules
+
+    meeting = factory.meeting("planning", status="convened", agenda=1)
+    assert len(rows(NotificationKind.CONVOCATION)) == len(members)
+    sender.run_pass()
+    convocation = mailbox.messages[0].get_body(("plain",)).get_content()
+    assert meeting_rules.meeting_name(meeting) in convocation and "委員 各位" in convocation
+
+    actor = factory.secretariat()
+    new_start = meeting.starts_at + timedelta(days=7)
+    meeting_rules.postpone(meeting, actor=actor, starts_at=new_start, ends_at=new_start + timedelta(hours=2),
+                           reason="会場の都合")
+    db.session.commit()
+    assert len(rows(NotificationKind.MEETING_CHANGED, NotificationState.PENDING)) == len(members)
+    assert {n.due_at for n in rows(NotificationKind.MEETING_REMINDER, NotificationState.PENDING)} == {
+        at_tokyo(to_tokyo(new_start).date() - timedelta(days=days)) for days in (7, 1)
+    }
+
+    meeting_rules.cancel(meeting, actor=actor, reason="台風接近のため")
+    db.session.commit()
+    assert rows(NotificationKind.MEETING_CHANGED, NotificationState.PENDING) == []
+    assert rows(NotificationKind.MEETING_REMINDER, NotificationState.PENDING) == []
+    mailbox.envelopes.clear()
+    sender.run_pass(utcnow() + timedelta(minutes=6))
+    assert [m["Subject"][:4] for m in mailbox.messages] == ["【中止】"] * len(members)

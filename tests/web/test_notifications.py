@@ -43,7 +43,7 @@ def test_my_list_shows_due_notices_with_the_unread_count_in_the_header(app, clie
     login(client, member.email)
     page = client.get("/notifications/").get_data(as_text=True)
     assert page.count("【開催のお知らせ】") == 2
-    assert '<span class="badge"' in page and ">2</span>" in page
+    assert '<span class="unread-badge"' in page and ">2</span>" in page
     assert page.count("未読") >= 2
 
 
@@ -53,7 +53,7 @@ def test_opening_a_notice_marks_it_read_and_goes_to_its_page(app, client, login,
     login(client, member.email)
     response = client.form(f"/notifications/{notice}/open")
     assert response.status_code == 303 and response.headers["Location"].endswith("/planning/meetings/1")
-    assert '<span class="badge"' not in client.get("/notifications/").get_data(as_text=True)
+    assert '<span class="unread-badge"' not in client.get("/notifications/").get_data(as_text=True)
     with app.app_context():
         assert db.session.get(Notification, notice).read_at is not None
 
