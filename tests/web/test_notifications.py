@@ -165,6 +165,7 @@ def test_the_secretariat_turns_a_meetings_reminders_off(app, client, login, fact
     login(member_client, member.email)
     assert member_client.get(f"/planning/meetings/{meeting_id}/reminders").status_code == 403
     login(client, factory.secretariat().email)
+    assert f'href="/planning/meetings/{meeting_id}/reminders"' in client.get(f"/planning/meetings/{meeting_id}").get_data(as_text=True)
     assert "送信予定" in client.get(f"/planning/meetings/{meeting_id}/reminders").get_data(as_text=True)
     assert client.get(f"/council/meetings/{meeting_id}/reminders").status_code == 404
     response = client.form(f"/planning/meetings/{meeting_id}/reminders", {"days": ""})
