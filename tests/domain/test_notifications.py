@@ -493,3 +493,17 @@ def test_the_meeting_rules_events_drive_the_outbox(members, factory, mailbox):
     mailbox.envelopes.clear()
     sender.run_pass(utcnow() + timedelta(minutes=6))
     assert [m["Subject"][:4] for m in mailbox.messages] == ["【中止】"] * len(members)
+
+
+def test_meeting_mails_carry_the_meetings_ics_from_the_calendar_generator(members, mailbox):
+    pytest.importorskip("liaison.calendar.ical", reason="the calendar area has not been merged yet")
+    icalendar = pytest.importorskip("icalendar")
+    meeting = convene(make_meeting(starts_in=timedelta(days=10)))
+    sender.run_pass()
+    [attachment] = list(mailbox.messages[0].iter_attachments())
+    assert attachment.get_content_type() == "text/calendar"
+    assert attachment.get_filename() == f"meeting-{meeting.id}.ics"
+    calendar = icalendar.Calendar.from_ical(attachment.get_payload(decode=True))
+    [event] = calendar.walk("VEVENT")
+    assert event.decoded("DTSTART") == meeting.starts_at
+    assert "企画運営部会" in str(event.get("SUMMARY"))
