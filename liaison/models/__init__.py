@@ -5,6 +5,9 @@ from .committees import ROLE_ORDER, Committee, CommitteeKind, Membership, Role
 from .meetings import (
     AgendaItem, AgendaKind, AgendaOutcome, Attachment, Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus,
 )
+from .notifications import (
+    Delivery, Notification, NotificationKind, NotificationPreference, NotificationState, SchedulerLease,
+)
 from .users import User
 from .votes import Ballot, Choice, ClosedVoteError, Majority, Vote, VoteMethod, VoteOutcome, VoteSeat, VoteState
 
@@ -37,4 +40,10 @@ __all__ = [
     "VoteOutcome",
     "VoteSeat",
     "VoteState",
+    "Delivery",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "NotificationState",
+    "SchedulerLease",
 ]
