@@ -47,15 +47,16 @@ class DeadlineProvider(Protocol):
     """A source of the user's deadlines. Written votes (書面表決) and minutes review (議事録の確認)
     add theirs by appending a provider to DEADLINE_PROVIDERS.
 
-    `version` returns whatever its deadlines depend on beyond the feed's meetings and the user's
-    seats (e.g. the count and latest change of the votes), so the feed's ETag changes with it;
-    it may run one query. `deadlines` gets the feed's meetings (committee loaded) and must not
-    query per meeting.
+    Both methods may run one query each, never one per meeting. `version` returns what the
+    deadlines depend on beyond the feed's meetings and the user's seats (e.g. the count and latest
+    change of the votes), so the feed's ETag changes with it. `deadlines` gets the feed's meetings
+    as rows of FEED_COLUMNS (id, committee_id, fiscal_year, status, answer_deadline, starts_at,
+    ends_at, updated_at, sequence); the calendar loads a meeting itself when an event needs it.
     """
 
     def version(self, user: User, meeting_ids) -> tuple: ...
 
-    def deadlines(self, user: User, meetings: list[Meeting]) -> Iterable[ical.Deadline]: ...
+    def deadlines(self, user: User, meetings: list) -> Iterable[ical.Deadline]: ...
 
 
 class AttendanceDeadlines:
@@ -66,7 +67,7 @@ class AttendanceDeadlines:
     def version(self, user: User, meeting_ids) -> tuple:
         return ()  # the deadline is a meeting column; the seats are in the feed's version already
 
-    def deadlines(self, user: User, meetings: list[Meeting]) -> list[ical.Deadline]:
+    def deadlines(self, user: User, meetings: list) -> list[ical.Deadline]:
         seats = {
             tuple(row)
             for row in db.session.execute(
@@ -75,11 +76,11 @@ class AttendanceDeadlines:
                 )
             )
         }
+        label, note = _("出欠の回答期限"), _("出欠は会議のページから回答してください。")
         return [
             ical.Deadline(
-                key=f"attendance-{meeting.id}", label=_("出欠の回答期限"), meeting=meeting,
-                due_at=meeting.answer_deadline, updated_at=meeting.updated_at, sequence=meeting.sequence,
-                note=_("出欠は会議のページから回答してください。"),
+                key=f"attendance-{meeting.id}", label=label, meeting_id=meeting.id, due_at=meeting.answer_deadline,
+                updated_at=meeting.updated_at, sequence=meeting.sequence, note=note,
             )
             for meeting in meetings
             if meeting.answer_deadline is not None
@@ -261,52 +262,75 @@ def state() -> CalendarState:
     return extensions["liaison.calendar"]
 
 
-def load_meetings(scope: Scope) -> list[Meeting]:
-    """The feed's meetings with committee and agenda (with presenters) in a fixed number of queries."""
-    return list(
-        db.session.scalars(
-            select(Meeting)
-            .where(*scope.criteria(Meeting))
-            .options(
-                joinedload(Meeting.committee),
-                selectinload(Meeting.agenda_items).joinedload(AgendaItem.presenter_body),
-            )
-            .order_by(Meeting.starts_at, Meeting.id)
-        ).unique()
+# What a feed needs to know of each meeting before deciding which events to (re)build.
+FEED_COLUMNS = (
+    Meeting.id, Meeting.committee_id, Meeting.fiscal_year, Meeting.status, Meeting.answer_deadline,
+    Meeting.starts_at, Meeting.ends_at, Meeting.updated_at, Meeting.sequence,
+)
+
+
+def feed_rows(scope: Scope) -> list:
+    """The feed's meetings as light rows, in the order of the feed (one query)."""
+    query = select(*FEED_COLUMNS).where(*scope.criteria(Meeting)).order_by(Meeting.starts_at, Meeting.id)
+    return list(db.session.execute(query))
+
+
+def load_meetings(ids) -> dict[int, Meeting]:
+    """Meetings with committee and agenda (with presenters), in two queries whatever their number."""
+    query = (
+        select(Meeting)
+        .where(Meeting.id.in_(ids))
+        .options(joinedload(Meeting.committee), selectinload(Meeting.agenda_items).joinedload(AgendaItem.presenter_body))
     )
+    return {meeting.id: meeting for meeting in db.session.scalars(query).unique()}
 
 
-def _event_chunk(cache: _LRU | None, key: tuple, make) -> bytes:
-    if cache is None:
-        return make().to_ical()
-    chunk = cache.get(key)
-    if chunk is None:
-        chunk = make().to_ical()
-        cache.put(key, chunk)
-    return chunk
+def _meeting_key(meeting, locale: str, base_url: str) -> tuple:
+    return ("meeting", meeting.id, meeting.updated_at, meeting.sequence, locale, base_url)
+
+
+def _deadline_key(deadline: ical.Deadline, locale: str, base_url: str) -> tuple:
+    return ("deadline", deadline.key, deadline.due_at, deadline.updated_at, deadline.sequence, locale, base_url)
 
 
 def build_feed(scope: Scope, base_url: str, *, events: _LRU | None = None) -> bytes:
-    """The feed's bytes; `events` caches serialised VEVENTs by the meeting's (id, updated_at)."""
-    meetings = load_meetings(scope)
+    """The feed's bytes.
+
+    `events` caches serialised VEVENTs by the meeting's (id, updated_at, sequence): only the
+    meetings whose events are not cached are loaded as objects and serialised, since
+    serialising with icalendar is the expensive part of a feed.
+    """
     locale = str(get_locale() or "ja")
-    chunks = [
-        _event_chunk(
-            events, ("meeting", meeting.id, meeting.updated_at, meeting.sequence, locale, base_url),
-            lambda meeting=meeting: ical.meeting_event(meeting, base_url),
-        )
-        for meeting in meetings
-    ]
+    rows = feed_rows(scope)
+    deadlines: list[ical.Deadline] = []
     if scope.user is not None and scope.include_deadlines:
-        deadlines = [deadline for provider in DEADLINE_PROVIDERS for deadline in provider.deadlines(scope.user, meetings)]
+        deadlines = [deadline for provider in DEADLINE_PROVIDERS for deadline in provider.deadlines(scope.user, rows)]
         deadlines.sort(key=lambda deadline: (deadline.due_at, deadline.key))
-        chunks += [
-            _event_chunk(
-                events, ("deadline", deadline.key, deadline.due_at, deadline.updated_at, deadline.sequence, locale, base_url),
-                lambda deadline=deadline: ical.deadline_event(deadline, base_url),
-            )
-            for deadline in deadlines
-        ]
+    meeting_keys = [_meeting_key(row, locale, base_url) for row in rows]
+    deadline_keys = [_deadline_key(deadline, locale, base_url) for deadline in deadlines]
+    cached = {}
+    if events is not None:
+        cached = {key: chunk for key in meeting_keys + deadline_keys if (chunk := events.get(key)) is not None}
+    wanted = {row.id for row, key in zip(rows, meeting_keys) if key not in cached}
+    wanted |= {deadline.meeting_id for deadline, key in zip(deadlines, deadline_keys) if key not in cached}
+    meetings = load_meetings(wanted) if wanted else {}
+
+    def chunk(key: tuple, make) -> bytes:
+        if key in cached:
+            return cached[key]
+        data = make().to_ical()
+        if events is not None:
+            events.put(key, data)
+        return data
+
+    chunks = [
+        chunk(key, lambda row=row: ical.meeting_event(meetings[row.id], base_url))
+        for row, key in zip(rows, meeting_keys)
+    ]
+    chunks += [
+        chunk(key, lambda deadline=deadline: ical.deadline_event(deadline, meetings[deadline.meeting_id], base_url))
+        for deadline, key in zip(deadlines, deadline_keys)
+    ]
     return ical.calendar_bytes(scope.name, chunks)
 
 

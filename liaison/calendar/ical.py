@@ -13,6 +13,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Event, Timezone, vDuration, vUri
 
 from ..dates import fiscal_year_label, format_datetime, to_tokyo
@@ -36,13 +37,13 @@ EVENT_STATUS = {
 class Deadline:
     """A moment something is due from the user (出欠の回答期限, 書面表決の期限, 議事録の確認期限).
 
-    It becomes an event of its own at `due_at`; `key` is stable and unique per deadline
-    (e.g. "attendance-12"), giving the UID deadline-<key>@<host>.
+    It becomes an event of its own at `due_at`, linked to its meeting; `key` is stable and unique
+    per deadline (e.g. "attendance-12"), giving the UID deadline-<key>@<host>.
     """
 
     key: str
     label: str
-    meeting: Meeting
+    meeting_id: int
     due_at: datetime
     updated_at: datetime
     sequence: int
@@ -74,17 +75,21 @@ def meeting_name(meeting: Meeting) -> str:
     )
 
 
+FORMAT_LABELS = {
+    MeetingFormat.IN_PERSON: _l("対面"),
+    MeetingFormat.ONLINE: _l("オンライン"),
+    MeetingFormat.HYBRID: _l("ハイブリッド"),
+    MeetingFormat.WRITTEN: _l("書面開催"),
+}
+KIND_LABELS = {AgendaKind.REPORT: _l("報告事項"), AgendaKind.DISCUSSION: _l("協議事項"), AgendaKind.RESOLUTION: _l("議決事項")}
+
+
 def format_label(meeting_format: MeetingFormat) -> str:
-    return {
-        MeetingFormat.IN_PERSON: _("対面"),
-        MeetingFormat.ONLINE: _("オンライン"),
-        MeetingFormat.HYBRID: _("ハイブリッド"),
-        MeetingFormat.WRITTEN: _("書面開催"),
-    }[meeting_format]
+    return str(FORMAT_LABELS[meeting_format])
 
 
 def kind_label(kind: AgendaKind) -> str:
-    return {AgendaKind.REPORT: _("報告事項"), AgendaKind.DISCUSSION: _("協議事項"), AgendaKind.RESOLUTION: _("議決事項")}[kind]
+    return str(KIND_LABELS[kind])
 
 
 def meeting_summary(meeting: Meeting) -> str:
@@ -190,9 +195,8 @@ def meeting_event(meeting: Meeting, base_url: str) -> Event:
     return event
 
 
-def deadline_event(deadline: Deadline, base_url: str) -> Event:
-    """A deadline as a moment (DTSTART without DTEND), free time, titled 出欠の回答期限: 令和7年度第2回…."""
-    meeting = deadline.meeting
+def deadline_event(deadline: Deadline, meeting: Meeting, base_url: str) -> Event:
+    """A deadline of `meeting` as a moment (DTSTART, no DTEND) in free time, titled 出欠の回答期限: 令和7年度第2回…."""
     event = Event()
     _stamp(
         event, uid=f"deadline-{deadline.key}@{host_of(base_url)}",
@@ -244,12 +248,13 @@ def new_calendar(name: str) -> Calendar:
 
 
 def build_calendar(name: str, meetings, base_url: str, deadlines=()) -> Calendar:
-    """A calendar of meetings (in the order given) followed by deadlines."""
+    """A calendar of meetings (in the order given) followed by deadlines (of those meetings)."""
     calendar = new_calendar(name)
+    by_id = {meeting.id: meeting for meeting in meetings}
     for meeting in meetings:
         calendar.add_component(meeting_event(meeting, base_url))
     for deadline in deadlines:
-        calendar.add_component(deadline_event(deadline, base_url))
+        calendar.add_component(deadline_event(deadline, by_id[deadline.meeting_id], base_url))
     return calendar
 
 

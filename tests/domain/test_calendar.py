@@ -151,7 +151,7 @@ def test_assembled_feed_equals_the_whole_calendar_serialised(ctx, meetings):
 def test_deadline_is_its_own_moment(ctx, meetings):
     meeting = meetings.make("planning", answer_deadline=tokyo_day_at(4, 17))
     deadline = ical.Deadline(
-        key=f"attendance-{meeting.id}", label="出欠の回答期限", meeting=meeting, due_at=meeting.answer_deadline,
+        key=f"attendance-{meeting.id}", label="出欠の回答期限", meeting_id=meeting.id, due_at=meeting.answer_deadline,
         updated_at=meeting.updated_at, sequence=meeting.sequence,
     )
     [_meeting_event, event] = parse(ical.build_calendar("x", [meeting], BASE_URL, [deadline]).to_ical()).walk("VEVENT")
@@ -249,7 +249,7 @@ def test_deadline_providers_are_an_extension_point(ctx, factory, meetings, monke
             return ("reviews", 1)
 
         def deadlines(self, user, meetings):
-            return [ical.Deadline(key=f"minutes-{m.id}", label="議事録の確認期限", meeting=m,
+            return [ical.Deadline(key=f"minutes-{m.id}", label="議事録の確認期限", meeting_id=m.id,
                                   due_at=m.ends_at + timedelta(days=7), updated_at=m.updated_at, sequence=m.sequence)
                     for m in meetings]
 
