@@ -264,10 +264,9 @@ def calendar_bytes(name: str, event_chunks) -> bytes:
     Equal to serialising the whole Calendar object (a test checks it), but lets feeds reuse the
     bytes of events that have not changed.
     """
-    head = new_calendar(name).to_ical()
     end = b"END:VCALENDAR\r\n"
-    assert head.endswith(end)
-    return b"".join((head[: -len(end)], *event_chunks, end))
+    head = new_calendar(name).to_ical().removesuffix(end)
+    return b"".join((head, *event_chunks, end))
 
 
 def meeting_calendar_bytes(meeting: Meeting, base_url: str) -> bytes:
