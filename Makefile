@@ -7,7 +7,7 @@ FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test install db demo translations clean-demo
+.PHONY: run test install db demo translations clean-demo node
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,6 +19,15 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	touch $@
 
 install: $(VENV)/.installed
+
+# Node test tools from the project's own package.json / package-lock.json: ical.js (Thunderbird's
+# iCalendar parser) reads the calendar feeds in the tests. Without npm the ical.js test is skipped.
+node_modules/.installed: package.json $(wildcard package-lock.json)
+	@if command -v npm >/dev/null 2>&1; then \
+		if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi && touch $@; \
+	else echo "npm not found: tests that need Node tools will be skipped"; fi
+
+node: node_modules/.installed
 
 db: install
 	$(FLASK) db upgrade
@@ -40,7 +49,8 @@ run: demo
 	wait -n
 
 ## make test: the whole suite, on SQLite and on PostgreSQL (skipped, and said so, when PostgreSQL is absent)
-test: install
+PYTEST_ARGS ?= -n 2
+test: install node
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 ## make translations: refresh the message catalogue after changing UI text

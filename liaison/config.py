@@ -57,6 +57,9 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
         "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
         "PER_PAGE": 20,
+        # Wrong calendar feed URLs tolerated per address and window before 429.
+        "FEED_TOKEN_MAX_FAILURES": 10,
+        "FEED_TOKEN_WINDOW_SECONDS": 600,
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),

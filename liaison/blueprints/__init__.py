@@ -13,7 +13,7 @@ class SlugConverter(BaseConverter):
 
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["slug"] = SlugConverter
-    from . import admin, auth, committees, dashboard, health, meetings, notifications, votes
+    from . import admin, auth, calendar, committees, dashboard, health, meetings, notifications, votes
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
@@ -21,8 +21,10 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(admin.bp)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notifications.admin_bp)
+    app.register_blueprint(calendar.bp)
     # Committee-scoped blueprints last: their /<committee>/ prefix must not shadow fixed paths.
     app.register_blueprint(committees.bp)
     app.register_blueprint(meetings.bp)
     app.register_blueprint(votes.bp)
     app.register_blueprint(notifications.meeting_bp)
+    app.register_blueprint(calendar.committee_bp)

@@ -7,6 +7,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from ..calendar.ical import meeting_calendar_bytes
 from ..dates import format_date, format_datetime, to_tokyo
 from ..domain import meetings
 from ..models import Meeting, NotificationKind
@@ -58,12 +59,8 @@ def meeting_summary(meeting: Meeting) -> str:
     return "\n".join(lines)
 
 
-def meeting_ics(meeting: Meeting) -> bytes | None:
+def meeting_ics(meeting: Meeting) -> bytes:
     """The meeting as .ics, from the calendar area's generator (the same one the feeds use)."""
-    try:
-        from ..calendar.ical import meeting_calendar_bytes
-    except ImportError:  # the calendar area has not landed on this branch yet
-        return None
     return meeting_calendar_bytes(meeting, base_url())
 
 

@@ -496,8 +496,7 @@ def test_the_meeting_rules_events_drive_the_outbox(members, factory, mailbox):
 
 
 def test_meeting_mails_carry_the_meetings_ics_from_the_calendar_generator(members, mailbox):
-    pytest.importorskip("liaison.calendar.ical", reason="the calendar area has not been merged yet")
-    icalendar = pytest.importorskip("icalendar")
+    import icalendar
     meeting = convene(make_meeting(starts_in=timedelta(days=10)))
     sender.run_pass()
     [attachment] = list(mailbox.messages[0].iter_attachments())
