@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install db demo translations clean-demo
+.PHONY: run test install node-packages db demo translations clean-demo screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -20,6 +21,14 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 
 install: $(VENV)/.installed
 
+# Browser-side test tools from package.json (axe-core for the journeys); the app itself needs no Node.
+# `npm ci` installs exactly package-lock.json: after editing package.json run `npm install` and commit both.
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; \
+	else echo "make: npm not found: no axe-core, so the browser journeys will be SKIPPED (apt-get install npm)"; fi
+
+node-packages: node_modules/.package-lock.json
+
 db: install
 	$(FLASK) db upgrade
 
@@ -31,9 +40,16 @@ run: demo
 	@echo "liaison: http://$(HOST):$(PORT)/  (demo logins: admin@example.jp, secretariat@example.jp, member01@example.jp … / password liaison-demo)"
 	$(FLASK) run --host $(HOST) --port $(PORT)
 
-## make test: the whole suite, on SQLite and on PostgreSQL (skipped, and said so, when PostgreSQL is absent)
-test: install
-	$(BIN)/pytest $(PYTEST_ARGS)
+## make test: the whole suite, on SQLite and on PostgreSQL (skipped, and said so, when PostgreSQL is absent),
+## and the browser journeys in headless Chromium (skipped, and said so, when $(CHROMIUM) is absent)
+test: install node-packages
+	@if [ -x $(CHROMIUM) ]; then echo "make test: browser journeys (tests/e2e) run in $(CHROMIUM)"; \
+	else echo "make test: $(CHROMIUM) not found: the browser journeys (tests/e2e) will be SKIPPED (apt-get install chromium)"; fi
+	LIAISON_CHROMIUM=$(CHROMIUM) $(BIN)/pytest $(PYTEST_ARGS)
+
+## make screenshots: PNGs of the main pages from the demo data, into docs/screenshots/ (needs Chromium)
+screenshots: install node-packages
+	LIAISON_CHROMIUM=$(CHROMIUM) $(BIN)/python -m tests.e2e.screenshots $(SHOTS)
 
 ## make translations: refresh the message catalogue after changing UI text
 translations: install
