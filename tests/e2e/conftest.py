@@ -29,7 +29,7 @@ from . import harness
 
 REQUIRE_BROWSER = os.environ.get("LIAISON_REQUIRE_BROWSER", "") not in ("", "0", "false")
 FAILURE_SHOTS = harness.PROJECT_ROOT / "screenshots-tmp" / "e2e-failures"
-_journeys = {"passed": 0, "failed": 0, "skipped": 0}
+_journeys = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
 _state: dict[str, str] = {}
 
 
@@ -120,7 +120,7 @@ def pytest_runtest_makereport(item, call):
     if report.when == "call" and report.passed:
         _journeys["passed"] += 1
     elif report.failed:
-        _journeys["failed"] += 1
+        _journeys["failed" if report.when == "call" else "errors"] += 1
         item._e2e_failed = True
         if report.when == "call":
             _keep_evidence(item, report)
@@ -149,13 +149,16 @@ def pytest_terminal_summary(terminalreporter):
     ran = counts["passed"] + counts["failed"]
     if ran:
         state = f"ran ({_state.get('where', 'Chromium')})"
+    elif counts["errors"]:
+        state = f"DID NOT RUN ({_state.get('skip_reason', 'the set-up failed, see the errors above')})"
     elif counts["skipped"]:
         state = f"SKIPPED ({_state.get('skip_reason', 'see the skip reasons above')})"
     else:
         state = "not selected"
     terminalreporter.section("browser journeys")
     terminalreporter.write_line(
-        f"browser journeys: {state}: {counts['passed']} passed, {counts['failed']} failed, {counts['skipped']} skipped"
+        f"browser journeys: {state}: {counts['passed']} passed, {counts['failed']} failed, "
+        f"{counts['errors']} errors, {counts['skipped']} skipped"
     )
     if REQUIRE_BROWSER and ran == 0:
         terminalreporter.write_line("LIAISON_REQUIRE_BROWSER is set and no browser journey ran", red=True)
