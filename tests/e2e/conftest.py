@@ -16,6 +16,13 @@ A journey asks for `browse` and gets people at browsers:
 Every page a visitor lands on is checked with axe-core (serious or critical violations fail).
 `mailbox` holds the mail the app sent; `live_server.cli("scheduler", "tick")` runs a CLI command
 against the same database.
+
+Adding a journey for an area: a file test_<area>_journeys.py with `pytestmark = pytest.mark.e2e`,
+one test per story, written with the Visitor's verbs (open, follow, press, fill, choose, tick,
+log_in, sees, fits_the_screen) and Playwright's `expect`. A download is
+`with visitor.page.expect_download() as d: visitor.page.get_by_role("link", name=...).click()`;
+a reminder is `live_server.cli("scheduler", "tick")` then `mailbox.wait_for(address, subject)`.
+A page worth showing gets a line in screenshots.py's SHOTS.
 """
 from __future__ import annotations
 
@@ -40,6 +47,14 @@ def _database_backend() -> str:
     if REQUIRE_POSTGRES or postgres_unavailable() is None:
         return "postgresql"
     return "sqlite"
+
+
+def pytest_collection_modifyitems(items):
+    """Everything under tests/e2e is a browser journey, marked or not (-m "not e2e" leaves them out)."""
+    here = os.path.dirname(__file__)
+    for item in items:
+        if str(item.path).startswith(here + os.sep) and item.get_closest_marker("e2e") is None:
+            item.add_marker(pytest.mark.e2e)
 
 
 @pytest.fixture(scope="session")

@@ -49,7 +49,7 @@ def test_expired_session_goes_to_login_and_returns_to_the_page_asked_for(browse)
     expect(member.heading()).to_have_text("企画運営部会")
     committee_page = member.path
 
-    member.context.clear_cookies()  # the session cookie expired (SESSION_HOURS) and the browser dropped it
+    member.context.clear_cookies(name="session")  # it expired (SESSION_HOURS) and the browser dropped it
     member.open(committee_page)
 
     assert member.path == "/login?next=%2Fplanning%2F"
