@@ -6,8 +6,9 @@ BIN := $(VENV)/bin
 FLASK := $(BIN)/flask --app wsgi
 HOST ?= 127.0.0.1
 PORT ?= 5000
+CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install db demo translations clean-demo node
+.PHONY: run test install node-packages db demo translations clean-demo screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -21,13 +22,13 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 install: $(VENV)/.installed
 
 # Node test tools from the project's own package.json / package-lock.json: ical.js (Thunderbird's
-# iCalendar parser) reads the calendar feeds in the tests. Without npm the ical.js test is skipped.
-node_modules/.installed: package.json $(wildcard package-lock.json)
-	@if command -v npm >/dev/null 2>&1; then \
-		if [ -f package-lock.json ]; then npm ci --no-audit --no-fund; else npm install --no-audit --no-fund; fi && touch $@; \
-	else echo "npm not found: tests that need Node tools will be skipped"; fi
+# iCalendar parser) reads the calendar feeds, axe-core checks accessibility in the browser journeys.
+# `npm ci` installs exactly package-lock.json: after editing package.json run `npm install` and commit both.
+node_modules/.package-lock.json: package.json package-lock.json
+	@if command -v npm >/dev/null 2>&1; then npm ci --no-audit --no-fund; \
+	else echo "make: npm not found: the ical.js test and the browser journeys will be SKIPPED (apt-get install npm)"; fi
 
-node: node_modules/.installed
+node-packages: node_modules/.package-lock.json
 
 db: install
 	$(FLASK) db upgrade
@@ -48,10 +49,17 @@ run: demo
 	SMTP_HOST=127.0.0.1 SMTP_PORT=$(SMTP_PORT) $(FLASK) run --host $(HOST) --port $(PORT) & web=$$!; \
 	wait -n
 
-## make test: the whole suite, on SQLite and on PostgreSQL (skipped, and said so, when PostgreSQL is absent)
+## make test: the whole suite, on SQLite and on PostgreSQL (skipped, and said so, when PostgreSQL is absent),
+## and the browser journeys in headless Chromium (skipped, and said so, when $(CHROMIUM) is absent)
 PYTEST_ARGS ?= -n 2
-test: install node
-	$(BIN)/pytest $(PYTEST_ARGS)
+test: install node-packages
+	@if [ -x $(CHROMIUM) ]; then echo "make test: browser journeys (tests/e2e) run in $(CHROMIUM)"; \
+	else echo "make test: $(CHROMIUM) not found: the browser journeys (tests/e2e) will be SKIPPED (apt-get install chromium)"; fi
+	LIAISON_CHROMIUM=$(CHROMIUM) $(BIN)/pytest $(PYTEST_ARGS)
+
+## make screenshots: PNGs of the main pages from the demo data, into docs/screenshots/ (needs Chromium)
+screenshots: install node-packages
+	LIAISON_CHROMIUM=$(CHROMIUM) $(BIN)/python -m tests.e2e.screenshots $(SHOTS)
 
 ## make translations: refresh the message catalogue after changing UI text
 translations: install
