@@ -77,3 +77,35 @@ class Factory:
             return user
 
         return self._run(build)
+
+    def proposal(self, author, committee: str = "planning", *, status: str = "draft", title: str = "デジタル人材の育成に関する共同研修",
+                 summary: str = "DX推進のための共同研修を提案します。", body: str = "## 背景\n\n各団体で人材が不足しています。",
+                 policy: str = "HRD-3", reason: str = "資料を添付してください。"):
+        """A proposal by `author` (a seat holder) brought to `status` through the domain functions:
+        draft, submitted, returned, accepted or withdrawn."""
+        from liaison.domain import proposals as proposal_rules
+        from liaison.models import PlanPolicy, User
+
+        def build():
+            writer = db.session.get(User, author.id)
+            reviewer = db.session.scalar(select(User).where(User.email == "factory-secretariat@example.jp"))
+            if reviewer is None:
+                reviewer = user_rules.create_user(
+                    actor=None, email="factory-secretariat@example.jp", name="事務局 テスト", password=PASSWORD,
+                    is_secretariat=True,
+                )
+            proposal = proposal_rules.create_draft(
+                self.committee(committee), actor=writer, title=title, summary=summary, body=body,
+                plan_policy=db.session.scalar(select(PlanPolicy).where(PlanPolicy.code == policy)),
+            )
+            if status == "withdrawn":
+                proposal_rules.withdraw(proposal, actor=writer)
+            if status in ("submitted", "returned", "accepted"):
+                proposal_rules.submit(proposal, actor=writer)
+            if status == "returned":
+                proposal_rules.return_to_submitter(proposal, actor=reviewer, reason=reason)
+            if status == "accepted":
+                proposal_rules.accept(proposal, actor=reviewer)
+            return proposal
+
+        return self._run(build)

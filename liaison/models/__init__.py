@@ -5,6 +5,7 @@ from .committees import ROLE_ORDER, Committee, CommitteeKind, Membership, Role
 from .meetings import (
     AgendaItem, AgendaKind, Attachment, Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus,
 )
+from .proposals import Proposal, ProposalComment, ProposalRevision, ProposalStatus
 from .users import User
 
 __all__ = [
@@ -26,4 +27,8 @@ __all__ = [
     "ROLE_ORDER",
     "Role",
     "User",
+    "Proposal",
+    "ProposalComment",
+    "ProposalRevision",
+    "ProposalStatus",
 ]
