@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from ..dates import current_fiscal_year
 from ..domain import access
+from ..domain import proposals as proposal_rules
 from ..extensions import db
 from ..models import Committee, Membership
 
@@ -34,5 +35,7 @@ def index():
     if access.is_staff(current_user):
         committees = list(db.session.scalars(select(Committee).order_by(Committee.position)))
     return render_template(
-        "dashboard/index.html", memberships=memberships, committees=committees, fiscal_year=fiscal_year
+        "dashboard/index.html", memberships=memberships, committees=committees, fiscal_year=fiscal_year,
+        my_proposals=proposal_rules.my_seat_proposals(memberships),
+        proposals_to_review=proposal_rules.awaiting_review(current_user),
     )

@@ -117,6 +117,35 @@ def can_withdraw(user, proposal: Proposal) -> bool:
     return proposal.status not in FINAL and holds_seat_of(user, proposal)
 
 
+@dataclass(frozen=True)
+class Permissions:
+    """What one user may do with one proposal, asked once per page (the seat lookup is a query)."""
+
+    view: bool
+    edit: bool
+    withdraw: bool
+    review: bool
+    schedule: bool
+    comment: bool
+
+    @property
+    def submit(self) -> bool:
+        return self.edit
+
+
+def permissions(user, proposal: Proposal) -> Permissions:
+    own = holds_seat_of(user, proposal)
+    view = own if is_private(proposal) else access.can_view_committee(user, proposal.committee)
+    return Permissions(
+        view=view,
+        edit=own and proposal.status in EDITABLE,
+        withdraw=own and proposal.status not in FINAL,
+        review=can_accept(user, proposal),
+        schedule=can_schedule(user, proposal),
+        comment=view and not is_private(proposal) and proposal.status not in FINAL,
+    )
+
+
 def can_review(user) -> bool:
     """The secretariat (and administrators) accept, return and schedule proposals."""
     return access.is_staff(user)
@@ -522,9 +551,8 @@ def history_label(action: str) -> str:
     }.get(action, action)
 
 
-def my_seat_proposals(user, limit: int = 10) -> list[Proposal]:
-    """The proposals of the seats the user holds this year (every committee), most recently changed first."""
-    seats = access.active_memberships(user)
+def my_seat_proposals(seats: list[Membership], limit: int = 10) -> list[Proposal]:
+    """The proposals of these seats (the user's, this year, every committee), most recently changed first."""
     keys = [(m.committee_id, m.body_id, m.department) for m in seats if m.has_vote]
     if not keys:
         return []
