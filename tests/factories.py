@@ -2,15 +2,17 @@
 from __future__ import annotations
 
 import itertools
+from datetime import datetime, timedelta
 
 from flask import has_app_context
 from sqlalchemy import select
 
-from liaison.dates import current_fiscal_year
+from liaison.dates import TOKYO, current_fiscal_year, utcnow
+from liaison.domain import meetings as meeting_rules
 from liaison.domain import memberships as membership_rules
 from liaison.domain import users as user_rules
 from liaison.extensions import db
-from liaison.models import Body, Committee, Role
+from liaison.models import AgendaKind, Body, Committee, MeetingFormat, Role, User
 
 from .conftest import PASSWORD
 
@@ -78,22 +80,66 @@ class Factory:
 
         return self._run(build)
 
+    def _staff_actor(self) -> User:
+        """One secretariat account per test that builds meetings."""
+        actor = db.session.scalar(select(User).where(User.email == "factory-secretariat@example.jp"))
+        if actor is None:
+            actor = user_rules.create_user(
+                actor=None, email="factory-secretariat@example.jp", name="事務局 テスト", password=PASSWORD,
+                is_secretariat=True,
+            )
+        return actor
+
+    def meeting(self, committee: str = "planning", *, status: str = "draft", starts_at: datetime | None = None,
+                hours: int = 2, agenda: int = 0, format: MeetingFormat = MeetingFormat.IN_PERSON,
+                place: str = "浦和合同庁舎 会議室", **kwargs):
+        """A meeting of `committee` in `status` (draft, convened, postponed, cancelled, held).
+
+        Default start: 14:00 Tokyo two weeks ahead (two weeks ago for a held meeting); `agenda`
+        items are added before convening. Goes through the domain functions, so numbering,
+        sequence and audit rows are real.
+        """
+
+        def build():
+            actor = self._staff_actor()
+            start = starts_at
+            if start is None:
+                day = (utcnow() + timedelta(days=-14 if status == "held" else 14)).astimezone(TOKYO)
+                start = datetime(day.year, day.month, day.day, 14, 0, tzinfo=TOKYO)
+            then = min(utcnow(), start - timedelta(days=30))
+            meeting = meeting_rules.create_meeting(
+                self.committee(committee), actor=actor, starts_at=start, ends_at=start + timedelta(hours=hours),
+                format=format, place=place if format is not MeetingFormat.ONLINE else "",
+                online_url=kwargs.pop("online_url", "https://meet.example.jp/abc" if format in (MeetingFormat.ONLINE, MeetingFormat.HYBRID) else ""),
+                now=then, **kwargs,
+            )
+            kinds = list(AgendaKind)
+            for n in range(agenda):
+                meeting_rules.add_agenda_item(meeting, actor=actor, kind=kinds[n % 3], title=f"議事{n + 1}")
+            if status != "draft":
+                meeting_rules.convene(meeting, actor=actor, now=then)
+            if status == "postponed":
+                meeting_rules.postpone(meeting, actor=actor, starts_at=start + timedelta(days=7),
+                                       ends_at=start + timedelta(days=7, hours=hours), reason="会場の都合", now=then)
+            elif status == "cancelled":
+                meeting_rules.cancel(meeting, actor=actor, reason="台風接近のため")
+            elif status == "held":
+                meeting_rules.mark_held(meeting, actor=actor, now=start + timedelta(hours=hours))
+            return meeting
+
+        return self._run(build)
+
     def proposal(self, author, committee: str = "planning", *, status: str = "draft", title: str = "デジタル人材の育成に関する共同研修",
                  summary: str = "DX推進のための共同研修を提案します。", body: str = "## 背景\n\n各団体で人材が不足しています。",
                  policy: str = "HRD-3", reason: str = "資料を添付してください。"):
         """A proposal by `author` (a seat holder) brought to `status` through the domain functions:
         draft, submitted, returned, accepted or withdrawn."""
         from liaison.domain import proposals as proposal_rules
-        from liaison.models import PlanPolicy, User
+        from liaison.models import PlanPolicy
 
         def build():
             writer = db.session.get(User, author.id)
-            reviewer = db.session.scalar(select(User).where(User.email == "factory-secretariat@example.jp"))
-            if reviewer is None:
-                reviewer = user_rules.create_user(
-                    actor=None, email="factory-secretariat@example.jp", name="事務局 テスト", password=PASSWORD,
-                    is_secretariat=True,
-                )
+            reviewer = self._staff_actor()
             proposal = proposal_rules.create_draft(
                 self.committee(committee), actor=writer, title=title, summary=summary, body=body,
                 plan_policy=db.session.scalar(select(PlanPolicy).where(PlanPolicy.code == policy)),

@@ -13,7 +13,7 @@ class SlugConverter(BaseConverter):
 
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["slug"] = SlugConverter
-    from . import admin, auth, committees, dashboard, health, proposals, reports
+    from . import admin, auth, committees, dashboard, health, meetings, proposals, reports
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
@@ -22,4 +22,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(reports.bp)
     # Committee-scoped blueprints last: their /<committee>/ prefix must not shadow fixed paths.
     app.register_blueprint(committees.bp)
+    app.register_blueprint(meetings.bp)
     app.register_blueprint(proposals.bp)

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 from flask import g, render_template, request
+from flask_login import current_user
 
 from ..dates import current_fiscal_year
+from ..domain import meetings as meeting_rules
 from ..domain.memberships import role_label, seats
 from .scoping import committee_blueprint
 
@@ -24,4 +26,5 @@ def show():
         members=members,
         role_label=role_label,
         years=range(current_fiscal_year() + 1, 2023, -1),
+        upcoming_meetings=meeting_rules.upcoming_in(committee, current_user),
     )

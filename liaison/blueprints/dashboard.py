@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from ..dates import current_fiscal_year
 from ..domain import access
+from ..domain import meetings as meeting_rules
 from ..domain import proposals as proposal_rules
 from ..extensions import db
 from ..models import Committee, Membership
@@ -34,8 +35,10 @@ def index():
     committees = []
     if access.is_staff(current_user):
         committees = list(db.session.scalars(select(Committee).order_by(Committee.position)))
+    next_meetings, owed_answers = meeting_rules.my_upcoming(current_user, memberships)
     return render_template(
         "dashboard/index.html", memberships=memberships, committees=committees, fiscal_year=fiscal_year,
+        next_meetings=next_meetings, owed_answers=owed_answers,
         my_proposals=proposal_rules.my_seat_proposals(memberships),
         proposals_to_review=proposal_rules.awaiting_review(current_user),
     )

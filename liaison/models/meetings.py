@@ -58,6 +58,9 @@ class Meeting(db.Model):
     status: Mapped[MeetingStatus] = mapped_column(str_enum(MeetingStatus), default=MeetingStatus.DRAFT, index=True)
     sequence: Mapped[int] = mapped_column(Integer, default=0)
     cancel_reason: Mapped[str] = mapped_column(Text, default="")
+    # The first announced start, kept when the meeting is postponed (延期), and why it was.
+    original_starts_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    postpone_reason: Mapped[str] = mapped_column(Text, default="")
     convened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     convened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
@@ -132,7 +135,10 @@ class Attendance(db.Model):
 
 
 class Attachment(db.Model):
-    """資料: an uploaded file, stored outside the web root under a generated name."""
+    """資料: an uploaded file, stored outside the web root under a generated name.
+
+    A meeting's document has meeting_id; one of an agenda item has both meeting_id and agenda_item_id.
+    """
 
     __tablename__ = "attachments"
 

@@ -116,4 +116,164 @@ def seed_demo() -> dict[str, User]:
 
     users.update({"members": members, "departments": departments})
     db.session.flush()
+    seed_demo_meetings(users)
     return users
+
+
+# ------------------------------------------------------------------------------------------- meetings
+
+DEMO_AGENDAS = {
+    "council": (
+        ("report", "令和8年度上半期の研修実施状況について", None),
+        ("report", "構成団体の人事異動に伴う委員の交代について", None),
+        ("discussion", "第6次広域計画の進捗状況について", "さいたま市"),
+        ("resolution", "令和9年度研修計画(案)について", None),
+    ),
+    "planning": (
+        ("report", "令和8年度事業の執行状況について", None),
+        ("discussion", "令和9年度事業計画の策定方針について", "川越市"),
+        ("resolution", "広域計画推進事業の見直し(案)について", None),
+    ),
+    "municipal-training": (
+        ("report", "市町村職員合同研修の受講者アンケート結果について", None),
+        ("discussion", "階層別研修のオンライン化について", "上尾市"),
+        ("resolution", "令和9年度市町村職員研修の日程(案)について", None),
+    ),
+    "prefectural-training": (
+        ("report", "県職員研修の実施結果について", None),
+        ("discussion", "新任課長研修のカリキュラム見直しについて", None),
+    ),
+}
+DEMO_PLACES = {
+    "council": "埼玉会館 7階 会議室",
+    "planning": "彩の国さいたま人づくり広域連合 研修室A",
+    "municipal-training": "彩の国さいたま人づくり広域連合 研修室B",
+    "prefectural-training": "埼玉県庁 第二庁舎 5階 会議室",
+}
+# A tiny, valid PDF for the demo's 資料.
+DEMO_PDF = (
+    b"%PDF-1.4\n1 0 obj<</Type/Catalog/Pages 2 0 R>>endobj\n2 0 obj<</Type/Pages/Kids[3 0 R]/Count 1>>endobj\n"
+    b"3 0 obj<</Type/Page/Parent 2 0 R/MediaBox[0 0 595 842]/Contents 4 0 R/Resources<</Font<</F1 5 0 R>>>>>>endobj\n"
+    b"4 0 obj<</Length 44>>stream\nBT /F1 18 Tf 72 770 Td (liaison demo) Tj ET\nendstream endobj\n"
+    b"5 0 obj<</Type/Font/Subtype/Type1/BaseFont/Helvetica>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+)
+
+
+def _working_day_at(day, hour: int):
+    """The first working day (not a weekend or 祝日) on or after `day`, at `hour` in Tokyo."""
+    from datetime import datetime, timedelta
+
+    from ..dates import TOKYO, is_day_off
+
+    while is_day_off(day):
+        day += timedelta(days=1)
+    return datetime(day.year, day.month, day.day, hour, 0, tzinfo=TOKYO)
+
+
+def _deadline_before(starts_at, days: int):
+    """17:00 on the last working day at least `days` before the meeting."""
+    from datetime import datetime, timedelta
+
+    from ..dates import TOKYO, is_day_off, to_tokyo
+
+    day = to_tokyo(starts_at).date() - timedelta(days=days)
+    while is_day_off(day):
+        day -= timedelta(days=1)
+    return datetime(day.year, day.month, day.day, 17, 0, tzinfo=TOKYO)
+
+
+def _demo_meeting(committee, actor, starts_at, *, hours=2, agenda=(), answers=0.0, held=False, convene=True,
+                  format=None, attach=False):
+    """One meeting through the domain functions, as the secretariat would have built it back then."""
+    import io
+    from datetime import timedelta
+
+    from werkzeug.datastructures import FileStorage
+
+    from ..domain import meetings as meeting_rules
+    from ..models import AgendaKind, AttendanceResponse, MeetingFormat
+
+    body_by_name = {b.name: b for b in db.session.scalars(select(Body))}
+    then = starts_at - timedelta(days=30)
+    meeting_format = format or MeetingFormat.IN_PERSON
+    meeting = meeting_rules.create_meeting(
+        committee, actor=actor, starts_at=starts_at, ends_at=starts_at + timedelta(hours=hours), format=meeting_format,
+        place=DEMO_PLACES[committee.slug] if meeting_format is not MeetingFormat.ONLINE else "",
+        online_url="https://meet.example.jp/" + committee.slug if meeting_format is not MeetingFormat.IN_PERSON else "",
+        answer_deadline=_deadline_before(starts_at, 5), proposal_deadline=_deadline_before(starts_at, 14), now=then,
+    )
+    for index, (kind, title, presenter) in enumerate(agenda):
+        item = meeting_rules.add_agenda_item(
+            meeting, actor=actor, kind=AgendaKind(kind), title=title,
+            presenter_body=body_by_name.get(presenter) if presenter else None, minutes_allotted=20,
+        )
+        if attach and index == len(agenda) - 1:
+            meeting_rules.add_attachment(
+                meeting, FileStorage(stream=io.BytesIO(DEMO_PDF), filename=f"資料 {title}.pdf"), actor=actor, agenda_item=item,
+            )
+    if not convene:
+        return meeting
+    meeting_rules.convene(meeting, actor=actor, now=then)
+    seats = meeting_rules.voting_seats(meeting)
+    answering = seats[: round(len(seats) * answers)]
+    for index, seat in enumerate(answering):
+        response = AttendanceResponse.ATTEND
+        proxy = {}
+        if index % 7 == 3:
+            response = AttendanceResponse.ABSENT
+        elif index % 7 == 5:
+            response = AttendanceResponse.PROXY
+            proxy = {"proxy_name": person_name(300 + index), "proxy_title": "課長補佐"}
+        meeting_rules.answer_attendance(meeting, seat, actor=seat.user, response=response,
+                                        now=then + timedelta(days=1 + index % 10), **proxy)
+    if held:
+        present = [seat.id for index, seat in enumerate(answering) if index % 7 != 3]
+        meeting_rules.record_presence(meeting, actor=actor, present_membership_ids=present)
+        meeting_rules.mark_held(meeting, actor=actor, now=meeting.ends_at)
+    return meeting
+
+
+def seed_demo_meetings(users: dict) -> None:
+    """Past held meetings, an upcoming convened one with agenda and answers in each committee, a draft,
+    a postponed and a cancelled meeting. Committees that already have meetings are left alone."""
+    from datetime import date, timedelta
+
+    from ..dates import fiscal_year_of, utcnow
+    from ..domain import meetings as meeting_rules
+    from ..models import Meeting, MeetingFormat
+
+    actor = users["secretariat"]
+    today = utcnow().date()
+    fiscal_year = current_fiscal_year()
+    committees = list(db.session.scalars(select(Committee).order_by(Committee.position)))
+    for offset, committee in enumerate(committees):
+        if db.session.scalar(select(Meeting.id).where(Meeting.committee_id == committee.id).limit(1)):
+            continue
+        agenda = DEMO_AGENDAS[committee.slug]
+        if committee.slug == "council":  # last fiscal year's closing meeting, with last year's seats
+            _demo_meeting(committee, actor, _working_day_at(date(fiscal_year, 2, 12), 14), agenda=agenda[:2],
+                          answers=1.0, held=True)
+        # The council (64 seats) meets less often than the 部会.
+        for days in (60,) if committee.slug == "council" else (150, 60):
+            start = _working_day_at(today - timedelta(days=days + offset), 14 if offset % 2 else 10)
+            if fiscal_year_of(start) == fiscal_year:
+                _demo_meeting(committee, actor, start, agenda=agenda, answers=1.0, held=True)
+        # Created in the order of their (first) dates, so 第N回 follows the calendar.
+        if committee.slug == "planning":
+            postponed = _demo_meeting(committee, actor, _working_day_at(today + timedelta(days=7), 15),
+                                      agenda=agenda[:2], answers=0.3, format=MeetingFormat.ONLINE)
+            new_start = _working_day_at(today + timedelta(days=28), 15)
+            meeting_rules.postpone(postponed, actor=actor, starts_at=new_start, ends_at=new_start + timedelta(hours=1),
+                                   reason="議案の調整に時間を要するため", answer_deadline=_deadline_before(new_start, 5),
+                                   now=postponed.convened_at)
+        if committee.slug == "municipal-training":
+            cancelled = _demo_meeting(committee, actor, _working_day_at(today + timedelta(days=9), 10),
+                                      agenda=agenda[:1], answers=0.2)
+            meeting_rules.cancel(cancelled, actor=actor, reason="講師の都合により研修視察が中止となったため")
+        _demo_meeting(committee, actor, _working_day_at(today + timedelta(days=14 + offset * 3), 14), agenda=agenda,
+                      answers=0.6, attach=True,
+                      format=MeetingFormat.HYBRID if committee.slug == "council" else MeetingFormat.IN_PERSON)
+        if committee.slug == "planning":  # the secretariat's next one, still a draft
+            _demo_meeting(committee, actor, _working_day_at(today + timedelta(days=45), 10), agenda=agenda[:1],
+                          convene=False)
+    db.session.flush()

@@ -35,6 +35,8 @@ def upgrade():
     sa.Column('status', sa.Enum('draft', 'convened', 'held', 'cancelled', 'postponed', name='meetingstatus', native_enum=False, length=20), nullable=False),
     sa.Column('sequence', sa.Integer(), nullable=False),
     sa.Column('cancel_reason', sa.Text(), nullable=False),
+    sa.Column('original_starts_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('postpone_reason', sa.Text(), nullable=False),
     sa.Column('convened_at', sa.DateTime(timezone=True), nullable=True),
     sa.Column('convened_by_id', sa.Integer(), nullable=True),
     sa.Column('created_by_id', sa.Integer(), nullable=True),

@@ -1,0 +1,561 @@
+"""A committee's meetings (/<slug>/meetings/): schedule, convene, agenda, 資料, attendance, 招集通知."""
+from __future__ import annotations
+
+from datetime import datetime
+from itertools import groupby
+
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+from wtforms.fields.choices import SelectChoice
+
+from .. import attachments as files
+from ..dates import TOKYO, to_tokyo, utcnow
+from ..domain import DomainError, require
+from ..domain import meetings as rules
+from ..extensions import db
+from ..forms.meetings import (
+    ActionForm, AgendaItemForm, AttachmentForm, AttendanceForm, CancelForm, MeetingForm, PostponeForm,
+)
+from ..models import (
+    AgendaItem, AgendaKind, Attachment, AttendanceResponse, Body, Meeting, MeetingFormat, MeetingStatus, Membership,
+)
+from ..pagination import paginate
+from .scoping import committee_blueprint
+
+bp = committee_blueprint("meetings", __name__, "/meetings")
+
+for helper in (rules.meeting_name, rules.status_label, rules.format_label, rules.kind_label, rules.response_label):
+    bp.add_app_template_global(helper)
+bp.add_app_template_global(files.size_label, "size_label")
+bp.add_app_template_global(rules.can_manage, "can_manage_meetings")
+
+# Domain fields that a form shows under another name.
+FORM_FIELD = {"starts_at": "start_time", "ends_at": "end_time"}
+
+
+# ------------------------------------------------------------------------------------------- helpers
+
+def _meeting_or_404(meeting_id: int) -> Meeting:
+    meeting = db.session.scalar(
+        select(Meeting).options(joinedload(Meeting.committee))
+        .where(Meeting.id == meeting_id, Meeting.committee_id == g.committee.id)
+    )
+    if meeting is None:
+        abort(404)
+    require(rules.can_view(current_user, meeting), "not allowed to see this meeting")
+    return meeting
+
+
+def _item_or_404(meeting: Meeting, item_id: int) -> AgendaItem:
+    item = db.session.get(AgendaItem, item_id)
+    if item is None or item.meeting_id != meeting.id:
+        abort(404)
+    return item
+
+
+def _failed(error: DomainError, form=None) -> None:
+    """Undo the request's changes and show the message (under its field when the form has it)."""
+    db.session.rollback()
+    name = FORM_FIELD.get(error.field, error.field)
+    if form is not None and name and name in form:
+        form[name].errors = list(form[name].errors) + [error.message]
+    flash(error.message, "error")
+
+
+def _unless_allowed(meeting: Meeting, allowed_states, message: str):
+    """A form for a step the meeting's state does not allow: back to the meeting page, saying why."""
+    if meeting.status in allowed_states:
+        return None
+    flash(message, "error")
+    return _redirect_to(meeting)
+
+
+def _warn_day_off(meeting: Meeting) -> None:
+    warning = rules.day_off_warning(meeting.starts_at)
+    if warning:
+        flash(warning, "warning")
+
+
+def _at(day, time) -> datetime | None:
+    return datetime.combine(day, time, tzinfo=TOKYO) if day and time else None
+
+
+def _local(value: datetime | None) -> datetime | None:
+    return value.replace(tzinfo=TOKYO) if value else None
+
+
+def _schedule(form: MeetingForm) -> dict:
+    return dict(
+        starts_at=_at(form.day.data, form.start_time.data), ends_at=_at(form.day.data, form.end_time.data),
+        format=MeetingFormat(form.format.data), place=form.place.data or "", online_url=form.online_url.data or "",
+        title=form.title.data or "", answer_deadline=_local(form.answer_deadline.data),
+        proposal_deadline=_local(form.proposal_deadline.data), notes=form.notes.data or "",
+    )
+
+
+def _redirect_to(meeting: Meeting, anchor: str | None = None):
+    return redirect(url_for("meetings.show", meeting_id=meeting.id, _anchor=anchor), 303)
+
+
+def _presenter_choices(meeting: Meeting) -> list[tuple[int, str]]:
+    """事務局, then the bodies holding seats in the committee that year (all bodies if none)."""
+    query = select(Body).order_by(Body.position)
+    seated = select(Membership.body_id).where(
+        Membership.committee_id == meeting.committee_id, Membership.fiscal_year == meeting.fiscal_year
+    )
+    bodies = list(db.session.scalars(query.where(Body.id.in_(seated)))) or list(db.session.scalars(query))
+    return [SelectChoice(0, _("事務局"))] + [SelectChoice(body.id, body.name) for body in bodies]
+
+
+# ---------------------------------------------------------------------------------------------- list
+
+@bp.get("/")
+def index():
+    page = paginate(rules.meetings_for_list(g.committee, current_user))
+    now = utcnow()
+    upcoming = [m for m in page.items if m.ends_at >= now]
+    past = [(year, list(group)) for year, group in groupby((m for m in page.items if m.ends_at < now), key=lambda m: m.fiscal_year)]
+    return render_template("meetings/index.html", committee=g.committee, page=page, upcoming=upcoming, past=past)
+
+
+@bp.route("/new", methods=["GET", "POST"])
+def new():
+    require(rules.can_manage(current_user), "only the secretariat schedules meetings")
+    form = MeetingForm()
+    if form.validate_on_submit():
+        try:
+            meeting = rules.create_meeting(g.committee, actor=current_user, **_schedule(form))
+            db.session.commit()
+        except DomainError as error:
+            _failed(error, form)
+            return render_template("meetings/form.html", form=form, meeting=None, committee=g.committee), 400
+        flash(_("%(name)sを下書きとして作成しました。議事を追加してから招集してください。", name=rules.meeting_name(meeting)), "success")
+        _warn_day_off(meeting)
+        return _redirect_to(meeting)
+    status = 400 if request.method == "POST" else 200
+    return render_template("meetings/form.html", form=form, meeting=None, committee=g.committee), status
+
+
+@bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
+def edit(meeting_id):
+    meeting = _meeting_or_404(meeting_id)
+    require(rules.can_manage(current_user), "only the secretariat edits meetings")
+    refused = _unless_allowed(meeting, rules.EDITABLE, _("開催済み・中止の会議は編集できません。"))
+    if refused:
+        return refused
+    form = MeetingForm()
+    if request.method == "GET":
+        start, end = to_tokyo(meeting.starts_at), to_tokyo(meeting.ends_at)
+        form.day.data, form.start_time.data, form.end_time.data = start.date(), start.time(), end.time()
+        form.format.data, form.place.data, form.online_url.data = meeting.format.value, meeting.place, meeting.online_url
+        form.title.data, form.notes.data = meeting.title, meeting.notes
+        form.answer_deadline.data = to_tokyo(meeting.answer_deadline).replace(tzinfo=None) if meeting.answer_deadline else None
+        form.proposal_deadline.data = to_tokyo(meeting.proposal_deadline).replace(tzinfo=None) if meeting.proposal_deadline else None
+    if form.validate_on_submit():
+        try:
+            changed = rules.update_meeting(meeting, actor=current_user, **_schedule(form))
+            db.session.commit()
+        except DomainError as error:
+            _failed(error, form)
+            return render_template("meetings/form.html", form=form, meeting=meeting, committee=g.committee), 400
+        if not changed:
+            flash(_("変更はありませんでした。"), "info")
+        elif meeting.status in rules.ANNOUNCED and set(changed) & set(rules.SCHEDULE_FIELDS):
+            flash(_("会議を変更しました。委員に変更が通知されます。"), "success")
+        else:
+            flash(_("会議を変更しました。"), "success")
+        _warn_day_off(meeting)
+        return _redirect_to(meeting)
+    status = 400 if request.method == "POST" else 200
+    return render_template("meetings/form.html", form=form, meeting=meeting, committee=g.committee), status
+
+
+# ---------------------------------------------------------------------------------------------- show
+
+def _page_data(meeting: Meeting) -> dict:
+    """Everything the meeting page shows, in a fixed number of queries."""
+    agenda = rules.agenda_of(meeting)
+    documents = rules.meeting_attachments(meeting)
+    by_item: dict = {}
+    for document in documents:
+        by_item.setdefault(document.agenda_item_id, []).append(document)
+    sheet = rules.attendance_sheet(meeting)
+    my_seat = next((line.membership for line in sheet.lines if line.membership.user_id == current_user.id), None)
+    return dict(
+        meeting=meeting, committee=g.committee, agenda=agenda, documents_by_item=by_item, sheet=sheet,
+        my_seat=my_seat, my_line=sheet.line_for(my_seat),
+        can_manage=rules.can_manage(current_user),
+        can_answer=my_seat is not None and rules.can_answer_for(current_user, meeting, my_seat),
+        deadline=rules.answer_deadline_of(meeting), editable=meeting.status in rules.EDITABLE,
+        attachable=meeting.status in rules.ATTACHABLE,
+        announced=meeting.status in rules.ANNOUNCED, action_form=ActionForm(formdata=None),
+    )
+
+
+def _show(meeting: Meeting, status: int = 200, attendance_form=None, attachment_form=None):
+    data = _page_data(meeting)
+    if attendance_form is None:
+        attendance_form = AttendanceForm(formdata=None)
+        line = data["my_line"]
+        if line is not None and line.answered:
+            attendance_form.response.data = line.attendance.response.value
+            attendance_form.proxy_name.data = line.attendance.proxy_name
+            attendance_form.proxy_title.data = line.attendance.proxy_title
+    if attachment_form is None:
+        attachment_form = AttachmentForm(formdata=None)
+    attachment_form.agenda_item_id.choices = [SelectChoice(0, _("会議全体"))] + [
+        SelectChoice(item.id, f"{item.position}. {item.title}") for item in data["agenda"]
+    ]
+    return render_template(
+        "meetings/show.html", attendance_form=attendance_form, attachment_form=attachment_form,
+        accept=files.ACCEPT, max_mb=current_app.config["MAX_UPLOAD_MB"], **data,
+    ), status
+
+
+@bp.get("/<int:meeting_id>")
+def show(meeting_id):
+    return _show(_meeting_or_404(meeting_id))
+
+
+@bp.get("/<int:meeting_id>/notice")
+def notice(meeting_id):
+    meeting = _meeting_or_404(meeting_id)
+    text = rules.convocation_text(meeting, current_app.config["BASE_URL"])
+    return render_template("meetings/notice.html", meeting=meeting, committee=g.committee, text=text)
+
+
+# ----------------------------------------------------------------------------------------- lifecycle
+
+@bp.post("/<int:meeting_id>/convene")
+def convene(meeting_id):
+    meeting = _meeting_or_404(meeting_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        rules.convene(meeting, actor=current_user)
+        db.session.commit()
+    except DomainError as error:
+        _failed(error)
+        return _show(meeting, 400)
+    flash(_("%(name)sを招集しました。委員に招集通知が送られます。", name=rules.meeting_name(meeting)), "success")
+    return _redirect_to(meeting)
+
+
+@bp.route("/<int:meeting_id>/postpone", methods=["GET", "POST"])
+def postpone(meeting_id):
+    meeting = _meeting_or_404(meeting_id)
+    require(rules.can_manage(current_user), "only the secretariat postpones meetings")
+    refused = _unless_allowed(meeting, rules.ANNOUNCED, _("「%(status)s」の会議は延期できません。", status=rules.status_label(meeting.status)))
+    if refused:
+        return refused
+    form = PostponeForm()
+    if form.validate_on_submit():
+        try:
+            rules.postpone(
+                meeting, actor=current_user, starts_at=_at(form.day.data, form.start_time.data),
+                ends_at=_at(form.day.data, form.end_time.data), reason=form.reason.data or "",
+                answer_deadline=_local(form.answer_deadline.data),
+            )
+            db.session.commit()
+        except DomainError as error:
+            _failed(error, form)
+            return render_template("meetings/postpone.html", form=form, meeting=meeting, committee=g.committee), 400
+        flash(_("会議を延期しました。委員に延期が通知されます。"), "success")
+        _warn_day_off(meeting)
+        return _redirect_to(meeting)
+    status = 400 if request.method == "POST" else 200
+    return render_template("meetings/postpone.html", form=form, meeting=meeting, committee=g.committee), status
+
+
+@bp.route("/<int:meeting_id>/cancel", methods=["GET", "POST"])
+def cancel(meeting_id):
+    meeting = _meeting_or_404(meeting_id)
+    require(rules.can_manage(current_user), "only the secretariat cancels meetings")
+    refused = _unless_allowed(meeting, rules.ANNOUNCED, _("「%(status)s」の会議は中止できません。", status=rules.status_label(meeting.status)))
+    if refused:
+        return refused
+    form = CancelForm()
+    if form.validate_on_submit():
+        try:
+            rules.cancel(meeting, actor=current_user, reason=form.reason.data or "")
+            db.session.commit()
+        except DomainError as error:
+            _failed(error, form)
+            return render_template("meetings/cancel.html", form=form, meeting=meeting, committee=g.committee), 400
+        flash(_("会議を中止しました。委員に中止が通知されます。"), "success")
+        return _redirect_to(meeting)
+    status = 400 if request.method == "POST" else 200
+    return render_template("meetings/cancel.html", form=form, meeting=meeting, committee=g.committee), status
+
+
+@bp.post("/<int:meeting_id>/held")
+def mark_held(meeting_id):
+    meeting = _meeting_or_404(meeting_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        rules.mark_held(meeting, actor=current_user)
+        db.session.commit()
+    except DomainError as error:
+        _failed(error)
+        return _show(meeting, 400)
+    flash(_("会議を開催済みにしました。"), "success")
+    return _redirect_to(meeting)
+
+
+@bp.post("/<int:meeting_id>/delete")
+def delete(meeting_id):
+    meeting = _meeting_or_404(meeting_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    name = rules.meeting_name(meeting)
+    try:
+        rules.delete_draft(meeting, actor=current_user)
+        db.session.commit()
+    except DomainError as error:
+        _failed(error)
+        return _show(meeting, 400)
+    flash(_("%(name)sの下書きを削除しました。", name=name), "success")
+    return redirect(url_for("meetings.index"), 303)
+
+
+# -------------------------------------------------------------------------------------------- agenda
+
+def _agenda_form(meeting: Meeting, item: AgendaItem | None = None) -> AgendaItemForm:
+    form = AgendaItemForm(obj=item if request.method == "GET" else None)
+    form.presenter_body_id.choices = _presenter_choices(meeting)
+    if request.method == "GET" and item is not None:
+        form.kind.data = item.kind.value
+        form.presenter_body_id.data = item.presenter_body_id or 0
+    return form
+
+
+def _agenda_values(form: AgendaItemForm) -> dict:
+    return dict(
+        kind=AgendaKind(form.kind.data), title=form.title.data or "",
+        presenter_body=db.session.get(Body, form.presenter_body_id.data) if form.presenter_body_id.data else None,
+        minutes_allotted=form.minutes_allotted.data, notes=form.notes.data or "",
+    )
+
+
+@bp.route("/<int:meeting_id>/agenda/new", methods=["GET", "POST"])
+def add_item(meeting_id):
+    meeting = _meeting_or_404(meeting_id)
+    require(rules.can_manage(current_user), "only the secretariat builds agendas")
+    refused = _unless_allowed(meeting, rules.EDITABLE, _("開催済み・中止の会議の議事は変更できません。"))
+    if refused:
+        return refused
+    form = _agenda_form(meeting)
+    if form.validate_on_submit():
+        try:
+            rules.add_agenda_item(meeting, actor=current_user, **_agenda_values(form))
+            db.session.commit()
+        except DomainError as error:
+            _failed(error, form)
+            return render_template("meetings/item_form.html", form=form, meeting=meeting, item=None, committee=g.committee), 400
+        flash(_("議事を追加しました。"), "success")
+        return _redirect_to(meeting, "agenda")
+    status = 400 if request.method == "POST" else 200
+    return render_template("meetings/item_form.html", form=form, meeting=meeting, item=None, committee=g.committee), status
+
+
+@bp.route("/<int:meeting_id>/agenda/<int:item_id>/edit", methods=["GET", "POST"])
+def edit_item(meeting_id, item_id):
+    meeting = _meeting_or_404(meeting_id)
+    require(rules.can_manage(current_user), "only the secretariat builds agendas")
+    item = _item_or_404(meeting, item_id)
+    refused = _unless_allowed(meeting, rules.EDITABLE, _("開催済み・中止の会議の議事は変更できません。"))
+    if refused:
+        return refused
+    form = _agenda_form(meeting, item)
+    if form.validate_on_submit():
+        try:
+            rules.update_agenda_item(item, actor=current_user, **_agenda_values(form))
+            db.session.commit()
+        except DomainError as error:
+            _failed(error, form)
+            return render_template("meetings/item_form.html", form=form, meeting=meeting, item=item, committee=g.committee), 400
+        flash(_("議事を変更しました。"), "success")
+        return _redirect_to(meeting, "agenda")
+    status = 400 if request.method == "POST" else 200
+    return render_template("meetings/item_form.html", form=form, meeting=meeting, item=item, committee=g.committee), status
+
+
+@bp.post("/<int:meeting_id>/agenda/<int:item_id>/remove")
+def remove_item(meeting_id, item_id):
+    meeting = _meeting_or_404(meeting_id)
+    item = _item_or_404(meeting, item_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        rules.remove_agenda_item(item, actor=current_user)
+        db.session.commit()
+    except DomainError as error:
+        _failed(error)
+        return _show(meeting, 400)
+    flash(_("議事を削除しました。"), "success")
+    return _redirect_to(meeting, "agenda")
+
+
+@bp.post("/<int:meeting_id>/agenda/<int:item_id>/move")
+def move_item(meeting_id, item_id):
+    meeting = _meeting_or_404(meeting_id)
+    item = _item_or_404(meeting, item_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        rules.move_agenda_item(item, actor=current_user, direction=request.form.get("direction", ""))
+        db.session.commit()
+    except DomainError as error:
+        _failed(error)
+        return _show(meeting, 400)
+    return _redirect_to(meeting, f"item-{item.id}")
+
+
+# ---------------------------------------------------------------------------------------------- 資料
+
+@bp.post("/<int:meeting_id>/attachments")
+def upload(meeting_id):
+    meeting = _meeting_or_404(meeting_id)
+    require(rules.can_manage(current_user), "only the secretariat attaches documents")
+    form = AttachmentForm()
+    form.agenda_item_id.choices = [SelectChoice(0)] + [SelectChoice(item.id) for item in meeting.agenda_items]
+    if not form.validate_on_submit():
+        flash(_("添付先を選び直してください。"), "error")
+        return _show(meeting, 400, attachment_form=form)
+    item = _item_or_404(meeting, form.agenda_item_id.data) if form.agenda_item_id.data else None
+    try:
+        attachment = rules.add_attachment(meeting, form.file.data, actor=current_user, agenda_item=item)
+        db.session.commit()
+    except DomainError as error:
+        _failed(error, form)
+        return _show(meeting, 400, attachment_form=form)
+    flash(_("資料「%(name)s」を添付しました。", name=attachment.original_name), "success")
+    return _redirect_to(meeting, "documents")
+
+
+def _attachment_or_404(meeting: Meeting, attachment_id: int) -> Attachment:
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.meeting_id != meeting.id:
+        abort(404)
+    return attachment
+
+
+@bp.get("/<int:meeting_id>/attachments/<int:attachment_id>")
+def download(meeting_id, attachment_id):
+    meeting = _meeting_or_404(meeting_id)  # who may see the meeting may read its 資料
+    return files.send_attachment(_attachment_or_404(meeting, attachment_id))
+
+
+@bp.post("/<int:meeting_id>/attachments/<int:attachment_id>/delete")
+def delete_attachment(meeting_id, attachment_id):
+    meeting = _meeting_or_404(meeting_id)
+    attachment = _attachment_or_404(meeting, attachment_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    name = attachment.original_name
+    try:
+        rules.remove_attachment(attachment, actor=current_user)
+        db.session.commit()
+    except DomainError as error:
+        _failed(error)
+        return _show(meeting, 400)
+    flash(_("資料「%(name)s」を削除しました。", name=name), "success")
+    return _redirect_to(meeting, "documents")
+
+
+# ----------------------------------------------------------------------------------------- attendance
+
+def _answer(meeting: Meeting, membership: Membership, form: AttendanceForm) -> None:
+    rules.answer_attendance(
+        meeting, membership, actor=current_user, response=AttendanceResponse(form.response.data),
+        proxy_name=form.proxy_name.data or "", proxy_title=form.proxy_title.data or "",
+    )
+
+
+@bp.post("/<int:meeting_id>/attendance")
+def answer(meeting_id):
+    """A member answers for their own seat."""
+    meeting = _meeting_or_404(meeting_id)
+    form = AttendanceForm()
+    seat = next((m for m in rules.voting_seats(meeting) if m.user_id == current_user.id), None)
+    require(seat is not None, "only seat holders answer attendance")
+    if not form.validate_on_submit():
+        return _show(meeting, 400, attendance_form=form)
+    try:
+        _answer(meeting, seat, form)
+        db.session.commit()
+    except DomainError as error:
+        _failed(error, form)
+        return _show(meeting, 400, attendance_form=form)
+    flash(_("出欠を「%(answer)s」で回答しました。", answer=rules.response_label(AttendanceResponse(form.response.data))), "success")
+    return _redirect_to(meeting, "attendance")
+
+
+@bp.get("/<int:meeting_id>/attendance")
+def attendance(meeting_id):
+    """The secretariat's sheet: answer for any seat (e.g. by phone) and record who was present."""
+    meeting = _meeting_or_404(meeting_id)
+    require(rules.can_manage(current_user), "only the secretariat manages attendance")
+    return _attendance_page(meeting)
+
+
+def _attendance_page(meeting: Meeting, status: int = 200, failed_form=None, failed_seat: int | None = None):
+    sheet = rules.attendance_sheet(meeting)
+    forms = {}
+    for line in sheet.lines:
+        if failed_form is not None and line.membership.id == failed_seat:
+            forms[line.membership.id] = failed_form
+            continue
+        form = AttendanceForm(formdata=None)
+        if line.answered:
+            form.response.data = line.attendance.response.value
+            form.proxy_name.data, form.proxy_title.data = line.attendance.proxy_name, line.attendance.proxy_title
+        forms[line.membership.id] = form
+    return render_template(
+        "meetings/attendance.html", meeting=meeting, committee=g.committee, sheet=sheet, forms=forms,
+        action_form=ActionForm(formdata=None), open_for_answers=meeting.status in (*rules.ANNOUNCED, MeetingStatus.HELD),
+    ), status
+
+
+@bp.post("/<int:meeting_id>/attendance/<int:membership_id>")
+def answer_for_seat(meeting_id, membership_id):
+    meeting = _meeting_or_404(meeting_id)
+    require(rules.can_manage(current_user), "only the secretariat answers for a seat")
+    membership = db.session.get(Membership, membership_id)
+    if membership is None:
+        abort(404)
+    form = AttendanceForm()
+    if not form.validate_on_submit():
+        return _attendance_page(meeting, 400, form, membership_id)
+    try:
+        _answer(meeting, membership, form)
+        db.session.commit()
+    except DomainError as error:
+        _failed(error, form)
+        return _attendance_page(meeting, 400, form, membership_id)
+    flash(_("%(seat)sの出欠を記録しました。", seat=membership.seat_label), "success")
+    return redirect(url_for("meetings.attendance", meeting_id=meeting.id, _anchor=f"seat-{membership_id}"), 303)
+
+
+@bp.post("/<int:meeting_id>/presence")
+def record_presence(meeting_id):
+    meeting = _meeting_or_404(meeting_id)
+    require(rules.can_manage(current_user), "only the secretariat records presence")
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    try:
+        ids = [int(value) for value in request.form.getlist("present")]
+    except ValueError:
+        abort(400)
+    try:
+        count = rules.record_presence(meeting, actor=current_user, present_membership_ids=ids)
+        db.session.commit()
+    except DomainError as error:
+        _failed(error)
+        return _attendance_page(meeting, 400)
+    flash(_("出席者を記録しました(%(n)d名)。", n=count), "success")
+    return redirect(url_for("meetings.attendance", meeting_id=meeting.id), 303)

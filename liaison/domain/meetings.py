@@ -1,0 +1,883 @@
+"""Meetings (会議): scheduling, convening (招集), postponing (延期), cancelling (中止), the agenda (議事),
+attendance (出欠) and the convocation notice (招集通知).
+
+Every change of the meeting, its agenda or its 資料 refreshes `updated_at` (the calendar's
+LAST-MODIFIED; attendance answers do not, they are not part of the event); a change of time, place or
+status, or of an announced meeting's agenda, raises `sequence` (the calendar's SEQUENCE).
+
+Events (liaison.events; listeners get the object and these keywords):
+  "meeting.convened"   meeting                                   once per convene()
+  "meeting.postponed"  meeting, previous_starts_at, reason       once per postpone()
+  "meeting.cancelled"  meeting, reason                           once per cancel()
+  "meeting.changed"    meeting, changed=[field names or "agenda"], before= / what=
+                       time, place or agenda of a convened or postponed meeting changed
+  "meeting.held"       meeting
+  "agenda_item.removed" item (before it is deleted; a linked proposal may go back)
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from flask import has_request_context
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from sqlalchemy import case, delete, func, select
+from sqlalchemy.orm import joinedload
+
+from .. import attachments as files
+from .. import events
+from ..dates import fiscal_year_label, fiscal_year_of, format_date, format_datetime, holiday_name, is_day_off, to_tokyo, utcnow
+from ..extensions import db
+from ..models import (
+    AgendaItem, AgendaKind, Attachment, Attendance, AttendanceResponse, Body, Committee, Meeting, MeetingFormat,
+    MeetingStatus, Membership,
+)
+from . import access, audit, check, require
+from .memberships import seats
+
+# Announced: the members have the notice, so changes are news to them.
+ANNOUNCED = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED)
+EDITABLE = (MeetingStatus.DRAFT, *ANNOUNCED)
+# 資料 may still be posted after the meeting (当日配布資料), not for a cancelled one.
+ATTACHABLE = (*EDITABLE, MeetingStatus.HELD)
+TRANSITIONS = {
+    MeetingStatus.DRAFT: {MeetingStatus.CONVENED},
+    MeetingStatus.CONVENED: {MeetingStatus.POSTPONED, MeetingStatus.CANCELLED, MeetingStatus.HELD},
+    MeetingStatus.POSTPONED: {MeetingStatus.POSTPONED, MeetingStatus.CANCELLED, MeetingStatus.HELD},
+    MeetingStatus.HELD: set(),
+    MeetingStatus.CANCELLED: set(),
+}
+NEEDS_PLACE = (MeetingFormat.IN_PERSON, MeetingFormat.HYBRID)
+NEEDS_URL = (MeetingFormat.ONLINE, MeetingFormat.HYBRID)
+# Fields whose change the calendar must announce (SEQUENCE + 1).
+SCHEDULE_FIELDS = ("starts_at", "ends_at", "format", "place", "online_url")
+MEETING_FIELDS = SCHEDULE_FIELDS + ("title", "answer_deadline", "proposal_deadline", "notes")
+MAX_MINUTES = 600
+
+
+# ---------------------------------------------------------------------------------------------- labels
+
+def _locale() -> str:
+    return str(get_locale() or "ja") if has_request_context() else "ja"
+
+
+def meeting_name(meeting: Meeting) -> str:
+    """令和8年度第3回企画運営部会."""
+    return _(
+        "%(year)s第%(number)d回%(committee)s",
+        year=fiscal_year_label(meeting.fiscal_year, _locale()), number=meeting.number, committee=meeting.committee.name,
+    )
+
+
+def status_label(status: MeetingStatus) -> str:
+    return {
+        MeetingStatus.DRAFT: _("下書き"),
+        MeetingStatus.CONVENED: _("招集済み"),
+        MeetingStatus.HELD: _("開催済み"),
+        MeetingStatus.CANCELLED: _("中止"),
+        MeetingStatus.POSTPONED: _("延期"),
+    }[status]
+
+
+def format_label(meeting_format: MeetingFormat) -> str:
+    return {
+        MeetingFormat.IN_PERSON: _("対面"),
+        MeetingFormat.ONLINE: _("オンライン"),
+        MeetingFormat.HYBRID: _("ハイブリッド(対面・オンライン)"),
+        MeetingFormat.WRITTEN: _("書面開催"),
+    }[meeting_format]
+
+
+def kind_label(kind: AgendaKind) -> str:
+    return {AgendaKind.REPORT: _("報告事項"), AgendaKind.DISCUSSION: _("協議事項"), AgendaKind.RESOLUTION: _("議決事項")}[kind]
+
+
+def response_label(response: AttendanceResponse | None) -> str:
+    if response is None:
+        return _("未回答")
+    return {
+        AttendanceResponse.ATTEND: _("出席"),
+        AttendanceResponse.ABSENT: _("欠席"),
+        AttendanceResponse.PROXY: _("代理出席"),
+        AttendanceResponse.UNDECIDED: _("未定"),
+    }[response]
+
+
+def day_off_warning(starts_at: datetime) -> str | None:
+    """A warning (not an error) for a meeting on a Saturday, Sunday or public holiday."""
+    if not is_day_off(starts_at):
+        return None
+    name = holiday_name(starts_at)
+    day = format_date(starts_at, locale=_locale())
+    if name:
+        return _("%(day)sは祝日(%(holiday)s)です。日程に問題がないか確認してください。", day=day, holiday=name)
+    return _("%(day)sは土曜日・日曜日です。日程に問題がないか確認してください。", day=day)
+
+
+# ---------------------------------------------------------------------------------------- permissions
+
+def can_manage(user) -> bool:
+    """The secretariat and administrators schedule, convene and change meetings."""
+    return access.is_staff(user)
+
+
+def can_view(user, meeting: Meeting) -> bool:
+    """Staff see every meeting; the committee's members see it once it is no longer a draft."""
+    if access.is_staff(user):
+        return True
+    return meeting.status is not MeetingStatus.DRAFT and access.can_view_committee(user, meeting.committee)
+
+
+def answer_deadline_of(meeting: Meeting) -> datetime:
+    return meeting.answer_deadline or meeting.starts_at
+
+
+def can_answer_for(user, meeting: Meeting, membership: Membership, now: datetime | None = None) -> bool:
+    """A seat holder answers for their own seat until the deadline; the secretariat for any seat, any time."""
+    if can_manage(user):
+        return meeting.status in (*ANNOUNCED, MeetingStatus.HELD)
+    return (
+        membership.user_id == getattr(user, "id", None)
+        and meeting.status in ANNOUNCED
+        and (now or utcnow()) <= answer_deadline_of(meeting)
+    )
+
+
+# ------------------------------------------------------------------------------------ meeting changes
+
+def _snapshot(meeting: Meeting, names=MEETING_FIELDS + ("status", "fiscal_year", "number", "sequence")) -> dict:
+    return {name: getattr(meeting, name) for name in names}
+
+
+def _touch(meeting: Meeting) -> None:
+    meeting.updated_at = utcnow()
+
+
+def _check_transition(meeting: Meeting, target: MeetingStatus) -> None:
+    check(
+        target in TRANSITIONS[meeting.status],
+        _("「%(status)s」の会議はこの操作ができません。", status=status_label(meeting.status)),
+        "status",
+    )
+
+
+def _transition(meeting: Meeting, target: MeetingStatus) -> None:
+    _check_transition(meeting, target)
+    meeting.status = target
+    meeting.sequence += 1
+    _touch(meeting)
+
+
+def _next_number(committee: Committee, fiscal_year: int) -> int:
+    """第N回: one more than the committee's highest number in the fiscal year.
+
+    The committee row is locked (PostgreSQL) so two secretaries creating at once get different numbers.
+    """
+    db.session.execute(select(Committee.id).where(Committee.id == committee.id).with_for_update())
+    highest = db.session.scalar(
+        select(func.max(Meeting.number)).where(Meeting.committee_id == committee.id, Meeting.fiscal_year == fiscal_year)
+    )
+    return (highest or 0) + 1
+
+
+def _clean_schedule(values: dict, *, now: datetime, check_start: bool = True) -> dict:
+    """Validate the schedule fields; returns them normalised. Raises DomainError (nothing changed yet)."""
+    starts_at, ends_at = values.get("starts_at"), values.get("ends_at")
+    check(starts_at is not None, _("開催日と開始時刻を入力してください。"), "starts_at")
+    check(ends_at is not None, _("終了時刻を入力してください。"), "ends_at")
+    if starts_at.tzinfo is None or ends_at.tzinfo is None:
+        raise ValueError("meeting times must be timezone-aware")
+    if check_start:
+        check(starts_at > now, _("開始日時が過去になっています。これからの日時を入力してください。"), "starts_at")
+    check(ends_at > starts_at, _("終了時刻は開始時刻より後にしてください。"), "ends_at")
+    meeting_format = values.get("format")
+    check(isinstance(meeting_format, MeetingFormat), _("開催方法を選んでください。"), "format")
+    place = (values.get("place") or "").strip()
+    online_url = (values.get("online_url") or "").strip()
+    if meeting_format is MeetingFormat.WRITTEN:
+        place, online_url = "", ""  # 書面開催: no place, no call
+    if meeting_format in NEEDS_PLACE:
+        check(place, _("会場を入力してください(対面・ハイブリッドの会議)。"), "place")
+    if meeting_format in NEEDS_URL:
+        check(online_url, _("オンライン会議のURLを入力してください。"), "online_url")
+    if online_url:
+        check(
+            online_url.startswith(("https://", "http://")) and " " not in online_url,
+            _("オンライン会議のURLは https:// で始まる形で入力してください。"),
+            "online_url",
+        )
+    check(len(place) <= 200, _("会場は200文字以内で入力してください。"), "place")
+    check(len(online_url) <= 500, _("URLは500文字以内で入力してください。"), "online_url")
+    title = (values.get("title") or "").strip()
+    check(len(title) <= 200, _("件名は200文字以内で入力してください。"), "title")
+    for name, message in (
+        ("answer_deadline", _("出欠の回答期限は開始日時より前にしてください。")),
+        ("proposal_deadline", _("提案の締切は開始日時より前にしてください。")),
+    ):
+        deadline = values.get(name)
+        if deadline is not None:
+            check(deadline <= starts_at, message, name)
+    return {
+        "starts_at": starts_at, "ends_at": ends_at, "format": meeting_format, "place": place,
+        "online_url": online_url, "title": title, "answer_deadline": values.get("answer_deadline"),
+        "proposal_deadline": values.get("proposal_deadline"), "notes": (values.get("notes") or "").strip(),
+    }
+
+
+def create_meeting(
+    committee: Committee, *, actor, starts_at: datetime, ends_at: datetime, format: MeetingFormat,
+    place: str = "", online_url: str = "", title: str = "", answer_deadline: datetime | None = None,
+    proposal_deadline: datetime | None = None, notes: str = "", now: datetime | None = None,
+) -> Meeting:
+    """A draft meeting, numbered 第N回 within the fiscal year of its start (April to March)."""
+    require(can_manage(actor), "only the secretariat schedules meetings")
+    values = _clean_schedule(
+        dict(starts_at=starts_at, ends_at=ends_at, format=format, place=place, online_url=online_url, title=title,
+             answer_deadline=answer_deadline, proposal_deadline=proposal_deadline, notes=notes),
+        now=now or utcnow(),
+    )
+    fiscal_year = fiscal_year_of(values["starts_at"])
+    meeting = Meeting(
+        committee=committee, fiscal_year=fiscal_year, number=_next_number(committee, fiscal_year),
+        status=MeetingStatus.DRAFT, sequence=0, cancel_reason="", postpone_reason="",
+        created_by_id=actor.id, created_at=utcnow(), updated_at=utcnow(), **values,
+    )
+    db.session.add(meeting)
+    db.session.flush()
+    audit.record(actor, "meeting.created", meeting, label=meeting_name(meeting), after=_snapshot(meeting))
+    return meeting
+
+
+def update_meeting(
+    meeting: Meeting, *, actor, starts_at: datetime, ends_at: datetime, format: MeetingFormat, place: str = "",
+    online_url: str = "", title: str = "", answer_deadline: datetime | None = None,
+    proposal_deadline: datetime | None = None, notes: str = "", now: datetime | None = None,
+) -> dict:
+    """Change a meeting's details; returns the changed fields ({} when nothing changed).
+
+    A draft moved into another fiscal year takes the next number there; once convened the number
+    (and so the fiscal year) is fixed.
+    """
+    require(can_manage(actor), "only the secretariat edits meetings")
+    check(meeting.status in EDITABLE, _("開催済み・中止の会議は編集できません。"), "status")
+    values = _clean_schedule(
+        dict(starts_at=starts_at, ends_at=ends_at, format=format, place=place, online_url=online_url, title=title,
+             answer_deadline=answer_deadline, proposal_deadline=proposal_deadline, notes=notes),
+        now=now or utcnow(), check_start=starts_at != meeting.starts_at,
+    )
+    changed = {name: value for name, value in values.items() if getattr(meeting, name) != value}
+    if not changed:
+        return {}
+    before = _snapshot(meeting)
+    new_year = fiscal_year_of(values["starts_at"])
+    if new_year != meeting.fiscal_year:
+        check(
+            meeting.status is MeetingStatus.DRAFT,
+            _("招集後の会議は年度をまたいで日程を変更できません。中止して、新しい年度の会議を作成してください。"),
+            "starts_at",
+        )
+        number = _next_number(meeting.committee, new_year)
+        meeting.fiscal_year, meeting.number = new_year, number
+    for name, value in changed.items():
+        setattr(meeting, name, value)
+    schedule_changed = [name for name in SCHEDULE_FIELDS if name in changed]
+    if schedule_changed:
+        meeting.sequence += 1
+    _touch(meeting)
+    db.session.flush()
+    after = _snapshot(meeting)
+    audit.record(
+        actor, "meeting.updated", meeting, label=meeting_name(meeting),
+        before={k: v for k, v in before.items() if after[k] != v}, after={k: v for k, v in after.items() if before[k] != v},
+    )
+    if schedule_changed and meeting.status in ANNOUNCED:
+        events.emit("meeting.changed", meeting, changed=schedule_changed, before=before)
+    return changed
+
+
+def convene(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
+    """招集: announce the draft to the members (the notifier sends the convocation notice)."""
+    require(can_manage(actor), "only the secretariat convenes meetings")
+    now = now or utcnow()
+    _check_transition(meeting, MeetingStatus.CONVENED)
+    check(meeting.starts_at > now, _("開始日時を過ぎた会議は招集できません。日時を変更してください。"), "starts_at")
+    before = meeting.status
+    _transition(meeting, MeetingStatus.CONVENED)
+    meeting.convened_at = now
+    meeting.convened_by_id = actor.id
+    db.session.flush()
+    audit.record(actor, "meeting.convened", meeting, label=meeting_name(meeting), before=before, after=meeting.status)
+    events.emit("meeting.convened", meeting)
+
+
+def postpone(
+    meeting: Meeting, *, actor, starts_at: datetime, ends_at: datetime, reason: str = "",
+    answer_deadline: datetime | None = None, now: datetime | None = None,
+) -> None:
+    """延期: move an announced meeting to a new time (the first announced time is kept)."""
+    require(can_manage(actor), "only the secretariat postpones meetings")
+    now = now or utcnow()
+    check(
+        meeting.status in ANNOUNCED,
+        _("「%(status)s」の会議は延期できません。", status=status_label(meeting.status)),
+        "status",
+    )
+    check(starts_at is not None and ends_at is not None, _("新しい開催日と時刻を入力してください。"), "starts_at")
+    check(starts_at > now, _("開始日時が過去になっています。これからの日時を入力してください。"), "starts_at")
+    check(ends_at > starts_at, _("終了時刻は開始時刻より後にしてください。"), "ends_at")
+    check(
+        (starts_at, ends_at) != (meeting.starts_at, meeting.ends_at),
+        _("新しい日時が現在の日時と同じです。"),
+        "starts_at",
+    )
+    check(
+        fiscal_year_of(starts_at) == meeting.fiscal_year,
+        _("招集後の会議は年度をまたいで日程を変更できません。中止して、新しい年度の会議を作成してください。"),
+        "starts_at",
+    )
+    deadline = answer_deadline or meeting.answer_deadline
+    check(
+        deadline is None or deadline <= starts_at,
+        _("出欠の回答期限は開始日時より前にしてください。"),
+        "answer_deadline",
+    )
+    reason = (reason or "").strip()
+    before = _snapshot(meeting, ("status", "starts_at", "ends_at", "answer_deadline", "sequence"))
+    _transition(meeting, MeetingStatus.POSTPONED)
+    meeting.original_starts_at = meeting.original_starts_at or meeting.starts_at
+    meeting.starts_at, meeting.ends_at, meeting.answer_deadline = starts_at, ends_at, deadline
+    meeting.postpone_reason = reason
+    db.session.flush()
+    audit.record(
+        actor, "meeting.postponed", meeting, label=meeting_name(meeting), reason=reason, before=before,
+        after=_snapshot(meeting, ("status", "starts_at", "ends_at", "answer_deadline", "sequence")),
+    )
+    events.emit("meeting.postponed", meeting, previous_starts_at=before["starts_at"], reason=reason)
+
+
+def cancel(meeting: Meeting, *, actor, reason: str) -> None:
+    """中止: the meeting will not take place; it stays listed (and in calendars, as cancelled)."""
+    require(can_manage(actor), "only the secretariat cancels meetings")
+    reason = (reason or "").strip()
+    check(reason, _("中止の理由を入力してください。"), "reason")
+    check(len(reason) <= 1000, _("中止の理由は1000文字以内で入力してください。"), "reason")
+    check(
+        meeting.status in ANNOUNCED,
+        _("「%(status)s」の会議は中止できません。", status=status_label(meeting.status)),
+        "status",
+    )
+    before = meeting.status
+    _transition(meeting, MeetingStatus.CANCELLED)
+    meeting.cancel_reason = reason
+    db.session.flush()
+    audit.record(actor, "meeting.cancelled", meeting, label=meeting_name(meeting), reason=reason, before=before, after=meeting.status)
+    events.emit("meeting.cancelled", meeting, reason=reason)
+
+
+def mark_held(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
+    """開催済み: the meeting took place (from its start time on)."""
+    require(can_manage(actor), "only the secretariat records meetings as held")
+    now = now or utcnow()
+    check(
+        meeting.status in ANNOUNCED,
+        _("「%(status)s」の会議は開催済みにできません。", status=status_label(meeting.status)),
+        "status",
+    )
+    check(meeting.starts_at <= now, _("開始日時より前の会議は開催済みにできません。"), "status")
+    before = meeting.status
+    _transition(meeting, MeetingStatus.HELD)
+    db.session.flush()
+    audit.record(actor, "meeting.held", meeting, label=meeting_name(meeting), before=before, after=meeting.status)
+    events.emit("meeting.held", meeting)
+
+
+def delete_draft(meeting: Meeting, *, actor) -> None:
+    """Delete a draft that was never convened, with its agenda and 資料."""
+    require(can_manage(actor), "only the secretariat deletes draft meetings")
+    check(meeting.status is MeetingStatus.DRAFT, _("招集した会議は削除できません。中止の手続きをしてください。"), "status")
+    audit.record(actor, "meeting.deleted", meeting, label=meeting_name(meeting), before=_snapshot(meeting))
+    for attachment in db.session.scalars(select(Attachment).where(Attachment.meeting_id == meeting.id)):
+        files.remove(attachment)
+    db.session.flush()
+    db.session.execute(delete(Attendance).where(Attendance.meeting_id == meeting.id))
+    for item in list(meeting.agenda_items):
+        events.emit("agenda_item.removed", item)
+    db.session.delete(meeting)
+    db.session.flush()
+
+
+# --------------------------------------------------------------------------------------------- agenda
+
+def _check_agenda_editable(meeting: Meeting) -> None:
+    check(meeting.status in EDITABLE, _("開催済み・中止の会議の議事は変更できません。"), "status")
+
+
+def _agenda_changed(meeting: Meeting, what: str) -> None:
+    _touch(meeting)
+    if meeting.status in ANNOUNCED:
+        meeting.sequence += 1
+        events.emit("meeting.changed", meeting, changed=["agenda"], what=what)
+
+
+def _clean_item(kind, title, minutes_allotted, notes) -> dict:
+    check(isinstance(kind, AgendaKind), _("議事の種類を選んでください。"), "kind")
+    title = (title or "").strip()
+    check(title, _("議事の件名を入力してください。"), "title")
+    check(len(title) <= 200, _("件名は200文字以内で入力してください。"), "title")
+    if minutes_allotted is not None:
+        check(
+            0 < minutes_allotted <= MAX_MINUTES,
+            _("所要時間は1〜%(max)d分で入力してください。", max=MAX_MINUTES),
+            "minutes_allotted",
+        )
+    return {"kind": kind, "title": title, "minutes_allotted": minutes_allotted, "notes": (notes or "").strip()}
+
+
+def _item_snapshot(item: AgendaItem) -> dict:
+    return {
+        "position": item.position, "kind": item.kind, "title": item.title, "presenter_body_id": item.presenter_body_id,
+        "minutes_allotted": item.minutes_allotted, "notes": item.notes,
+    }
+
+
+def add_agenda_item(
+    meeting: Meeting, *, actor, kind: AgendaKind, title: str, presenter_body: Body | None = None,
+    minutes_allotted: int | None = None, notes: str = "",
+) -> AgendaItem:
+    """Append an item (議事) to the agenda; presenter None means the secretariat (事務局)."""
+    require(can_manage(actor), "only the secretariat builds agendas")
+    _check_agenda_editable(meeting)
+    values = _clean_item(kind, title, minutes_allotted, notes)
+    position = max((item.position for item in meeting.agenda_items), default=0) + 1
+    item = AgendaItem(meeting=meeting, position=position, presenter_body=presenter_body, **values)
+    db.session.add(item)
+    db.session.flush()
+    _agenda_changed(meeting, "added")
+    audit.record(actor, "agenda_item.added", item, label=item.title, after=_item_snapshot(item))
+    return item
+
+
+def update_agenda_item(
+    item: AgendaItem, *, actor, kind: AgendaKind, title: str, presenter_body: Body | None = None,
+    minutes_allotted: int | None = None, notes: str = "",
+) -> bool:
+    require(can_manage(actor), "only the secretariat builds agendas")
+    _check_agenda_editable(item.meeting)
+    values = _clean_item(kind, title, minutes_allotted, notes)
+    values["presenter_body_id"] = presenter_body.id if presenter_body else None
+    before = _item_snapshot(item)
+    changed = {name: value for name, value in values.items() if getattr(item, name) != value}
+    if not changed:
+        return False
+    for name, value in changed.items():
+        setattr(item, name, value)
+    item.presenter_body = presenter_body
+    db.session.flush()
+    _agenda_changed(item.meeting, "updated")
+    after = _item_snapshot(item)
+    audit.record(
+        actor, "agenda_item.updated", item, label=item.title,
+        before={k: v for k, v in before.items() if after[k] != v}, after={k: v for k, v in after.items() if before[k] != v},
+    )
+    return True
+
+
+def remove_agenda_item(item: AgendaItem, *, actor) -> None:
+    """Remove an item and its 資料; the rest close up. Emits "agenda_item.removed" first (a linked proposal returns)."""
+    require(can_manage(actor), "only the secretariat builds agendas")
+    meeting = item.meeting
+    _check_agenda_editable(meeting)
+    audit.record(actor, "agenda_item.removed", item, label=item.title, before=_item_snapshot(item))
+    events.emit("agenda_item.removed", item)
+    for attachment in db.session.scalars(select(Attachment).where(Attachment.agenda_item_id == item.id)):
+        files.remove(attachment)
+    db.session.flush()  # the files' rows go before the item they point to
+    meeting.agenda_items.remove(item)
+    db.session.flush()
+    for position, other in enumerate(meeting.agenda_items, start=1):
+        other.position = position
+    _agenda_changed(meeting, "removed")
+    db.session.flush()
+
+
+def move_agenda_item(item: AgendaItem, *, actor, direction: str) -> None:
+    """Swap an item with its neighbour above ("up") or below ("down")."""
+    require(can_manage(actor), "only the secretariat builds agendas")
+    meeting = item.meeting
+    _check_agenda_editable(meeting)
+    check(direction in ("up", "down"), _("移動の方向が正しくありません。"))
+    items = sorted(meeting.agenda_items, key=lambda i: i.position)
+    index = items.index(item)
+    other_index = index - 1 if direction == "up" else index + 1
+    check(0 <= other_index < len(items), _("これ以上移動できません。"))
+    other = items[other_index]
+    before = item.position
+    item.position, other.position = other.position, item.position
+    db.session.flush()
+    db.session.expire(meeting, ["agenda_items"])
+    _agenda_changed(meeting, "moved")
+    audit.record(actor, "agenda_item.moved", item, label=item.title, before=before, after=item.position)
+
+
+# ------------------------------------------------------------------------------------------- 資料
+
+def _check_attachable(meeting: Meeting) -> None:
+    check(meeting.status in ATTACHABLE, _("中止した会議の資料は変更できません。"), "file")
+
+
+def add_attachment(meeting: Meeting, file_storage, *, actor, agenda_item: AgendaItem | None = None) -> Attachment:
+    """Attach an uploaded 資料 to the meeting, or to one of its agenda items."""
+    require(can_manage(actor), "only the secretariat attaches documents")
+    _check_attachable(meeting)
+    check(agenda_item is None or agenda_item.meeting_id == meeting.id, _("議事が見つかりません。"), "agenda_item")
+    attachment = files.store_upload(file_storage, actor=actor)
+    attachment.meeting_id = meeting.id
+    attachment.agenda_item_id = agenda_item.id if agenda_item else None
+    db.session.flush()
+    _touch(meeting)
+    audit.record(
+        actor, "attachment.added", attachment, label=attachment.original_name,
+        meeting_id=meeting.id, agenda_item_id=attachment.agenda_item_id, size=attachment.size,
+    )
+    return attachment
+
+
+def remove_attachment(attachment: Attachment, *, actor) -> None:
+    require(can_manage(actor), "only the secretariat removes documents")
+    meeting = db.session.get(Meeting, attachment.meeting_id)
+    _check_attachable(meeting)
+    audit.record(actor, "attachment.removed", attachment, label=attachment.original_name, meeting_id=meeting.id)
+    files.remove(attachment)
+    _touch(meeting)
+    db.session.flush()
+
+
+def meeting_attachments(meeting: Meeting) -> list[Attachment]:
+    return list(
+        db.session.scalars(
+            select(Attachment).where(Attachment.meeting_id == meeting.id).order_by(Attachment.agenda_item_id.is_not(None), Attachment.id)
+        )
+    )
+
+
+# ----------------------------------------------------------------------------------------- attendance
+
+def voting_seats(meeting: Meeting) -> list[Membership]:
+    """The seats that answer: the committee's voting members for the meeting's fiscal year."""
+    return seats(meeting.committee, meeting.fiscal_year, include_observers=False)
+
+
+def answer_attendance(
+    meeting: Meeting, membership: Membership, *, actor, response: AttendanceResponse, proxy_name: str = "",
+    proxy_title: str = "", now: datetime | None = None,
+) -> Attendance:
+    """出欠: one answer per seat, replaced by a later one. A proxy (代理出席) needs a name and title."""
+    now = now or utcnow()
+    check(
+        membership.committee_id == meeting.committee_id and membership.fiscal_year == meeting.fiscal_year
+        and membership.has_vote,
+        _("この会議の議席ではありません。"),
+        "membership",
+    )
+    if can_manage(actor):
+        check(
+            meeting.status in (*ANNOUNCED, MeetingStatus.HELD),
+            _("「%(status)s」の会議は出欠を受け付けていません。", status=status_label(meeting.status)),
+            "response",
+        )
+    else:
+        require(membership.user_id == getattr(actor, "id", None), "members answer only for their own seat")
+        check(
+            meeting.status in ANNOUNCED,
+            _("「%(status)s」の会議は出欠を受け付けていません。", status=status_label(meeting.status)),
+            "response",
+        )
+        check(
+            now <= answer_deadline_of(meeting),
+            _("出欠の回答期限(%(deadline)s)を過ぎています。変更は事務局にご連絡ください。",
+              deadline=format_datetime(answer_deadline_of(meeting), locale=_locale())),
+            "response",
+        )
+    check(isinstance(response, AttendanceResponse), _("出欠を選んでください。"), "response")
+    proxy_name, proxy_title = (proxy_name or "").strip(), (proxy_title or "").strip()
+    if response is AttendanceResponse.PROXY:
+        check(proxy_name, _("代理出席者の氏名を入力してください。"), "proxy_name")
+        check(proxy_title, _("代理出席者の職名を入力してください。"), "proxy_title")
+        check(len(proxy_name) <= 100 and len(proxy_title) <= 100, _("氏名・職名は100文字以内で入力してください。"), "proxy_name")
+    else:
+        proxy_name, proxy_title = "", ""
+    attendance = db.session.scalar(
+        select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.membership_id == membership.id)
+    )
+    if attendance is None:
+        attendance = Attendance(meeting_id=meeting.id, membership_id=membership.id, response=AttendanceResponse.UNDECIDED,
+                                proxy_name="", proxy_title="")
+        db.session.add(attendance)
+        before = None
+    else:
+        before = {"response": attendance.response, "proxy_name": attendance.proxy_name, "proxy_title": attendance.proxy_title} \
+            if attendance.answered_at else None
+    attendance.response, attendance.proxy_name, attendance.proxy_title = response, proxy_name, proxy_title
+    attendance.answered_at = now
+    attendance.answered_by_id = actor.id
+    db.session.flush()
+    audit.record(
+        actor, "attendance.answered", attendance, label=f"{meeting_name(meeting)} {membership.seat_label}",
+        meeting_id=meeting.id, seat=membership.seat_label, by_secretariat=membership.user_id != actor.id,
+        before=before, after={"response": response, "proxy_name": proxy_name, "proxy_title": proxy_title},
+    )
+    return attendance
+
+
+def record_presence(meeting: Meeting, *, actor, present_membership_ids, now: datetime | None = None) -> int:
+    """Record who was actually present (出席確認) for every seat; returns how many were present."""
+    require(can_manage(actor), "only the secretariat records presence")
+    check(
+        meeting.status in (*ANNOUNCED, MeetingStatus.HELD),
+        _("「%(status)s」の会議は出席を記録できません。", status=status_label(meeting.status)),
+        "status",
+    )
+    seat_list = voting_seats(meeting)
+    present_ids = {int(i) for i in present_membership_ids}
+    check(present_ids <= {m.id for m in seat_list}, _("この会議の議席ではない委員が含まれています。"), "present")
+    existing = {
+        a.membership_id: a for a in db.session.scalars(select(Attendance).where(Attendance.meeting_id == meeting.id))
+    }
+    before = sorted(m.seat_label for m in seat_list if existing.get(m.id) and existing[m.id].present)
+    for membership in seat_list:
+        attendance = existing.get(membership.id)
+        if attendance is None:
+            attendance = Attendance(meeting_id=meeting.id, membership_id=membership.id,
+                                    response=AttendanceResponse.UNDECIDED, proxy_name="", proxy_title="")
+            db.session.add(attendance)
+        attendance.present = membership.id in present_ids
+    db.session.flush()
+    after = sorted(m.seat_label for m in seat_list if m.id in present_ids)
+    audit.record(actor, "meeting.presence_recorded", meeting, label=meeting_name(meeting), before=before, after=after)
+    return len(present_ids)
+
+
+@dataclass
+class SeatLine:
+    membership: Membership
+    attendance: Attendance | None
+
+    @property
+    def answered(self) -> bool:
+        return self.attendance is not None and self.attendance.answered_at is not None
+
+    @property
+    def response(self) -> AttendanceResponse | None:
+        return self.attendance.response if self.answered else None
+
+
+@dataclass
+class AttendanceSheet:
+    """The meeting's seats with their answers: tally, who has not answered, presence."""
+
+    lines: list[SeatLine]
+    counts: dict = field(default_factory=dict)
+
+    @property
+    def tally(self) -> dict[str, int]:
+        """Answers by response value ("attend", "proxy", "absent", "undecided")."""
+        return {response.value: n for response, n in self.counts.items()}
+
+    @property
+    def unanswered(self) -> list[Membership]:
+        return [line.membership for line in self.lines if not line.answered]
+
+    @property
+    def present(self) -> int:
+        return sum(1 for line in self.lines if line.attendance and line.attendance.present)
+
+    @property
+    def presence_recorded(self) -> bool:
+        return any(line.attendance and line.attendance.present is not None for line in self.lines)
+
+    @property
+    def expected(self) -> int:
+        """Seats expected at the meeting: attending in person or by proxy."""
+        return self.counts[AttendanceResponse.ATTEND] + self.counts[AttendanceResponse.PROXY]
+
+    def line_for(self, membership: Membership | None) -> SeatLine | None:
+        if membership is None:
+            return None
+        return next((line for line in self.lines if line.membership.id == membership.id), None)
+
+
+def attendance_sheet(meeting: Meeting) -> AttendanceSheet:
+    """Two queries whatever the number of seats."""
+    seat_list = voting_seats(meeting)
+    answers = {
+        a.membership_id: a
+        for a in db.session.scalars(
+            select(Attendance).options(joinedload(Attendance.answered_by)).where(Attendance.meeting_id == meeting.id)
+        )
+    }
+    lines = [SeatLine(m, answers.get(m.id)) for m in seat_list]
+    counts = {response: 0 for response in AttendanceResponse}
+    for line in lines:
+        if line.answered:
+            counts[line.response] += 1
+    return AttendanceSheet(lines=lines, counts=counts)
+
+
+# ------------------------------------------------------------------------------------ lists and dashboard
+
+def upcoming_query(committee_ids, *, include_drafts: bool, now: datetime | None = None):
+    """Meetings not yet over, soonest first; committee_ids None means every committee."""
+    statuses = list(ANNOUNCED) + ([MeetingStatus.DRAFT] if include_drafts else [])
+    query = (
+        select(Meeting)
+        .options(joinedload(Meeting.committee))
+        .where(Meeting.status.in_(statuses), Meeting.ends_at >= (now or utcnow()))
+        .order_by(Meeting.starts_at, Meeting.id)
+    )
+    if committee_ids is not None:
+        query = query.where(Meeting.committee_id.in_(committee_ids))
+    return query
+
+
+def upcoming_in(committee: Committee, user, limit: int = 5) -> list[Meeting]:
+    """The committee's next meetings (drafts too, for the secretariat)."""
+    return list(db.session.scalars(upcoming_query([committee.id], include_drafts=can_manage(user)).limit(limit)))
+
+
+def my_upcoming(user, memberships: list[Membership], limit: int = 10) -> tuple[list[Meeting], list[tuple[Meeting, Membership]]]:
+    """My next meetings, and those whose attendance I still owe (two queries)."""
+    staff = can_manage(user)
+    committee_ids = None if staff else sorted({m.committee_id for m in memberships})
+    meetings = list(db.session.scalars(upcoming_query(committee_ids, include_drafts=staff).limit(limit)))
+    seat_by_key = {(m.committee_id, m.fiscal_year): m for m in memberships if m.has_vote}
+    candidates = [
+        (meeting, seat_by_key[(meeting.committee_id, meeting.fiscal_year)])
+        for meeting in meetings
+        if (meeting.committee_id, meeting.fiscal_year) in seat_by_key and utcnow() <= answer_deadline_of(meeting)
+    ]
+    if not candidates:
+        return meetings, []
+    answered = set(
+        db.session.execute(
+            select(Attendance.meeting_id, Attendance.membership_id).where(
+                Attendance.meeting_id.in_([meeting.id for meeting, _seat in candidates]),
+                Attendance.membership_id.in_([seat.id for _meeting, seat in candidates]),
+                Attendance.answered_at.is_not(None),
+            )
+        ).all()
+    )
+    return meetings, [(meeting, seat) for meeting, seat in candidates if (meeting.id, seat.id) not in answered]
+
+
+# ---------------------------------------------------------------------------------- convocation notice
+
+def agenda_of(meeting: Meeting) -> list[AgendaItem]:
+    """The agenda in order, presenters loaded (one query)."""
+    return list(
+        db.session.scalars(
+            select(AgendaItem).options(joinedload(AgendaItem.presenter_body))
+            .where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)
+        )
+    )
+
+
+def _agenda_lines(agenda: list[AgendaItem]) -> list[str]:
+    lines = []
+    kinds = [kind for kind in AgendaKind if any(item.kind is kind for item in agenda)]
+    iroha = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワ"
+    for number, kind in enumerate(kinds, start=1):
+        lines.append(f"  ({number}) {kind_label(kind)}")
+        items = [item for item in agenda if item.kind is kind]
+        for index, item in enumerate(items):
+            mark = iroha[index] if index < len(iroha) else str(index + 1)
+            presenter = item.presenter_body.name if item.presenter_body else _("事務局")
+            lines.append(f"    {mark}\u3000{item.title}({presenter})")
+    if not lines:
+        lines.append("  " + _("(議事は追って通知します)"))
+    return lines
+
+
+def convocation_text(meeting: Meeting, base_url: str) -> str:
+    """招集通知: the notice as plain text (the notice page prints it; the notifier mails it)."""
+    locale = _locale()
+    base_url = base_url.rstrip("/")
+    page = f"{base_url}/{meeting.committee.slug}/meetings/{meeting.id}"
+    name = meeting_name(meeting)
+    documents = meeting_attachments(meeting)
+    agenda = agenda_of(meeting)
+    issued = meeting.convened_at or utcnow()
+    when = format_datetime(meeting.starts_at, wareki=True, locale=locale)
+    if to_tokyo(meeting.starts_at).date() == to_tokyo(meeting.ends_at).date():
+        when += f"〜{to_tokyo(meeting.ends_at):%H:%M}"
+    else:
+        when += "〜" + format_datetime(meeting.ends_at, wareki=True, locale=locale)
+    lines = [
+        format_date(issued, wareki=True, locale=locale),
+        "",
+        _("%(committee)s 委員 各位", committee=meeting.committee.name),
+        "",
+        _("彩の国さいたま人づくり広域連合 事務局"),
+        "",
+        _("%(name)sの開催について(通知)", name=name),
+        "",
+    ]
+    if meeting.status is MeetingStatus.CANCELLED:
+        lines += [_("このことについて、下記の会議は中止となりました。"), _("中止の理由: %(reason)s", reason=meeting.cancel_reason), ""]
+    elif meeting.status is MeetingStatus.POSTPONED and meeting.original_starts_at:
+        lines += [
+            _("このことについて、%(original)sに予定していた会議を、下記のとおり延期して開催します。",
+              original=format_datetime(meeting.original_starts_at, wareki=True, locale=locale)),
+            "",
+        ]
+    elif meeting.format is MeetingFormat.WRITTEN:
+        lines += [_("このことについて、下記のとおり書面により開催しますので、通知します。"), ""]
+    else:
+        lines += [_("このことについて、下記のとおり開催しますので、御出席くださいますようお願いします。"), ""]
+    lines += [_("記"), ""]
+    lines.append("1\u3000" + _("日時") + "\u3000" + when)
+    if meeting.format is MeetingFormat.WRITTEN:
+        lines.append("2\u3000" + _("開催方法") + "\u3000" + format_label(meeting.format))
+    else:
+        lines.append("2\u3000" + _("場所") + "\u3000" + (meeting.place or format_label(meeting.format)))
+        if meeting.online_url:
+            lines.append("    " + _("オンライン参加: %(url)s", url=meeting.online_url))
+    lines.append("3\u3000" + _("議事"))
+    lines += _agenda_lines(agenda)
+    lines.append("4\u3000" + _("出欠の回答"))
+    lines.append(
+        "    " + _("%(deadline)sまでに、次のページから回答してください。",
+                   deadline=format_datetime(answer_deadline_of(meeting), wareki=True, locale=locale))
+    )
+    lines.append("    " + _("代理出席の場合は、代理出席者の氏名と職名を入力してください。"))
+    lines.append(f"    {page}")
+    lines.append("5\u3000" + _("資料"))
+    positions = {item.id: item.position for item in agenda}
+    for number, document in enumerate(documents, start=1):
+        label = _("資料%(n)d", n=number)
+        position = positions.get(document.agenda_item_id)
+        lines.append(f"    {label}\u3000{document.original_name}" + (_("(議事%(n)d)", n=position) if position else ""))
+    if documents:
+        lines.append("    " + _("資料は会議のページからダウンロードできます。"))
+    else:
+        lines.append("    " + _("(なし)"))
+    if meeting.notes:
+        lines += ["6\u3000" + _("その他"), *("    " + line for line in meeting.notes.splitlines())]
+    lines += ["", _("以上")]
+    return "\n".join(lines) + "\n"
+
+
+def meetings_for_list(committee: Committee, user):
+    """Upcoming first (soonest first), then past ones newest first; drafts only for staff."""
+    now = utcnow()
+    query = select(Meeting).where(Meeting.committee_id == committee.id)
+    if not can_manage(user):
+        query = query.where(Meeting.status != MeetingStatus.DRAFT)
+    upcoming = Meeting.ends_at >= now
+    return query.order_by(
+        case((upcoming, 0), else_=1),
+        case((upcoming, Meeting.starts_at), else_=None),
+        Meeting.fiscal_year.desc(),
+        Meeting.starts_at.desc(),
+        Meeting.id,
+    )
