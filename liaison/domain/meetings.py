@@ -23,6 +23,7 @@ from flask import has_request_context
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import case, delete, func, select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from .. import attachments as files
@@ -611,9 +612,7 @@ def answer_attendance(
         select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.membership_id == membership.id)
     )
     if attendance is None:
-        attendance = Attendance(meeting_id=meeting.id, membership_id=membership.id, response=AttendanceResponse.UNDECIDED,
-                                proxy_name="", proxy_title="")
-        db.session.add(attendance)
+        attendance = _new_attendance_row(meeting, membership)
         before = None
     else:
         before = {"response": attendance.response, "proxy_name": attendance.proxy_name, "proxy_title": attendance.proxy_title} \
@@ -628,6 +627,21 @@ def answer_attendance(
         before=before, after={"response": response, "proxy_name": proxy_name, "proxy_title": proxy_title},
     )
     return attendance
+
+
+def _new_attendance_row(meeting: Meeting, membership: Membership) -> Attendance:
+    """Insert the seat's attendance row; when a concurrent request inserted it first, use that one."""
+    try:
+        with db.session.begin_nested():
+            attendance = Attendance(meeting_id=meeting.id, membership_id=membership.id,
+                                    response=AttendanceResponse.UNDECIDED, proxy_name="", proxy_title="")
+            db.session.add(attendance)
+            db.session.flush()
+        return attendance
+    except IntegrityError:
+        return db.session.scalar(
+            select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.membership_id == membership.id)
+        )
 
 
 def record_presence(meeting: Meeting, *, actor, present_membership_ids, now: datetime | None = None) -> int:

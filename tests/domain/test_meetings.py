@@ -424,3 +424,24 @@ def test_demo_seed_builds_meetings_in_every_committee_once(ctx):
         assert rules.attendance_sheet(upcoming[0]).tally["attend"] > 0, committee.slug
     statuses = {m.status for m in db.session.scalars(select(Meeting))}
     assert {MeetingStatus.DRAFT, MeetingStatus.POSTPONED, MeetingStatus.CANCELLED} <= statuses
+
+
+def test_attendance_row_inserted_concurrently_is_reused_not_an_error(app, factory):
+    """Two requests answering for one seat at once: the loser of the insert race uses the winner's row."""
+    from sqlalchemy import select
+
+    from liaison.domain.meetings import _new_attendance_row
+    from liaison.extensions import db
+    from liaison.models import Attendance, AttendanceResponse, Meeting, Membership
+
+    member = factory.member(committee="planning", body="川越市")
+    meeting = factory.meeting("planning", status="convened")
+    with app.app_context():
+        seat = db.session.scalar(select(Membership).where(Membership.user_id == member.id))
+        db.session.add(Attendance(meeting_id=meeting.id, membership_id=seat.id, response=AttendanceResponse.ATTEND))
+        db.session.commit()  # "the other request" committed first
+    with app.app_context():
+        seat = db.session.scalar(select(Membership).where(Membership.user_id == member.id))
+        row = _new_attendance_row(db.session.get(Meeting, meeting.id), seat)
+        assert row.response is AttendanceResponse.ATTEND
+        db.session.commit()
