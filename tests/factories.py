@@ -133,7 +133,8 @@ class Factory:
                  summary: str = "DX推進のための共同研修を提案します。", body: str = "## 背景\n\n各団体で人材が不足しています。",
                  policy: str = "HRD-3", reason: str = "資料を添付してください。"):
         """A proposal by `author` (a seat holder) brought to `status` through the domain functions:
-        draft, submitted, returned, accepted or withdrawn."""
+        draft, submitted, returned, accepted, withdrawn, on_agenda (of a new convened meeting),
+        adopted, rejected or continued."""
         from liaison.domain import proposals as proposal_rules
         from liaison.models import PlanPolicy
 
@@ -146,12 +147,18 @@ class Factory:
             )
             if status == "withdrawn":
                 proposal_rules.withdraw(proposal, actor=writer)
-            if status in ("submitted", "returned", "accepted"):
+            later = ("accepted", "on_agenda", "adopted", "rejected", "continued")
+            if status in ("submitted", "returned", *later):
                 proposal_rules.submit(proposal, actor=writer)
             if status == "returned":
                 proposal_rules.return_to_submitter(proposal, actor=reviewer, reason=reason)
-            if status == "accepted":
+            if status in later:
                 proposal_rules.accept(proposal, actor=reviewer)
+            if status in later[1:]:
+                meeting = self.meeting(committee, status="convened")
+                proposal_rules.schedule(proposal, meeting, actor=reviewer)
+            if status in later[2:]:
+                proposal_rules.decide(proposal, status, actor=reviewer)
             return proposal
 
         return self._run(build)

@@ -1,17 +1,21 @@
 """A committee's proposals (/<slug>/proposals/): list and search, drafting, review, comments, revisions."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from ..dates import fiscal_year_label, format_date
+from .. import attachments as files
+from ..dates import format_date
 from ..domain import DomainError, require
+from ..domain import meetings as meeting_rules
 from ..domain import proposals as rules
 from ..extensions import db
-from ..forms.proposals import ActionForm, CommentForm, ProposalForm, ReturnForm, ScheduleForm, WithdrawForm
-from ..models import AgendaKind, Body, Meeting, PlanPolicy, Proposal, ProposalComment, ProposalStatus
+from ..forms.proposals import (
+    ActionForm, AttachmentForm, CommentForm, ProposalForm, ReturnForm, ScheduleForm, WithdrawForm,
+)
+from ..models import AgendaKind, Attachment, Body, Meeting, PlanPolicy, Proposal, ProposalComment, ProposalStatus
 from ..pagination import paginate
 from .scoping import committee_blueprint
 
@@ -81,8 +85,7 @@ def _text_form(proposal: Proposal | None = None) -> ProposalForm:
 
 
 def _meeting_choice(meeting: Meeting) -> str:
-    return _("%(year)s第%(number)d回(%(day)s)", year=fiscal_year_label(meeting.fiscal_year),
-             number=meeting.number, day=format_date(meeting.starts_at))
+    return f"{meeting_rules.meeting_name(meeting)}({format_date(meeting.starts_at)})"
 
 
 def _form_values(form: ProposalForm) -> dict:
@@ -148,6 +151,8 @@ def _show(proposal: Proposal, status: int = 200, **forms):
         return_form=forms.get("return_form") or ReturnForm(formdata=None),
         withdraw_form=forms.get("withdraw_form") or WithdrawForm(formdata=None),
         schedule_form=schedule_form, action_form=ActionForm(formdata=None),
+        attachment_form=forms.get("attachment_form") or AttachmentForm(formdata=None), accept=files.ACCEPT,
+        max_mb=current_app.config["MAX_UPLOAD_MB"],
         can_edit_comment=rules.can_edit_comment, can_delete_comment=rules.can_delete_comment,
         current_item=rules.current_agenda_item(proposal),
     ), status
@@ -244,6 +249,51 @@ def schedule(proposal_id):
         _fail(error, form)
         return _show(rules.load_for_page(proposal.id), 400, schedule_form=form)
     flash(_("提案を第%(number)d回の議事(%(position)d)に掲載しました。", number=meeting.number, position=item.position), "success")
+    return _redirect_to(proposal)
+
+
+# ------------------------------------------------------------------------------------------------ 資料
+
+@bp.post("/<int:proposal_id>/attachments")
+def add_attachment(proposal_id):
+    proposal = _proposal_or_404(proposal_id)
+    require(rules.can_attach(current_user, proposal), "only the submitting seat attaches documents")
+    form = AttachmentForm()
+    if not form.validate_on_submit():
+        return _show(rules.load_for_page(proposal.id), 400, attachment_form=form)
+    try:
+        attachment = rules.add_attachment(proposal, form.file.data, actor=current_user)
+        db.session.commit()
+    except DomainError as error:
+        _fail(error, form)
+        return _show(rules.load_for_page(proposal.id), 400, attachment_form=form)
+    flash(_("資料「%(name)s」を添付しました。", name=attachment.original_name), "success")
+    return _redirect_to(proposal)
+
+
+def _attachment_or_404(proposal: Proposal, attachment_id: int) -> Attachment:
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.proposal_id != proposal.id:
+        abort(404)
+    return attachment
+
+
+@bp.get("/<int:proposal_id>/attachments/<int:attachment_id>")
+def download(proposal_id, attachment_id):
+    proposal = _proposal_or_404(proposal_id)
+    return files.send_attachment(_attachment_or_404(proposal, attachment_id))
+
+
+@bp.post("/<int:proposal_id>/attachments/<int:attachment_id>/delete")
+def delete_attachment(proposal_id, attachment_id):
+    proposal = _proposal_or_404(proposal_id)
+    attachment = _attachment_or_404(proposal, attachment_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    name = attachment.original_name
+    rules.remove_attachment(attachment, actor=current_user)
+    db.session.commit()
+    flash(_("資料「%(name)s」を削除しました。", name=name), "success")
     return _redirect_to(proposal)
 
 

@@ -22,14 +22,16 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, false, func, or_, select, tuple_
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import attachments as files
 from .. import events
 from ..dates import current_fiscal_year, era_year, fiscal_year_of, utcnow
 from ..extensions import db
 from ..models import (
-    AgendaItem, AuditEvent, Committee, Meeting, MeetingStatus, Membership, PlanPolicy, Proposal, ProposalComment,
+    AgendaItem, AgendaKind, Attachment, AuditEvent, Committee, Meeting, MeetingStatus, Membership, PlanPolicy, Proposal, ProposalComment,
     ProposalRevision, ProposalStatus,
 )
 from . import access, audit, check, require
+from . import meetings as meeting_rules
 
 S = ProposalStatus
 TRANSITIONS = {
@@ -370,9 +372,6 @@ def schedule(proposal: Proposal, meeting: Meeting, *, actor, kind=None, now: dat
     check(_schedulable(proposal), _("受理済みまたは継続審議の提案だけを議事にできます。"), "status")
     check(meeting.committee_id == proposal.committee_id, _("この会議体の会議を選んでください。"), "meeting_id")
     check(meeting.status in SCHEDULABLE_MEETINGS, _("下書きまたは招集済みの会議を選んでください。"), "meeting_id")
-    from ..models import AgendaKind
-    from . import meetings as meeting_rules
-
     item = meeting_rules.add_agenda_item(
         meeting, actor=actor, kind=kind or AgendaKind.RESOLUTION, title=_label(proposal)[:MAX_TITLE],
         presenter_body=proposal.submitting_body,
@@ -410,6 +409,35 @@ def _item_removed(item: AgendaItem, **data) -> None:
         _touch(proposal)
         audit.record(None, "proposal.unscheduled", proposal, label=_label(proposal), before=before, after=S.ACCEPTED,
                      agenda_item_id=item.id)
+
+
+# ------------------------------------------------------------------------------------------------ 資料
+
+def can_attach(user, proposal: Proposal) -> bool:
+    """The submitting seat adds and removes its documents while it may edit the text."""
+    return can_edit(user, proposal)
+
+
+def add_attachment(proposal: Proposal, file_storage, *, actor) -> Attachment:
+    """Attach an uploaded document (提案資料); checked and stored by liaison.attachments."""
+    require(can_attach(actor, proposal), "only the submitting seat attaches documents to a draft or returned proposal")
+    attachment = files.store_upload(file_storage, actor=actor)
+    attachment.proposal_id = proposal.id
+    _touch(proposal)
+    db.session.flush()
+    audit.record(actor, "proposal.attachment_added", proposal, label=_label(proposal),
+                 name=attachment.original_name, attachment_id=attachment.id, size=attachment.size)
+    return attachment
+
+
+def remove_attachment(attachment: Attachment, *, actor) -> None:
+    proposal = db.session.get(Proposal, attachment.proposal_id)
+    require(proposal is not None and can_attach(actor, proposal), "only the submitting seat removes its documents")
+    audit.record(actor, "proposal.attachment_removed", proposal, label=_label(proposal),
+                 name=attachment.original_name, attachment_id=attachment.id)
+    files.remove(attachment)
+    _touch(proposal)
+    db.session.flush()
 
 
 # -------------------------------------------------------------------------------------------- comments
@@ -545,6 +573,8 @@ def history_label(action: str) -> str:
         "proposal.returned": _("差戻し"),
         "proposal.scheduled": _("議事に掲載"),
         "proposal.unscheduled": _("議事から外れた"),
+        "proposal.attachment_added": _("資料を添付"),
+        "proposal.attachment_removed": _("資料を削除"),
         "proposal.adopted": _("可決"),
         "proposal.rejected": _("否決"),
         "proposal.continued": _("継続審議"),

@@ -12,6 +12,7 @@ from sqlalchemy.orm import joinedload, selectinload
 from ..dates import fiscal_year_label, format_date
 from ..extensions import db
 from ..models import AgendaItem, Committee, Meeting, PlanPolicy, Proposal, ProposalStatus
+from . import meetings as meeting_rules
 from . import proposals as proposal_rules
 
 # 第6次広域計画 runs from 令和6年度 to 令和10年度.
@@ -84,10 +85,7 @@ def decision_meeting(proposal: Proposal) -> Meeting | None:
 
 
 def meeting_label(meeting: Meeting | None) -> str:
-    if meeting is None:
-        return ""
-    return _("%(year)s第%(number)d回%(committee)s", year=fiscal_year_label(meeting.fiscal_year),
-             number=meeting.number, committee=meeting.committee.name)
+    return meeting_rules.meeting_name(meeting) if meeting is not None else ""
 
 
 def plan_report_csv(report: PlanReport) -> str:

@@ -1,6 +1,7 @@
 """Proposal forms: the text, the secretariat's return and scheduling, comments."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
@@ -26,6 +27,10 @@ class WithdrawForm(FlaskForm):
 class ScheduleForm(FlaskForm):
     meeting_id = SelectField(_l("会議"), coerce=int, validators=[DataRequired(_l("会議を選んでください。"))])
     kind = SelectField(_l("議事の種類"), validators=[DataRequired(REQUIRED)])
+
+
+class AttachmentForm(FlaskForm):
+    file = FileField(_l("資料ファイル"))
 
 
 class CommentForm(FlaskForm):

@@ -401,3 +401,178 @@ def test_diff_marks_changed_characters_and_lines(people):
     assert ("removed", "2") in changed.old and ("added", "4") in changed.new
     assert any(line.kind == "added" and line.new == [("added", "予算は共同で負担する。")] for line in body.lines)
     assert not next(d for d in rules.diff_revisions(old, new) if d.name == "title").changed
+
+
+# ------------------------------------------------------------------------------ agenda and decisions
+
+def test_schedule_puts_the_proposal_on_the_agenda(factory, people, emitted):
+    proposal = factory.proposal(people["author"], status="accepted")
+    meeting = factory.meeting("planning", status="convened", agenda=1)
+    item = rules.schedule(proposal, meeting, actor=people["secretariat"])
+    assert proposal.status is S.ON_AGENDA and item.proposal is proposal
+    assert item.position == 2 and item.title == f"{proposal.number} {proposal.title}"
+    assert item.presenter_body.name == "川越市" and item.kind.value == "resolution"
+    assert rules.current_agenda_item(proposal) is item
+    assert actions(proposal)[-1] == "proposal.scheduled" and emitted[-1] == ("proposal.scheduled", proposal)
+
+
+@pytest.mark.parametrize("meeting_status", ["draft", "convened"])
+def test_schedule_onto_a_draft_or_convened_meeting(factory, people, meeting_status):
+    proposal = factory.proposal(people["author"], status="accepted")
+    rules.schedule(proposal, factory.meeting("planning", status=meeting_status), actor=people["secretariat"])
+    assert proposal.status is S.ON_AGENDA
+
+
+@pytest.mark.parametrize("committee, meeting_status", [("council", "convened"), ("planning", "held"),
+                                                       ("planning", "cancelled")])
+def test_schedule_refuses_other_committees_and_past_meetings(factory, people, committee, meeting_status):
+    proposal = factory.proposal(people["author"], status="accepted")
+    meeting = factory.meeting(committee, status=meeting_status)
+    with pytest.raises(DomainError) as error:
+        rules.schedule(proposal, meeting, actor=people["secretariat"])
+    assert error.value.field == "meeting_id" and proposal.status is S.ACCEPTED and meeting.agenda_items == []
+
+
+@pytest.mark.parametrize("who", ["author", "colleague", "observer"])
+def test_only_the_secretariat_schedules(factory, people, who):
+    proposal = factory.proposal(people["author"], status="accepted")
+    meeting = factory.meeting("planning", status="convened")
+    with pytest.raises(Forbidden):
+        rules.schedule(proposal, meeting, actor=people[who])
+    assert proposal.status is S.ACCEPTED
+
+
+@pytest.mark.parametrize("outcome", ["adopted", "rejected", "continued"])
+def test_decide_records_the_outcome(factory, people, outcome):
+    proposal = factory.proposal(people["author"], status="on_agenda")
+    rules.decide(proposal, outcome, actor=people["secretariat"])
+    assert proposal.status is S(outcome) and proposal.decided_at is not None
+    assert actions(proposal)[-1] == f"proposal.{outcome}"
+
+
+def test_decide_accepts_the_votes_outcome_enum(factory, people):
+    from liaison.models import AgendaKind  # noqa: F401  (the votes area passes an enum with .value)
+
+    class Outcome:
+        value = "adopted"
+
+    proposal = factory.proposal(people["author"], status="on_agenda")
+    rules.decide(proposal, Outcome(), actor=people["secretariat"])
+    assert proposal.status is S.ADOPTED
+
+
+@pytest.mark.parametrize("status", ["adopted", "rejected"])
+def test_nobody_changes_a_decided_proposal(factory, people, status):
+    proposal = factory.proposal(people["author"], status=status)
+    for who in ("author", "secretariat", "admin"):
+        assert not rules.can_edit(people[who], proposal)
+        with pytest.raises(Forbidden):
+            rules.update(proposal, actor=people[who], title="改ざん", summary="", body="", plan_policy=policy())
+        with pytest.raises((Forbidden, DomainError)):
+            rules.withdraw(proposal, actor=people[who])
+        with pytest.raises(DomainError):
+            rules.decide(proposal, "rejected" if status == "adopted" else "adopted", actor=people[who])
+    with pytest.raises(DomainError):
+        rules.schedule(proposal, factory.meeting("planning", status="convened"), actor=people["secretariat"])
+    with pytest.raises(Forbidden):
+        rules.add_comment(proposal, actor=people["colleague"], text="意見")
+    assert proposal.status is S(status)
+
+
+def test_a_continued_proposal_goes_on_a_later_agenda(factory, people):
+    proposal = factory.proposal(people["author"], status="continued")
+    later = factory.meeting("planning", status="convened")
+    item = rules.schedule(proposal, later, actor=people["secretariat"])
+    assert proposal.status is S.ON_AGENDA and len(proposal.agenda_items) == 2
+    assert rules.current_agenda_item(proposal) is item
+
+
+def test_a_proposal_on_the_agenda_can_still_be_withdrawn(factory, people):
+    proposal = factory.proposal(people["author"], status="on_agenda")
+    rules.withdraw(proposal, actor=people["author"])
+    assert proposal.status is S.WITHDRAWN
+
+
+def test_removing_the_agenda_item_puts_the_proposal_back_to_accepted(factory, people):
+    from liaison.domain import meetings as meeting_rules
+
+    proposal = factory.proposal(people["author"], status="on_agenda")
+    item = rules.current_agenda_item(proposal)
+    meeting_rules.remove_agenda_item(item, actor=people["secretariat"])
+    assert proposal.status is S.ACCEPTED
+    assert actions(proposal)[-1] == "proposal.unscheduled"
+    rules.schedule(proposal, factory.meeting("planning", status="convened"), actor=people["secretariat"])
+    assert proposal.status is S.ON_AGENDA
+
+
+def test_a_cancelled_meeting_lets_the_proposal_move_to_another(factory, people):
+    from liaison.domain import meetings as meeting_rules
+
+    proposal = factory.proposal(people["author"], status="on_agenda")
+    assert not rules.can_schedule(people["secretariat"], proposal)
+    meeting_rules.cancel(rules.current_agenda_item(proposal).meeting, actor=people["secretariat"], reason="台風のため")
+    assert rules.can_schedule(people["secretariat"], proposal)
+    rules.schedule(proposal, factory.meeting("planning", status="convened"), actor=people["secretariat"])
+    assert rules.current_agenda_item(proposal).meeting.status.value == "convened"
+
+
+# ------------------------------------------------------------------------------------------------ 資料
+
+def upload(name, data):
+    import io
+
+    from werkzeug.datastructures import FileStorage
+
+    return FileStorage(stream=io.BytesIO(data), filename=name)
+
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
+
+
+def test_the_seat_attaches_documents_while_editing(factory, people):
+    proposal = factory.proposal(people["author"], status="draft")
+    attachment = rules.add_attachment(proposal, upload("研修計画(案).pdf", PDF), actor=people["author"])
+    assert attachment.proposal_id == proposal.id and attachment.meeting_id is None
+    assert actions(proposal)[-1] == "proposal.attachment_added"
+    rules.remove_attachment(attachment, actor=people["author"])
+    assert db.session.get(type(attachment), attachment.id) is None
+
+
+@pytest.mark.parametrize("who, status", [("colleague", "draft"), ("secretariat", "draft"), ("author", "submitted"),
+                                         ("author", "accepted")])
+def test_others_or_later_states_do_not_attach(factory, people, who, status):
+    proposal = factory.proposal(people["author"], status=status)
+    with pytest.raises(Forbidden):
+        rules.add_attachment(proposal, upload("資料.pdf", PDF), actor=people[who])
+
+
+def test_a_bad_file_is_refused_with_a_message(factory, people):
+    proposal = factory.proposal(people["author"], status="draft")
+    with pytest.raises(DomainError) as error:
+        rules.add_attachment(proposal, upload("資料.exe", b"MZ..."), actor=people["author"])
+    assert error.value.field == "file"
+
+
+# ------------------------------------------------------------------------------------------------ demo
+
+def test_demo_has_proposals_in_every_state_and_reseeding_adds_none(ctx):
+    from liaison.models import ProposalComment
+    from liaison.seed.demo import seed_demo
+
+    seed_demo()
+    db.session.commit()
+    proposals = db.session.scalars(select(Proposal)).all()
+    assert {p.status for p in proposals} == set(ProposalStatus)
+    assert len({p.committee_id for p in proposals}) == 4
+    returned = [p for p in proposals if p.status is S.RETURNED]
+    assert returned and all(p.return_reason for p in returned)
+    assert db.session.scalar(select(func.count(ProposalComment.id))) > 0
+    assert any(len(p.revisions) > 2 for p in proposals)
+    on_agenda = next(p for p in proposals if p.status is S.ON_AGENDA)
+    assert rules.current_agenda_item(on_agenda).meeting.status.value == "convened"
+    adopted = next(p for p in proposals if p.status is S.ADOPTED)
+    assert rules.current_agenda_item(adopted).meeting.status.value == "held"
+    before = (len(proposals), db.session.scalar(select(func.count(ProposalRevision.id))))
+    seed_demo()
+    db.session.commit()
+    assert (db.session.scalar(select(func.count(Proposal.id))), db.session.scalar(select(func.count(ProposalRevision.id)))) == before

@@ -1,4 +1,5 @@
 """Proposal pages: access, the section chief's and the secretariat's journey, XSS, search, CSRF, query counts."""
+import io
 import re
 from datetime import timedelta
 
@@ -8,8 +9,11 @@ from sqlalchemy import func, insert, select
 from liaison.dates import current_fiscal_year, era_year, utcnow
 from liaison.extensions import db
 from liaison.models import (
-    AuditEvent, Body, Committee, PlanPolicy, Proposal, ProposalComment, ProposalRevision, ProposalStatus, User,
+    AgendaItem, Attachment, AuditEvent, Body, Committee, PlanPolicy, Proposal, ProposalComment, ProposalRevision, ProposalStatus, User,
 )
+
+
+PDF = b"%PDF-1.7\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 
 def count(model, *where):
@@ -112,7 +116,8 @@ def test_refused_actions_change_nothing(app, client, login, factory, cast, who, 
 
 # ------------------------------------------------------------------------------------------------ journey
 
-def test_draft_submit_return_revise_accept_with_history(app, client, login, cast):
+def test_draft_attach_submit_return_revise_accept_schedule_with_history(app, client, login, factory, cast):
+    meeting = factory.meeting("planning", status="convened")
     login(client, cast["author"].email)
     response = client.form("/planning/proposals/new", {
         "title": "デジタル人材育成の共同研修", "plan_policy_id": policy_id_in(app), "desired_meeting_id": "0",
@@ -122,6 +127,10 @@ def test_draft_submit_return_revise_accept_with_history(app, client, login, cast
     url = response.headers["Location"]
     shown = page(client.get(url))
     assert "下書き" in shown and "<h2>背景</h2>" in shown and "<li>専門人材の不足</li>" in shown
+    response = client.form(url + "/attachments", {"file": (io.BytesIO(PDF), "研修計画(案).pdf")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 303
+    assert "研修計画(案).pdf" in page(client.get(url))
     assert client.form(url + "/submit").status_code == 303
 
     login(client, cast["secretariat"].email)
@@ -145,10 +154,18 @@ def test_draft_submit_return_revise_accept_with_history(app, client, login, cast
     number = f"企画-R{era_year(current_fiscal_year())[1]}-001"
     shown = page(client.get(url))
     assert number in shown and "受理" in shown
+    response = client.form(url + "/schedule", {"meeting_id": str(meeting.id), "kind": "resolution"})
+    assert response.status_code == 303
+    agenda = page(client.get(f"/planning/meetings/{meeting.id}"))
+    assert f"{number} デジタル人材育成の共同研修" in agenda
+
+    login(client, cast["colleague"].email)
+    shown = page(client.get(url))
+    assert "議事に掲載" in shown
     history = shown[shown.index("経過"):]
-    steps = ["下書きを作成", "提出", "差戻し", "内容を修正", "提出", "受理"]
-    positions = [history.index(step, history.index(steps[i - 1]) + 1 if i else 0) for i, step in enumerate(steps)]
-    assert positions == sorted(positions)
+    steps = ["下書きを作成", "資料を添付", "提出", "差戻し", "内容を修正", "提出", "受理", "議事に掲載"]
+    entries = re.findall(r"<li><time[^>]*>[^<]*</time>\s*(\S+)", history)
+    assert entries == steps, entries
     assert "予算の見積りを追記してください。" in history
 
     diff = page(client.get(url + "/revisions"))
@@ -178,6 +195,48 @@ def test_secretariat_sees_actions_members_do_not(client, login, factory, cast):
     login(client, cast["secretariat"].email)
     shown = page(client.get(f"/planning/proposals/{proposal.id}"))
     assert "受理して番号を付ける" in shown and "差し戻す" in shown
+
+
+def test_schedule_with_a_bad_meeting_is_refused_and_changes_nothing(app, client, login, factory, cast):
+    proposal = factory.proposal(cast["author"], status="accepted")
+    other = factory.meeting("council", status="convened")
+    login(client, cast["secretariat"].email)
+    for meeting_id in (str(other.id), "0", "999999"):
+        response = client.form(f"/planning/proposals/{proposal.id}/schedule", {"meeting_id": meeting_id, "kind": "resolution"})
+        assert response.status_code == 400
+    with app.app_context():
+        assert db.session.get(Proposal, proposal.id).status is ProposalStatus.ACCEPTED
+        assert count(AgendaItem) == 0
+
+
+@pytest.mark.parametrize("who, expected", [("author", 200), ("colleague", 200), ("secretariat", 200), ("outsider", 403)])
+def test_proposal_documents_download_for_those_who_see_the_proposal(app, client, login, factory, cast, who, expected):
+    proposal = factory.proposal(cast["author"], status="draft")
+    login(client, cast["author"].email)
+    client.form(f"/planning/proposals/{proposal.id}/attachments", {"file": (io.BytesIO(PDF), "提案資料.pdf")},
+                content_type="multipart/form-data")
+    client.form(f"/planning/proposals/{proposal.id}/submit")
+    with app.app_context():
+        attachment_id = db.session.scalar(select(Attachment.id).where(Attachment.proposal_id == proposal.id))
+    login(client, cast[who].email)
+    response = client.get(f"/planning/proposals/{proposal.id}/attachments/{attachment_id}")
+    assert response.status_code == expected
+    if expected == 200:
+        assert response.data == PDF and "attachment" in response.headers["Content-Disposition"]
+    response.close()
+    assert client.form(f"/planning/proposals/{proposal.id}/attachments/{attachment_id}/delete").status_code == 403
+    with app.app_context():
+        assert count(Attachment) == 1
+
+
+def test_a_bad_upload_is_refused_with_a_message(app, client, login, factory, cast):
+    proposal = factory.proposal(cast["author"], status="draft")
+    login(client, cast["author"].email)
+    response = client.form(f"/planning/proposals/{proposal.id}/attachments", {"file": (io.BytesIO(b"MZ\x90"), "tool.exe")},
+                           content_type="multipart/form-data")
+    assert response.status_code == 400 and "この種類のファイルはアップロードできません" in page(response)
+    with app.app_context():
+        assert count(Attachment) == 0
 
 
 # ------------------------------------------------------------------------------------------ bad input, CSRF
