@@ -13,7 +13,7 @@ class SlugConverter(BaseConverter):
 
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["slug"] = SlugConverter
-    from . import admin, auth, committees, dashboard, health, meetings, proposals, reports
+    from . import admin, auth, committees, dashboard, health, meetings, proposals, reports, votes
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
@@ -23,4 +23,5 @@ def register_blueprints(app: Flask) -> None:
     # Committee-scoped blueprints last: their /<committee>/ prefix must not shadow fixed paths.
     app.register_blueprint(committees.bp)
     app.register_blueprint(meetings.bp)
+    app.register_blueprint(votes.bp)
     app.register_blueprint(proposals.bp)

@@ -3,10 +3,11 @@ from .audit import AuditEvent
 from .bodies import Body, BodyKind, PlanPolicy
 from .committees import ROLE_ORDER, Committee, CommitteeKind, Membership, Role
 from .meetings import (
-    AgendaItem, AgendaKind, Attachment, Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus,
+    AgendaItem, AgendaKind, AgendaOutcome, Attachment, Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus,
 )
 from .proposals import Proposal, ProposalComment, ProposalRevision, ProposalStatus
 from .users import User
+from .votes import Ballot, Choice, ClosedVoteError, Majority, Vote, VoteMethod, VoteOutcome, VoteSeat, VoteState
 
 __all__ = [
     "AgendaItem",
@@ -27,6 +28,16 @@ __all__ = [
     "ROLE_ORDER",
     "Role",
     "User",
+    "AgendaOutcome",
+    "Ballot",
+    "Choice",
+    "ClosedVoteError",
+    "Majority",
+    "Vote",
+    "VoteMethod",
+    "VoteOutcome",
+    "VoteSeat",
+    "VoteState",
     "Proposal",
     "ProposalComment",
     "ProposalRevision",

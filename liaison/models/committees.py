@@ -4,7 +4,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -31,6 +31,11 @@ class Committee(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id"))
     purpose: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer)
+    # Quorum (定足数): present seats must be more than (or, with quorum_at_least, at least)
+    # numerator/denominator of the entitled seats. Default: more than half.
+    quorum_numerator: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    quorum_denominator: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    quorum_at_least: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     parent: Mapped[Committee | None] = relationship(remote_side=[id])
 

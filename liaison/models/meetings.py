@@ -84,6 +84,13 @@ class AgendaKind(enum.Enum):
     RESOLUTION = "resolution"  # 議決事項
 
 
+class AgendaOutcome(enum.Enum):
+    ADOPTED = "adopted"  # 可決
+    REJECTED = "rejected"  # 否決
+    CONTINUED = "continued"  # 継続審議: deferred by the secretariat instead of voting
+    NOTED = "noted"  # 報告了承: a report item taken note of without a vote
+
+
 class AgendaItem(db.Model):
     """議事: an ordered item of a meeting; presenter is a body, or the secretariat when none."""
 
@@ -98,6 +105,8 @@ class AgendaItem(db.Model):
     presenter_body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"))
     minutes_allotted: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[str] = mapped_column(Text, default="")
+    outcome: Mapped[AgendaOutcome | None] = mapped_column(str_enum(AgendaOutcome))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     meeting: Mapped[Meeting] = relationship(back_populates="agenda_items")
     presenter_body: Mapped[Body | None] = relationship()

@@ -4,7 +4,7 @@ Agenda items and attachments get a nullable proposal_id: an item discusses a pro
 belongs to one.
 
 Revision ID: 0003
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-24 15:17:31.968521
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0003'
-down_revision = '0002'
+down_revision = '0006'  # re-chained after votes (0006) landed on main
 branch_labels = None
 depends_on = None
 
