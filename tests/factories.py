@@ -181,6 +181,8 @@ class Factory:
             db.session.flush()
             return item
 
+        return self._run(build)
+
     def proposal(self, author, committee: str = "planning", *, status: str = "draft", title: str = "デジタル人材の育成に関する共同研修",
                  summary: str = "DX推進のための共同研修を提案します。", body: str = "## 背景\n\n各団体で人材が不足しています。",
                  policy: str = "HRD-3", reason: str = "資料を添付してください。"):

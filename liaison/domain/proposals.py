@@ -387,9 +387,15 @@ def schedule(proposal: Proposal, meeting: Meeting, *, actor, kind=None, now: dat
 
 
 def decide(proposal: Proposal, outcome, *, actor, now: datetime | None = None) -> None:
-    """The meeting's decision (可決 / 否決 / 継続審議), called by the votes domain, which has checked who closes a vote."""
+    """The meeting's decision (可決 / 否決 / 継続審議), called by the votes domain, which has checked who closes a vote.
+
+    A proposal withdrawn while on the agenda keeps its state: the item may still be closed, the
+    proposal is no longer the meeting's to decide.
+    """
     target = outcome if isinstance(outcome, ProposalStatus) else ProposalStatus(getattr(outcome, "value", outcome))
     check(target in OUTCOMES, _("提案の結果は可決・否決・継続審議のいずれかです。"))
+    if proposal.status is S.WITHDRAWN:
+        return
     check(proposal.status is S.ON_AGENDA, _("議事に掲載された提案だけに結果を付けられます。"), "status")
     before = _transition(proposal, target)
     now = now or utcnow()

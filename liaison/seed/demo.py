@@ -228,11 +228,12 @@ def _demo_meeting(committee, actor, starts_at, *, hours=2, agenda=(), answers=0.
             proxy = {"proxy_name": person_name(300 + index), "proxy_title": "課長補佐"}
         meeting_rules.answer_attendance(meeting, seat, actor=seat.user, response=response,
                                         now=then + timedelta(days=1 + index % 10), **proxy)
-    if on_convened is not None:  # e.g. proposals put on this agenda and decided at the meeting
-        on_convened(meeting)
     if held:
         present = [seat.id for index, seat in enumerate(answering) if index % 7 != 3]
         meeting_rules.record_presence(meeting, actor=actor, present_membership_ids=present)
+    if on_convened is not None:  # e.g. proposals put on this agenda and decided at the meeting
+        on_convened(meeting)
+    if held:
         meeting_rules.mark_held(meeting, actor=actor, now=meeting.ends_at)
     return meeting
 
@@ -417,7 +418,8 @@ def _demo_seats(committee: Committee) -> list[Membership]:
     return seats(committee, current_fiscal_year(), include_observers=False)
 
 
-def _demo_proposal(committee, seat, status, policy_code, title, summary, *, secretariat, meeting=None, now=None):
+def _demo_proposal(committee, seat, status, policy_code, title, summary, *, secretariat, meeting=None, now=None,
+                   kind=None):
     """One proposal walked through the domain functions to `status`, with a revision and a comment or two."""
     from ..domain import proposals as proposal_rules
     from ..models import PlanPolicy
@@ -454,23 +456,41 @@ def _demo_proposal(committee, seat, status, policy_code, title, summary, *, secr
     proposal_rules.add_comment(proposal, actor=secretariat, text="受理しました。次回の会議で協議予定です。", now=now)
     if status == "accepted" or meeting is None:
         return proposal
-    proposal_rules.schedule(proposal, meeting, actor=secretariat, now=now)
-    if status in ("adopted", "rejected", "continued"):
-        proposal_rules.decide(proposal, status, actor=secretariat, now=meeting.ends_at)
+    proposal_rules.schedule(proposal, meeting, actor=secretariat, now=now, kind=kind)
     return proposal
 
 
 def decided_demo_proposals(meeting, users: dict) -> None:
-    """Called while a past demo meeting is convened: its proposals go on the agenda and are decided there."""
+    """Called at a past demo meeting (convened, presence recorded): proposals go on its agenda and the
+    meeting decides them through the votes domain (可決 / 否決 by show of hands, 継続審議 deferred)."""
     from datetime import timedelta
 
-    committee = meeting.committee
+    from ..domain import proposals as proposal_rules
+    from ..domain import votes as vote_rules
+    from ..models import AgendaKind, Attendance, Choice, Majority, VoteMethod
+
+    committee, staff = meeting.committee, users["secretariat"]
     seats = _demo_seats(committee)
     if not seats:
         return
+    present = set(db.session.scalars(
+        select(Attendance.membership_id).where(Attendance.meeting_id == meeting.id, Attendance.present.is_(True))
+    ))
     for index, (status, policy, title, summary) in enumerate(DEMO_DECIDED.get(committee.slug, ())):
-        _demo_proposal(committee, seats[(index * 3 + 2) % len(seats)], status, policy, title, summary,
-                       secretariat=users["secretariat"], meeting=meeting, now=meeting.starts_at - timedelta(days=20))
+        kind = AgendaKind.DISCUSSION if status == "continued" else AgendaKind.RESOLUTION
+        proposal = _demo_proposal(committee, seats[(index * 3 + 2) % len(seats)], status, policy, title, summary,
+                                  secretariat=staff, meeting=meeting, now=meeting.starts_at - timedelta(days=20),
+                                  kind=kind)
+        item = proposal_rules.current_agenda_item(proposal)
+        if status == "continued":
+            vote_rules.defer_item(item, actor=staff, now=meeting.ends_at)
+            continue
+        vote = vote_rules.open_vote(item, actor=staff, method=VoteMethod.IN_MEETING, majority=Majority.SIMPLE,
+                                    now=meeting.starts_at)
+        choice = Choice.YES if status == "adopted" else Choice.NO
+        vote_rules.record_ballots(vote, {line.membership.id: choice for line in vote_rules.seat_lines(vote)
+                                         if line.membership.id in present}, actor=staff, now=meeting.starts_at)
+        vote_rules.close_vote(vote, actor=staff, now=meeting.ends_at)
 
 
 def seed_demo_proposals(users: dict) -> None:

@@ -568,6 +568,10 @@ def test_demo_has_proposals_in_every_state_and_reseeding_adds_none(ctx, factory)
         factory.member(committee="prefectural-training", body="埼玉県", department=department)
     users = {"secretariat": factory.secretariat()}
     held = factory.meeting("planning", status="convened", starts_at=utcnow() + timedelta(days=3))
+    from liaison.domain import meetings as meeting_rules
+
+    meeting_rules.record_presence(held, actor=users["secretariat"],
+                                  present_membership_ids=[m.id for m in meeting_rules.voting_seats(held)])
     decided_demo_proposals(held, users)
     factory.meeting("planning", status="convened")
     factory.meeting("municipal-training", status="convened")
@@ -588,3 +592,16 @@ def test_demo_has_proposals_in_every_state_and_reseeding_adds_none(ctx, factory)
     seed_demo_proposals(users)
     db.session.commit()
     assert (db.session.scalar(select(func.count(Proposal.id))), db.session.scalar(select(func.count(ProposalRevision.id)))) == before
+
+
+def test_the_votes_domain_decides_the_proposal_through_its_agenda_item(factory, people):
+    from liaison.domain import votes as vote_rules
+
+    continued = factory.proposal(people["author"], status="on_agenda")
+    vote_rules.defer_item(rules.current_agenda_item(continued), actor=people["secretariat"])
+    assert continued.status is S.CONTINUED and actions(continued)[-1] == "proposal.continued"
+
+    withdrawn = factory.proposal(people["colleague"], status="on_agenda")
+    rules.withdraw(withdrawn, actor=people["colleague"])
+    vote_rules.defer_item(rules.current_agenda_item(withdrawn), actor=people["secretariat"])
+    assert withdrawn.status is S.WITHDRAWN and withdrawn.decided_at is None
