@@ -4,10 +4,12 @@ from __future__ import annotations
 import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
+from flask_babel import gettext as _
 
 from .domain import DomainError
 from .domain import users as user_rules
 from .extensions import db
+from .notify.scheduler import scheduler_cli
 
 users_cli = AppGroup("users", help="User accounts.")
 
@@ -47,6 +49,19 @@ def create_user_command(email: str, name: str, password: str, is_admin: bool, is
     click.echo(f"created {user.email}")
 
 
+@users_cli.command("feed-url")
+@click.argument("email")
+def feed_url_command(email: str) -> None:
+    """Print the user's personal calendar feed URL (keep it secret: it is the key)."""
+    from .calendar.tokens import feed_url
+
+    user = user_rules.find_by_email(email)
+    if user is None:
+        raise click.ClickException(_("このメールアドレスの利用者は登録されていません。"))
+    click.echo(feed_url(user))
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users_cli)
+    app.cli.add_command(scheduler_cli)

@@ -169,16 +169,17 @@ class _QueryCounter:
         return len(self.statements)
 
 
-def _leg(item) -> str | None:
-    callspec = getattr(item, "callspec", None)
-    return callspec.params.get("backend") if callspec else None
+def _leg(nodeid: str) -> str | None:
+    """The database leg of a test from its id (works in xdist's controller too, which has no items)."""
+    match = re.search(r"\[(.*)\]$", nodeid)
+    if not match:
+        return None
+    parts = set(match.group(1).split("-"))
+    return next((backend for backend in BACKENDS if backend in parts), None)
 
 
-@pytest.hookimpl(hookwrapper=True)
-def pytest_runtest_makereport(item, call):
-    outcome = yield
-    report = outcome.get_result()
-    leg = _leg(item)
+def pytest_runtest_logreport(report):
+    leg = _leg(report.nodeid)
     if leg is None:
         return
     if report.when == "call" and report.passed:

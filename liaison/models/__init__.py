@@ -5,6 +5,9 @@ from .committees import ROLE_ORDER, Committee, CommitteeKind, Membership, Role
 from .meetings import (
     AgendaItem, AgendaKind, AgendaOutcome, Attachment, Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus,
 )
+from .notifications import (
+    Delivery, Notification, NotificationKind, NotificationPreference, NotificationState, SchedulerLease,
+)
 from .proposals import Proposal, ProposalComment, ProposalRevision, ProposalStatus
 from .users import User
 from .votes import Ballot, Choice, ClosedVoteError, Majority, Vote, VoteMethod, VoteOutcome, VoteSeat, VoteState
@@ -38,6 +41,12 @@ __all__ = [
     "VoteOutcome",
     "VoteSeat",
     "VoteState",
+    "Delivery",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "NotificationState",
+    "SchedulerLease",
     "Proposal",
     "ProposalComment",
     "ProposalRevision",

@@ -6,6 +6,7 @@ from datetime import datetime
 from flask import current_app, has_app_context
 from flask_login import UserMixin
 from sqlalchemy import Boolean, ForeignKey, Integer, String
+from sqlalchemy import true as sa_true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -34,6 +35,9 @@ class User(UserMixin, db.Model):
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     # Part of the calendar feed token; bumped to regenerate the feed URL.
     feed_counter: Mapped[int] = mapped_column(Integer, default=1)
+    # The calendar feed's own settings; feed_updated_at is the feed's Last-Modified when they change.
+    feed_include_deadlines: Mapped[bool] = mapped_column(Boolean, default=True, server_default=sa_true())
+    feed_updated_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
 
     body: Mapped[Body | None] = relationship(lazy="joined")

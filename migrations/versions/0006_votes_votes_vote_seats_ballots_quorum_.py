@@ -1,7 +1,7 @@
 """votes: votes, vote seats, ballots, quorum, agenda outcome
 
 Revision ID: 0006
-Revises: 0002
+Revises: 0005
 Create Date: 2026-11-24 15:10:41.449200
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0006'
-down_revision = '0002'
+down_revision = '0005'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,129 @@
+"""Calendar feeds: the personal feed behind a secret URL, its settings on the account page,
+a committee's feed and a single meeting's .ics (the stable URLs of DESIGN.md)."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..calendar import feeds, tokens
+from ..calendar.feeds import Feed
+from ..domain import calendar as calendar_rules
+from ..domain.access import is_staff
+from ..extensions import db
+from ..forms.calendar import FeedRegenerateForm, FeedSettingsForm
+from ..models import AgendaItem, Meeting, MeetingStatus
+from .scoping import committee_blueprint
+
+bp = Blueprint("calendar", __name__)
+# /<slug>/calendar.ics and /<slug>/meetings/<id>.ics: logged-in members of the committee and staff.
+committee_bp = committee_blueprint("calendar_committee", __name__)
+
+CONTENT_TYPE = "text/calendar; charset=utf-8"
+
+
+def _not_modified(feed: Feed) -> bool:
+    """If-None-Match decides when present (RFC 9110); only without it is If-Modified-Since asked."""
+    if request.if_none_match:
+        return request.if_none_match.contains_weak(feed.etag)
+    if request.if_modified_since:
+        return feed.last_modified.replace(microsecond=0) <= request.if_modified_since
+    return False
+
+
+def calendar_response(feed: Feed, filename: str | None = None):
+    """text/calendar with a strong ETag and Last-Modified, or 304 on a matching revalidation."""
+    response = current_app.response_class()
+    response.set_etag(feed.etag)
+    response.last_modified = feed.last_modified
+    response.headers["Cache-Control"] = "private, no-cache"
+    if _not_modified(feed):
+        response.status_code = 304
+        return response
+    response.set_data(feed.body)
+    response.content_type = CONTENT_TYPE
+    if filename:  # a single meeting: shown by the browser or the calendar app, saved under a useful name
+        response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
+    return response
+
+
+def _too_many_wrong_tokens(retry_after: int):
+    minutes = max(1, (retry_after + 59) // 60)
+    message = _(
+        "誤ったカレンダーURLへのアクセスが続いたため、一時的に受け付けを停止しています。約%(minutes)d分後に再度お試しください。",
+        minutes=minutes,
+    )
+    body = render_template("errors/error.html", status=429, title=_("アクセスが集中しています"), message=message)
+    return body, 429, {"Retry-After": str(retry_after)}
+
+
+@bp.get("/calendar/<token>.ics")
+def feed(token: str):
+    """The personal feed: no log-in (calendar apps cannot), the secret URL is the key."""
+    limiter = feeds.state().limiter
+    address = request.remote_addr or "unknown"
+    retry_after = limiter.retry_after(address)
+    if retry_after:
+        return _too_many_wrong_tokens(retry_after)
+    user = tokens.user_for_token(token)
+    if user is None:
+        limiter.fail(address)
+        abort(404)
+    return calendar_response(feeds.user_feed(user))
+
+
+@bp.app_template_global()
+def calendar_feed_section() -> dict:
+    """What the account page shows about the current user's feed."""
+    url = tokens.feed_url(current_user)
+    name = _("人づくり広域連合 会議予定")
+    return {
+        "url": url,
+        "webcal_url": tokens.webcal_url(url),
+        "google_url": tokens.google_subscribe_url(url),
+        "outlook_url": tokens.outlook_subscribe_url(url, name),
+        "settings_form": FeedSettingsForm(formdata=None, include_deadlines=current_user.feed_include_deadlines),
+    }
+
+
+@bp.post("/account/calendar/regenerate")
+@login_required
+def regenerate():
+    if not FeedRegenerateForm().validate_on_submit():
+        abort(400)
+    calendar_rules.regenerate_feed_token(current_user, actor=current_user)
+    db.session.commit()
+    flash(_("カレンダーのURLを再発行しました。以前のURLは使えなくなりました。カレンダーアプリに新しいURLを登録し直してください。"), "success")
+    return redirect(url_for("auth.account", _anchor="calendar"), 303)
+
+
+@bp.post("/account/calendar/settings")
+@login_required
+def settings():
+    form = FeedSettingsForm()
+    if not form.validate_on_submit():
+        abort(400)
+    changed = calendar_rules.set_feed_options(current_user, actor=current_user, include_deadlines=form.include_deadlines.data)
+    db.session.commit()
+    if changed:
+        flash(_("カレンダーの設定を保存しました。"), "success")
+    return redirect(url_for("auth.account", _anchor="calendar"), 303)
+
+
+@committee_bp.get("/calendar.ics")
+def committee_feed():
+    return calendar_response(feeds.committee_feed(g.committee))
+
+
+@committee_bp.get("/meetings/<int:meeting_id>.ics")
+def meeting_ics(meeting_id: int):
+    meeting = db.session.scalar(
+        select(Meeting)
+        .where(Meeting.id == meeting_id, Meeting.committee_id == g.committee.id)
+        .options(joinedload(Meeting.committee), selectinload(Meeting.agenda_items).joinedload(AgendaItem.presenter_body))
+    )
+    if meeting is None or (meeting.status is MeetingStatus.DRAFT and not is_staff(current_user)):
+        abort(404)
+    return calendar_response(feeds.meeting_feed(meeting), filename=f"meeting-{meeting.id}.ics")

@@ -1,0 +1,366 @@
+"""What each calendar feed holds, its version, and the cache of built feeds.
+
+A feed is answered in two steps: one aggregate query gives the version of its data (count,
+id sum and latest change of its meetings, the user's seats and settings); the built bytes
+are cached under that version, so a revalidation that ends in 304 never builds the calendar,
+and a rebuild after one change reuses the serialised events of the meetings that did not change.
+"""
+from __future__ import annotations
+
+import hashlib
+import threading
+from collections import OrderedDict
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from typing import Iterable, Protocol
+
+from flask import current_app
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
+from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy.orm import aliased, joinedload, selectinload
+
+from ..dates import current_fiscal_year, fiscal_year_bounds, utcnow
+from ..domain.access import is_staff
+from ..extensions import db
+from ..models import AgendaItem, Committee, Meeting, MeetingStatus, Membership, Role, User
+from . import ical
+from .ratelimit import FailureLimiter
+
+# Drafts are never published; cancelled meetings stay (struck) for a while, then drop out.
+FEED_STATUSES = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED, MeetingStatus.HELD, MeetingStatus.CANCELLED)
+CANCELLED_KEPT_FOR = timedelta(days=90)
+FEED_CACHE_SIZE = 512
+EVENT_CACHE_SIZE = 5000
+
+
+@dataclass(frozen=True)
+class Feed:
+    body: bytes
+    etag: str  # strong, over the bytes
+    last_modified: datetime
+
+
+# ------------------------------------------------------------------------------------------ deadlines
+
+class DeadlineProvider(Protocol):
+    """A source of the user's deadlines. Written votes (書面表決) and minutes review (議事録の確認)
+    add theirs by appending a provider to DEADLINE_PROVIDERS.
+
+    Both methods may run one query each, never one per meeting. `version` returns what the
+    deadlines depend on beyond the feed's meetings and the user's seats (e.g. the count and latest
+    change of the votes), so the feed's ETag changes with it. `deadlines` gets the feed's meetings
+    as rows of FEED_COLUMNS (id, committee_id, fiscal_year, status, answer_deadline, starts_at,
+    ends_at, updated_at, sequence); the calendar loads a meeting itself when an event needs it.
+    """
+
+    def version(self, user: User, meeting_ids) -> tuple: ...
+
+    def deadlines(self, user: User, meetings: list) -> Iterable[ical.Deadline]: ...
+
+
+class AttendanceDeadlines:
+    """出欠の回答期限 of announced meetings in which the user holds a voting seat."""
+
+    statuses = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED, MeetingStatus.HELD)
+
+    def version(self, user: User, meeting_ids) -> tuple:
+        return ()  # the deadline is a meeting column; the seats are in the feed's version already
+
+    def deadlines(self, user: User, meetings: list) -> list[ical.Deadline]:
+        seats = {
+            tuple(row)
+            for row in db.session.execute(
+                select(Membership.committee_id, Membership.fiscal_year).where(
+                    Membership.user_id == user.id, Membership.role != Role.OBSERVER, Membership.ended_at.is_(None)
+                )
+            )
+        }
+        label, note = _("出欠の回答期限"), _("出欠は会議のページから回答してください。")
+        return [
+            ical.Deadline(
+                key=f"attendance-{meeting.id}", label=label, meeting_id=meeting.id, due_at=meeting.answer_deadline,
+                updated_at=meeting.updated_at, sequence=meeting.sequence, note=note,
+            )
+            for meeting in meetings
+            if meeting.answer_deadline is not None
+            and meeting.status in self.statuses
+            and (meeting.committee_id, meeting.fiscal_year) in seats
+        ]
+
+
+DEADLINE_PROVIDERS: list[DeadlineProvider] = [AttendanceDeadlines()]
+
+
+# ------------------------------------------------------------------------------------------ scopes
+
+@dataclass
+class Scope:
+    """The meetings of one feed: `criteria(M)` filters an alias M of Meeting."""
+
+    key: tuple
+    name: str
+    now: datetime
+    committee: Committee | None = None
+    user: User | None = None
+    include_deadlines: bool = False
+    extra: tuple = field(default=())
+
+    def criteria(self, M) -> list:
+        """The meetings in the feed now."""
+        return [
+            M.status.in_(FEED_STATUSES),
+            or_(M.status != MeetingStatus.CANCELLED, M.updated_at >= self.now - CANCELLED_KEPT_FOR),
+            *self.window(M),
+        ]
+
+    def dropped_cancellations(self, M) -> list:
+        """Cancelled meetings the feed showed until their 90 days were over."""
+        return [
+            M.status == MeetingStatus.CANCELLED,
+            M.updated_at < self.now - CANCELLED_KEPT_FOR,
+            *self.window(M),
+        ]
+
+    def window(self, M) -> list:
+        """The previous and current fiscal years and every later one, as far as the scope may see."""
+        fiscal_year = current_fiscal_year()
+        return [M.fiscal_year >= fiscal_year - 1, *self._visibility(M, fiscal_year)]
+
+    def _visibility(self, M, fiscal_year: int) -> list:
+        if self.committee is not None:
+            return [M.committee_id == self.committee.id]
+        if self.user is None or is_staff(self.user):
+            return []
+        # A seat shows its committee's meetings of its own fiscal year (until the seat ended);
+        # this year's seat also shows the meetings already planned for later years.
+        seat = aliased(Membership)
+        return [
+            exists().where(
+                seat.user_id == self.user.id,
+                seat.committee_id == M.committee_id,
+                or_(seat.fiscal_year == M.fiscal_year, and_(seat.fiscal_year == fiscal_year, M.fiscal_year > fiscal_year)),
+                or_(seat.ended_at.is_(None), seat.ended_at > M.starts_at),
+            )
+        ]
+
+
+def user_scope(user: User, now: datetime | None = None) -> Scope:
+    return Scope(
+        key=("user", user.id), name=_("人づくり広域連合 会議予定"), now=now or utcnow(), user=user,
+        include_deadlines=user.feed_include_deadlines,
+        extra=(user.feed_include_deadlines, user.feed_updated_at, is_staff(user)),
+    )
+
+
+def committee_scope(committee: Committee, now: datetime | None = None) -> Scope:
+    return Scope(
+        key=("committee", committee.id), name=_("%(committee)s 会議予定", committee=committee.name),
+        now=now or utcnow(), committee=committee,
+    )
+
+
+# ------------------------------------------------------------------------------------------ version
+
+@dataclass(frozen=True)
+class Version:
+    key: str
+    last_modified: datetime
+
+
+def _latest(*values: datetime | None) -> datetime | None:
+    present = [value for value in values if value is not None]
+    return max(present) if present else None
+
+
+def feed_version(scope: Scope, base_url: str) -> Version:
+    """The version of a feed's data in one query, and its Last-Modified."""
+    M, gone = aliased(Meeting), aliased(Meeting)
+    # The latest cancellation that has dropped out: the feed changed when it did.
+    dropped = select(func.max(gone.updated_at)).where(*scope.dropped_cancellations(gone)).scalar_subquery()
+    columns = [func.count(M.id), func.coalesce(func.sum(M.id), 0), func.max(M.updated_at), dropped]
+    if scope.user is not None:
+        # The user's seats decide what the feed shows (and which deadlines are theirs).
+        seats = select(Membership).where(Membership.user_id == scope.user.id).subquery()
+        voting_ids = func.coalesce(func.sum(case((seats.c.role != Role.OBSERVER, seats.c.id), else_=0)), 0)
+        columns += [
+            select(aggregate).select_from(seats).scalar_subquery()
+            for aggregate in (func.count(), voting_ids, func.max(seats.c.created_at), func.max(seats.c.ended_at))
+        ]
+    row = tuple(db.session.execute(select(*columns).where(*scope.criteria(M))).one())
+    latest_change, latest_drop = row[2], row[3]
+    seat_changes = row[6:8] if scope.user is not None else ()
+    parts: list = [scope.key, str(get_locale() or "ja"), base_url, row, scope.extra]
+    if scope.user is not None and scope.include_deadlines:
+        meeting_ids = select(M.id).where(*scope.criteria(M))
+        parts.append(tuple(provider.version(scope.user, meeting_ids) for provider in DEADLINE_PROVIDERS))
+    last_modified = _latest(
+        latest_change,
+        latest_drop + CANCELLED_KEPT_FOR if latest_drop is not None else None,
+        *seat_changes,
+        scope.user.feed_updated_at if scope.user is not None else None,
+        # Meetings of older fiscal years left the feed when this one began.
+        fiscal_year_bounds(current_fiscal_year())[0].astimezone(timezone.utc),
+    )
+    return Version(key=hashlib.sha256(repr(parts).encode()).hexdigest(), last_modified=min(last_modified, scope.now))
+
+
+# ------------------------------------------------------------------------------------------ building
+
+class _LRU:
+    def __init__(self, size: int):
+        self.size = size
+        self._items: OrderedDict = OrderedDict()
+        self._lock = threading.Lock()
+
+    def get(self, key):
+        with self._lock:
+            value = self._items.get(key)
+            if value is not None:
+                self._items.move_to_end(key)
+            return value
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._items[key] = value
+            self._items.move_to_end(key)
+            while len(self._items) > self.size:
+                self._items.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._items.clear()
+
+
+@dataclass
+class CalendarState:
+    """Per-app caches and the wrong-token limiter (each process has its own)."""
+
+    feeds: _LRU
+    events: _LRU
+    limiter: FailureLimiter
+    builds: int = 0  # how many feeds were built (tests check a 304 built none)
+
+    def clear(self) -> None:
+        self.feeds.clear()
+        self.events.clear()
+        self.limiter.reset()
+        self.builds = 0
+
+
+def state() -> CalendarState:
+    extensions = current_app.extensions
+    if "liaison.calendar" not in extensions:
+        extensions["liaison.calendar"] = CalendarState(
+            feeds=_LRU(FEED_CACHE_SIZE),
+            events=_LRU(EVENT_CACHE_SIZE),
+            limiter=FailureLimiter(
+                current_app.config.get("FEED_TOKEN_MAX_FAILURES", 10),
+                current_app.config.get("FEED_TOKEN_WINDOW_SECONDS", 600),
+            ),
+        )
+    return extensions["liaison.calendar"]
+
+
+# What a feed needs to know of each meeting before deciding which events to (re)build.
+FEED_COLUMNS = (
+    Meeting.id, Meeting.committee_id, Meeting.fiscal_year, Meeting.status, Meeting.answer_deadline,
+    Meeting.starts_at, Meeting.ends_at, Meeting.updated_at, Meeting.sequence,
+)
+
+
+def feed_rows(scope: Scope) -> list:
+    """The feed's meetings as light rows, in the order of the feed (one query)."""
+    query = select(*FEED_COLUMNS).where(*scope.criteria(Meeting)).order_by(Meeting.starts_at, Meeting.id)
+    return list(db.session.execute(query))
+
+
+def load_meetings(ids) -> dict[int, Meeting]:
+    """Meetings with committee and agenda (with presenters), in two queries whatever their number."""
+    query = (
+        select(Meeting)
+        .where(Meeting.id.in_(ids))
+        .options(joinedload(Meeting.committee), selectinload(Meeting.agenda_items).joinedload(AgendaItem.presenter_body))
+    )
+    return {meeting.id: meeting for meeting in db.session.scalars(query).unique()}
+
+
+def _meeting_key(meeting, locale: str, base_url: str) -> tuple:
+    return ("meeting", meeting.id, meeting.updated_at, meeting.sequence, locale, base_url)
+
+
+def _deadline_key(deadline: ical.Deadline, locale: str, base_url: str) -> tuple:
+    return ("deadline", deadline.key, deadline.due_at, deadline.updated_at, deadline.sequence, locale, base_url)
+
+
+def build_feed(scope: Scope, base_url: str, *, events: _LRU | None = None) -> bytes:
+    """The feed's bytes.
+
+    `events` caches serialised VEVENTs by the meeting's (id, updated_at, sequence): only the
+    meetings whose events are not cached are loaded as objects and serialised, since
+    serialising with icalendar is the expensive part of a feed.
+    """
+    locale = str(get_locale() or "ja")
+    rows = feed_rows(scope)
+    deadlines: list[ical.Deadline] = []
+    if scope.user is not None and scope.include_deadlines:
+        deadlines = [deadline for provider in DEADLINE_PROVIDERS for deadline in provider.deadlines(scope.user, rows)]
+        deadlines.sort(key=lambda deadline: (deadline.due_at, deadline.key))
+    meeting_keys = [_meeting_key(row, locale, base_url) for row in rows]
+    deadline_keys = [_deadline_key(deadline, locale, base_url) for deadline in deadlines]
+    cached = {}
+    if events is not None:
+        cached = {key: chunk for key in meeting_keys + deadline_keys if (chunk := events.get(key)) is not None}
+    wanted = {row.id for row, key in zip(rows, meeting_keys) if key not in cached}
+    wanted |= {deadline.meeting_id for deadline, key in zip(deadlines, deadline_keys) if key not in cached}
+    meetings = load_meetings(wanted) if wanted else {}
+
+    def chunk(key: tuple, make) -> bytes:
+        if key in cached:
+            return cached[key]
+        data = make().to_ical()
+        if events is not None:
+            events.put(key, data)
+        return data
+
+    chunks = [
+        chunk(key, lambda row=row: ical.meeting_event(meetings[row.id], base_url))
+        for row, key in zip(rows, meeting_keys)
+    ]
+    chunks += [
+        chunk(key, lambda deadline=deadline: ical.deadline_event(deadline, meetings[deadline.meeting_id], base_url))
+        for deadline, key in zip(deadlines, deadline_keys)
+    ]
+    return ical.calendar_bytes(scope.name, chunks)
+
+
+def make_feed(body: bytes, last_modified: datetime) -> Feed:
+    return Feed(body=body, etag=hashlib.sha256(body).hexdigest()[:40], last_modified=last_modified)
+
+
+def cached_feed(scope: Scope) -> Feed:
+    """The feed for a scope: from the cache when its data has not changed, else built and cached."""
+    base_url = current_app.config["BASE_URL"]
+    calendar_state = state()
+    version = feed_version(scope, base_url)
+    feed = calendar_state.feeds.get(version.key)
+    if feed is None:
+        feed = make_feed(build_feed(scope, base_url, events=calendar_state.events), version.last_modified)
+        calendar_state.builds += 1
+        calendar_state.feeds.put(version.key, feed)
+    return feed
+
+
+def user_feed(user: User, *, locale: str | None = None) -> Feed:
+    """The personal feed, in the user's own language."""
+    with force_locale(locale or user.locale or "ja"):
+        return cached_feed(user_scope(user))
+
+
+def committee_feed(committee: Committee) -> Feed:
+    return cached_feed(committee_scope(committee))
+
+
+def meeting_feed(meeting: Meeting) -> Feed:
+    body = ical.meeting_calendar_bytes(meeting, current_app.config["BASE_URL"])
+    return make_feed(body, meeting.updated_at)

@@ -1,0 +1,358 @@
+"""Calendar building and feed contents, without HTTP: what a subscribed calendar app will read."""
+from __future__ import annotations
+
+import re
+from datetime import timedelta
+
+import pytest
+from icalendar import Calendar
+from sqlalchemy import select
+from werkzeug.exceptions import Forbidden
+
+from liaison.calendar import feeds, ical, tokens
+from liaison.calendar.ratelimit import FailureLimiter
+from liaison.dates import current_fiscal_year, fiscal_year_label, to_tokyo, utcnow
+from liaison.domain import calendar as calendar_rules
+from liaison.extensions import db
+from liaison.models import AuditEvent, Meeting, MeetingFormat, MeetingStatus, User
+
+from ..calendar_helpers import MeetingBuilder, reset_calendar_state, tokyo_day_at
+
+BASE_URL = "http://liaison.test"
+
+
+@pytest.fixture()
+def meetings(app):
+    reset_calendar_state(app)
+    return MeetingBuilder(app)
+
+
+def parse(body: bytes) -> Calendar:
+    return Calendar.from_ical(body)
+
+
+def events_by_uid(body: bytes) -> dict:
+    return {str(event["UID"]): event for event in parse(body).walk("VEVENT")}
+
+
+def feed_uids(user) -> set[str]:
+    return set(events_by_uid(feeds.user_feed(user).body))
+
+
+# ------------------------------------------------------------------------------------------ one meeting
+
+def test_meeting_round_trips_through_icalendar(ctx, meetings):
+    meeting = meetings.make(
+        "planning", title="研修計画について", agenda=["令和8年度研修計画(案)", "講師派遣事業の見直し"],
+        format=MeetingFormat.HYBRID, online_url="https://meet.example.jp/j/123", answer_deadline=tokyo_day_at(5, 17),
+    )
+    calendar = parse(ical.meeting_calendar_bytes(meeting, BASE_URL))
+    [event] = calendar.walk("VEVENT")
+    name = f"{fiscal_year_label(meeting.fiscal_year)}第{meeting.number}回企画運営部会"
+    assert str(event["SUMMARY"]) == f"{name} 研修計画について"
+    assert str(event["UID"]) == f"meeting-{meeting.id}@liaison.test"
+    assert event.decoded("DTSTART") == meeting.starts_at
+    assert event.decoded("DTEND") == meeting.ends_at
+    assert event["DTSTART"].params["TZID"] == "Asia/Tokyo"
+    assert event.decoded("DTSTAMP") == event.decoded("LAST-MODIFIED") == meeting.updated_at.replace(microsecond=0)
+    assert event["SEQUENCE"] == meeting.sequence
+    assert str(event["LOCATION"]) == "彩の国すこやかプラザ 会議室"
+    assert str(event["URL"]) == f"{BASE_URL}/planning/meetings/{meeting.id}"
+    assert str(event["STATUS"]) == "CONFIRMED"
+    assert event["CATEGORIES"].cats == ["企画運営部会"]
+    assert str(event["CONFERENCE"]) == "https://meet.example.jp/j/123"
+    description = str(event["DESCRIPTION"])
+    assert "1. [協議事項] 令和8年度研修計画(案)" in description
+    assert "2. [協議事項] 講師派遣事業の見直し" in description
+    assert "オンライン参加: https://meet.example.jp/j/123" in description
+    assert f"会議のページ: {BASE_URL}/planning/meetings/{meeting.id}" in description
+    assert "出欠の回答期限" in description
+
+
+def test_calendar_headers_are_written_as_clients_expect(ctx, meetings):
+    meeting = meetings.make("planning")
+    body = ical.meeting_calendar_bytes(meeting, BASE_URL)
+    lines = body.decode().split("\r\n")
+    assert lines[0] == "BEGIN:VCALENDAR" and body.endswith(b"END:VCALENDAR\r\n")
+    assert "VERSION:2.0" in lines
+    assert any(line.startswith("PRODID:-//") for line in lines)
+    assert "REFRESH-INTERVAL;VALUE=DURATION:PT1H" in lines
+    assert "X-PUBLISHED-TTL:PT1H" in lines
+    assert not any(line.startswith("METHOD") for line in lines)
+    calendar = parse(body)
+    assert str(calendar["X-WR-CALNAME"]).endswith("企画運営部会")
+
+
+def test_every_tzid_has_a_vtimezone(ctx, factory, meetings):
+    user = factory.member("planning", email="tz@example.jp")
+    meetings.make("planning", answer_deadline=tokyo_day_at(3, 17))
+    meetings.make("planning", days=20, format=MeetingFormat.WRITTEN)
+    body = feeds.user_feed(user).body
+    used = set(re.findall(rb"TZID=([^:;]+)[:;]", body))
+    defined = {str(tz["TZID"]).encode() for tz in parse(body).walk("VTIMEZONE")}
+    assert used == {b"Asia/Tokyo"}
+    assert used <= defined
+    assert parse(body).get_missing_tzids() == set()
+
+
+def test_japanese_text_survives_line_folding(ctx, meetings):
+    title = "人づくり広域連合における職員研修の在り方と市町村職員の能力開発に関する検討について(第二次報告)"
+    agenda = ["彩の国さいたま人づくり広域連合第6次広域計画の中間見直しに係る各構成団体への意見照会の結果報告"]
+    meeting = meetings.make("planning", title=title, agenda=agenda, place="さいたま市浦和区 埼玉県県民健康センター 2階 大会議室A・B")
+    body = ical.meeting_calendar_bytes(meeting, BASE_URL)
+    for line in body.split(b"\r\n"):
+        assert len(line) <= 75, line
+        line.decode("utf-8")  # a fold never splits a character
+    assert any(line.startswith(b" ") for line in body.split(b"\r\n")), "the long lines were folded"
+    [event] = parse(body).walk("VEVENT")
+    assert str(event["SUMMARY"]).endswith(title)
+    assert agenda[0] in str(event["DESCRIPTION"])
+    assert str(event["LOCATION"]) == meeting.place
+
+
+def test_written_session_is_an_all_day_event_on_its_deadline(ctx, meetings):
+    meeting = meetings.make("planning", format=MeetingFormat.WRITTEN, days=7, hour=9, hours=8 * 24)
+    [event] = parse(ical.meeting_calendar_bytes(meeting, BASE_URL)).walk("VEVENT")
+    deadline_day = to_tokyo(meeting.ends_at).date()
+    assert event.decoded("DTSTART") == deadline_day and not hasattr(event.decoded("DTSTART"), "hour")
+    assert event.decoded("DTEND") == deadline_day + timedelta(days=1)
+    assert "LOCATION" not in event
+    assert "書面開催" in str(event["SUMMARY"])
+    assert "書面表決の期限" in str(event["DESCRIPTION"])
+
+
+def test_status_follows_the_meeting(ctx, meetings):
+    cancelled = meetings.make("planning", status=MeetingStatus.CANCELLED, cancel_reason="台風の接近のため")
+    postponed = meetings.make("planning", status=MeetingStatus.POSTPONED, days=30)
+    draft = meetings.make("planning", status=MeetingStatus.DRAFT, days=40)
+    [event] = parse(ical.meeting_calendar_bytes(cancelled, BASE_URL)).walk("VEVENT")
+    assert str(event["STATUS"]) == "CANCELLED"
+    assert str(event["SUMMARY"]).startswith("【中止】")
+    assert "中止の理由: 台風の接近のため" in str(event["DESCRIPTION"])
+    [event] = parse(ical.meeting_calendar_bytes(postponed, BASE_URL)).walk("VEVENT")
+    assert str(event["STATUS"]) == "CONFIRMED" and str(event["SUMMARY"]).startswith("【延期】")
+    [event] = parse(ical.meeting_calendar_bytes(draft, BASE_URL)).walk("VEVENT")
+    assert str(event["STATUS"]) == "TENTATIVE"
+
+
+def test_bytes_stay_the_same_while_nothing_changes(ctx, meetings):
+    meeting = meetings.make("planning", agenda=["議題"])
+    first = ical.meeting_calendar_bytes(meeting, BASE_URL)
+    assert ical.meeting_calendar_bytes(db.session.get(Meeting, meeting.id), BASE_URL) == first
+
+
+def test_assembled_feed_equals_the_whole_calendar_serialised(ctx, meetings):
+    one, two = meetings.make("planning"), meetings.make("council", days=12, agenda=["報告"])
+    whole = ical.build_calendar("会議予定", [one, two], BASE_URL).to_ical()
+    chunks = [ical.meeting_event(m, BASE_URL).to_ical() for m in (one, two)]
+    assert ical.calendar_bytes("会議予定", chunks) == whole
+
+
+def test_deadline_is_its_own_moment(ctx, meetings):
+    meeting = meetings.make("planning", answer_deadline=tokyo_day_at(4, 17))
+    deadline = ical.Deadline(
+        key=f"attendance-{meeting.id}", label="出欠の回答期限", meeting_id=meeting.id, due_at=meeting.answer_deadline,
+        updated_at=meeting.updated_at, sequence=meeting.sequence,
+    )
+    [_meeting_event, event] = parse(ical.build_calendar("x", [meeting], BASE_URL, [deadline]).to_ical()).walk("VEVENT")
+    assert str(event["UID"]) == f"deadline-attendance-{meeting.id}@liaison.test"
+    assert event.decoded("DTSTART") == meeting.answer_deadline
+    assert "DTEND" not in event and str(event["TRANSP"]) == "TRANSPARENT"
+    assert str(event["SUMMARY"]).startswith("出欠の回答期限: ")
+
+
+# ------------------------------------------------------------------------------------------ feed contents
+
+def test_member_feed_holds_own_committees_published_meetings_only(ctx, factory, meetings):
+    member = factory.member("planning", body="川越市", email="planning@example.jp")
+    convened = meetings.make("planning")
+    held = meetings.make("planning", status=MeetingStatus.HELD, days=-20)
+    postponed = meetings.make("planning", status=MeetingStatus.POSTPONED, days=15)
+    cancelled = meetings.make("planning", status=MeetingStatus.CANCELLED, days=8)
+    draft = meetings.make("planning", status=MeetingStatus.DRAFT, days=9)
+    other = meetings.make("municipal-training", days=11)
+    uids = feed_uids(member)
+    host = "liaison.test"
+    assert uids == {f"meeting-{m.id}@{host}" for m in (convened, held, postponed, cancelled)}
+    assert f"meeting-{draft.id}@{host}" not in uids and f"meeting-{other.id}@{host}" not in uids
+
+
+def test_cancelled_meetings_drop_out_after_90_days(ctx, factory, meetings):
+    member = factory.member("planning", email="planning@example.jp")
+    recent = meetings.make("planning", status=MeetingStatus.CANCELLED, days=-30, updated_at=utcnow() - timedelta(days=89))
+    old = meetings.make("planning", status=MeetingStatus.CANCELLED, days=-60, updated_at=utcnow() - timedelta(days=91))
+    uids = feed_uids(member)
+    assert f"meeting-{recent.id}@liaison.test" in uids
+    assert f"meeting-{old.id}@liaison.test" not in uids
+
+
+def test_feed_covers_previous_current_and_future_fiscal_years(ctx, factory, meetings):
+    fiscal_year = current_fiscal_year()
+    member = factory.member("planning", email="planning@example.jp")
+    factory_seat(ctx, member, "planning", fiscal_year - 1)
+    factory_seat(ctx, member, "planning", fiscal_year - 2)
+    last_year = meetings.make("planning", status=MeetingStatus.HELD, days=-370)
+    two_years_ago = meetings.make("planning", status=MeetingStatus.HELD, days=-800)
+    next_year = meetings.make("planning", days=400)
+    uids = feed_uids(member)
+    assert f"meeting-{last_year.id}@liaison.test" in uids
+    assert f"meeting-{next_year.id}@liaison.test" in uids
+    assert f"meeting-{two_years_ago.id}@liaison.test" not in uids
+
+
+def factory_seat(ctx, user, slug: str, fiscal_year: int) -> None:
+    from liaison.domain import memberships
+    from liaison.models import Body, Committee, Role
+
+    committee = ctx.scalar(select(Committee).where(Committee.slug == slug))
+    body = ctx.scalar(select(Body).where(Body.name == "川越市"))
+    memberships.appoint(actor=None, committee=committee, fiscal_year=fiscal_year, user=ctx.get(User, user.id),
+                        body=body, role=Role.MEMBER)
+    ctx.commit()
+
+
+def test_a_seat_left_last_year_shows_last_years_meetings_only(ctx, factory, meetings):
+    former = factory.member("council", body="川越市", email="former@example.jp")  # sits on the council now
+    factory_seat(ctx, former, "planning", current_fiscal_year() - 1)  # sat on 企画運営部会 last year
+    last_year = meetings.make("planning", status=MeetingStatus.HELD, days=-370)
+    this_year = meetings.make("planning", days=5)
+    uids = feed_uids(former)
+    assert f"meeting-{last_year.id}@liaison.test" in uids
+    assert f"meeting-{this_year.id}@liaison.test" not in uids
+
+
+def test_staff_feed_holds_every_committee(ctx, factory, meetings):
+    secretariat = factory.secretariat()
+    made = [meetings.make(slug) for slug in ("council", "planning", "municipal-training", "prefectural-training")]
+    assert feed_uids(secretariat) == {f"meeting-{m.id}@liaison.test" for m in made}
+
+
+def test_deadlines_follow_the_users_setting_and_seat(ctx, factory, meetings):
+    member = factory.member("planning", email="member@example.jp")
+    observer = factory.member("planning", body="所沢市", role="observer", email="observer@example.jp")
+    meeting = meetings.make("planning", answer_deadline=tokyo_day_at(3, 17))
+    meetings.make("planning", status=MeetingStatus.CANCELLED, days=12, answer_deadline=tokyo_day_at(4, 17))
+    deadline_uid = f"deadline-attendance-{meeting.id}@liaison.test"
+    assert {uid for uid in feed_uids(member) if uid.startswith("deadline-")} == {deadline_uid}
+    assert not any(uid.startswith("deadline-") for uid in feed_uids(observer))
+    calendar_rules.set_feed_options(member, actor=member, include_deadlines=False)
+    ctx.commit()
+    assert not any(uid.startswith("deadline-") for uid in feed_uids(member))
+
+
+def test_deadline_providers_are_an_extension_point(ctx, factory, meetings, monkeypatch):
+    member = factory.member("planning", email="member@example.jp")
+    meeting = meetings.make("planning")
+
+    class ReviewDeadlines:
+        def version(self, user, meeting_ids):
+            return ("reviews", 1)
+
+        def deadlines(self, user, meetings):
+            return [ical.Deadline(key=f"minutes-{m.id}", label="議事録の確認期限", meeting_id=m.id,
+                                  due_at=m.ends_at + timedelta(days=7), updated_at=m.updated_at, sequence=m.sequence)
+                    for m in meetings]
+
+    monkeypatch.setattr(feeds, "DEADLINE_PROVIDERS", [*feeds.DEADLINE_PROVIDERS, ReviewDeadlines()])
+    events = events_by_uid(feeds.user_feed(member).body)
+    assert str(events[f"deadline-minutes-{meeting.id}@liaison.test"]["SUMMARY"]).startswith("議事録の確認期限")
+
+
+def test_feed_version_changes_with_the_data_not_with_time(ctx, factory, meetings):
+    member = factory.member("planning", email="member@example.jp")
+    meeting = meetings.make("planning")
+    first = feeds.feed_version(feeds.user_scope(member), BASE_URL)
+    assert feeds.feed_version(feeds.user_scope(member), BASE_URL) == first
+    assert first.last_modified >= meeting.updated_at.replace(microsecond=0)
+    meetings.change(meeting.id, place="別の会議室")
+    assert feeds.feed_version(feeds.user_scope(member), BASE_URL).key != first.key
+
+
+# ------------------------------------------------------------------------------------------ tokens
+
+def test_token_is_long_derived_and_not_stored(ctx, factory):
+    user = factory.member("planning", email="member@example.jp")
+    token = tokens.feed_token(user)
+    user_part, mac = token.split("-", 1)
+    assert user_part == str(user.id) and len(mac) * 6 >= 128
+    assert tokens.user_for_token(token) == user
+    row = ctx.execute(select(User.__table__).where(User.id == user.id)).one()
+    assert not any(mac in str(value) for value in row)
+
+
+@pytest.mark.parametrize("mangle", [
+    lambda t: t[:-1] + ("A" if t[-1] != "A" else "B"),
+    lambda t: t.split("-", 1)[0],
+    lambda t: "x" + t,
+    lambda t: "999999-" + t.split("-", 1)[1],
+    lambda t: "",
+])
+def test_wrong_tokens_find_nobody(ctx, factory, mangle):
+    user = factory.member("planning", email="member@example.jp")
+    assert tokens.user_for_token(mangle(tokens.feed_token(user))) is None
+
+
+def test_token_depends_on_the_secret_key(app, ctx, factory):
+    user = factory.member("planning", email="member@example.jp")
+    token = tokens.feed_token(user)
+    app.config["SECRET_KEY"], secret = "another-secret-key-0123456789-0123456789", app.config["SECRET_KEY"]
+    try:
+        assert tokens.feed_token(user) != token
+    finally:
+        app.config["SECRET_KEY"] = secret
+
+
+def test_regenerate_stops_the_old_token_and_is_audited(ctx, factory):
+    user = factory.member("planning", email="member@example.jp")
+    old = tokens.feed_token(user)
+    calendar_rules.regenerate_feed_token(user, actor=user)
+    ctx.commit()
+    assert tokens.user_for_token(old) is None
+    assert tokens.user_for_token(tokens.feed_token(user)) == user
+    assert ctx.scalar(select(AuditEvent.action).where(AuditEvent.object_id == user.id, AuditEvent.action.like("calendar.%"))) == "calendar.feed_regenerated"
+
+
+def test_only_the_user_or_an_administrator_manages_a_feed(ctx, factory):
+    user = factory.member("planning", email="member@example.jp")
+    other = factory.member("planning", body="所沢市", email="other@example.jp")
+    admin = factory.admin()
+    with pytest.raises(Forbidden):
+        calendar_rules.regenerate_feed_token(user, actor=other)
+    with pytest.raises(Forbidden):
+        calendar_rules.set_feed_options(user, actor=other, include_deadlines=False)
+    counter = user.feed_counter
+    calendar_rules.regenerate_feed_token(user, actor=admin)
+    assert user.feed_counter == counter + 1
+
+
+def test_inactive_users_feed_is_gone(ctx, factory):
+    user = factory.member("planning", email="member@example.jp")
+    token = tokens.feed_token(user)
+    user.active = False
+    ctx.commit()
+    assert tokens.user_for_token(token) is None
+
+
+def test_failure_limiter_blocks_after_the_limit_and_forgets_after_the_window():
+    now = [1000.0]
+    limiter = FailureLimiter(3, 60, clock=lambda: now[0])
+    for _ in range(2):
+        limiter.fail("192.0.2.1")
+    assert limiter.retry_after("192.0.2.1") == 0
+    limiter.fail("192.0.2.1")
+    assert limiter.retry_after("192.0.2.1") > 0
+    assert limiter.retry_after("192.0.2.2") == 0
+    now[0] += 61
+    assert limiter.retry_after("192.0.2.1") == 0
+
+
+def test_subscribe_links_carry_the_feed_url():
+    url = "https://liaison.example.jp/calendar/1-abc.ics"
+    assert tokens.webcal_url(url) == "webcal://liaison.example.jp/calendar/1-abc.ics"
+    assert tokens.google_subscribe_url(url) == (
+        "https://calendar.google.com/calendar/r?cid=webcal%3A%2F%2Fliaison.example.jp%2Fcalendar%2F1-abc.ics"
+    )
+    outlook = tokens.outlook_subscribe_url(url, "会議予定")
+    assert outlook.startswith("https://outlook.office.com/calendar/0/addfromweb?url=https%3A%2F%2Fliaison.example.jp")
+    assert "name=%E4%BC%9A" in outlook
+
