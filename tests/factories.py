@@ -182,3 +182,37 @@ class Factory:
             return item
 
         return self._run(build)
+
+    def proposal(self, author, committee: str = "planning", *, status: str = "draft", title: str = "デジタル人材の育成に関する共同研修",
+                 summary: str = "DX推進のための共同研修を提案します。", body: str = "## 背景\n\n各団体で人材が不足しています。",
+                 policy: str = "HRD-3", reason: str = "資料を添付してください。"):
+        """A proposal by `author` (a seat holder) brought to `status` through the domain functions:
+        draft, submitted, returned, accepted, withdrawn, on_agenda (of a new convened meeting),
+        adopted, rejected or continued."""
+        from liaison.domain import proposals as proposal_rules
+        from liaison.models import PlanPolicy
+
+        def build():
+            writer = db.session.get(User, author.id)
+            reviewer = self._staff_actor()
+            proposal = proposal_rules.create_draft(
+                self.committee(committee), actor=writer, title=title, summary=summary, body=body,
+                plan_policy=db.session.scalar(select(PlanPolicy).where(PlanPolicy.code == policy)),
+            )
+            if status == "withdrawn":
+                proposal_rules.withdraw(proposal, actor=writer)
+            later = ("accepted", "on_agenda", "adopted", "rejected", "continued")
+            if status in ("submitted", "returned", *later):
+                proposal_rules.submit(proposal, actor=writer)
+            if status == "returned":
+                proposal_rules.return_to_submitter(proposal, actor=reviewer, reason=reason)
+            if status in later:
+                proposal_rules.accept(proposal, actor=reviewer)
+            if status in later[1:]:
+                meeting = self.meeting(committee, status="convened")
+                proposal_rules.schedule(proposal, meeting, actor=reviewer)
+            if status in later[2:]:
+                proposal_rules.decide(proposal, status, actor=reviewer)
+            return proposal
+
+        return self._run(build)

@@ -13,7 +13,9 @@ class SlugConverter(BaseConverter):
 
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["slug"] = SlugConverter
-    from . import admin, auth, calendar, committees, dashboard, health, meetings, notifications, votes
+    from . import (
+        admin, auth, calendar, committees, dashboard, health, meetings, notifications, proposals, reports, votes,
+    )
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
@@ -22,9 +24,11 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notifications.admin_bp)
     app.register_blueprint(calendar.bp)
+    app.register_blueprint(reports.bp)
     # Committee-scoped blueprints last: their /<committee>/ prefix must not shadow fixed paths.
     app.register_blueprint(committees.bp)
     app.register_blueprint(meetings.bp)
     app.register_blueprint(votes.bp)
     app.register_blueprint(notifications.meeting_bp)
     app.register_blueprint(calendar.committee_bp)
+    app.register_blueprint(proposals.bp)

@@ -8,8 +8,9 @@ from sqlalchemy.orm import joinedload
 
 from ..dates import current_fiscal_year
 from ..domain import access
-from ..domain import votes as vote_rules
 from ..domain import meetings as meeting_rules
+from ..domain import proposals as proposal_rules
+from ..domain import votes as vote_rules
 from ..extensions import db
 from ..models import Committee, Membership
 
@@ -40,4 +41,6 @@ def index():
         "dashboard/index.html", memberships=memberships, committees=committees, fiscal_year=fiscal_year,
         next_meetings=next_meetings, owed_answers=owed_answers,
         pending_votes=vote_rules.pending_written_votes(current_user),
+        my_proposals=proposal_rules.my_seat_proposals(memberships),
+        proposals_to_review=proposal_rules.awaiting_review(current_user),
     )

@@ -8,6 +8,7 @@ from .meetings import (
 from .notifications import (
     Delivery, Notification, NotificationKind, NotificationPreference, NotificationState, SchedulerLease,
 )
+from .proposals import Proposal, ProposalComment, ProposalRevision, ProposalStatus
 from .users import User
 from .votes import Ballot, Choice, ClosedVoteError, Majority, Vote, VoteMethod, VoteOutcome, VoteSeat, VoteState
 
@@ -46,4 +47,8 @@ __all__ = [
     "NotificationPreference",
     "NotificationState",
     "SchedulerLease",
+    "Proposal",
+    "ProposalComment",
+    "ProposalRevision",
+    "ProposalStatus",
 ]

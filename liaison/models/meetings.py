@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,9 @@ from .bodies import Body
 from .committees import Committee, Membership
 from .types import UTCDateTime, now_utc, str_enum
 from .users import User
+
+if TYPE_CHECKING:
+    from .proposals import Proposal
 
 
 class MeetingStatus(enum.Enum):
@@ -109,6 +113,9 @@ class AgendaItem(db.Model):
 
     meeting: Mapped[Meeting] = relationship(back_populates="agenda_items")
     presenter_body: Mapped[Body | None] = relationship()
+    # The proposal this item discusses (put on the agenda by proposals.schedule), if any.
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
+    proposal: Mapped[Proposal | None] = relationship(back_populates="agenda_items")
 
 
 class AttendanceResponse(enum.Enum):
@@ -159,3 +166,5 @@ class Attachment(db.Model):
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
 
     uploaded_by: Mapped[User | None] = relationship()
+    # A proposal's document (提案資料).
+    proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)

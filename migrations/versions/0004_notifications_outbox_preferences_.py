@@ -4,7 +4,7 @@ Committees get reminder defaults (7 and 1 days before at 09:00, attendance 2 day
 answer deadline); meetings can turn reminders off or use other days.
 
 Revision ID: 0004
-Revises: 0002
+Revises: 0003
 Create Date: 2026-11-24 15:06:10.120716
 
 """
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0004'
-down_revision = '0002'
+down_revision = '0003'
 branch_labels = None
 depends_on = None
 

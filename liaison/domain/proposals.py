@@ -1,0 +1,716 @@
+"""Proposals (提案): drafting and revising by a seat, review by the secretariat, the agenda, the decision.
+
+Lifecycle (DESIGN.md): draft → submitted → (returned → submitted)* → accepted → on_agenda →
+adopted | rejected | continued; withdrawn from any state before a decision. A continued (継続審議)
+proposal may be put on a later meeting's agenda again, or withdrawn; adopted, rejected and
+withdrawn are final.
+
+Revisions: every saved change keeps a revision, drafts included (revision 1 is the first draft),
+so the history and the diffs cover the whole life of the text, not only what the secretariat saw.
+A save that changes nothing keeps nothing.
+
+Visibility: until its first submission a proposal belongs to its seat alone (the seat's current
+holder); after that the committee's members and the secretariat see it.
+"""
+from __future__ import annotations
+
+import difflib
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import and_, false, func, or_, select, tuple_
+from sqlalchemy.orm import joinedload, selectinload
+
+from .. import attachments as files
+from .. import events
+from ..dates import current_fiscal_year, era_year, fiscal_year_of, utcnow
+from ..extensions import db
+from ..models import (
+    AgendaItem, AgendaKind, Attachment, AuditEvent, Committee, Meeting, MeetingStatus, Membership, PlanPolicy, Proposal, ProposalComment,
+    ProposalRevision, ProposalStatus,
+)
+from . import access, audit, check, require
+from . import meetings as meeting_rules
+
+S = ProposalStatus
+TRANSITIONS = {
+    S.DRAFT: {S.SUBMITTED, S.WITHDRAWN},
+    S.SUBMITTED: {S.RETURNED, S.ACCEPTED, S.WITHDRAWN},
+    S.RETURNED: {S.SUBMITTED, S.WITHDRAWN},
+    S.ACCEPTED: {S.ON_AGENDA, S.WITHDRAWN},
+    S.ON_AGENDA: {S.ON_AGENDA, S.ACCEPTED, S.ADOPTED, S.REJECTED, S.CONTINUED, S.WITHDRAWN},
+    S.CONTINUED: {S.ON_AGENDA, S.WITHDRAWN},
+    S.ADOPTED: set(),
+    S.REJECTED: set(),
+    S.WITHDRAWN: set(),
+}
+EDITABLE = (S.DRAFT, S.RETURNED)
+FINAL = (S.ADOPTED, S.REJECTED, S.WITHDRAWN)
+OUTCOMES = (S.ADOPTED, S.REJECTED, S.CONTINUED)
+SCHEDULABLE_MEETINGS = (MeetingStatus.DRAFT, MeetingStatus.CONVENED)
+COMMENT_EDIT_WINDOW = timedelta(minutes=15)
+MAX_TITLE = 200
+MAX_TEXT = 50_000
+MAX_COMMENT = 5_000
+ERA_LETTERS = {"令和": "R", "平成": "H"}
+
+
+# ---------------------------------------------------------------------------------------------- labels
+
+def status_label(status: ProposalStatus) -> str:
+    return {
+        S.DRAFT: _("下書き"),
+        S.SUBMITTED: _("提出済み"),
+        S.RETURNED: _("差戻し"),
+        S.ACCEPTED: _("受理"),
+        S.ON_AGENDA: _("議事に掲載"),
+        S.ADOPTED: _("可決"),
+        S.REJECTED: _("否決"),
+        S.CONTINUED: _("継続審議"),
+        S.WITHDRAWN: _("取下げ"),
+    }[status]
+
+
+def proposal_number(committee: Committee, fiscal_year: int, serial: int) -> str:
+    """企画-R7-003: the committee's short name, the 和暦 fiscal year, the serial within the year."""
+    era, year = era_year(fiscal_year, 12, 31)
+    return f"{committee.short_name}-{ERA_LETTERS.get(era, '')}{year}-{serial:03d}"
+
+
+# ---------------------------------------------------------------------------------------- permissions
+
+def submitting_seat(user, committee: Committee) -> Membership | None:
+    """The user's voting seat in the committee this fiscal year: the seat a new proposal comes from."""
+    membership = access.membership_in(user, committee)
+    return membership if membership is not None and membership.has_vote else None
+
+
+def holds_seat_of(user, proposal: Proposal) -> bool:
+    """The user now holds the seat that submitted the proposal (same body and department)."""
+    seat = submitting_seat(user, proposal.committee)
+    return seat is not None and seat.body_id == proposal.body_id and seat.department == proposal.department
+
+
+def is_private(proposal: Proposal) -> bool:
+    """Never submitted: only its seat sees it."""
+    return proposal.submitted_at is None
+
+
+def can_create(user, committee: Committee) -> bool:
+    return submitting_seat(user, committee) is not None
+
+
+def can_view(user, proposal: Proposal) -> bool:
+    if is_private(proposal):
+        return holds_seat_of(user, proposal)
+    return access.can_view_committee(user, proposal.committee)
+
+
+def can_edit(user, proposal: Proposal) -> bool:
+    """Only the submitting seat, and only while the proposal is a draft or returned."""
+    return proposal.status in EDITABLE and holds_seat_of(user, proposal)
+
+
+can_submit = can_edit
+
+
+def can_withdraw(user, proposal: Proposal) -> bool:
+    return proposal.status not in FINAL and holds_seat_of(user, proposal)
+
+
+@dataclass(frozen=True)
+class Permissions:
+    """What one user may do with one proposal, asked once per page (the seat lookup is a query)."""
+
+    view: bool
+    edit: bool
+    withdraw: bool
+    review: bool
+    schedule: bool
+    comment: bool
+
+    @property
+    def submit(self) -> bool:
+        return self.edit
+
+
+def permissions(user, proposal: Proposal) -> Permissions:
+    own = holds_seat_of(user, proposal)
+    view = own if is_private(proposal) else access.can_view_committee(user, proposal.committee)
+    return Permissions(
+        view=view,
+        edit=own and proposal.status in EDITABLE,
+        withdraw=own and proposal.status not in FINAL,
+        review=can_accept(user, proposal),
+        schedule=can_schedule(user, proposal),
+        comment=view and not is_private(proposal) and proposal.status not in FINAL,
+    )
+
+
+def can_review(user) -> bool:
+    """The secretariat (and administrators) accept, return and schedule proposals."""
+    return access.is_staff(user)
+
+
+def can_accept(user, proposal: Proposal) -> bool:
+    return can_review(user) and proposal.status is S.SUBMITTED
+
+
+can_return = can_accept
+
+
+def can_schedule(user, proposal: Proposal) -> bool:
+    return can_review(user) and _schedulable(proposal)
+
+
+def _schedulable(proposal: Proposal) -> bool:
+    if proposal.status in (S.ACCEPTED, S.CONTINUED):
+        return True
+    # On the agenda of a meeting that was then cancelled: it may move to another meeting.
+    item = current_agenda_item(proposal)
+    return proposal.status is S.ON_AGENDA and item is not None and item.meeting.status is MeetingStatus.CANCELLED
+
+
+def can_comment(user, proposal: Proposal) -> bool:
+    return not is_private(proposal) and proposal.status not in FINAL and can_view(user, proposal)
+
+
+def can_edit_comment(user, comment: ProposalComment, now: datetime | None = None) -> bool:
+    """The author, for COMMENT_EDIT_WINDOW after writing it."""
+    return (
+        comment.deleted_at is None
+        and getattr(user, "id", None) is not None
+        and comment.author_id == user.id
+        and (now or utcnow()) - comment.created_at <= COMMENT_EDIT_WINDOW
+    )
+
+
+def can_delete_comment(user, comment: ProposalComment) -> bool:
+    """The author or the secretariat; the comment stays as 「削除されました」."""
+    if comment.deleted_at is not None or not getattr(user, "is_authenticated", False):
+        return False
+    return comment.author_id == user.id or access.is_staff(user)
+
+
+# ---------------------------------------------------------------------------------------- transitions
+
+def _transition(proposal: Proposal, target: ProposalStatus) -> ProposalStatus:
+    before = proposal.status
+    check(
+        target in TRANSITIONS[before],
+        _("「%(state)s」の提案は「%(target)s」にできません。", state=status_label(before), target=status_label(target)),
+        "status",
+    )
+    proposal.status = target
+    return before
+
+
+def _touch(proposal: Proposal, now: datetime | None = None) -> None:
+    proposal.updated_at = now or utcnow()
+
+
+def _clean_text(title: str, summary: str, body: str, plan_policy: PlanPolicy | None) -> dict:
+    title, summary, body = (title or "").strip(), (summary or "").strip(), (body or "").rstrip()
+    check(title, _("件名を入力してください。"), "title")
+    check(len(title) <= MAX_TITLE, _("件名は%(max)d文字以内で入力してください。", max=MAX_TITLE), "title")
+    check(len(summary) <= MAX_TEXT and len(body) <= MAX_TEXT, _("本文が長すぎます。"), "body")
+    check(plan_policy is not None, _("第6次広域計画の施策を選んでください。"), "plan_policy_id")
+    return {"title": title, "summary": summary, "body": body, "plan_policy_id": plan_policy.id}
+
+
+def _check_desired_meeting(committee: Committee, meeting: Meeting | None) -> None:
+    if meeting is None:
+        return
+    check(
+        meeting.committee_id == committee.id and meeting.status in SCHEDULABLE_MEETINGS,
+        _("希望する会議は、この会議体の予定されている会議から選んでください。"),
+        "desired_meeting_id",
+    )
+
+
+def _keep_revision(proposal: Proposal, actor, now: datetime) -> ProposalRevision:
+    number = (db.session.scalar(
+        select(func.max(ProposalRevision.number)).where(ProposalRevision.proposal_id == proposal.id)
+    ) or 0) + 1
+    revision = ProposalRevision(
+        proposal=proposal, number=number, author_id=getattr(actor, "id", None), created_at=now,
+        status=proposal.status, title=proposal.title, summary=proposal.summary, body=proposal.body,
+        plan_policy_id=proposal.plan_policy_id,
+    )
+    db.session.add(revision)
+    return revision
+
+
+def _label(proposal: Proposal) -> str:
+    return f"{proposal.number or ''} {proposal.title}".strip()
+
+
+def create_draft(
+    committee: Committee, *, actor, title: str, summary: str = "", body: str = "", plan_policy: PlanPolicy | None,
+    desired_meeting: Meeting | None = None, now: datetime | None = None,
+) -> Proposal:
+    """A new draft from the actor's seat in the committee; keeps revision 1."""
+    seat = submitting_seat(actor, committee)
+    require(seat is not None, "only a voting seat of the committee drafts proposals")
+    values = _clean_text(title, summary, body, plan_policy)
+    _check_desired_meeting(committee, desired_meeting)
+    now = now or utcnow()
+    proposal = Proposal(
+        committee=committee, body_id=seat.body_id, department=seat.department, submitted_by_id=actor.id,
+        desired_meeting_id=desired_meeting.id if desired_meeting else None, status=S.DRAFT,
+        fiscal_year=fiscal_year_of(now), created_at=now, updated_at=now, **values,
+    )
+    db.session.add(proposal)
+    db.session.flush()
+    _keep_revision(proposal, actor, now)
+    audit.record(actor, "proposal.created", proposal, label=_label(proposal), after=values)
+    db.session.flush()
+    return proposal
+
+
+def update(
+    proposal: Proposal, *, actor, title: str, summary: str, body: str, plan_policy: PlanPolicy | None,
+    desired_meeting: Meeting | None = None, now: datetime | None = None,
+) -> ProposalRevision | None:
+    """Save the seat's changes to a draft or returned proposal; a new revision, or None when nothing changed."""
+    require(can_edit(actor, proposal), "only the submitting seat edits a draft or returned proposal")
+    values = _clean_text(title, summary, body, plan_policy)
+    _check_desired_meeting(proposal.committee, desired_meeting)
+    values["desired_meeting_id"] = desired_meeting.id if desired_meeting else None
+    changed = {name: value for name, value in values.items() if getattr(proposal, name) != value}
+    if not changed:
+        return None
+    before = {name: getattr(proposal, name) for name in changed}
+    for name, value in changed.items():
+        setattr(proposal, name, value)
+    now = now or utcnow()
+    _touch(proposal, now)
+    revision = _keep_revision(proposal, actor, now)
+    db.session.flush()
+    audit.record(
+        actor, "proposal.updated", proposal, label=_label(proposal),
+        before={k: v for k, v in before.items() if k not in ("summary", "body")},
+        after={k: v for k, v in changed.items() if k not in ("summary", "body")},
+        fields=sorted(changed), revision=revision.number,
+    )
+    return revision
+
+
+def submit(proposal: Proposal, *, actor, now: datetime | None = None) -> None:
+    """Hand a draft (or a revised returned proposal) to the secretariat."""
+    require(can_submit(actor, proposal), "only the submitting seat submits")
+    check(proposal.summary.strip() or proposal.body.strip(), _("提出する前に概要または本文を入力してください。"), "summary")
+    before = _transition(proposal, S.SUBMITTED)
+    now = now or utcnow()
+    proposal.submitted_at = now
+    proposal.submitted_by_id = actor.id
+    _touch(proposal, now)
+    db.session.flush()
+    audit.record(actor, "proposal.submitted", proposal, label=_label(proposal), before=before, after=S.SUBMITTED)
+    events.emit("proposal.submitted", proposal)
+
+
+def withdraw(proposal: Proposal, *, actor, reason: str = "", now: datetime | None = None) -> None:
+    """取下げ by the submitting seat, at any time before a decision."""
+    require(can_withdraw(actor, proposal), "only the submitting seat withdraws, before a decision")
+    before = _transition(proposal, S.WITHDRAWN)
+    _touch(proposal, now)
+    db.session.flush()
+    audit.record(actor, "proposal.withdrawn", proposal, label=_label(proposal), before=before,
+                 after=S.WITHDRAWN, reason=(reason or "").strip())
+    events.emit("proposal.withdrawn", proposal)
+
+
+def _next_serial(committee_id: int, fiscal_year: int) -> int:
+    highest = db.session.scalar(
+        select(func.max(Proposal.serial)).where(Proposal.committee_id == committee_id, Proposal.fiscal_year == fiscal_year)
+    )
+    return (highest or 0) + 1
+
+
+def accept(proposal: Proposal, *, actor, now: datetime | None = None) -> None:
+    """受理: the secretariat accepts a submitted proposal and gives it its number (企画-R7-003)."""
+    require(can_review(actor), "only the secretariat accepts proposals")
+    before = _transition(proposal, S.ACCEPTED)
+    now = now or utcnow()
+    if proposal.number is None:
+        proposal.fiscal_year = fiscal_year_of(now)
+        proposal.serial = _next_serial(proposal.committee_id, proposal.fiscal_year)
+        proposal.number = proposal_number(proposal.committee, proposal.fiscal_year, proposal.serial)
+    proposal.accepted_at = now
+    _touch(proposal, now)
+    db.session.flush()
+    audit.record(actor, "proposal.accepted", proposal, label=_label(proposal), before=before, after=S.ACCEPTED,
+                 number=proposal.number)
+    events.emit("proposal.accepted", proposal)
+
+
+def return_to_submitter(proposal: Proposal, *, actor, reason: str, now: datetime | None = None) -> None:
+    """差戻し: back to the seat with the secretariat's reason; the seat revises and submits again."""
+    require(can_review(actor), "only the secretariat returns proposals")
+    reason = (reason or "").strip()
+    check(reason, _("差戻しの理由を入力してください。"), "reason")
+    check(len(reason) <= MAX_COMMENT, _("理由は%(max)d文字以内で入力してください。", max=MAX_COMMENT), "reason")
+    before = _transition(proposal, S.RETURNED)
+    proposal.return_reason = reason
+    _touch(proposal, now)
+    db.session.flush()
+    audit.record(actor, "proposal.returned", proposal, label=_label(proposal), before=before, after=S.RETURNED,
+                 reason=reason)
+    events.emit("proposal.returned", proposal, reason=reason)
+
+
+def current_agenda_item(proposal: Proposal) -> AgendaItem | None:
+    """The agenda item the proposal was last put on (a continued proposal may have several)."""
+    return max(proposal.agenda_items, key=lambda item: item.id, default=None)
+
+
+def schedule(proposal: Proposal, meeting: Meeting, *, actor, kind=None, now: datetime | None = None) -> AgendaItem:
+    """Put an accepted (or continued) proposal on a draft or convened meeting of its committee as an agenda item."""
+    require(can_review(actor), "only the secretariat schedules proposals")
+    check(_schedulable(proposal), _("受理済みまたは継続審議の提案だけを議事にできます。"), "status")
+    check(meeting.committee_id == proposal.committee_id, _("この会議体の会議を選んでください。"), "meeting_id")
+    check(meeting.status in SCHEDULABLE_MEETINGS, _("下書きまたは招集済みの会議を選んでください。"), "meeting_id")
+    item = meeting_rules.add_agenda_item(
+        meeting, actor=actor, kind=kind or AgendaKind.RESOLUTION, title=_label(proposal)[:MAX_TITLE],
+        presenter_body=proposal.submitting_body,
+    )
+    item.proposal = proposal
+    before = _transition(proposal, S.ON_AGENDA)
+    _touch(proposal, now)
+    db.session.flush()
+    audit.record(actor, "proposal.scheduled", proposal, label=_label(proposal), before=before, after=S.ON_AGENDA,
+                 meeting_id=meeting.id, agenda_item_id=item.id)
+    events.emit("proposal.scheduled", proposal, agenda_item=item)
+    return item
+
+
+def decide(proposal: Proposal, outcome, *, actor, now: datetime | None = None) -> None:
+    """The meeting's decision (可決 / 否決 / 継続審議), called by the votes domain, which has checked who closes a vote.
+
+    A proposal withdrawn while on the agenda keeps its state: the item may still be closed, the
+    proposal is no longer the meeting's to decide.
+    """
+    target = outcome if isinstance(outcome, ProposalStatus) else ProposalStatus(getattr(outcome, "value", outcome))
+    check(target in OUTCOMES, _("提案の結果は可決・否決・継続審議のいずれかです。"))
+    if proposal.status is S.WITHDRAWN:
+        return
+    check(proposal.status is S.ON_AGENDA, _("議事に掲載された提案だけに結果を付けられます。"), "status")
+    before = _transition(proposal, target)
+    now = now or utcnow()
+    proposal.decided_at = now
+    _touch(proposal, now)
+    db.session.flush()
+    audit.record(actor, f"proposal.{target.value}", proposal, label=_label(proposal), before=before, after=target)
+    events.emit("proposal.decided", proposal, outcome=target)
+
+
+@events.listen("agenda_item.removed")
+def _item_removed(item: AgendaItem, **data) -> None:
+    """An item taken off the agenda before a decision puts its proposal back among the accepted ones."""
+    proposal = item.proposal
+    if proposal is not None and proposal.status is S.ON_AGENDA and current_agenda_item(proposal) is item:
+        before = _transition(proposal, S.ACCEPTED)
+        _touch(proposal)
+        audit.record(None, "proposal.unscheduled", proposal, label=_label(proposal), before=before, after=S.ACCEPTED,
+                     agenda_item_id=item.id)
+
+
+# ------------------------------------------------------------------------------------------------ 資料
+
+def can_attach(user, proposal: Proposal) -> bool:
+    """The submitting seat adds and removes its documents while it may edit the text."""
+    return can_edit(user, proposal)
+
+
+def add_attachment(proposal: Proposal, file_storage, *, actor) -> Attachment:
+    """Attach an uploaded document (提案資料); checked and stored by liaison.attachments."""
+    require(can_attach(actor, proposal), "only the submitting seat attaches documents to a draft or returned proposal")
+    attachment = files.store_upload(file_storage, actor=actor)
+    attachment.proposal_id = proposal.id
+    _touch(proposal)
+    db.session.flush()
+    audit.record(actor, "proposal.attachment_added", proposal, label=_label(proposal),
+                 name=attachment.original_name, attachment_id=attachment.id, size=attachment.size)
+    return attachment
+
+
+def remove_attachment(attachment: Attachment, *, actor) -> None:
+    proposal = db.session.get(Proposal, attachment.proposal_id)
+    require(proposal is not None and can_attach(actor, proposal), "only the submitting seat removes its documents")
+    audit.record(actor, "proposal.attachment_removed", proposal, label=_label(proposal),
+                 name=attachment.original_name, attachment_id=attachment.id)
+    files.remove(attachment)
+    _touch(proposal)
+    db.session.flush()
+
+
+# -------------------------------------------------------------------------------------------- comments
+
+def _clean_comment(text: str) -> str:
+    text = (text or "").strip()
+    check(text, _("コメントを入力してください。"), "text")
+    check(len(text) <= MAX_COMMENT, _("コメントは%(max)d文字以内で入力してください。", max=MAX_COMMENT), "text")
+    return text
+
+
+def add_comment(proposal: Proposal, *, actor, text: str, now: datetime | None = None) -> ProposalComment:
+    require(can_comment(actor, proposal), "only the committee's members and the secretariat comment")
+    comment = ProposalComment(proposal=proposal, author_id=actor.id, text=_clean_comment(text), created_at=now or utcnow())
+    db.session.add(comment)
+    db.session.flush()
+    audit.record(actor, "proposal_comment.added", comment, label=_label(proposal), proposal_id=proposal.id)
+    return comment
+
+
+def edit_comment(comment: ProposalComment, *, actor, text: str, now: datetime | None = None) -> None:
+    now = now or utcnow()
+    require(can_edit_comment(actor, comment, now), "only the author, within the edit window")
+    text = _clean_comment(text)
+    if text == comment.text:
+        return
+    before = comment.text
+    comment.text, comment.edited_at = text, now
+    db.session.flush()
+    audit.record(actor, "proposal_comment.edited", comment, proposal_id=comment.proposal_id, before=before, after=text)
+
+
+def delete_comment(comment: ProposalComment, *, actor, now: datetime | None = None) -> None:
+    """Soft delete: the text is kept for the audit trail, the page shows that it was deleted."""
+    require(can_delete_comment(actor, comment), "only the author or the secretariat deletes a comment")
+    comment.deleted_at, comment.deleted_by_id = now or utcnow(), actor.id
+    db.session.flush()
+    audit.record(actor, "proposal_comment.deleted", comment, proposal_id=comment.proposal_id)
+
+
+# -------------------------------------------------------------------------------------------- queries
+
+def like_pattern(text: str) -> str:
+    """%text% with LIKE's wildcards (and the escape character) taken literally."""
+    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def search_condition(q: str):
+    """Substring search over title, summary and body.
+
+    Japanese has no spaces between words, so word-based full-text search (PostgreSQL's to_tsvector,
+    SQLite's FTS5 default tokenizer) would not find 「デジタル人材」 inside 「…におけるデジタル人材の育成…」.
+    LIKE/ILIKE with escaped wildcards finds any substring, works the same on SQLite and PostgreSQL,
+    and is fast enough for the few thousand proposals a union writes in a decade.
+    """
+    pattern = like_pattern(q)
+    return or_(*(column.ilike(pattern, escape="\\") for column in (Proposal.title, Proposal.summary, Proposal.body)))
+
+
+@dataclass
+class ListFilters:
+    status: ProposalStatus | None = None
+    body_id: int | None = None
+    plan_policy_id: int | None = None
+    fiscal_year: int | None = None
+    q: str = ""
+
+
+def visible_condition(user, committee: Committee):
+    """What the user may list in the committee: everything submitted, plus the drafts of their own seat."""
+    seat = submitting_seat(user, committee)
+    own = and_(Proposal.body_id == seat.body_id, Proposal.department == seat.department) if seat else false()
+    return or_(Proposal.submitted_at.is_not(None), own)
+
+
+def list_query(committee: Committee, user, filters: ListFilters):
+    query = (
+        select(Proposal)
+        .options(joinedload(Proposal.submitting_body), joinedload(Proposal.plan_policy))
+        .where(Proposal.committee_id == committee.id, visible_condition(user, committee))
+        .order_by(Proposal.updated_at.desc(), Proposal.id.desc())
+    )
+    if filters.status is not None:
+        query = query.where(Proposal.status == filters.status)
+    if filters.body_id:
+        query = query.where(Proposal.body_id == filters.body_id)
+    if filters.plan_policy_id:
+        query = query.where(Proposal.plan_policy_id == filters.plan_policy_id)
+    if filters.fiscal_year:
+        query = query.where(Proposal.fiscal_year == filters.fiscal_year)
+    if filters.q.strip():
+        query = query.where(search_condition(filters.q.strip()))
+    return query
+
+
+def load_for_page(proposal_id: int) -> Proposal | None:
+    """A proposal with everything its page shows, in a fixed number of queries."""
+    return db.session.scalar(
+        select(Proposal)
+        .options(
+            joinedload(Proposal.committee), joinedload(Proposal.submitting_body), joinedload(Proposal.plan_policy),
+            joinedload(Proposal.submitted_by), joinedload(Proposal.desired_meeting).joinedload(Meeting.committee),
+            selectinload(Proposal.revisions).options(
+                joinedload(ProposalRevision.author), joinedload(ProposalRevision.plan_policy)
+            ),
+            selectinload(Proposal.comments).joinedload(ProposalComment.author),
+            selectinload(Proposal.agenda_items).joinedload(AgendaItem.meeting).joinedload(Meeting.committee),
+            selectinload(Proposal.attachments),
+        )
+        .where(Proposal.id == proposal_id)
+    )
+
+
+def history(proposal: Proposal) -> list[AuditEvent]:
+    """Every step of the proposal (audit rows), oldest first."""
+    return list(
+        db.session.scalars(
+            select(AuditEvent).options(joinedload(AuditEvent.actor))
+            .where(AuditEvent.object_type == Proposal.__tablename__, AuditEvent.object_id == proposal.id)
+            .order_by(AuditEvent.at, AuditEvent.id)
+        )
+    )
+
+
+def history_label(action: str) -> str:
+    return {
+        "proposal.created": _("下書きを作成"),
+        "proposal.updated": _("内容を修正"),
+        "proposal.submitted": _("提出"),
+        "proposal.withdrawn": _("取下げ"),
+        "proposal.accepted": _("受理"),
+        "proposal.returned": _("差戻し"),
+        "proposal.scheduled": _("議事に掲載"),
+        "proposal.unscheduled": _("議事から外れた"),
+        "proposal.attachment_added": _("資料を添付"),
+        "proposal.attachment_removed": _("資料を削除"),
+        "proposal.adopted": _("可決"),
+        "proposal.rejected": _("否決"),
+        "proposal.continued": _("継続審議"),
+    }.get(action, action)
+
+
+def my_seat_proposals(seats: list[Membership], limit: int = 10) -> list[Proposal]:
+    """The proposals of these seats (the user's, this year, every committee), most recently changed first."""
+    keys = [(m.committee_id, m.body_id, m.department) for m in seats if m.has_vote]
+    if not keys:
+        return []
+    return list(
+        db.session.scalars(
+            select(Proposal)
+            .options(joinedload(Proposal.committee))
+            .where(tuple_(Proposal.committee_id, Proposal.body_id, Proposal.department).in_(keys))
+            .order_by(Proposal.updated_at.desc(), Proposal.id.desc())
+            .limit(limit)
+        )
+    )
+
+
+def awaiting_review(user, limit: int = 20) -> list[Proposal]:
+    """For the secretariat: submitted proposals, oldest first."""
+    if not can_review(user):
+        return []
+    return list(
+        db.session.scalars(
+            select(Proposal)
+            .options(joinedload(Proposal.committee), joinedload(Proposal.submitting_body))
+            .where(Proposal.status == S.SUBMITTED)
+            .order_by(Proposal.submitted_at, Proposal.id)
+            .limit(limit)
+        )
+    )
+
+
+def schedulable_meetings(committee: Committee) -> list[Meeting]:
+    """Draft and convened meetings of the committee, soonest first."""
+    return list(
+        db.session.scalars(
+            select(Meeting).options(joinedload(Meeting.committee))
+            .where(Meeting.committee_id == committee.id, Meeting.status.in_(SCHEDULABLE_MEETINGS))
+            .order_by(Meeting.starts_at)
+        )
+    )
+
+
+def proposal_years() -> list[int]:
+    """The fiscal years offered in filters: from the first proposal's year (or this year) to next year."""
+    first = db.session.scalar(select(func.min(Proposal.fiscal_year))) or current_fiscal_year()
+    return list(range(current_fiscal_year() + 1, min(first, current_fiscal_year()) - 1, -1))
+
+
+# ------------------------------------------------------------------------------------------------ diff
+
+@dataclass
+class DiffLine:
+    kind: str  # "same", "added", "removed", "changed", "skipped"
+    old: list[tuple[str, str]] = field(default_factory=list)  # (op, text): op is "same" or "removed"
+    new: list[tuple[str, str]] = field(default_factory=list)  # op is "same" or "added"
+    skipped: int = 0
+
+
+@dataclass
+class FieldDiff:
+    name: str
+    label: str
+    lines: list[DiffLine]
+
+    @property
+    def changed(self) -> bool:
+        return any(line.kind not in ("same", "skipped") for line in self.lines)
+
+
+def _char_diff(old: str, new: str) -> tuple[list, list]:
+    """Character-level diff: Japanese has no word boundaries, so characters are the unit."""
+    old_parts, new_parts = [], []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
+        if op == "equal":
+            old_parts.append(("same", old[i1:i2]))
+            new_parts.append(("same", new[j1:j2]))
+            continue
+        if i2 > i1:
+            old_parts.append(("removed", old[i1:i2]))
+        if j2 > j1:
+            new_parts.append(("added", new[j1:j2]))
+    return old_parts, new_parts
+
+
+def _line_diff(old_text: str, new_text: str, context: int = 2) -> list[DiffLine]:
+    old_lines, new_lines = old_text.splitlines(), new_text.splitlines()
+    lines: list[DiffLine] = []
+    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
+        if op == "equal":
+            run = old_lines[i1:i2]
+            if len(run) > 2 * context + 1:
+                head = run[:context] if lines else []
+                tail = run[-context:] if i2 < len(old_lines) else []
+                lines += [DiffLine("same", [("same", t)], [("same", t)]) for t in head]
+                lines.append(DiffLine("skipped", skipped=len(run) - len(head) - len(tail)))
+                lines += [DiffLine("same", [("same", t)], [("same", t)]) for t in tail]
+            else:
+                lines += [DiffLine("same", [("same", t)], [("same", t)]) for t in run]
+        elif op == "replace":
+            olds, news = old_lines[i1:i2], new_lines[j1:j2]
+            for k in range(max(len(olds), len(news))):
+                if k < len(olds) and k < len(news):
+                    lines.append(DiffLine("changed", *_char_diff(olds[k], news[k])))
+                elif k < len(olds):
+                    lines.append(DiffLine("removed", old=[("removed", olds[k])]))
+                else:
+                    lines.append(DiffLine("added", new=[("added", news[k])]))
+        elif op == "delete":
+            lines += [DiffLine("removed", old=[("removed", t)]) for t in old_lines[i1:i2]]
+        else:
+            lines += [DiffLine("added", new=[("added", t)]) for t in new_lines[j1:j2]]
+    return lines
+
+
+def diff_revisions(old: ProposalRevision, new: ProposalRevision) -> list[FieldDiff]:
+    """A readable diff of title, summary and body: lines, and characters within a changed line.
+
+    Returns plain text pieces; the template escapes them, so a diff never injects markup.
+    """
+    def policy(revision: ProposalRevision) -> str:
+        return f"{revision.plan_policy.code} {revision.plan_policy.title}" if revision.plan_policy else ""
+
+    diffs = [FieldDiff("plan_policy", _("施策"), _line_diff(policy(old), policy(new)))]
+    return diffs + [
+        FieldDiff(name, label, _line_diff(getattr(old, name) or "", getattr(new, name) or ""))
+        for name, label in (("title", _("件名")), ("summary", _("概要")), ("body", _("本文")))
+    ]

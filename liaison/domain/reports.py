@@ -1,0 +1,108 @@
+"""Reports across committees: what each policy item of 第6次広域計画 saw in a fiscal year."""
+from __future__ import annotations
+
+import csv
+import io
+from dataclasses import dataclass, field
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload, selectinload
+
+from ..dates import fiscal_year_label, format_date
+from ..extensions import db
+from ..models import AgendaItem, Committee, Meeting, PlanPolicy, Proposal, ProposalStatus
+from . import meetings as meeting_rules
+from . import proposals as proposal_rules
+
+# 第6次広域計画 runs from 令和6年度 to 令和10年度.
+PLAN_YEARS = tuple(range(2024, 2029))
+
+
+@dataclass
+class PolicyLine:
+    policy: PlanPolicy
+    proposals: list[Proposal] = field(default_factory=list)
+
+    @property
+    def active(self) -> bool:
+        return bool(self.proposals)
+
+
+@dataclass
+class AreaTotal:
+    area: str
+    policies: int = 0
+    inactive: int = 0
+    proposals: int = 0
+    adopted: int = 0
+
+
+@dataclass
+class PlanReport:
+    fiscal_year: int
+    lines: list[PolicyLine]
+    areas: list[AreaTotal]
+
+    @property
+    def total(self) -> int:
+        return sum(area.proposals for area in self.areas)
+
+
+def default_year(current: int) -> int:
+    return min(max(current, PLAN_YEARS[0]), PLAN_YEARS[-1])
+
+
+def plan_report(fiscal_year: int) -> PlanReport:
+    """Per policy item, the submitted proposals of the year in every committee (drafts never submitted stay private)."""
+    policies = db.session.scalars(select(PlanPolicy).order_by(PlanPolicy.position)).all()
+    proposals = db.session.scalars(
+        select(Proposal)
+        .join(Proposal.committee)
+        .options(
+            joinedload(Proposal.committee), joinedload(Proposal.submitting_body),
+            selectinload(Proposal.agenda_items).joinedload(AgendaItem.meeting).joinedload(Meeting.committee),
+        )
+        .where(Proposal.fiscal_year == fiscal_year, Proposal.submitted_at.is_not(None))
+        .order_by(Committee.position, Proposal.serial.is_(None), Proposal.serial, Proposal.id)
+    ).all()
+    lines = {policy.id: PolicyLine(policy) for policy in policies}
+    for proposal in proposals:
+        lines[proposal.plan_policy_id].proposals.append(proposal)
+    areas: dict[str, AreaTotal] = {}
+    for line in lines.values():
+        total = areas.setdefault(line.policy.area, AreaTotal(line.policy.area))
+        total.policies += 1
+        total.inactive += not line.active
+        total.proposals += len(line.proposals)
+        total.adopted += sum(p.status is ProposalStatus.ADOPTED for p in line.proposals)
+    return PlanReport(fiscal_year, list(lines.values()), list(areas.values()))
+
+
+def decision_meeting(proposal: Proposal) -> Meeting | None:
+    item = proposal_rules.current_agenda_item(proposal)
+    return item.meeting if item else None
+
+
+def meeting_label(meeting: Meeting | None) -> str:
+    return meeting_rules.meeting_name(meeting) if meeting is not None else ""
+
+
+def plan_report_csv(report: PlanReport) -> str:
+    """The report as CSV, one row per proposal (and one per policy item without activity), UTF-8 with BOM for Excel."""
+    out = io.StringIO()
+    out.write("\ufeff")
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow([_("年度"), _("分野"), _("施策コード"), _("施策"), _("会議"), _("提案番号"), _("件名"), _("提出団体"),
+                     _("状態"), _("審議した会議"), _("決定日")])
+    year = fiscal_year_label(report.fiscal_year)
+    for line in report.lines:
+        head = [year, line.policy.area, line.policy.code, line.policy.title]
+        if not line.proposals:
+            writer.writerow(head + ["", "", "", "", _("実績なし"), "", ""])
+        for p in line.proposals:
+            writer.writerow(head + [
+                p.committee.name, p.number or "", p.title, p.seat_label, proposal_rules.status_label(p.status),
+                meeting_label(decision_meeting(p)), format_date(p.decided_at) if p.decided_at else "",
+            ])
+    return out.getvalue()
