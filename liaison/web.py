@@ -16,6 +16,7 @@ from . import dates
 from .domain import DomainError
 from .domain import access
 from .extensions import db, login_manager
+from .markdown import render as render_markdown
 from .models import User
 
 log = logging.getLogger(__name__)
@@ -103,6 +104,7 @@ def init_web(app: Flask, babel) -> None:
     app.jinja_env.filters["date_ja"] = lambda v, wareki=False: "" if v is None else dates.format_date(v, wareki=wareki, locale=_locale())
     app.jinja_env.filters["datetime_ja"] = lambda v, wareki=False: "" if v is None else dates.format_datetime(v, wareki=wareki, locale=_locale())
     app.jinja_env.filters["fy_label"] = lambda fy: dates.fiscal_year_label(fy, _locale())
+    app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["tokyo"] = lambda v, fmt="%Y-%m-%d %H:%M": "" if v is None else dates.to_tokyo(v).strftime(fmt)
 
     @app.errorhandler(DomainError)

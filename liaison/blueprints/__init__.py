@@ -14,11 +14,14 @@ class SlugConverter(BaseConverter):
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["slug"] = SlugConverter
     from . import admin, auth, committees, dashboard, health, meetings
+    from . import minutes
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(minutes.archive)
     # Committee-scoped blueprints last: their /<committee>/ prefix must not shadow fixed paths.
     app.register_blueprint(committees.bp)
     app.register_blueprint(meetings.bp)
+    app.register_blueprint(minutes.bp)

@@ -5,6 +5,7 @@ from .committees import ROLE_ORDER, Committee, CommitteeKind, Membership, Role
 from .meetings import (
     AgendaItem, AgendaKind, Attachment, Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus,
 )
+from .minutes import FrozenMinutesError, Minutes, MinutesComment, MinutesReview, MinutesStatus, MinutesVersion
 from .users import User
 
 __all__ = [
@@ -26,4 +27,10 @@ __all__ = [
     "ROLE_ORDER",
     "Role",
     "User",
+    "FrozenMinutesError",
+    "Minutes",
+    "MinutesComment",
+    "MinutesReview",
+    "MinutesStatus",
+    "MinutesVersion",
 ]

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -12,6 +13,9 @@ from .bodies import Body
 from .committees import Committee, Membership
 from .types import UTCDateTime, now_utc, str_enum
 from .users import User
+
+if TYPE_CHECKING:
+    from .minutes import Minutes
 
 
 class MeetingStatus(enum.Enum):
@@ -94,9 +98,12 @@ class AgendaItem(db.Model):
     presenter_body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"))
     minutes_allotted: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # 前回議事録の確認: the earlier minutes this item asks the members to confirm.
+    minutes_id: Mapped[int | None] = mapped_column(ForeignKey("minutes.id"), index=True)
 
     meeting: Mapped[Meeting] = relationship(back_populates="agenda_items")
     presenter_body: Mapped[Body | None] = relationship()
+    confirmed_minutes: Mapped[Minutes | None] = relationship(foreign_keys=[minutes_id])
 
 
 class AttendanceResponse(enum.Enum):
