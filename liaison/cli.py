@@ -8,6 +8,7 @@ from flask.cli import AppGroup, with_appcontext
 from .domain import DomainError
 from .domain import users as user_rules
 from .extensions import db
+from .notify.scheduler import scheduler_cli
 
 users_cli = AppGroup("users", help="User accounts.")
 
@@ -50,3 +51,4 @@ def create_user_command(email: str, name: str, password: str, is_admin: bool, is
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users_cli)
+    app.cli.add_command(scheduler_cli)

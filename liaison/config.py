@@ -45,6 +45,13 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "SMTP_PASSWORD": env.get("SMTP_PASSWORD", ""),
         "SMTP_STARTTLS": _bool(env.get("SMTP_STARTTLS")),
         "MAIL_FROM": env.get("MAIL_FROM", "liaison@example.jp"),
+        "SMTP_TIMEOUT": int(env.get("SMTP_TIMEOUT", "10")),
+        # The notification sender: attempts before "failed", first backoff (doubling), how long a
+        # claimed row may stay "sending" before it is retried, how long a change notice waits for more edits.
+        "NOTIFY_MAX_ATTEMPTS": int(env.get("NOTIFY_MAX_ATTEMPTS", "8")),
+        "NOTIFY_RETRY_BASE_SECONDS": int(env.get("NOTIFY_RETRY_BASE_SECONDS", "60")),
+        "NOTIFY_SENDING_TIMEOUT_MINUTES": int(env.get("NOTIFY_SENDING_TIMEOUT_MINUTES", "10")),
+        "NOTIFY_CHANGE_DELAY_MINUTES": int(env.get("NOTIFY_CHANGE_DELAY_MINUTES", "5")),
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER", str(instance_path / "uploads")),
         "MAX_UPLOAD_MB": int(env.get("MAX_UPLOAD_MB", "20")),
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),

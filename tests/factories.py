@@ -5,7 +5,7 @@ import itertools
 from datetime import datetime, timedelta
 
 from flask import has_app_context
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from liaison.dates import TOKYO, current_fiscal_year, utcnow
 from liaison.domain import meetings as meeting_rules
@@ -157,5 +157,59 @@ class Factory:
             if status == "published":
                 minutes_rules.publish(minutes, actor=actor)
             return db.session.get(Minutes, minutes.id)
+
+        return self._run(build)
+
+    # ------------------------------------------------------------------------------------ votes
+
+    def seated(self, committee: str = "council", n: int = 5, *, fiscal_year: int | None = None) -> list:
+        """n members seated for the first n bodies (bodies.csv order): chair, vice chair, then members."""
+
+        def build():
+            fy = fiscal_year or current_fiscal_year()
+            bodies = list(db.session.scalars(select(Body).order_by(Body.position).limit(n)))
+            users = []
+            for index, body in enumerate(bodies):
+                role = Role.CHAIR if index == 0 else Role.VICE_CHAIR if index == 1 else Role.MEMBER
+                number = next(_numbers)
+                user = user_rules.create_user(actor=None, email=f"seat{number}@example.jp", name=f"委員 {number}",
+                                              password=PASSWORD, body=body)
+                membership_rules.appoint(actor=None, committee=self.committee(committee), fiscal_year=fy, user=user,
+                                         body=body, role=role)
+                users.append(user)
+            return users
+
+        if has_app_context():
+            users = build()
+            db.session.commit()
+            return users
+        with self.app.app_context():
+            users = build()
+            db.session.commit()
+            for user in users:
+                db.session.refresh(user)
+                db.session.expunge(user)
+            return users
+
+    def agenda_item(self, committee: str = "council", *, kind: str = "resolution", status: str = "held",
+                    meeting_format: str = "in_person", title: str = "議案第1号 研修計画の変更について"):
+        """An agenda item on a meeting of the current fiscal year (built directly, not through the meetings area)."""
+
+        def build():
+            from liaison.models import AgendaItem, AgendaKind, Meeting, MeetingFormat, MeetingStatus
+
+            committee_row = self.committee(committee)
+            fy = current_fiscal_year()
+            number = 1 + (db.session.scalar(
+                select(func.max(Meeting.number)).where(Meeting.committee_id == committee_row.id, Meeting.fiscal_year == fy)
+            ) or 0)
+            start = utcnow() - timedelta(hours=1)
+            meeting = Meeting(committee=committee_row, fiscal_year=fy, number=number, title="", starts_at=start,
+                              ends_at=start + timedelta(hours=2), format=MeetingFormat(meeting_format), place="",
+                              online_url="", notes="", status=MeetingStatus(status), sequence=0, cancel_reason="")
+            item = AgendaItem(meeting=meeting, position=1, kind=AgendaKind(kind), title=title, notes="")
+            db.session.add(item)
+            db.session.flush()
+            return item
 
         return self._run(build)

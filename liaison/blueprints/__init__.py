@@ -13,15 +13,18 @@ class SlugConverter(BaseConverter):
 
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["slug"] = SlugConverter
-    from . import admin, auth, committees, dashboard, health, meetings
-    from . import minutes
+    from . import admin, auth, committees, dashboard, health, meetings, minutes, notifications, votes
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
     app.register_blueprint(minutes.archive)
+    app.register_blueprint(notifications.bp)
+    app.register_blueprint(notifications.admin_bp)
     # Committee-scoped blueprints last: their /<committee>/ prefix must not shadow fixed paths.
     app.register_blueprint(committees.bp)
     app.register_blueprint(meetings.bp)
+    app.register_blueprint(votes.bp)
+    app.register_blueprint(notifications.meeting_bp)
     app.register_blueprint(minutes.bp)

@@ -8,6 +8,7 @@ from sqlalchemy.orm import joinedload
 
 from ..dates import current_fiscal_year
 from ..domain import access
+from ..domain import votes as vote_rules
 from ..domain import meetings as meeting_rules
 from ..extensions import db
 from ..models import Committee, Membership
@@ -38,4 +39,5 @@ def index():
     return render_template(
         "dashboard/index.html", memberships=memberships, committees=committees, fiscal_year=fiscal_year,
         next_meetings=next_meetings, owed_answers=owed_answers,
+        pending_votes=vote_rules.pending_written_votes(current_user),
     )

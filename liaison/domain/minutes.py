@@ -34,10 +34,11 @@ from ..dates import format_datetime, to_tokyo, utcnow
 from ..extensions import db
 from ..models import (
     AgendaItem, AgendaKind, AttendanceResponse, Committee, Meeting, MeetingStatus, Membership, Minutes,
-    MinutesComment, MinutesReview, MinutesStatus, MinutesVersion, Role, User,
+    MinutesComment, MinutesReview, MinutesStatus, MinutesVersion, Role, User, Vote, VoteState,
 )
 from . import access, audit, check, require
 from . import meetings as meeting_rules
+from . import votes as vote_rules
 from .memberships import role_label
 
 OPENING, CLOSING = "opening", "closing"
@@ -160,21 +161,10 @@ def can_publish(user, minutes: Minutes) -> bool:
 # ----------------------------------------------------------------------------------------- generation
 
 def vote_results(items: list[AgendaItem]) -> dict[int, dict]:
-    """The stored result of each decided item's vote (tallies, outcome, casting vote), by item id.
+    """The stored result of each decided item's closed vote, by item id (one query).
 
-    The votes module is optional in this build: without it there are no results to read.
+    Tallies, outcome (可決 / 否決 / 定足数不足), and the chair's casting vote (議長裁決) after a tie.
     """
-    try:
-        from ..models import votes as vote_models  # noqa: F401 — present once the votes area is installed
-    except ImportError:
-        return {}
-    return _stored_vote_results(items)
-
-
-def _stored_vote_results(items: list[AgendaItem]) -> dict[int, dict]:
-    from ..models.votes import Vote, VoteState
-    from . import votes as vote_rules
-
     if not items:
         return {}
     closed = db.session.scalars(
@@ -183,7 +173,7 @@ def _stored_vote_results(items: list[AgendaItem]) -> dict[int, dict]:
         .order_by(Vote.id)
     )
     results = {}
-    for vote in closed:
+    for vote in closed:  # the latest closed vote of an item wins
         results[vote.agenda_item_id] = {
             "yes": vote.yes_count, "no": vote.no_count, "abstain": vote.abstain_count,
             "not_voting": vote.not_voting_count, "entitled": vote.entitled_count, "present": vote.present_count,
@@ -196,12 +186,8 @@ def _stored_vote_results(items: list[AgendaItem]) -> dict[int, dict]:
 
 
 def _item_outcome(item: AgendaItem) -> str:
-    outcome = getattr(item, "outcome", None)
-    if outcome is None:
-        return ""
-    from . import votes as vote_rules
-
-    return vote_rules.outcome_label(outcome)
+    """可決 / 否決 / 継続審議 / 報告了承 as recorded on the item."""
+    return vote_rules.outcome_label(item.outcome) if item.outcome else ""
 
 
 def _proposal_facts(item: AgendaItem) -> dict | None:
@@ -311,7 +297,8 @@ def document_lines(facts: dict, texts: dict) -> list[str]:
                 lines.append(f"提案 {item['proposal']['number']} {item['proposal']['title']}")
             if item["vote"]:
                 vote = item["vote"]
-                lines.append(f"表決 賛成{vote['yes']} 反対{vote['no']} 棄権{vote['abstain']} {vote['outcome']}")
+                casting = f" 議長裁決 {vote['casting_vote']}" if vote.get("casting_vote") else ""
+                lines.append(f"表決 賛成{vote['yes']} 反対{vote['no']} 棄権{vote['abstain']} {vote['outcome']}{casting}")
             if item["outcome"]:
                 lines.append(f"結果 {item['outcome']}")
             lines += (texts.get(item_key(item["id"])) or "").splitlines()

@@ -3,10 +3,14 @@ from .audit import AuditEvent
 from .bodies import Body, BodyKind, PlanPolicy
 from .committees import ROLE_ORDER, Committee, CommitteeKind, Membership, Role
 from .meetings import (
-    AgendaItem, AgendaKind, Attachment, Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus,
+    AgendaItem, AgendaKind, AgendaOutcome, Attachment, Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus,
+)
+from .notifications import (
+    Delivery, Notification, NotificationKind, NotificationPreference, NotificationState, SchedulerLease,
 )
 from .minutes import FrozenMinutesError, Minutes, MinutesComment, MinutesReview, MinutesStatus, MinutesVersion
 from .users import User
+from .votes import Ballot, Choice, ClosedVoteError, Majority, Vote, VoteMethod, VoteOutcome, VoteSeat, VoteState
 
 __all__ = [
     "AgendaItem",
@@ -33,4 +37,20 @@ __all__ = [
     "MinutesReview",
     "MinutesStatus",
     "MinutesVersion",
+    "AgendaOutcome",
+    "Ballot",
+    "Choice",
+    "ClosedVoteError",
+    "Majority",
+    "Vote",
+    "VoteMethod",
+    "VoteOutcome",
+    "VoteSeat",
+    "VoteState",
+    "Delivery",
+    "Notification",
+    "NotificationKind",
+    "NotificationPreference",
+    "NotificationState",
+    "SchedulerLease",
 ]

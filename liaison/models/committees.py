@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import enum
-from datetime import datetime
+from datetime import datetime, time
 
-from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, Time, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -31,6 +31,16 @@ class Committee(db.Model):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("committees.id"))
     purpose: Mapped[str] = mapped_column(Text, default="")
     position: Mapped[int] = mapped_column(Integer)
+    # Quorum (定足数): present seats must be more than (or, with quorum_at_least, at least)
+    # numerator/denominator of the entitled seats. Default: more than half.
+    quorum_numerator: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    quorum_denominator: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    quorum_at_least: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # Reminder defaults for its meetings: days before the meeting, at this time of day (Asia/Tokyo),
+    # and the attendance reminder this many days before the answer deadline.
+    reminder_days: Mapped[str] = mapped_column(String(40), default="7,1", server_default="7,1")
+    reminder_time: Mapped[time] = mapped_column(Time, default=time(9, 0), server_default="09:00:00")
+    answer_reminder_days: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
 
     parent: Mapped[Committee | None] = relationship(remote_side=[id])
 

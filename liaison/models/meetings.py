@@ -5,7 +5,7 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from ..extensions import db
@@ -66,6 +66,9 @@ class Meeting(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    # Reminders (開催前のお知らせ): off for this meeting, or other days than the committee's ("3,1").
+    reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
+    reminder_days: Mapped[str | None] = mapped_column(String(40))
 
     committee: Mapped[Committee] = relationship()
     convened_by: Mapped[User | None] = relationship(foreign_keys=[convened_by_id])
@@ -84,6 +87,13 @@ class AgendaKind(enum.Enum):
     RESOLUTION = "resolution"  # 議決事項
 
 
+class AgendaOutcome(enum.Enum):
+    ADOPTED = "adopted"  # 可決
+    REJECTED = "rejected"  # 否決
+    CONTINUED = "continued"  # 継続審議: deferred by the secretariat instead of voting
+    NOTED = "noted"  # 報告了承: a report item taken note of without a vote
+
+
 class AgendaItem(db.Model):
     """議事: an ordered item of a meeting; presenter is a body, or the secretariat when none."""
 
@@ -100,6 +110,8 @@ class AgendaItem(db.Model):
     notes: Mapped[str] = mapped_column(Text, default="")
     # 前回議事録の確認: the earlier minutes this item asks the members to confirm.
     minutes_id: Mapped[int | None] = mapped_column(ForeignKey("minutes.id"), index=True)
+    outcome: Mapped[AgendaOutcome | None] = mapped_column(str_enum(AgendaOutcome))
+    decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     meeting: Mapped[Meeting] = relationship(back_populates="agenda_items")
     presenter_body: Mapped[Body | None] = relationship()

@@ -117,6 +117,7 @@ def seed_demo() -> dict[str, User]:
     users.update({"members": members, "departments": departments})
     db.session.flush()
     seed_demo_meetings(users)
+    seed_demo_votes(users)
     seed_demo_minutes(users)
     return users
 
@@ -280,6 +281,78 @@ def seed_demo_meetings(users: dict) -> None:
     db.session.flush()
 
 
+# ------------------------------------------------------------------------------------------- votes
+
+WRITTEN_ITEM = "議案第2号 広域連合職員研修規程の一部改正について"
+
+
+def _demo_written_session(council: Committee, actor):
+    """A convened written session (書面開催) of the council with one resolution item, through the meetings domain."""
+    from datetime import timedelta
+
+    from ..dates import utcnow
+    from ..models import Meeting, MeetingFormat, MeetingStatus
+
+    meeting = db.session.scalar(
+        select(Meeting).where(Meeting.committee_id == council.id, Meeting.format == MeetingFormat.WRITTEN,
+                              Meeting.status == MeetingStatus.CONVENED).order_by(Meeting.id.desc()).limit(1)
+    )
+    if meeting is None:
+        # after the council's next ordinary meeting, so that one stays the first upcoming
+        start = _working_day_at(utcnow().date() + timedelta(days=21), 17)
+        meeting = _demo_meeting(council, actor, start, hours=1, agenda=(("resolution", WRITTEN_ITEM, None),),
+                                format=MeetingFormat.WRITTEN)
+    return meeting
+
+
+def seed_demo_votes(users: dict) -> None:
+    """Decided items on every held meeting and an open written vote in the council, about two thirds answered.
+
+    Report items are noted (報告了承), discussion items continued (継続審議), resolutions voted by
+    show of hands by the seats present. Idempotent: decided items and an open written vote are left alone.
+    """
+    from ..domain import votes as vote_rules
+    from ..models import AgendaKind, Attendance, Choice, Majority, Meeting, MeetingStatus, Vote, VoteMethod, VoteState
+
+    staff = users["secretariat"]
+    pattern = (Choice.YES,) * 7 + (Choice.NO, Choice.YES, Choice.ABSTAIN)
+    held = db.session.scalars(select(Meeting).where(Meeting.status == MeetingStatus.HELD).order_by(Meeting.starts_at))
+    for meeting in held:
+        if not membership_rules.seats(meeting.committee, meeting.fiscal_year, include_observers=False):
+            continue
+        present = set(db.session.scalars(
+            select(Attendance.membership_id).where(Attendance.meeting_id == meeting.id, Attendance.present.is_(True))
+        ))
+        for item in meeting.agenda_items:
+            live = db.session.scalar(select(Vote.id).where(
+                Vote.agenda_item_id == item.id, Vote.state.in_([VoteState.OPEN, VoteState.TIED])))
+            if item.outcome is not None or live is not None:
+                continue
+            if item.kind is AgendaKind.REPORT:
+                vote_rules.note_item(item, actor=staff, now=meeting.ends_at)
+            elif item.kind is AgendaKind.DISCUSSION:
+                vote_rules.defer_item(item, actor=staff, now=meeting.ends_at)
+            else:
+                vote = vote_rules.open_vote(item, actor=staff, method=VoteMethod.IN_MEETING, majority=Majority.SIMPLE,
+                                            now=meeting.starts_at)
+                choices = {line.membership.id: pattern[n % len(pattern)]
+                           for n, line in enumerate(vote_rules.seat_lines(vote)) if line.membership.id in present}
+                vote_rules.record_ballots(vote, choices, actor=staff, now=meeting.starts_at)
+                vote_rules.close_vote(vote, actor=staff, now=meeting.ends_at)
+
+    council = db.session.scalar(select(Committee).where(Committee.slug == "council"))
+    open_written = db.session.scalar(select(Vote.id).where(
+        Vote.committee_id == council.id, Vote.method == VoteMethod.WRITTEN, Vote.state == VoteState.OPEN))
+    if open_written is None:
+        meeting = _demo_written_session(council, staff)
+        item = meeting.agenda_items[0]
+        if item.outcome is None:
+            vote = vote_rules.open_vote(item, actor=staff, method=VoteMethod.WRITTEN, majority=Majority.SIMPLE,
+                                        closes_at=meeting.starts_at)
+            # member01 (埼玉県, the chair) and every third body have not answered yet
+            for n, line in enumerate(vote_rules.seat_lines(vote)):
+                if n % 3 != 0:
+                    vote_rules.cast_ballot(vote, line.membership, pattern[n % len(pattern)], actor=line.membership.user)
 # -------------------------------------------------------------------------------------------- minutes
 
 def _demo_minutes_texts(facts: dict) -> dict:

@@ -1,7 +1,7 @@
 """minutes: minutes, versions, reviews, comments
 
 Revision ID: 0007
-Revises: 0002
+Revises: 0006
 Create Date: 2026-11-24
 
 """
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0007'
-down_revision = '0002'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

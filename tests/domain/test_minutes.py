@@ -10,9 +10,11 @@ from liaison.dates import utcnow
 from liaison.domain import DomainError
 from liaison.domain import meetings as meeting_rules
 from liaison.domain import minutes as rules
+from liaison.domain import votes as vote_rules
 from liaison.extensions import db
 from liaison.models import (
-    AgendaItem, AttendanceResponse, AuditEvent, FrozenMinutesError, Membership, MinutesStatus, MinutesVersion,
+    AgendaItem, AttendanceResponse, AuditEvent, Choice, FrozenMinutesError, Majority, Membership, MinutesStatus,
+    MinutesVersion, VoteMethod,
 )
 
 
@@ -80,7 +82,25 @@ def actions(minutes):
 
 # ----------------------------------------------------------------------------------------- generation
 
+def decide(held, people):
+    """議事1 noted; 議事2 tied and decided by the chair's casting vote; 議事3 adopted 2–1 with one abstention."""
+    staff = people["staff"]
+    report, discussion, resolution = meeting_rules.agenda_of(held)
+    vote_rules.note_item(report, actor=staff)
+    tie = vote_rules.open_vote(discussion, actor=staff, method=VoteMethod.IN_MEETING, majority=Majority.SIMPLE)
+    vote_rules.record_ballots(tie, {seat(people["vice"]).id: Choice.YES, seat(people["member"]).id: Choice.NO}, actor=staff)
+    vote_rules.close_vote(tie, actor=staff)
+    vote_rules.record_casting_vote(tie, Choice.YES, actor=people["chair"])
+    vote = vote_rules.open_vote(resolution, actor=staff, method=VoteMethod.IN_MEETING, majority=Majority.SIMPLE)
+    vote_rules.record_ballots(vote, {
+        seat(people["chair"]).id: Choice.YES, seat(people["vice"]).id: Choice.YES,
+        seat(people["member"]).id: Choice.NO, seat(people["proxied"]).id: Choice.ABSTAIN,
+    }, actor=staff)
+    vote_rules.close_vote(vote, actor=staff)
+
+
 def test_generated_draft_carries_every_fact_of_the_meeting(held, people):
+    decide(held, people)
     minutes = rules.create(held, actor=people["staff"])
     facts = rules.latest_version(minutes).facts
     attendance = facts["attendance"]
@@ -101,8 +121,18 @@ def test_generated_draft_carries_every_fact_of_the_meeting(held, people):
     assert [(i["number"], i["kind"], i["title"], i["presenter"]) for i in facts["items"]] == [
         (1, "報告事項", "議事1", "事務局"), (2, "協議事項", "議事2", "事務局"), (3, "議決事項", "議事3", "事務局"),
     ]
+    report, tie, resolution = facts["items"]
+    assert report["vote"] is None and report["outcome"] == "報告了承"
+    assert {k: tie["vote"][k] for k in ("yes", "no", "abstain", "outcome", "casting_vote", "casting_by")} == {
+        "yes": 1, "no": 1, "abstain": 0, "outcome": "可決", "casting_vote": "賛成", "casting_by": "佐藤 健一",
+    }
+    assert {k: resolution["vote"][k] for k in ("yes", "no", "abstain", "outcome", "casting_vote", "present", "entitled")} == {
+        "yes": 2, "no": 1, "abstain": 1, "outcome": "可決", "casting_vote": "", "present": 4, "entitled": 5,
+    }
+    assert resolution["outcome"] == "可決"
     text = rules.latest_version(minutes).search_text
-    for fact in ("佐藤 健一", "山田 花子", "職員課長補佐", "伊藤 浩二", "議事3", "議決事項", facts["when"]):
+    for fact in ("佐藤 健一", "山田 花子", "職員課長補佐", "伊藤 浩二", "議事3", "議決事項", facts["when"], "報告了承",
+                 "表決 賛成2 反対1 棄権1 可決"):
         assert fact in text
 
 

@@ -230,6 +230,35 @@ def test_confirmation_item_on_the_next_meeting_links_back(client, login, people,
     assert _count(app, AgendaItem, AgendaItem.meeting_id == upcoming.id) == 2
 
 
+def test_vote_results_appear_in_the_page_pdf_and_word(client, login, people, factory, app):
+    from liaison.domain import meetings as meeting_rules
+    from liaison.domain import votes as vote_rules
+    from liaison.models import Choice, Majority, VoteMethod
+
+    meeting = factory.meeting(status="held", agenda=3)
+    with app.app_context():
+        staff = db.session.scalar(select(User).where(User.email == "staff@example.jp"))
+        chair = db.session.scalar(select(User).where(User.email == "chair@example.jp"))
+        seats = {m.user.email: m.id for m in db.session.scalars(select(Membership))}
+        resolution = meeting_rules.agenda_of(db.session.get(Meeting, meeting.id))[2]
+        vote = vote_rules.open_vote(resolution, actor=staff, method=VoteMethod.IN_MEETING, majority=Majority.SIMPLE)
+        vote_rules.record_ballots(vote, {seats["chair@example.jp"]: Choice.YES, seats["member@example.jp"]: Choice.NO},
+                                  actor=staff)
+        vote_rules.close_vote(vote, actor=staff)
+        vote_rules.record_casting_vote(vote, Choice.NO, actor=chair)
+        db.session.commit()
+    factory.minutes(meeting, status="draft")
+    login(client, people["secretariat"].email)
+    url = f"/planning/meetings/{meeting.id}/minutes"
+    page = client.get(url).get_data(as_text=True)
+    assert "表決結果" in page and "否決" in page and "反対(佐藤 健一)" in page
+    text = "\n".join(p.extract_text() for p in PdfReader(io.BytesIO(client.get(f"{url}.pdf").get_data())).pages)
+    assert "表決結果" in text and "議長裁決" in text and "否決" in text
+    document = Document(io.BytesIO(client.get(f"{url}.docx").get_data()))
+    rows = [[cell.text for cell in row.cells] for table in document.tables for row in table.rows]
+    assert ["1", "1", "0", "否決", "反対(佐藤 健一)"] in rows
+
+
 # ------------------------------------------------------------------------------------ PDF and Word
 
 def test_pdf_is_a4_with_japanese_text_page_numbers_and_embedded_fonts(client, login, people, states, app):

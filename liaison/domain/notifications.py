@@ -1,0 +1,136 @@
+"""Notification rules: the in-app list, reading, preferences, reminder settings, retrying failed mails."""
+from __future__ import annotations
+
+from datetime import time
+
+from flask_babel import gettext as _
+from sqlalchemy import func, select, update
+
+from ..dates import utcnow
+from ..extensions import db
+from ..models import (
+    Committee, Meeting, Notification, NotificationKind, NotificationPreference, NotificationState, User,
+)
+from ..notify.producers import ANNOUNCED, parse_days, sync_reminders
+from . import access, audit, check, require
+
+# Kinds a user can choose to get by mail or not (the digest is chosen with its own switch).
+MAIL_KINDS = tuple(kind for kind in NotificationKind if kind is not NotificationKind.DIGEST)
+
+
+def inbox_query(user: User):
+    """The user's in-app list: notices whose time has come, newest first (not voided ones, not digests)."""
+    return (
+        select(Notification)
+        .where(
+            Notification.recipient_id == user.id,
+            Notification.kind != NotificationKind.DIGEST,
+            Notification.state != NotificationState.VOID,
+            Notification.due_at <= utcnow(),
+        )
+        .order_by(Notification.due_at.desc(), Notification.id.desc())
+    )
+
+
+def unread_count(user: User) -> int:
+    """For the header badge: one query."""
+    query = inbox_query(user).where(Notification.read_at.is_(None)).order_by(None)
+    return db.session.scalar(select(func.count()).select_from(query.subquery()))
+
+
+def mark_read(notification: Notification, *, actor: User) -> None:
+    require(notification.recipient_id == actor.id, "only the recipient reads a notification")
+    if notification.read_at is None:
+        notification.read_at = utcnow()
+    db.session.flush()
+
+
+def mark_all_read(*, actor: User) -> int:
+    visible = inbox_query(actor).where(Notification.read_at.is_(None)).with_only_columns(Notification.id)
+    marked = db.session.execute(
+        update(Notification).where(Notification.id.in_(visible.order_by(None))).values(read_at=utcnow()),
+        execution_options={"synchronize_session": False},
+    ).rowcount
+    return marked
+
+
+def preferences(user: User) -> NotificationPreference:
+    """The user's stored choices, or the defaults (every kind by mail, no digest), unsaved."""
+    return db.session.get(NotificationPreference, user.id) or NotificationPreference(
+        user_id=user.id, daily_digest=False, email_off=[]
+    )
+
+
+def update_preferences(user: User, *, actor: User, daily_digest: bool, email_kinds: set[NotificationKind]) -> None:
+    """Which kinds come by mail, and whether as one digest at 08:00 instead of single mails."""
+    require(actor.id == user.id, "users set their own notification preferences")
+    preference = preferences(user)
+    before = {"daily_digest": preference.daily_digest, "email_off": list(preference.email_off or [])}
+    preference.daily_digest = daily_digest
+    preference.email_off = sorted(kind.value for kind in MAIL_KINDS if kind not in email_kinds)
+    db.session.add(preference)
+    audit.record(actor, "notification.preferences", user, before=before,
+                 after={"daily_digest": daily_digest, "email_off": preference.email_off})
+    db.session.flush()
+
+
+def retry(notification: Notification, *, actor: User) -> None:
+    """An administrator sends a failed notice again (after fixing the address or the server)."""
+    require(actor.is_admin, "administrators retry failed notifications")
+    check(notification.state is NotificationState.FAILED, _("送信に失敗した通知だけを再送できます。"))
+    notification.state = NotificationState.PENDING
+    notification.attempts = 0
+    notification.next_attempt_at = None
+    audit.record(actor, "notification.retried", notification, label=notification.subject,
+                 error=notification.last_error)
+    db.session.flush()
+
+
+def _parse_clock(value: str) -> time | None:
+    try:
+        hours, minutes = (int(part) for part in value.strip().split(":"))
+        return time(hours, minutes)
+    except (ValueError, TypeError):
+        return None
+
+
+def set_committee_reminders(committee: Committee, *, actor: User, days: str, at: str, answer_days: int) -> None:
+    """A committee's defaults: reminders N days before at a time of day, and before the answer deadline."""
+    require(actor.is_admin, "administrators set committee reminder defaults")
+    parsed = parse_days(days)
+    check(parsed or not days.strip(), _("日数は「7,1」のように1〜60の数をカンマで区切って入力してください。"), "days")
+    clock = _parse_clock(at)
+    check(clock is not None, _("時刻は「09:00」の形式で入力してください。"), "at")
+    check(0 <= answer_days <= 30, _("回答期限の何日前かは0〜30で入力してください。"), "answer_days")
+    before = {"days": committee.reminder_days, "at": committee.reminder_time.strftime("%H:%M"),
+              "answer_days": committee.answer_reminder_days}
+    committee.reminder_days = ",".join(str(d) for d in parsed)
+    committee.reminder_time = clock
+    committee.answer_reminder_days = answer_days
+    audit.record(actor, "committee.reminders", committee, before=before,
+                 after={"days": committee.reminder_days, "at": at.strip(), "answer_days": answer_days})
+    for meeting in upcoming_meetings(committee):
+        sync_reminders(meeting)
+    db.session.flush()
+
+
+def set_meeting_reminders(meeting: Meeting, *, actor: User, enabled: bool, days: str) -> None:
+    """One meeting's reminders: off, the committee's days (blank), or other days."""
+    require(access.is_staff(actor), "the secretariat sets a meeting's reminders")
+    parsed = parse_days(days)
+    check(parsed or not days.strip(), _("日数は「7,1」のように1〜60の数をカンマで区切って入力してください。"), "days")
+    before = {"enabled": meeting.reminders_enabled, "days": meeting.reminder_days}
+    meeting.reminders_enabled = enabled
+    meeting.reminder_days = ",".join(str(d) for d in parsed) if parsed else None
+    audit.record(actor, "meeting.reminders", meeting, before=before,
+                 after={"enabled": enabled, "days": meeting.reminder_days})
+    sync_reminders(meeting)
+    db.session.flush()
+
+
+def upcoming_meetings(committee: Committee | None = None) -> list[Meeting]:
+    """Convened meetings still to come (their reminders follow setting changes)."""
+    query = select(Meeting).where(Meeting.status.in_(ANNOUNCED), Meeting.starts_at > utcnow()).order_by(Meeting.starts_at)
+    if committee is not None:
+        query = query.where(Meeting.committee_id == committee.id)
+    return list(db.session.scalars(query))

@@ -1,0 +1,129 @@
+"""Mails: building a MIME message from an outbox row, and one SMTP connection per scheduler pass."""
+from __future__ import annotations
+
+import hashlib
+import smtplib
+import ssl
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.policy import SMTP
+from email.utils import format_datetime as rfc2822_date
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+
+from ..dates import utcnow
+from ..extensions import db
+from ..models import Meeting, Notification
+from . import content
+
+class PermanentFailure(Exception):
+    """The server refused the mail for good (5xx): retrying will not help."""
+
+
+class ServerUnavailable(Exception):
+    """No conversation with the server (refused, timed out, dropped, login failed): stop this pass."""
+
+
+def message_id(notification: Notification) -> str:
+    """Stable per outbox row, so a resend after a crash is recognisable as the same mail."""
+    domain = current_app.config["MAIL_FROM"].rpartition("@")[2] or "liaison.invalid"
+    digest = hashlib.sha256(notification.idempotency_key.encode()).hexdigest()[:16]
+    return f"<notification.{notification.id}.{digest}@{domain}>"
+
+
+def build_message(notification: Notification, body: str) -> EmailMessage:
+    """Plain text and HTML alternatives in UTF-8; the meeting's .ics attached for meeting mails."""
+    with force_locale("ja"):
+        return _build(notification, body)
+
+
+def _build(notification: Notification, body: str) -> EmailMessage:
+    sender_name = _("人づくり広域連合 会議システム")
+    recipient = notification.recipient
+    message = EmailMessage(policy=SMTP)
+    message["Subject"] = notification.subject  # the SMTP policy encodes it (RFC 2047)
+    message["From"] = Address(sender_name, addr_spec=current_app.config["MAIL_FROM"])
+    message["To"] = Address(recipient.name, addr_spec=recipient.email)
+    message["Date"] = rfc2822_date(utcnow())
+    message["Message-ID"] = message_id(notification)
+    message["Auto-Submitted"] = "auto-generated"
+
+    url = content.absolute(notification.link) if notification.link else ""
+    greeting = _("%(name)s 様", name=recipient.name)
+    text = f"{greeting}\n\n{body}\n"
+    if url and url not in body:
+        text += f"\n{url}\n"
+    text += "\n-- \n" + sender_name + "\n" + content.absolute("/notifications/settings") + "\n"
+    message.set_content(text, charset="utf-8", cte="base64")  # 7-bit clean for any server
+    html = current_app.jinja_env.get_template("notifications/mail.html").render(
+        greeting=greeting, subject=notification.subject, body=body, url=url,
+        settings_url=content.absolute("/notifications/settings"), sender_name=sender_name,
+    )
+    message.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
+
+    if notification.object_type == Meeting.__tablename__:
+        meeting = db.session.get(Meeting, notification.object_id)
+        ics = content.meeting_ics(meeting) if meeting is not None else None
+        if ics:
+            message.add_attachment(
+                ics, maintype="text", subtype="calendar", filename=f"meeting-{meeting.id}.ics",
+                params={"charset": "utf-8"},
+            )
+    return message
+
+
+class Mailer:
+    """Connects on first use and keeps the connection for the pass; settings from the config."""
+
+    def __init__(self, config):
+        self.config = config
+        self.connection: smtplib.SMTP | None = None
+
+    def _connect(self) -> smtplib.SMTP:
+        config = self.config
+        connection = smtplib.SMTP(config["SMTP_HOST"], config["SMTP_PORT"], timeout=config["SMTP_TIMEOUT"])
+        try:
+            if config["SMTP_STARTTLS"]:
+                connection.starttls(context=ssl.create_default_context())
+            if config["SMTP_USER"]:
+                connection.login(config["SMTP_USER"], config["SMTP_PASSWORD"])
+        except Exception:
+            connection.close()
+            raise
+        return connection
+
+    def send(self, message: EmailMessage, recipient: str) -> None:
+        """Send or raise: PermanentFailure for a 5xx refusal, anything else is worth retrying."""
+        if self.connection is None:
+            try:
+                self.connection = self._connect()
+            except (OSError, smtplib.SMTPException) as error:
+                raise ServerUnavailable(f"{type(error).__name__}: {error}") from error
+        try:
+            self.connection.send_message(message, from_addr=self.config["MAIL_FROM"], to_addrs=[recipient])
+        except smtplib.SMTPRecipientsRefused as error:
+            code, reply = next(iter(error.recipients.values()))
+            if code >= 500:
+                raise PermanentFailure(f"{code} {reply.decode(errors='replace')}") from error
+            raise
+        except (OSError, smtplib.SMTPServerDisconnected) as error:
+            self.close()
+            raise ServerUnavailable(f"{type(error).__name__}: {error}") from error
+        except smtplib.SMTPResponseException as error:
+            if error.smtp_code >= 500:
+                raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
+            self.close()
+            raise
+        except Exception:
+            self.close()
+            raise
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.quit()
+            except Exception:  # the connection is gone either way
+                self.connection.close()
+            self.connection = None

@@ -1,0 +1,329 @@
+"""One pass of the sender: take the lock, retry stuck rows, claim each due row once, deliver, record.
+
+A row is claimed by a conditional UPDATE (pending → sending) whose row count is checked and
+committed before the mail goes out, then marked sent. A crash between the two leaves it in
+"sending"; after NOTIFY_SENDING_TIMEOUT_MINUTES a later pass puts it back to pending. The stable
+Message-ID lets mail clients recognise the rare resend of a mail whose "sent" mark was lost.
+"""
+from __future__ import annotations
+
+import enum
+import logging
+import os
+import socket
+import threading
+from dataclasses import dataclass, field
+from datetime import datetime, time, timedelta, timezone
+
+from flask import current_app
+from sqlalchemy import select, update
+
+from ..dates import TOKYO, to_tokyo, utcnow
+from ..extensions import db
+from ..models import (
+    Attendance, AttendanceResponse, Delivery, Meeting, Membership, Notification, NotificationKind,
+    NotificationPreference, NotificationState, User,
+)
+from . import content, outbox
+from .locks import sender_lock
+from .mail import Mailer, PermanentFailure, ServerUnavailable, build_message
+from .producers import ANNOUNCED
+
+log = logging.getLogger(__name__)
+DIGEST_TIME = time(8, 0)  # 08:00 Asia/Tokyo
+CLAIM_CHUNK = 25  # rows claimed per transaction; each is marked sent in its own, right after its mail
+
+
+class Outcome(enum.Enum):
+    SENT = "sent"
+    IN_APP = "in_app"
+    DIGESTED = "digested"
+    VOIDED = "voided"
+    RETRY = "retry"
+    FAILED = "failed"
+    SKIPPED = "skipped"  # another sender had claimed it
+
+
+@dataclass
+class PassResult:
+    locked: bool = True
+    recovered: int = 0
+    outcomes: dict[Outcome, int] = field(default_factory=dict)
+    server_down: bool = False
+
+    def count(self, outcome: Outcome) -> int:
+        return self.outcomes.get(outcome, 0)
+
+    def add(self, outcome: Outcome, n: int = 1) -> None:
+        if n:
+            self.outcomes[outcome] = self.count(outcome) + n
+
+    def summary(self) -> str:
+        if not self.locked:
+            return "another scheduler is sending; nothing done"
+        parts = [f"{outcome.value} {n}" for outcome, n in self.outcomes.items() if n]
+        if self.recovered:
+            parts.append(f"recovered {self.recovered}")
+        if self.server_down:
+            parts.append("SMTP server unavailable, the rest waits for the next pass")
+        return ", ".join(parts) or "nothing due"
+
+
+def worker_name() -> str:
+    return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:100]
+
+
+def run_pass(now: datetime | None = None, *, holder: str | None = None, batch: int = 500) -> PassResult:
+    """Deliver what is due at `now` (default: the current time); the scheduler's job every minute."""
+    holder = holder or worker_name()
+    with sender_lock(holder) as lock:
+        if not lock.held:
+            return PassResult(locked=False)
+        now = now or utcnow()
+        result = PassResult(recovered=recover_stuck(now))
+        result.add(Outcome.VOIDED, void_expired(now))
+        mailer = Mailer(current_app.config)
+        try:
+            due = due_ids(now, batch)
+            for start in range(0, len(due), CLAIM_CHUNK):
+                if not lock.renew():
+                    log.warning("sender lock lost; stopping this pass")
+                    break
+                mine = claim_all(due[start:start + CLAIM_CHUNK], now, holder)
+                result.add(Outcome.SKIPPED, len(due[start:start + CLAIM_CHUNK]) - len(mine))
+                for position, notification_id in enumerate(mine):
+                    try:
+                        outcome = deliver(notification_id, now, mailer)
+                    except ServerUnavailable:
+                        result.add(Outcome.RETRY)
+                        result.server_down = True
+                        _release(mine[position + 1:])
+                        return result
+                    except Exception as error:  # bad data or a bug in one row must not hold up the others
+                        log.exception("notification %s could not be delivered", notification_id)
+                        db.session.rollback()
+                        outcome = _retry_later(notification_id, _attempts(notification_id), now,
+                                               f"{type(error).__name__}: {error}")
+                    result.add(outcome)
+        finally:
+            mailer.close()
+    return result
+
+
+def recover_stuck(now: datetime) -> int:
+    """Rows left in "sending" by a sender that died go back to pending (or fail after the last attempt)."""
+    config = current_app.config
+    stuck = (Notification.state == NotificationState.SENDING,
+             Notification.claimed_at < now - timedelta(minutes=config["NOTIFY_SENDING_TIMEOUT_MINUTES"]))
+    interrupted = "interrupted while sending (the scheduler stopped or crashed)"
+    db.session.execute(
+        update(Notification).where(*stuck, Notification.attempts >= config["NOTIFY_MAX_ATTEMPTS"])
+        .values(state=NotificationState.FAILED, last_error=interrupted)
+        .execution_options(synchronize_session=False)
+    )
+    recovered = db.session.execute(
+        update(Notification).where(*stuck)
+        .values(state=NotificationState.PENDING, next_attempt_at=None, last_error=interrupted)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return recovered
+
+
+def due_ids(now: datetime, batch: int) -> list[int]:
+    ids = list(
+        db.session.scalars(
+            select(Notification.id)
+            .where(
+                Notification.state == NotificationState.PENDING,
+                Notification.due_at <= now,
+                (Notification.next_attempt_at.is_(None)) | (Notification.next_attempt_at <= now),
+            )
+            .order_by(Notification.due_at, Notification.id)
+            .limit(batch)
+        )
+    )
+    db.session.commit()
+    return ids
+
+
+def claim(notification_id: int, now: datetime, holder: str) -> bool:
+    """pending → sending for exactly one sender: the UPDATE's row count says whether it was us."""
+    claimed = db.session.execute(
+        update(Notification)
+        .where(Notification.id == notification_id, Notification.state == NotificationState.PENDING)
+        .values(state=NotificationState.SENDING, claimed_at=now, claimed_by=holder,
+                attempts=Notification.attempts + 1)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    return claimed == 1
+
+
+def claim_all(ids: list[int], now: datetime, holder: str) -> list[int]:
+    """Claim each row (one conditional UPDATE each) and commit the claims together."""
+    mine = [notification_id for notification_id in ids if claim(notification_id, now, holder)]
+    db.session.commit()
+    return mine
+
+
+def _release(ids: list[int]) -> None:
+    """Claimed rows this pass will not get to go back to pending, their attempt not counted."""
+    if ids:
+        db.session.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids), Notification.state == NotificationState.SENDING)
+            .values(state=NotificationState.PENDING, attempts=Notification.attempts - 1)
+            .execution_options(synchronize_session=False)
+        )
+        db.session.commit()
+
+
+def void_expired(now: datetime) -> int:
+    """After downtime: what is past its time (a reminder for a meeting that has begun) is not sent."""
+    voided = db.session.execute(
+        update(Notification)
+        .where(Notification.state == NotificationState.PENDING, Notification.expires_at <= now)
+        .values(state=NotificationState.VOID, last_error="too late: expired")
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    db.session.commit()
+    return voided
+
+
+def deliver(notification_id: int, now: datetime, mailer: Mailer) -> Outcome:
+    """Deliver one claimed row: void it, keep it in-app, put it in a digest, or mail it."""
+    notification = db.session.get(Notification, notification_id, populate_existing=True)
+
+    reason = void_reason(notification, now)
+    if reason:
+        _finish(notification_id, NotificationState.VOID, last_error=reason)
+        return Outcome.VOIDED
+    preference = preferences_of(notification.recipient_id)
+    if notification.kind is NotificationKind.DIGEST:
+        if not _fill_digest(notification):
+            _finish(notification_id, NotificationState.VOID, last_error="empty digest")
+            return Outcome.VOIDED
+    elif not preference.wants_email(notification.kind):
+        _finish(notification_id, NotificationState.SENT, delivery=Delivery.IN_APP, sent_at=now)
+        return Outcome.IN_APP
+    elif preference.daily_digest:
+        digest_id = _digest_for(notification.recipient_id, now)
+        _finish(notification_id, NotificationState.SENT, delivery=Delivery.DIGEST, sent_at=now, digest_id=digest_id)
+        return Outcome.DIGESTED
+
+    message = build_message(notification, notification.body)
+    address = notification.recipient.email
+    attempts = notification.attempts
+    db.session.commit()  # nothing is held open while talking to the server
+    try:
+        mailer.send(message, address)
+    except PermanentFailure as error:
+        _finish(notification_id, NotificationState.FAILED, last_error=str(error)[:2000])
+        return Outcome.FAILED
+    except Exception as error:
+        outcome = _retry_later(notification_id, attempts, now, f"{type(error).__name__}: {error}")
+        if isinstance(error, ServerUnavailable):
+            raise
+        return outcome
+    _finish(notification_id, NotificationState.SENT, delivery=Delivery.EMAIL, sent_at=now, last_error="")
+    return Outcome.SENT
+
+
+def _finish(notification_id: int, state: NotificationState, **values) -> None:
+    db.session.execute(
+        update(Notification).where(Notification.id == notification_id).values(state=state, **values)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def _attempts(notification_id: int) -> int:
+    return db.session.scalar(select(Notification.attempts).where(Notification.id == notification_id)) or 0
+
+
+def _retry_later(notification_id: int, attempts: int, now: datetime, error: str) -> Outcome:
+    """Exponential backoff (1, 2, 4 … minutes, at most 6 hours); after the last attempt: failed."""
+    config = current_app.config
+    if attempts >= config["NOTIFY_MAX_ATTEMPTS"]:
+        _finish(notification_id, NotificationState.FAILED, last_error=error[:2000])
+        return Outcome.FAILED
+    delay = min(config["NOTIFY_RETRY_BASE_SECONDS"] * 2 ** (attempts - 1), 6 * 3600)
+    _finish(notification_id, NotificationState.PENDING, last_error=error[:2000],
+            next_attempt_at=now + timedelta(seconds=delay))
+    return Outcome.RETRY
+
+
+def void_reason(notification: Notification, now: datetime) -> str:
+    """Why the row should not go out any more ("" when it should)."""
+    if not notification.recipient.active:
+        return "recipient deactivated"
+    if notification.expires_at is not None and now >= notification.expires_at:
+        return "too late: expired"
+    if notification.object_type != Meeting.__tablename__:
+        return ""
+    meeting = db.session.get(Meeting, notification.object_id)
+    if meeting is None:
+        return "meeting deleted"
+    kind = notification.kind
+    if kind is not NotificationKind.MEETING_CANCELLED and meeting.status not in ANNOUNCED:
+        return f"meeting is {meeting.status.value}"
+    if kind in (NotificationKind.MEETING_REMINDER, NotificationKind.ATTENDANCE_DEADLINE) and meeting.starts_at <= now:
+        return "meeting has started"
+    if kind is NotificationKind.ATTENDANCE_DEADLINE and has_answered(meeting, notification.recipient_id):
+        return "attendance answered"
+    return ""
+
+
+def has_answered(meeting: Meeting, user_id: int) -> bool:
+    return db.session.scalar(
+        select(Attendance.id)
+        .join(Attendance.membership)
+        .where(
+            Attendance.meeting_id == meeting.id,
+            Membership.user_id == user_id,
+            Attendance.response != AttendanceResponse.UNDECIDED,
+        )
+        .limit(1)
+    ) is not None
+
+
+def preferences_of(user_id: int) -> NotificationPreference:
+    """The user's stored choices, or the defaults (every kind by mail, no digest)."""
+    return db.session.get(NotificationPreference, user_id) or NotificationPreference(
+        user_id=user_id, daily_digest=False, email_off=[]
+    )
+
+
+def next_digest_time(now: datetime) -> datetime:
+    """The first 08:00 in Tokyo after `now`."""
+    local = to_tokyo(now)
+    at = datetime.combine(local.date(), DIGEST_TIME, tzinfo=TOKYO)
+    if at <= local:
+        at += timedelta(days=1)
+    return at.astimezone(timezone.utc)
+
+
+def _digest_for(user_id: int, now: datetime) -> int:
+    """The user's next digest row (made on first need; its key makes it one per user and day)."""
+    due = next_digest_time(now)
+    key = f"digest:users:{user_id}:{to_tokyo(due).date().isoformat()}"
+    subject, body = content.digest(due, [])
+    outbox.add([{
+        "recipient_id": user_id, "kind": NotificationKind.DIGEST, "object_type": User.__tablename__,
+        "object_id": user_id, "idempotency_key": key, "subject": subject, "body": body,
+        "link": "/notifications/", "due_at": due,
+    }])
+    return db.session.scalar(select(Notification.id).where(Notification.idempotency_key == key))
+
+
+def _fill_digest(digest: Notification) -> bool:
+    items = list(
+        db.session.scalars(
+            select(Notification).where(Notification.digest_id == digest.id).order_by(Notification.due_at, Notification.id)
+        )
+    )
+    if not items:
+        return False
+    digest.subject, digest.body = content.digest(digest.due_at, items)
+    db.session.flush()
+    return True

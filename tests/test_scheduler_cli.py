@@ -1,0 +1,76 @@
+"""The scheduler commands operators script: `scheduler tick` (one pass) and `scheduler run` (every minute)."""
+from __future__ import annotations
+
+import io
+from datetime import timedelta
+
+from apscheduler.schedulers.blocking import BlockingScheduler
+
+from liaison.dates import TOKYO
+from liaison.extensions import db
+from liaison.notify.debug_smtp import PrintingHandler
+
+from .notify_support import Mailbox, convene, free_port, mailbox, make_meeting, smtp_config  # noqa: F401
+
+
+def test_tick_sends_what_is_due_once(app, factory, mailbox):
+    members = [factory.member("planning", body) for body in ("川越市", "熊谷市")]
+    with app.app_context():
+        convene(make_meeting(starts_in=timedelta(days=10)))
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["scheduler", "tick"])
+    assert first.exit_code == 0 and "sent 2" in first.output
+    second = runner.invoke(args=["scheduler", "tick"])
+    assert second.exit_code == 0 and "nothing due" in second.output
+    assert mailbox.recipients() == sorted(m.email for m in members)
+
+
+def test_run_starts_a_blocking_scheduler_in_tokyo_time_with_one_job_every_minute(app, monkeypatch):
+    seen = {}
+
+    def start(scheduler):
+        seen["timezone"] = scheduler.timezone
+        seen["jobs"] = [(job.id, job.trigger.interval) for job in scheduler.get_jobs()]
+        raise KeyboardInterrupt  # what Ctrl-C does
+
+    monkeypatch.setattr(BlockingScheduler, "start", start)
+    result = app.test_cli_runner().invoke(args=["scheduler", "run"])
+    assert result.exit_code == 0 and "scheduler: stopped." in result.output
+    assert seen == {"timezone": TOKYO, "jobs": [("send-due-notifications", timedelta(minutes=1))]}
+
+
+def test_the_demo_smtp_server_prints_mails_decoded(app, factory, smtp_config):
+    factory.member("planning", "川越市")
+    box = Mailbox(free_port())
+    printed = io.StringIO()
+    box.handle_DATA = PrintingHandler(printed).handle_DATA
+    box.start()
+    smtp_config(box.port)
+    try:
+        with app.app_context():
+            convene(make_meeting(starts_in=timedelta(days=10)))
+            db.session.remove()
+        assert "sent 1" in app.test_cli_runner().invoke(args=["scheduler", "tick"]).output
+    finally:
+        box.stop()
+    printed = printed.getvalue()
+    assert "[DEBUG SMTP: not delivered, printed here only]" in printed
+    assert "Subject:    【招集通知】" in printed and "浦和合同庁舎" in printed
+
+
+def test_after_the_demo_seed_the_first_tick_sends_the_convocations_and_the_second_nothing(app, mailbox):
+    runner = app.test_cli_runner()
+    assert runner.invoke(args=["seed", "--demo"]).exit_code == 0
+    first = runner.invoke(args=["scheduler", "tick"])
+    assert first.exit_code == 0 and "sent" in first.output
+    subjects = [m["Subject"] for m in mailbox.messages]
+    assert subjects and all(s.startswith("【招集通知】") for s in subjects)
+    assert "member01@example.jp" in mailbox.recipients()  # 埼玉県 sits on the council
+    council = [m for m in mailbox.messages if "連絡調整会議" in m["Subject"]]
+    per_meeting = {}
+    for message in council:
+        per_meeting.setdefault(message["Subject"], set()).add(message["To"])
+    assert per_meeting and all(len(recipients) == 64 for recipients in per_meeting.values())  # one per seat
+    sent = len(mailbox.envelopes)
+    second = runner.invoke(args=["scheduler", "tick"])
+    assert "nothing due" in second.output and len(mailbox.envelopes) == sent
