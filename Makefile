@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install node-packages db demo translations clean-demo screenshots
+.PHONY: run test install system-packages node-packages db demo translations clean-demo screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -19,7 +19,19 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-install: $(VENV)/.installed
+# Debian packages the minutes' PDF export needs (WeasyPrint: Pango; Japanese fonts: Noto CJK).
+# Installed when missing and make runs as root; otherwise make says what to install.
+SYSTEM_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
+
+system-packages:
+	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done | tr '\n' ' '); \
+	if [ -z "$${missing// /}" ]; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+		echo "liaison: installing $$missing"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	else echo "liaison: the PDF export of minutes needs these Debian packages: $$missing"; \
+		echo "         install them with: sudo apt-get install -y $$missing"; fi
+
+install: system-packages $(VENV)/.installed
 
 # Node test tools from the project's own package.json / package-lock.json: ical.js (Thunderbird's
 # iCalendar parser) reads the calendar feeds, axe-core checks accessibility in the browser journeys.

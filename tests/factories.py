@@ -129,6 +129,37 @@ class Factory:
 
         return self._run(build)
 
+    def minutes(self, meeting, *, status: str = "draft", chair=None, texts: dict | None = None):
+        """Minutes of a held meeting taken to `status` (draft, in_review, approved, published) through the
+        domain functions; approval needs the committee's chair (found, or given as `chair`)."""
+        from liaison.domain import minutes as minutes_rules
+        from liaison.models import Meeting, Membership, Minutes
+
+        def build():
+            actor = self._staff_actor()
+            held = db.session.get(Meeting, meeting.id)
+            minutes = minutes_rules.create(held, actor=actor)
+            if texts:
+                minutes_rules.save_text(minutes, actor=actor, texts=texts)
+            if status == "draft":
+                return minutes
+            minutes_rules.open_review(minutes, actor=actor, deadline=utcnow() + timedelta(days=7))
+            if status == "in_review":
+                return minutes
+            approver = db.session.get(User, chair.id) if chair is not None else db.session.scalar(
+                select(User).join(Membership, Membership.user_id == User.id).where(
+                    Membership.committee_id == held.committee_id, Membership.fiscal_year == held.fiscal_year,
+                    Membership.role == Role.CHAIR,
+                )
+            )
+            assert approver is not None, "approving minutes needs the committee's chair: create one with factory.member(role='chair')"
+            minutes_rules.approve(minutes, actor=approver)
+            if status == "published":
+                minutes_rules.publish(minutes, actor=actor)
+            return db.session.get(Minutes, minutes.id)
+
+        return self._run(build)
+
     # ------------------------------------------------------------------------------------ votes
 
     def seated(self, committee: str = "council", n: int = 5, *, fiscal_year: int | None = None) -> list:

@@ -14,13 +14,15 @@ class SlugConverter(BaseConverter):
 def register_blueprints(app: Flask) -> None:
     app.url_map.converters["slug"] = SlugConverter
     from . import (
-        admin, auth, calendar, committees, dashboard, health, meetings, notifications, proposals, reports, votes,
+        admin, auth, calendar, committees, dashboard, health, meetings, minutes, notifications, proposals, reports,
+        votes,
     )
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(dashboard.bp)
     app.register_blueprint(admin.bp)
+    app.register_blueprint(minutes.archive)
     app.register_blueprint(notifications.bp)
     app.register_blueprint(notifications.admin_bp)
     app.register_blueprint(calendar.bp)
@@ -32,3 +34,4 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications.meeting_bp)
     app.register_blueprint(calendar.committee_bp)
     app.register_blueprint(proposals.bp)
+    app.register_blueprint(minutes.bp)

@@ -1,7 +1,7 @@
 """Committee-scoped blueprints: /<committee>/… loads the Committee, checks access, fills url_for."""
 from __future__ import annotations
 
-from flask import Blueprint, g
+from flask import Blueprint, current_app, g, request
 from flask_login import current_user, login_required
 from sqlalchemy import select
 from werkzeug.exceptions import Forbidden, NotFound
@@ -14,7 +14,8 @@ from ..models import Committee
 def committee_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
     """A blueprint whose routes live under /<committee slug>{url_prefix}.
 
-    Views find the committee in g.committee; members of other committees get 403.
+    Views find the committee in g.committee; members of other committees get 403, except on views
+    marked @union_wide, which any logged-in user reaches and which check access themselves.
     """
     bp = Blueprint(name, import_name, url_prefix=f"/<slug:committee>{url_prefix}")
 
@@ -34,7 +35,18 @@ def committee_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bl
     @bp.before_request
     @login_required
     def _check_access():
+        if getattr(current_app.view_functions.get(request.endpoint), "union_wide", False):
+            return
         if not access.can_view_committee(current_user, g.committee):
             raise Forbidden()
 
     return bp
+
+
+def union_wide(view):
+    """Let every logged-in user of the union reach a committee-scoped view (e.g. published minutes).
+
+    The view must decide access itself (through the domain); login is still required.
+    """
+    view.union_wide = True
+    return view

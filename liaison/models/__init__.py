@@ -9,6 +9,7 @@ from .notifications import (
     Delivery, Notification, NotificationKind, NotificationPreference, NotificationState, SchedulerLease,
 )
 from .proposals import Proposal, ProposalComment, ProposalRevision, ProposalStatus
+from .minutes import FrozenMinutesError, Minutes, MinutesComment, MinutesReview, MinutesStatus, MinutesVersion
 from .users import User
 from .votes import Ballot, Choice, ClosedVoteError, Majority, Vote, VoteMethod, VoteOutcome, VoteSeat, VoteState
 
@@ -31,6 +32,12 @@ __all__ = [
     "ROLE_ORDER",
     "Role",
     "User",
+    "FrozenMinutesError",
+    "Minutes",
+    "MinutesComment",
+    "MinutesReview",
+    "MinutesStatus",
+    "MinutesVersion",
     "AgendaOutcome",
     "Ballot",
     "Choice",

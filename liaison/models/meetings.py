@@ -16,6 +16,7 @@ from .users import User
 
 if TYPE_CHECKING:
     from .proposals import Proposal
+    from .minutes import Minutes
 
 
 class MeetingStatus(enum.Enum):
@@ -108,6 +109,8 @@ class AgendaItem(db.Model):
     presenter_body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"))
     minutes_allotted: Mapped[int | None] = mapped_column(Integer)
     notes: Mapped[str] = mapped_column(Text, default="")
+    # 前回議事録の確認: the earlier minutes this item asks the members to confirm.
+    minutes_id: Mapped[int | None] = mapped_column(ForeignKey("minutes.id"), index=True)
     outcome: Mapped[AgendaOutcome | None] = mapped_column(str_enum(AgendaOutcome))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
@@ -116,6 +119,7 @@ class AgendaItem(db.Model):
     # The proposal this item discusses (put on the agenda by proposals.schedule), if any.
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
     proposal: Mapped[Proposal | None] = relationship(back_populates="agenda_items")
+    confirmed_minutes: Mapped[Minutes | None] = relationship(foreign_keys=[minutes_id])
 
 
 class AttendanceResponse(enum.Enum):

@@ -119,6 +119,7 @@ def seed_demo() -> dict[str, User]:
     seed_demo_meetings(users)
     seed_demo_votes(users)
     seed_demo_proposals(users)
+    seed_demo_minutes(users)
     return users
 
 
@@ -511,4 +512,65 @@ def seed_demo_proposals(users: dict) -> None:
         for index, (status, policy, title, summary) in enumerate(DEMO_PROPOSALS.get(committee.slug, ())):
             _demo_proposal(committee, seats[index % len(seats)], status, policy, title, summary,
                            secretariat=users["secretariat"], meeting=upcoming)
+# -------------------------------------------------------------------------------------------- minutes
+
+def _demo_minutes_texts(facts: dict) -> dict:
+    """What a secretariat writes: the opening, a line or two per item, the closing."""
+    from ..domain import minutes as minutes_rules
+
+    chair = next((p for p in facts["attendance"]["present"] if p["role"] in ("議長", "部会長")), None)
+    opening = (f"{chair['role']}({chair['seat']} {chair['name']})が開会を宣言し、" if chair else "事務局が開会を宣言し、")
+    texts = {minutes_rules.OPENING: opening + "出席委員が定足数を満たしていることを確認して議事に入った。"}
+    for item in facts["items"]:
+        lines = [f"{item['presenter']}から、資料に基づき説明があった。"]
+        if item["kind"] == "協議事項":
+            lines.append("- 委員から、各団体の実情に合わせた運用を求める意見があった。\n- 事務局から、次回までに具体案を示すと回答した。")
+        elif item["kind"] == "議決事項":
+            lines.append("質疑の後、採決を行った。")
+        else:
+            lines.append("質疑はなく、報告のとおり了承された。")
+        texts[minutes_rules.item_key(item["id"])] = "\n\n".join(lines)
+    texts[minutes_rules.CLOSING] = "次回の日程は事務局から追って連絡することとし、閉会した。"
+    return texts
+
+
+def seed_demo_minutes(users: dict) -> None:
+    """Published minutes for every held meeting, except the 企画運営部会's latest, which is in review.
+
+    Meetings that already have minutes are left alone (idempotent).
+    """
+    from datetime import timedelta
+
+    from ..dates import utcnow
+    from ..domain import meetings as meeting_rules
+    from ..domain import minutes as minutes_rules
+    from ..models import Meeting, MeetingStatus, Minutes
+
+    actor = users["secretariat"]
+    held = list(db.session.scalars(
+        select(Meeting).where(Meeting.status == MeetingStatus.HELD).order_by(Meeting.starts_at, Meeting.id)
+    ))
+    planning_latest = max((m for m in held if m.committee.slug == "planning"), key=lambda m: m.starts_at, default=None)
+    for meeting in held:
+        if db.session.scalar(select(Minutes.id).where(Minutes.meeting_id == meeting.id)):
+            continue
+        minutes = minutes_rules.create(meeting, actor=actor)
+        minutes_rules.save_text(minutes, actor=actor, texts=_demo_minutes_texts(minutes_rules.latest_version(minutes).facts))
+        seats = meeting_rules.voting_seats(meeting)
+        if meeting is planning_latest:
+            minutes_rules.open_review(minutes, actor=actor, deadline=utcnow() + timedelta(days=7),
+                                      now=utcnow() - timedelta(days=1))
+            for seat in seats[: len(seats) // 2]:
+                minutes_rules.mark_no_objection(minutes, actor=seat.user)
+            item = minutes_rules.latest_version(minutes).facts["items"][-1]
+            minutes_rules.add_comment(minutes, actor=seats[-1].user, agenda_item_id=item["id"],
+                                      text="採決の結果に賛成・反対の数も記載してはいかがでしょうか。")
+            continue
+        reviewed_at = meeting.ends_at + timedelta(days=3)
+        minutes_rules.open_review(minutes, actor=actor, deadline=reviewed_at + timedelta(days=7), now=reviewed_at)
+        for seat in seats:
+            minutes_rules.mark_no_objection(minutes, actor=seat.user, now=reviewed_at + timedelta(days=2))
+        chair = next(seat.user for seat in seats if seat.role is Role.CHAIR)
+        minutes_rules.approve(minutes, actor=chair, now=reviewed_at + timedelta(days=8))
+        minutes_rules.publish(minutes, actor=actor, now=reviewed_at + timedelta(days=9))
     db.session.flush()

@@ -1,0 +1,154 @@
+"""Minutes (議事録) of a held meeting: versions, members' reviews (異議なし) and comments.
+
+Versions are append-only: a saved version never changes, except that approval stamps it once
+(`approved_at`, `approved_by_id`, `approver_role`). After that nothing about it changes at all;
+`_refuse_changes_to_versions` below refuses it at flush time, whatever code tries.
+"""
+from __future__ import annotations
+
+import enum
+from datetime import datetime
+
+from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, event, inspect, select
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
+
+from ..extensions import db
+from .committees import Membership
+from .meetings import AgendaItem, Meeting
+from .types import UTCDateTime, now_utc, str_enum
+from .users import User
+
+
+class MinutesStatus(enum.Enum):
+    DRAFT = "draft"  # 作成中: the secretariat edits
+    IN_REVIEW = "in_review"  # 確認中: members comment and mark 異議なし
+    APPROVED = "approved"  # 承認済み: the chair approved the latest version
+    PUBLISHED = "published"  # 公開: every logged-in user of the union may read it
+
+
+class Minutes(db.Model):
+    """議事録: one per meeting; its text lives in its versions."""
+
+    __tablename__ = "minutes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), unique=True)
+    status: Mapped[MinutesStatus] = mapped_column(str_enum(MinutesStatus), default=MinutesStatus.DRAFT, index=True)
+    review_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    review_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The version number readable by the whole union, kept while a corrected version is drafted.
+    published_version: Mapped[int | None] = mapped_column(Integer)
+    published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
+    published_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+    meeting: Mapped[Meeting] = relationship()
+    published_by: Mapped[User | None] = relationship(foreign_keys=[published_by_id])
+    created_by: Mapped[User | None] = relationship(foreign_keys=[created_by_id])
+    versions: Mapped[list[MinutesVersion]] = relationship(
+        back_populates="minutes", order_by="MinutesVersion.number", cascade="all, delete-orphan"
+    )
+
+    def __repr__(self) -> str:
+        return f"<Minutes meeting={self.meeting_id} {self.status.value}>"
+
+
+class MinutesVersion(db.Model):
+    """版: the generated facts (JSON, refreshed only by regenerating) and the secretariat's Markdown per section.
+
+    `texts` maps a section key ("opening", "item-<agenda item id>", "closing") to Markdown; `search_text`
+    is facts and texts as plain text, for the Japanese substring search.
+    """
+
+    __tablename__ = "minutes_versions"
+    __table_args__ = (UniqueConstraint("minutes_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id"))
+    number: Mapped[int] = mapped_column(Integer)
+    facts: Mapped[dict] = mapped_column(JSON)
+    texts: Mapped[dict] = mapped_column(JSON)
+    search_text: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text, default="")  # why this version was made (required after approval)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    approver_role: Mapped[str] = mapped_column(String(20), default="")  # 議長 / 副部会長 … at the time
+
+    minutes: Mapped[Minutes] = relationship(back_populates="versions")
+    author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+    approved_by: Mapped[User | None] = relationship(foreign_keys=[approved_by_id])
+
+    def __repr__(self) -> str:
+        return f"<MinutesVersion {self.minutes_id} v{self.number}>"
+
+
+class MinutesReview(db.Model):
+    """A member's 異議なし on one version (the version under review when it was given)."""
+
+    __tablename__ = "minutes_reviews"
+    __table_args__ = (UniqueConstraint("version_id", "membership_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("minutes_versions.id"))
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+    version: Mapped[MinutesVersion] = relationship()
+    membership: Mapped[Membership] = relationship()
+    user: Mapped[User] = relationship()
+
+
+class MinutesComment(db.Model):
+    """A member's comment on the whole minutes or on one agenda item; kept across review rounds."""
+
+    __tablename__ = "minutes_comments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id"), index=True)
+    version_id: Mapped[int] = mapped_column(ForeignKey("minutes_versions.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"))
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))
+    text: Mapped[str] = mapped_column(Text)
+    at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+
+    version: Mapped[MinutesVersion] = relationship()
+    user: Mapped[User] = relationship()
+    membership: Mapped[Membership | None] = relationship()
+    agenda_item: Mapped[AgendaItem | None] = relationship()
+
+
+class FrozenMinutesError(RuntimeError):
+    """A flush tried to change a saved minutes version (a programming error, never user input)."""
+
+
+APPROVAL_STAMP = ("approved_at", "approved_by_id", "approver_role")
+
+
+def _persisted_approval(session: Session, version_id: int | None):
+    if version_id is None:
+        return None
+    return session.execute(select(MinutesVersion.approved_at).where(MinutesVersion.id == version_id)).scalar_one_or_none()
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_changes_to_versions(session: Session, flush_context, instances) -> None:
+    """Saved versions are history: only the one-time approval stamp may be added to an unapproved one."""
+    with session.no_autoflush:
+        for obj in session.deleted:
+            if isinstance(obj, MinutesVersion) and _persisted_approval(session, obj.id) is not None:
+                raise FrozenMinutesError(f"minutes version {obj.id} is approved: it is never deleted")
+        for obj in session.dirty:
+            if not isinstance(obj, MinutesVersion) or not session.is_modified(obj):
+                continue
+            if _persisted_approval(session, obj.id) is not None:
+                raise FrozenMinutesError(f"minutes version {obj.id} is approved: its text is frozen")
+            changed = {attr.key for attr in inspect(obj).attrs if attr.history.has_changes()}
+            if changed - set(APPROVAL_STAMP):
+                raise FrozenMinutesError(f"minutes version {obj.id} is saved history: make a new version instead")
