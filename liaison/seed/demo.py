@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from ..dates import current_fiscal_year
+from ..dates import TOKYO, current_fiscal_year
 from ..domain import memberships as membership_rules
 from ..domain import users as user_rules
 from ..extensions import db
@@ -166,7 +166,7 @@ def _working_day_at(day, hour: int):
     """The first working day (not a weekend or 祝日) on or after `day`, at `hour` in Tokyo."""
     from datetime import datetime, timedelta
 
-    from ..dates import TOKYO, is_day_off
+    from ..dates import is_day_off
 
     while is_day_off(day):
         day += timedelta(days=1)
@@ -558,7 +558,8 @@ def seed_demo_minutes(users: dict) -> None:
         minutes_rules.save_text(minutes, actor=actor, texts=_demo_minutes_texts(minutes_rules.latest_version(minutes).facts))
         seats = meeting_rules.voting_seats(meeting)
         if meeting is planning_latest:
-            minutes_rules.open_review(minutes, actor=actor, deadline=utcnow() + timedelta(days=7),
+            due = (utcnow() + timedelta(days=7)).astimezone(TOKYO)
+            minutes_rules.open_review(minutes, actor=actor, deadline=due.replace(hour=17, minute=0, second=0, microsecond=0),
                                       now=utcnow() - timedelta(days=1))
             for seat in seats[: len(seats) // 2]:
                 minutes_rules.mark_no_objection(minutes, actor=seat.user)
