@@ -535,7 +535,8 @@ def _demo_minutes_texts(facts: dict) -> dict:
 
 
 def seed_demo_minutes(users: dict) -> None:
-    """Published minutes for every held meeting, except the 企画運営部会's latest, which is in review.
+    """Published minutes for every held meeting, except the 企画運営部会's latest, which is in review,
+    and the 県職員研修部会's latest, whose minutes the secretariat has not drafted yet.
 
     Meetings that already have minutes are left alone (idempotent).
     """
@@ -551,8 +552,9 @@ def seed_demo_minutes(users: dict) -> None:
         select(Meeting).where(Meeting.status == MeetingStatus.HELD).order_by(Meeting.starts_at, Meeting.id)
     ))
     planning_latest = max((m for m in held if m.committee.slug == "planning"), key=lambda m: m.starts_at, default=None)
+    not_drafted = max((m for m in held if m.committee.slug == "prefectural-training"), key=lambda m: m.starts_at, default=None)
     for meeting in held:
-        if db.session.scalar(select(Minutes.id).where(Minutes.meeting_id == meeting.id)):
+        if meeting is not_drafted or db.session.scalar(select(Minutes.id).where(Minutes.meeting_id == meeting.id)):
             continue
         minutes = minutes_rules.create(meeting, actor=actor)
         minutes_rules.save_text(minutes, actor=actor, texts=_demo_minutes_texts(minutes_rules.latest_version(minutes).facts))

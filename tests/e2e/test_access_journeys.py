@@ -37,3 +37,22 @@ def test_mistyped_address_gets_the_japanese_404_page(browse):
     assert response.status == 404
     expect(member.heading()).to_have_text("ページが見つかりません")
     member.sees("URLが正しいかご確認ください")
+
+
+def test_member_opening_a_meeting_of_another_committee_gets_the_japanese_403_page(browse):
+    insider = browse(name="insider")  # さいたま市 sits on 企画運営部会 and finds its next meeting
+    insider.log_in("member02@example.jp")
+    insider.follow("企画運営部会")
+    upcoming = insider.page.locator("#meetings").get_by_role("row").nth(1).get_by_role("link")
+    insider.navigate_by(upcoming.click)
+    meeting_path = insider.path
+
+    outsider = browse(name="outsider")  # 春日部市: a council seat only, given the link
+    outsider.log_in("member13@example.jp")
+    response = outsider.open(meeting_path)
+
+    assert response.status == 403
+    expect(outsider.heading()).to_have_text("このページを表示する権限がありません")
+    outsider.sees("所属する委員、事務局、管理者のみが閲覧できます")
+    outsider.does_not_see("議事")
+    assert outsider.open(f"{meeting_path}.ics").status == 403

@@ -1,0 +1,153 @@
+"""Votes: attendance from phones (one by proxy), presence, an electronic vote tied and decided by the
+chair (可決); a written vote (書面表決) in a written session, cast with a confirmation step."""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from . import steps
+from .harness import PHONE
+
+pytestmark = pytest.mark.e2e
+
+# 企画運営部会's voting seats in the demo: 埼玉県 (member01, 部会長), さいたま市, 川越市 (member03), 熊谷市 (member04),
+# 川口市 (member05), 所沢市 (member08), 越谷市, 伊奈町, and any seat another journey appoints (the admin's), so
+# counts are read as "n of however many seats".
+ACCEPTED_DEMO_PROPOSAL = "専門職ネットワーク交流会の開催について"
+
+
+def answer_attendance_on_a_phone(member, meeting, response, **proxy):
+    """From the dashboard's 「出欠の回答をお願いします」 list to the answer form, at 390×844."""
+    owed = member.page.locator("#owed-answers")
+    expect(owed).to_contain_text(meeting.name)
+    member.navigate_by(owed.get_by_role("link", name=meeting.name).tap)
+    member.fits_the_screen()
+    member.tick(response)
+    for label, value in proxy.items():
+        member.fill(label, value)
+    member.press("回答する")
+    expect(member.flash().first).to_have_text(f"出欠を「{response}」で回答しました。")
+    member.fits_the_screen()
+
+
+def cast(member, choice):
+    member.tick(choice)
+    member.press("投票する")
+    expect(member.flash().first).to_have_text(f"「{choice}」で投票しました。締切までは変更できます。")
+
+
+def test_members_answer_on_phones_vote_electronically_and_the_chair_breaks_the_tie(browse):
+    secretariat = browse(name="secretariat")
+    secretariat.log_in("secretariat@example.jp")
+    meeting = steps.schedule_meeting(secretariat, title=steps.unique("電子表決"), days_ahead=10)
+    secretariat.open("/planning/proposals/?status=accepted")
+    secretariat.follow(ACCEPTED_DEMO_PROPOSAL)
+    proposal_path = secretariat.path
+    steps.choose_containing(secretariat, "会議", meeting.name)
+    secretariat.choose("議事の種類", "議決事項")
+    secretariat.press("会議の議事に掲載")
+    steps.convene(secretariat, meeting)
+
+    kawagoe = browse(name="kawagoe", viewport=PHONE)
+    kawagoe.log_in("member03@example.jp")
+    answer_attendance_on_a_phone(kawagoe, meeting, "出席")
+    kumagaya = browse(name="kumagaya", viewport=PHONE)
+    kumagaya.log_in("member04@example.jp")
+    answer_attendance_on_a_phone(kumagaya, meeting, "代理出席", **{"代理出席者の氏名": "熊谷 次郎", "代理出席者の職名": "職員課 課長補佐"})
+    kumagaya.sees("現在の回答: 代理出席(職員課 課長補佐 熊谷 次郎)")
+
+    secretariat.open(meeting.path)
+    secretariat.follow("出欠の代理入力・出席の記録")
+    checklist = secretariat.page.locator(".checklist")
+    for seat in checklist.get_by_role("checkbox").all():  # everyone came but 伊奈町: a quorum however many seats
+        seat.check()
+    checklist.get_by_role("checkbox", name=re.compile("^伊奈町")).uncheck()
+    present = checklist.get_by_role("checkbox", checked=True).count()
+    secretariat.press("出席者を保存")
+    expect(secretariat.flash().first).to_have_text(f"出席者を記録しました({present}名)。")
+
+    steps.open_vote_panel(secretariat, meeting, ACCEPTED_DEMO_PROPOSAL)
+    secretariat.choose("表決の方法", "電子表決(会議中に各委員が入力)")
+    secretariat.choose("必要な賛成数", "過半数")
+    secretariat.press("表決を開始する")
+    expect(secretariat.heading()).to_contain_text(ACCEPTED_DEMO_PROPOSAL)
+    vote_path = secretariat.path
+
+    # At the meeting, each member votes from their own device; the first finds the vote from the committee page.
+    kawagoe.follow("企画運営部会")
+    kawagoe.follow("表決一覧")
+    kawagoe.follow(ACCEPTED_DEMO_PROPOSAL, exact=False)
+    assert kawagoe.path == vote_path
+    kawagoe.fits_the_screen()
+    cast(kawagoe, "賛成")
+    kumagaya.open(vote_path)
+    cast(kumagaya, "反対")
+    for login, choice in (("member05@example.jp", "賛成"), ("member08@example.jp", "反対")):
+        member = browse(name=login.split("@")[0])
+        member.log_in(login)
+        member.open(vote_path)
+        cast(member, choice)
+
+    secretariat.open(vote_path)
+    secretariat.sees(f"4 / {present + 1} 議席が投票済み")
+    secretariat.press("締め切って集計する", confirm=True)
+    expect(secretariat.flash().first).to_have_text("可否同数です。議長の裁決により結果が確定します。")
+    expect(secretariat.page.locator(".outcome")).to_have_text("可否同数(議長裁決待ち)")
+
+    chair = browse(name="chair")
+    chair.log_in("member01@example.jp")  # 埼玉県, 部会長
+    chair.open(vote_path)
+    chair.tick("可とする(可決)")
+    chair.press("裁決を記録する")
+    expect(chair.flash().first).to_have_text("議長裁決を記録しました。結果: 可決")
+    result = chair.page.locator("section", has=chair.page.get_by_role("heading", name="表決の結果"))
+    expect(result.locator(".outcome")).to_have_text("可決")
+    expect(result.get_by_role("row").nth(1)).to_have_text(re.compile(rf"^2\s*2\s*0\s*{present - 3}\s*{present}\s*{present + 1}\s*4$"))
+    expect(result).to_contain_text("可否同数のため議長が決しました: 可")
+
+    chair.open(proposal_path)
+    expect(chair.page.locator("main .status").first).to_have_text("可決")
+    chair.open(meeting.path)
+    expect(chair.page.locator("#agenda tr", has_text=ACCEPTED_DEMO_PROPOSAL)).to_contain_text("可決")
+
+
+def test_written_vote_in_a_written_session_is_cast_after_a_confirmation(browse):
+    secretariat = browse(name="secretariat")
+    secretariat.log_in("secretariat@example.jp")
+    item = steps.unique("研修規程の一部改正について")
+    meeting = steps.schedule_meeting(secretariat, title=steps.unique("書面開催"), days_ahead=12, written=True,
+                                     items=(("議決事項", item),))
+    steps.convene(secretariat, meeting)
+    steps.open_vote_panel(secretariat, meeting, item)
+    secretariat.choose("表決の方法", "書面表決")
+    secretariat.choose("必要な賛成数", "過半数")
+    deadline = steps.working_day(12)
+    secretariat.fill("締切(書面表決)", f"{deadline.isoformat()}T12:00")
+    secretariat.press("表決を開始する")
+    expect(secretariat.flash().first).to_have_text("表決を開始しました。")
+    secretariat.sees("書面表決")
+    expect(secretariat.page.locator("main .count")).to_have_text(re.compile(r"^0 / \d+ 議席が投票済み$"))
+    vote_path = secretariat.path
+
+    member = browse(name="member")
+    member.log_in("member05@example.jp")  # 川口市
+    pending = member.page.locator("section", has=member.page.get_by_role("heading", name="回答が必要な書面表決"))
+    member.navigate_by(pending.get_by_role("link", name=re.compile(re.escape(item))).click)
+    assert member.path == vote_path
+    member.tick("反対")
+    member.press("確認へ進む")
+    expect(member.heading()).to_have_text("投票の確認")
+    member.sees("川口市の議席として次の票を投じます")
+    expect(member.page.locator("main .outcome")).to_have_text("反対")
+    member.press("この内容で投票する")
+    expect(member.flash().first).to_have_text("「反対」で投票しました。締切までは変更できます。")
+    member.sees("現在の票: 反対")
+    member.follow("ダッシュボード")
+    expect(member.page.get_by_role("link", name=re.compile(re.escape(item)))).to_have_count(0)
+
+    secretariat.open(vote_path)
+    expect(secretariat.page.locator("main .count")).to_have_text(re.compile(r"^1 / \d+ 議席が投票済み$"))
+    seats = secretariat.page.locator("section", has=secretariat.page.get_by_role("heading", name="議席ごとの投票"))
+    expect(seats.get_by_role("row").filter(has_text="川口市")).to_contain_text("反対")
