@@ -31,6 +31,12 @@ class Shot:
     full_page: bool = True
 
 
+def _first_link(visitor: Visitor, path: str, within: str) -> None:
+    """Open a list page and follow its first link in `within` (pages whose URL holds an id)."""
+    visitor.open(path)
+    visitor.navigate_by(visitor.page.locator(within).get_by_role("link").first.click)
+
+
 # Every shot is committed under docs/screenshots/ and may be shown in the README.
 SHOTS = [
     Shot("login", None, "/login"),
@@ -38,6 +44,10 @@ SHOTS = [
     Shot("committee", "member02@example.jp", "/planning/"),
     Shot("admin-memberships", "admin@example.jp", "/admin/memberships?committee=planning"),
     Shot("dashboard-phone", "member08@example.jp", "/", viewport=harness.PHONE),
+    Shot("meeting", "member02@example.jp", lambda v: _first_link(v, "/planning/", "#meetings tbody")),
+    Shot("vote-result", "member02@example.jp",
+         lambda v: (v.open("/planning/votes/"), v.follow("DX推進リーダー養成研修の試行について", exact=False))),
+    Shot("minutes", "member02@example.jp", lambda v: _first_link(v, "/minutes/?committee=planning", ".search-results")),
 ]
 
 
