@@ -15,10 +15,9 @@ from __future__ import annotations
 from datetime import date, datetime, time, timedelta, timezone
 
 from flask import current_app
-
-from .. import events
 from sqlalchemy import select
 
+from .. import events
 from ..dates import TOKYO, current_fiscal_year, to_tokyo, utcnow
 from ..extensions import db
 from ..models import (

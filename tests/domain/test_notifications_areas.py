@@ -17,7 +17,7 @@ from liaison.domain import votes as vote_rules
 from liaison.extensions import db
 from liaison.models import (
     AgendaItem, Choice, Majority, Meeting, Membership, Minutes, Notification, NotificationKind, NotificationState,
-    Proposal, Role, User, Vote, VoteMethod,
+    Proposal, User, Vote, VoteMethod,
 )
 from liaison.notify import producers, sender
 
