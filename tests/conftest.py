@@ -7,6 +7,7 @@ set up data inside `with app.app_context():` blocks, or use the `ctx` fixture in
 from __future__ import annotations
 
 import contextlib
+import os
 import re
 
 import pytest
@@ -178,7 +179,26 @@ def _leg(nodeid: str) -> str | None:
     return next((backend for backend in BACKENDS if backend in parts), None)
 
 
+_journeys = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
+_journey_skip: list[str] = []
+REQUIRE_BROWSER = os.environ.get("LIAISON_REQUIRE_BROWSER", "") not in ("", "0", "false")
+
+
+def _count_journey(report) -> None:
+    """Browser journeys (tests/e2e) are counted here, in the root conftest, which xdist's controller loads."""
+    if report.when == "call" and report.passed:
+        _journeys["passed"] += 1
+    elif report.failed:
+        _journeys["failed" if report.when == "call" else "errors"] += 1
+    elif report.skipped and report.when in ("setup", "call"):
+        _journeys["skipped"] += 1
+        if isinstance(report.longrepr, tuple) and not _journey_skip:
+            _journey_skip.append(report.longrepr[2])
+
+
 def pytest_runtest_logreport(report):
+    if report.nodeid.startswith("tests/e2e/"):
+        _count_journey(report)
     leg = _leg(report.nodeid)
     if leg is None:
         return
@@ -193,6 +213,7 @@ def pytest_runtest_logreport(report):
 
 
 def pytest_terminal_summary(terminalreporter):
+    _journey_summary(terminalreporter)
     terminalreporter.section("database legs")
     for leg, counts in _leg_results.items():
         ran = counts["passed"] + counts["failed"]
@@ -209,7 +230,29 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_line("LIAISON_REQUIRE_POSTGRES is set and no PostgreSQL test ran", red=True)
 
 
+def _journey_summary(terminalreporter) -> None:
+    counts = _journeys
+    ran = counts["passed"] + counts["failed"]
+    if ran:
+        state = "ran in headless Chromium"
+    elif counts["errors"]:
+        state = "DID NOT RUN (the set-up failed, see the errors above)"
+    elif counts["skipped"]:
+        state = f"SKIPPED ({_journey_skip[0] if _journey_skip else 'see the skip reasons above'})"
+    else:
+        state = "not selected"
+    terminalreporter.section("browser journeys")
+    terminalreporter.write_line(
+        f"browser journeys: {state}: {counts['passed']} passed, {counts['failed']} failed, "
+        f"{counts['errors']} errors, {counts['skipped']} skipped"
+    )
+    if REQUIRE_BROWSER and ran == 0:
+        terminalreporter.write_line("LIAISON_REQUIRE_BROWSER is set and no browser journey ran", red=True)
+
+
 def pytest_sessionfinish(session, exitstatus):
     pg = _leg_results["postgresql"]
     if REQUIRE_POSTGRES and pg["passed"] + pg["failed"] == 0 and exitstatus == 0:
+        session.exitstatus = 1
+    if REQUIRE_BROWSER and _journeys["passed"] + _journeys["failed"] == 0 and exitstatus == 0:
         session.exitstatus = 1

@@ -6,8 +6,13 @@ from datetime import timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
 
+from sqlalchemy import select
+
 from liaison.dates import TOKYO
+from liaison.domain import votes as vote_rules
 from liaison.extensions import db
+from liaison.models import Notification, NotificationKind, NotificationState, Vote, VoteMethod, VoteState
+from liaison.notify import sender
 from liaison.notify.debug_smtp import PrintingHandler
 
 from .notify_support import Mailbox, convene, free_port, mailbox, make_meeting, smtp_config  # noqa: F401
@@ -58,15 +63,20 @@ def test_the_demo_smtp_server_prints_mails_decoded(app, factory, smtp_config):
     assert "Subject:    【招集通知】" in printed and "浦和合同庁舎" in printed
 
 
-def test_after_the_demo_seed_the_first_tick_sends_the_convocations_and_the_second_nothing(app, mailbox):
+def test_after_the_demo_seed_the_first_tick_sends_what_is_due_and_the_second_nothing(app, mailbox):
+    """Convocations, and the news of the demo's present (proposals returned, accepted, scheduled; the minutes in
+    review); not its history (results of past votes, minutes published months ago). The open written vote has
+    its reminders planned: when they fall due, only the seats that have not voted get one."""
     runner = app.test_cli_runner()
     assert runner.invoke(args=["seed", "--demo"]).exit_code == 0
     first = runner.invoke(args=["scheduler", "tick"])
     assert first.exit_code == 0 and "sent" in first.output
     subjects = [m["Subject"] for m in mailbox.messages]
-    assert subjects and all(s.startswith("【招集通知】") for s in subjects)
+    kinds = {s[:s.index("】") + 1] for s in subjects}
+    assert "【招集通知】" in kinds and kinds <= {"【招集通知】", "【差戻し】", "【受理】", "【議事に掲載】", "【議事録の確認依頼】",
+                                              "【書面表決のお願い】"}
     assert "member01@example.jp" in mailbox.recipients()  # 埼玉県 sits on the council
-    council = [m for m in mailbox.messages if "連絡調整会議" in m["Subject"]]
+    council = [m for m in mailbox.messages if m["Subject"].startswith("【招集通知】") and "連絡調整会議" in m["Subject"]]
     per_meeting = {}
     for message in council:
         per_meeting.setdefault(message["Subject"], set()).add(message["To"])
@@ -74,3 +84,16 @@ def test_after_the_demo_seed_the_first_tick_sends_the_convocations_and_the_secon
     sent = len(mailbox.envelopes)
     second = runner.invoke(args=["scheduler", "tick"])
     assert "nothing due" in second.output and len(mailbox.envelopes) == sent
+
+    with app.app_context():
+        vote = db.session.scalar(select(Vote).where(Vote.method == VoteMethod.WRITTEN, Vote.state == VoteState.OPEN))
+        not_voted = {line.membership.user.email for line in vote_rules.seat_lines(vote) if line.ballot is None}
+        pending = list(db.session.scalars(select(Notification).where(
+            Notification.kind == NotificationKind.VOTE_DEADLINE, Notification.object_id == vote.id,
+            Notification.state == NotificationState.PENDING)))
+        assert not_voted and not_voted <= {n.recipient.email for n in pending}
+        first_due = min(n.due_at for n in pending)
+        mailbox.envelopes.clear()
+        sender.run_pass(first_due + timedelta(minutes=1))
+        reminded = [m["To"].addresses[0].addr_spec for m in mailbox.messages if m["Subject"].startswith("【書面表決のお願い】")]
+        assert sorted(reminded) == sorted(not_voted)  # one each, none to a seat that has voted

@@ -11,6 +11,11 @@ Events (liaison.events; listeners get the object and these keywords):
   "meeting.cancelled"  meeting, reason                           once per cancel()
   "meeting.changed"    meeting, changed=[field names or "agenda"], before= / what=
                        time, place or agenda of a convened or postponed meeting changed
+  "meeting.deadlines_changed"  meeting, changed=[answer_deadline / proposal_deadline], before=
+                       only a deadline of a convened or postponed meeting changed (no notice to the
+                       members, no SEQUENCE; the reminders that depend on it are planned again).
+                       An edit that also moves time or place emits "meeting.changed" alone: one
+                       event per change.
   "meeting.held"       meeting
   "agenda_item.removed" item (before it is deleted; a linked proposal may go back)
 """
@@ -53,7 +58,9 @@ NEEDS_PLACE = (MeetingFormat.IN_PERSON, MeetingFormat.HYBRID)
 NEEDS_URL = (MeetingFormat.ONLINE, MeetingFormat.HYBRID)
 # Fields whose change the calendar must announce (SEQUENCE + 1).
 SCHEDULE_FIELDS = ("starts_at", "ends_at", "format", "place", "online_url")
-MEETING_FIELDS = SCHEDULE_FIELDS + ("title", "answer_deadline", "proposal_deadline", "notes")
+# Fields whose change re-plans the deadline reminders (出欠回答, 提案締切).
+DEADLINE_FIELDS = ("answer_deadline", "proposal_deadline")
+MEETING_FIELDS = SCHEDULE_FIELDS + ("title", *DEADLINE_FIELDS, "notes")
 MAX_MINUTES = 600
 
 
@@ -292,8 +299,11 @@ def update_meeting(
         actor, "meeting.updated", meeting, label=meeting_name(meeting),
         before={k: v for k, v in before.items() if after[k] != v}, after={k: v for k, v in after.items() if before[k] != v},
     )
+    deadlines_changed = [name for name in DEADLINE_FIELDS if name in changed]
     if schedule_changed and meeting.status in ANNOUNCED:
         events.emit("meeting.changed", meeting, changed=schedule_changed, before=before)
+    elif deadlines_changed and meeting.status in ANNOUNCED:
+        events.emit("meeting.deadlines_changed", meeting, changed=deadlines_changed, before=before)
     return changed
 
 

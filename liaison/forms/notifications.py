@@ -12,6 +12,15 @@ KIND_LABELS = {
     NotificationKind.MEETING_CANCELLED: _l("会議の中止"),
     NotificationKind.MEETING_REMINDER: _l("開催前のお知らせ"),
     NotificationKind.ATTENDANCE_DEADLINE: _l("出欠回答期限のお知らせ"),
+    NotificationKind.PROPOSAL_DEADLINE: _l("提案締切のお知らせ"),
+    NotificationKind.PROPOSAL_RETURNED: _l("提案の差戻し"),
+    NotificationKind.PROPOSAL_ACCEPTED: _l("提案の受理"),
+    NotificationKind.PROPOSAL_SCHEDULED: _l("提案の議事掲載"),
+    NotificationKind.VOTE_DEADLINE: _l("書面表決の締切のお知らせ"),
+    NotificationKind.VOTE_RESULT: _l("表決の結果"),
+    NotificationKind.MINUTES_REVIEW: _l("議事録の確認依頼"),
+    NotificationKind.MINUTES_REVIEW_DEADLINE: _l("議事録の確認期限のお知らせ"),
+    NotificationKind.MINUTES_PUBLISHED: _l("議事録の公開"),
 }
 
 

@@ -18,6 +18,15 @@ class NotificationKind(enum.Enum):
     MEETING_CANCELLED = "meeting_cancelled"  # 中止通知
     MEETING_REMINDER = "meeting_reminder"  # 開催前のお知らせ
     ATTENDANCE_DEADLINE = "attendance_deadline"  # 出欠回答期限のお知らせ
+    PROPOSAL_DEADLINE = "proposal_deadline"  # 提案締切のお知らせ
+    PROPOSAL_RETURNED = "proposal_returned"  # 提案の差戻し
+    PROPOSAL_ACCEPTED = "proposal_accepted"  # 提案の受理
+    PROPOSAL_SCHEDULED = "proposal_scheduled"  # 提案の議事掲載
+    VOTE_DEADLINE = "vote_deadline"  # 書面表決の締切のお知らせ
+    VOTE_RESULT = "vote_result"  # 表決の結果
+    MINUTES_REVIEW = "minutes_review"  # 議事録の確認依頼
+    MINUTES_REVIEW_DEADLINE = "minutes_review_deadline"  # 議事録の確認期限のお知らせ
+    MINUTES_PUBLISHED = "minutes_published"  # 議事録の公開
     DIGEST = "digest"  # 1日分のまとめ (one mail at 08:00 JST)
 
     @property

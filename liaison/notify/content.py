@@ -9,8 +9,8 @@ from flask_babel import gettext as _
 
 from ..calendar.ical import meeting_calendar_bytes
 from ..dates import format_date, format_datetime, to_tokyo
-from ..domain import meetings
-from ..models import Meeting, NotificationKind
+from ..domain import meetings, votes
+from ..models import AgendaItem, Meeting, Minutes, NotificationKind, Proposal, Vote
 
 
 def meeting_label(meeting: Meeting) -> str:
@@ -96,6 +96,153 @@ def attendance_reminder(meeting: Meeting) -> tuple[str, str]:
         return subject, f"{intro}\n\n{meeting_summary(meeting)}"
 
 
+def proposal_deadline_reminder(meeting: Meeting) -> tuple[str, str]:
+    with force_locale("ja"):
+        deadline = format_datetime(meeting.proposal_deadline, wareki=True)
+        subject = _("【提案締切のお知らせ】%(label)s(締切 %(deadline)s)", label=meeting_label(meeting), deadline=deadline)
+        intro = _("下記の会議への提案の締切は%(deadline)sです。提案がある場合は、締切までに提出してください。",
+                  deadline=deadline)
+        new = _("提案の作成: %(url)s", url=absolute(f"/{meeting.committee.slug}/proposals/new"))
+        return subject, f"{intro}\n{new}\n\n{meeting_summary(meeting)}"
+
+
+# --- proposals -------------------------------------------------------------------------------------
+
+def proposal_path(proposal: Proposal) -> str:
+    """The proposal's stable page (DESIGN: /<slug>/proposals/<id>)."""
+    return f"/{proposal.committee.slug}/proposals/{proposal.id}"
+
+
+def _proposal_facts(proposal: Proposal) -> list[str]:
+    lines = [_("提案: %(title)s", title=proposal.title)]
+    if proposal.number:
+        lines.append(_("提案番号: %(number)s", number=proposal.number))
+    lines += [
+        _("会議体: %(name)s", name=proposal.committee.name),
+        _("提案元: %(seat)s", seat=f"{proposal.submitting_body.name} {proposal.department}".strip()),
+        _("詳細: %(url)s", url=absolute(proposal_path(proposal))),
+    ]
+    return lines
+
+
+def proposal_notice(kind: NotificationKind, proposal: Proposal, *, reason: str = "",
+                    item: AgendaItem | None = None) -> tuple[str, str]:
+    """Subject and body of a return (差戻し, with the reason), acceptance (受理) or scheduling (議事に掲載)."""
+    with force_locale("ja"):
+        title = proposal.title
+        if kind is NotificationKind.PROPOSAL_RETURNED:
+            subject = _("【差戻し】提案「%(title)s」", title=title)
+            intro = [_("提出された下記の提案が事務局から差し戻されました。理由をご確認のうえ、修正して再提出してください。"),
+                     "", _("差戻しの理由:"), reason or proposal.return_reason]
+        elif kind is NotificationKind.PROPOSAL_ACCEPTED:
+            subject = _("【受理】提案「%(title)s」(%(number)s)", title=title, number=proposal.number or "")
+            intro = [_("提出された下記の提案が事務局に受理されました。会議の議事に掲載されたら、改めてお知らせします。")]
+        else:
+            meeting = item.meeting
+            subject = _("【議事に掲載】提案「%(title)s」: %(label)s", title=title, label=meeting_label(meeting))
+            intro = [_("下記の提案が会議の議事に掲載されました。"), "",
+                     _("会議: %(name)s", name=meeting_label(meeting)),
+                     _("日時: %(when)s", when=_when(meeting)),
+                     _("会議のページ: %(url)s", url=absolute(meeting_path(meeting)))]
+        return subject, "\n".join([*intro, "", *_proposal_facts(proposal)])
+
+
+# --- votes -----------------------------------------------------------------------------------------
+
+def vote_path(vote: Vote) -> str:
+    return f"/{vote.committee.slug}/votes/{vote.id}"
+
+
+def _vote_facts(vote: Vote) -> list[str]:
+    item = vote.agenda_item
+    return [
+        _("会議: %(name)s", name=meeting_label(item.meeting)),
+        _("議事: %(title)s", title=item.title),
+        _("表決の方法: %(method)s", method=votes.method_label(vote.method) + (_("(無記名)") if vote.secret else "")),
+    ]
+
+
+def vote_result(vote: Vote) -> tuple[str, str]:
+    """The stored result: outcome and, unless the vote was secret, the tallies; never a seat's choice."""
+    with force_locale("ja"):
+        outcome = votes.outcome_label(vote.outcome)
+        subject = _("【表決結果】%(title)s: %(outcome)s", title=vote.agenda_item.title, outcome=outcome)
+        lines = [_("下記の表決の結果が確定しました。"), "", *_vote_facts(vote), _("結果: %(outcome)s", outcome=outcome)]
+        if vote.casting_vote is not None:
+            lines.append(_("可否同数のため、議長の裁決により決しました。"))
+        lines.append(_("出席: %(present)d議席(議席数 %(entitled)d、定足数を%(met)s)", present=vote.present_count or 0,
+                       entitled=vote.entitled_count, met=_("満たしています") if vote.quorum_met else _("満たしていません")))
+        if vote.secret:
+            lines.append(_("無記名の表決のため、賛否の内訳はこのお知らせに記載しません。"))
+        else:
+            lines.append(_("賛成 %(yes)d、反対 %(no)d、棄権 %(abstain)d、投票なし %(none)d", yes=vote.yes_count or 0,
+                           no=vote.no_count or 0, abstain=vote.abstain_count or 0, none=vote.not_voting_count or 0))
+        lines.append(_("詳細: %(url)s", url=absolute(vote_path(vote))))
+        return subject, "\n".join(lines)
+
+
+def _days_left(until: datetime, on: datetime) -> str:
+    days = (to_tokyo(until).date() - to_tokyo(on).date()).days
+    if days <= 0:
+        return _("本日が締切です")
+    if days == 1:
+        return _("明日が締切です")
+    return _("締切まであと%(days)d日です", days=days)
+
+
+def vote_deadline_reminder(vote: Vote, due: datetime) -> tuple[str, str]:
+    """書面表決 not yet answered by the recipient's seat."""
+    with force_locale("ja"):
+        deadline = format_datetime(vote.closes_at, wareki=True)
+        subject = _("【書面表決のお願い】%(title)s(締切 %(deadline)s)", title=vote.agenda_item.title, deadline=deadline)
+        intro = _("下記の書面表決に、あなたの議席はまだ回答していません。%(left)s(%(deadline)s)。"
+                  "表決のページで賛成・反対・棄権のいずれかを選んでください。", left=_days_left(vote.closes_at, due),
+                  deadline=deadline)
+        lines = [intro, "", *_vote_facts(vote), _("回答: %(url)s", url=absolute(vote_path(vote)))]
+        return subject, "\n".join(lines)
+
+
+# --- minutes ---------------------------------------------------------------------------------------
+
+def minutes_path(minutes: Minutes) -> str:
+    """The meeting's minutes page (DESIGN: /<slug>/meetings/<id>/minutes)."""
+    return f"{meeting_path(minutes.meeting)}/minutes"
+
+
+def minutes_review_opened(minutes: Minutes) -> tuple[str, str]:
+    with force_locale("ja"):
+        label, deadline = meeting_label(minutes.meeting), format_datetime(minutes.review_deadline, wareki=True)
+        subject = _("【議事録の確認依頼】%(label)s(期限 %(deadline)s)", label=label, deadline=deadline)
+        lines = [
+            _("下記の会議の議事録案ができました。%(deadline)sまでに内容をご確認のうえ、議事録のページで"
+              "「異議なし」とするか、ご意見をお寄せください。", deadline=deadline), "",
+            _("会議: %(name)s", name=label), _("確認の期限: %(deadline)s", deadline=deadline),
+            _("議事録: %(url)s", url=absolute(minutes_path(minutes))),
+        ]
+        return subject, "\n".join(lines)
+
+
+def minutes_review_reminder(minutes: Minutes, due: datetime) -> tuple[str, str]:
+    with force_locale("ja"):
+        label, deadline = meeting_label(minutes.meeting), format_datetime(minutes.review_deadline, wareki=True)
+        subject = _("【議事録確認のお願い】%(label)s(期限 %(deadline)s)", label=label, deadline=deadline)
+        lines = [
+            _("下記の会議の議事録案の確認がまだ済んでいません。%(left)s(%(deadline)s)。",
+              left=_days_left(minutes.review_deadline, due), deadline=deadline), "",
+            _("会議: %(name)s", name=label), _("議事録: %(url)s", url=absolute(minutes_path(minutes))),
+        ]
+        return subject, "\n".join(lines)
+
+
+def minutes_published(minutes: Minutes) -> tuple[str, str]:
+    with force_locale("ja"):
+        label = meeting_label(minutes.meeting)
+        subject = _("【議事録公開】%(label)s", label=label)
+        lines = [_("下記の会議の議事録が承認され、公開されました。"), "", _("会議: %(name)s", name=label),
+                 _("議事録: %(url)s", url=absolute(minutes_path(minutes)))]
+        return subject, "\n".join(lines)
+
+
 def digest(day: datetime, items: list) -> tuple[str, str]:
     """One mail with the day's notices (subjects and links), for users who chose the daily digest."""
     with force_locale("ja"):
@@ -114,5 +261,14 @@ def kind_label(kind: NotificationKind) -> str:
         NotificationKind.MEETING_CANCELLED: _("会議の中止"),
         NotificationKind.MEETING_REMINDER: _("開催前のお知らせ"),
         NotificationKind.ATTENDANCE_DEADLINE: _("出欠回答期限のお知らせ"),
+        NotificationKind.PROPOSAL_DEADLINE: _("提案締切のお知らせ"),
+        NotificationKind.PROPOSAL_RETURNED: _("提案の差戻し"),
+        NotificationKind.PROPOSAL_ACCEPTED: _("提案の受理"),
+        NotificationKind.PROPOSAL_SCHEDULED: _("提案の議事掲載"),
+        NotificationKind.VOTE_DEADLINE: _("書面表決の締切のお知らせ"),
+        NotificationKind.VOTE_RESULT: _("表決の結果"),
+        NotificationKind.MINUTES_REVIEW: _("議事録の確認依頼"),
+        NotificationKind.MINUTES_REVIEW_DEADLINE: _("議事録の確認期限のお知らせ"),
+        NotificationKind.MINUTES_PUBLISHED: _("議事録の公開"),
         NotificationKind.DIGEST: _("1日分のまとめ"),
     }[kind]

@@ -21,13 +21,13 @@ from sqlalchemy import select, update
 from ..dates import TOKYO, to_tokyo, utcnow
 from ..extensions import db
 from ..models import (
-    Attendance, AttendanceResponse, Delivery, Meeting, Membership, Notification, NotificationKind,
-    NotificationPreference, NotificationState, User,
+    Attendance, AttendanceResponse, Ballot, Delivery, Meeting, Membership, Minutes, MinutesReview, MinutesStatus,
+    MinutesVersion, Notification, NotificationKind, NotificationPreference, NotificationState, User, Vote, VoteState,
 )
 from . import content, outbox
 from .locks import sender_lock
 from .mail import Mailer, PermanentFailure, ServerUnavailable, build_message
-from .producers import ANNOUNCED
+from .producers import ANNOUNCED, REMINDER_KINDS, REVIEW_KINDS
 
 log = logging.getLogger(__name__)
 DIGEST_TIME = time(8, 0)  # 08:00 Asia/Tokyo
@@ -259,6 +259,10 @@ def void_reason(notification: Notification, now: datetime) -> str:
         return "recipient deactivated"
     if notification.expires_at is not None and now >= notification.expires_at:
         return "too late: expired"
+    if notification.object_type == Vote.__tablename__:
+        return _vote_void_reason(notification)
+    if notification.object_type == Minutes.__tablename__:
+        return _minutes_void_reason(notification)
     if notification.object_type != Meeting.__tablename__:
         return ""
     meeting = db.session.get(Meeting, notification.object_id)
@@ -267,11 +271,57 @@ def void_reason(notification: Notification, now: datetime) -> str:
     kind = notification.kind
     if kind is not NotificationKind.MEETING_CANCELLED and meeting.status not in ANNOUNCED:
         return f"meeting is {meeting.status.value}"
-    if kind in (NotificationKind.MEETING_REMINDER, NotificationKind.ATTENDANCE_DEADLINE) and meeting.starts_at <= now:
+    if kind in REMINDER_KINDS and meeting.starts_at <= now:
         return "meeting has started"
     if kind is NotificationKind.ATTENDANCE_DEADLINE and has_answered(meeting, notification.recipient_id):
         return "attendance answered"
     return ""
+
+
+def _vote_void_reason(notification: Notification) -> str:
+    """A written-vote reminder is pointless once the vote is over or the recipient's seat has voted."""
+    if notification.kind is not NotificationKind.VOTE_DEADLINE:
+        return ""
+    vote = db.session.get(Vote, notification.object_id)
+    if vote is None:
+        return "vote deleted"
+    if vote.state is not VoteState.OPEN:
+        return f"vote is {vote.state.value}"
+    if has_voted(vote, notification.recipient_id):
+        return "ballot cast"
+    return ""
+
+
+def _minutes_void_reason(notification: Notification) -> str:
+    """A review request or reminder is pointless once the review is over or the recipient has reviewed."""
+    if notification.kind not in REVIEW_KINDS:
+        return ""
+    minutes = db.session.get(Minutes, notification.object_id)
+    if minutes is None:
+        return "minutes deleted"
+    if minutes.status is not MinutesStatus.IN_REVIEW:
+        return f"minutes are {minutes.status.value}"
+    if has_reviewed(minutes, notification.recipient_id):
+        return "minutes reviewed"
+    return ""
+
+
+def has_voted(vote: Vote, user_id: int) -> bool:
+    """The user's seat in the vote has a ballot (cast by the member, or recorded by the secretariat)."""
+    return db.session.scalar(
+        select(Ballot.id).join(Membership, Membership.id == Ballot.membership_id)
+        .where(Ballot.vote_id == vote.id, Membership.user_id == user_id).limit(1)
+    ) is not None
+
+
+def has_reviewed(minutes: Minutes, user_id: int) -> bool:
+    """The user's seat gave 異議なし on the version now under review (the latest one)."""
+    latest = (select(MinutesVersion.id).where(MinutesVersion.minutes_id == minutes.id)
+              .order_by(MinutesVersion.number.desc()).limit(1).scalar_subquery())
+    return db.session.scalar(
+        select(MinutesReview.id).join(Membership, Membership.id == MinutesReview.membership_id)
+        .where(MinutesReview.version_id == latest, Membership.user_id == user_id).limit(1)
+    ) is not None
 
 
 def has_answered(meeting: Meeting, user_id: int) -> bool:

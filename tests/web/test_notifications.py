@@ -8,6 +8,7 @@ from sqlalchemy import func, select
 
 from liaison.dates import to_tokyo, utcnow
 from liaison.extensions import db
+from liaison.forms.notifications import KIND_LABELS
 from liaison.models import (
     AuditEvent, Committee, Meeting, Notification, NotificationKind, NotificationPreference, NotificationState,
 )
@@ -88,19 +89,58 @@ def test_preferences_are_saved_and_shown(app, client, login, factory):
     login(client, member.email)
     page = client.get("/notifications/settings").get_data(as_text=True)
     assert '<input checked id="email_convocation"' in page and '<input id="daily_digest"' in page
-    response = client.form("/notifications/settings", {
-        "email_convocation": "y", "email_meeting_changed": "y", "email_meeting_cancelled": "y",
-        "daily_digest": "y",
-    })
+    off = {NotificationKind.ATTENDANCE_DEADLINE, NotificationKind.MEETING_REMINDER, NotificationKind.VOTE_RESULT}
+    wanted = {f"email_{kind.value}": "y" for kind in KIND_LABELS if kind not in off}
+    response = client.form("/notifications/settings", {**wanted, "daily_digest": "y"})
     assert response.status_code == 303
     with app.app_context():
         preference = db.session.get(NotificationPreference, member.id)
         assert preference.daily_digest is True
-        assert preference.email_off == ["attendance_deadline", "meeting_reminder"]
+        assert preference.email_off == ["attendance_deadline", "meeting_reminder", "vote_result"]
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "notification.preferences")) is not None
     page = client.get("/notifications/settings").get_data(as_text=True)
     assert '<input checked id="daily_digest"' in page
     assert '<input id="email_meeting_reminder"' in page and '<input checked id="email_convocation"' in page
+    assert '<input id="email_vote_result"' in page and '<input checked id="email_minutes_published"' in page
+
+
+NEW_KIND_LABELS = {
+    "proposal_deadline": "提案締切のお知らせ", "proposal_returned": "提案の差戻し", "proposal_accepted": "提案の受理",
+    "proposal_scheduled": "提案の議事掲載", "vote_deadline": "書面表決の締切のお知らせ", "vote_result": "表決の結果",
+    "minutes_review": "議事録の確認依頼", "minutes_review_deadline": "議事録の確認期限のお知らせ",
+    "minutes_published": "議事録の公開",
+}
+
+
+def test_every_kind_of_the_other_areas_can_be_turned_off_on_the_settings_page(client, login, factory):
+    login(client, factory.member().email)
+    page = client.get("/notifications/settings").get_data(as_text=True)
+    for value, label in NEW_KIND_LABELS.items():
+        assert f'<input checked id="email_{value}"' in page and label in page
+
+
+def test_a_returned_proposal_is_listed_in_app_with_its_japanese_subject_and_opens_the_proposal(app, client, login,
+                                                                                                factory):
+    from liaison.domain import proposals as proposal_rules
+    from liaison.models import Proposal, User
+
+    member = factory.member()
+    proposal = factory.proposal(member, status="submitted")
+    with app.app_context():
+        staff = db.session.get(User, factory.secretariat().id)
+        proposal_rules.return_to_submitter(db.session.get(Proposal, proposal.id), actor=staff, reason="資料を追加してください。")
+        db.session.commit()
+    login(client, member.email)
+    page = client.get("/notifications/").get_data(as_text=True)
+    assert "提案の差戻し" in page and "【差戻し】提案「デジタル人材の育成に関する共同研修」" in page
+    [notice] = notify_ids(app, member)
+    response = client.form(f"/notifications/{notice}/open")
+    assert response.status_code == 303 and response.headers["Location"].endswith(f"/planning/proposals/{proposal.id}")
+
+
+def notify_ids(app, user) -> list[int]:
+    with app.app_context():
+        return list(db.session.scalars(select(Notification.id).where(Notification.recipient_id == user.id)))
 
 
 ADMIN_PATHS = ["/admin/notifications/", "/admin/notifications/reminders"]
