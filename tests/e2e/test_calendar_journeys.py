@@ -17,7 +17,7 @@ def test_member_copies_the_calendar_url_and_the_feed_contains_their_meeting(brow
     first_meeting = member.page.locator("#next-meetings").get_by_role("row").nth(1).get_by_role("link")
     meeting_name, meeting_path = first_meeting.inner_text(), first_meeting.get_attribute("href")
 
-    member.follow(member.page.locator(".user-menu a").nth(1).inner_text())  # their name: the account page
+    member.navigate_by(member.page.locator(".user-menu").get_by_role("link").last.click)  # their name: the account
     expect(member.heading()).to_have_text("アカウント")
     member.page.get_by_role("button", name="URLをコピー").click()
     expect(member.page.locator("#calendar-copy-status")).to_have_text("URLをコピーしました。")

@@ -45,7 +45,9 @@ def test_minutes_are_generated_reviewed_approved_published_and_downloaded_as_pdf
     for reviewed, login in enumerate(("pref03@example.jp", "pref04@example.jp"), start=1):
         member = browse(name=login.split("@")[0])
         member.log_in(login)
-        member.open(minutes_path)
+        member.follow("お知らせ", exact=False)  # the in-app list: 【議事録の確認依頼】
+        member.press(f"【議事録の確認依頼】{meeting.name}", exact=False)
+        assert member.path == minutes_path
         member.sees("部会長が開会を宣言し")
         member.press("異議なし")
         expect(member.flash().first).to_have_text("「異議なし」を登録しました。")

@@ -1,11 +1,15 @@
 """Votes: attendance from phones (one by proxy), presence, an electronic vote tied and decided by the
-chair (可決); a written vote (書面表決) in a written session, cast with a confirmation step."""
+chair (可決); a written vote (書面表決) in a written session, cast after a confirmation step, with
+reminders to the seats that have not voted."""
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 import pytest
 from playwright.sync_api import expect
+
+from liaison.dates import TOKYO, utcnow
 
 from . import steps
 from .harness import PHONE
@@ -104,7 +108,9 @@ def test_members_answer_on_phones_vote_electronically_and_the_chair_breaks_the_t
     expect(chair.flash().first).to_have_text("議長裁決を記録しました。結果: 可決")
     result = chair.page.locator("section", has=chair.page.get_by_role("heading", name="表決の結果"))
     expect(result.locator(".outcome")).to_have_text("可決")
-    expect(result.get_by_role("row").nth(1)).to_have_text(re.compile(rf"^2\s*2\s*0\s*{present - 3}\s*{present}\s*{present + 1}\s*4$"))
+    # 賛成 反対 棄権 未投票 出席 議席数 母数
+    tally = [2, 2, 0, present - 3, present, present + 1, 4]
+    expect(result.get_by_role("row").nth(1).get_by_role("cell")).to_have_text([str(n) for n in tally])
     expect(result).to_contain_text("可否同数のため議長が決しました: 可")
 
     chair.open(proposal_path)
@@ -113,7 +119,7 @@ def test_members_answer_on_phones_vote_electronically_and_the_chair_breaks_the_t
     expect(chair.page.locator("#agenda tr", has_text=ACCEPTED_DEMO_PROPOSAL)).to_contain_text("可決")
 
 
-def test_written_vote_in_a_written_session_is_cast_after_a_confirmation(browse):
+def test_written_vote_reminds_the_seats_that_have_not_voted_and_one_answers_from_the_mail(browse, live_server, mailbox):
     secretariat = browse(name="secretariat")
     secretariat.log_in("secretariat@example.jp")
     item = steps.unique("研修規程の一部改正について")
@@ -123,31 +129,49 @@ def test_written_vote_in_a_written_session_is_cast_after_a_confirmation(browse):
     steps.open_vote_panel(secretariat, meeting, item)
     secretariat.choose("表決の方法", "書面表決")
     secretariat.choose("必要な賛成数", "過半数")
-    deadline = steps.working_day(12)
-    secretariat.fill("締切(書面表決)", f"{deadline.isoformat()}T12:00")
+    # Closing tomorrow: the reminder "2 days before" is due as soon as the vote opens.
+    tomorrow = (utcnow() + timedelta(days=1)).astimezone(TOKYO).date()
+    secretariat.fill("締切(書面表決)", f"{tomorrow.isoformat()}T17:00")
     secretariat.press("表決を開始する")
     expect(secretariat.flash().first).to_have_text("表決を開始しました。")
     secretariat.sees("書面表決")
     expect(secretariat.page.locator("main .count")).to_have_text(re.compile(r"^0 / \d+ 議席が投票済み$"))
     vote_path = secretariat.path
 
-    member = browse(name="member")
-    member.log_in("member05@example.jp")  # 川口市
-    pending = member.page.locator("section", has=member.page.get_by_role("heading", name="回答が必要な書面表決"))
-    member.navigate_by(pending.get_by_role("link", name=re.compile(re.escape(item))).click)
-    assert member.path == vote_path
-    member.tick("反対")
-    member.press("確認へ進む")
-    expect(member.heading()).to_have_text("投票の確認")
-    member.sees("川口市の議席として次の票を投じます")
-    expect(member.page.locator("main .outcome")).to_have_text("反対")
-    member.press("この内容で投票する")
-    expect(member.flash().first).to_have_text("「反対」で投票しました。締切までは変更できます。")
-    member.sees("現在の票: 反対")
-    member.follow("ダッシュボード")
-    expect(member.page.get_by_role("link", name=re.compile(re.escape(item)))).to_have_count(0)
+    kawaguchi = browse(name="kawaguchi")
+    kawaguchi.log_in("member05@example.jp")  # 川口市 answers at once, from the dashboard
+    pending = kawaguchi.page.locator("section", has=kawaguchi.page.get_by_role("heading", name="回答が必要な書面表決"))
+    kawaguchi.navigate_by(pending.get_by_role("link", name=re.compile(re.escape(item))).click)
+    assert kawaguchi.path == vote_path
+    kawaguchi.tick("反対")
+    kawaguchi.press("確認へ進む")
+    expect(kawaguchi.heading()).to_have_text("投票の確認")
+    kawaguchi.sees("川口市の議席として次の票を投じます")
+    expect(kawaguchi.page.locator("main .outcome")).to_have_text("反対")
+    kawaguchi.press("この内容で投票する")
+    expect(kawaguchi.flash().first).to_have_text("「反対」で投票しました。締切までは変更できます。")
+    kawaguchi.sees("現在の票: 反対")
+    kawaguchi.follow("ダッシュボード")
+    expect(kawaguchi.page.get_by_role("link", name=re.compile(re.escape(item)))).to_have_count(0)
+
+    live_server.cli("scheduler", "tick")
+    reminder = mailbox.wait_for("member03@example.jp", f"【書面表決のお願い】{item}")  # 川越市 has not voted
+    assert "明日が締切です" in reminder.text
+    assert not [m for m in mailbox.to("member05@example.jp") if item in m.subject], "川口市 has voted: no reminder"
+
+    kawagoe = browse(name="kawagoe")
+    link = re.search(rf"https?://\S+{re.escape(vote_path)}\b", reminder.text)
+    assert link, reminder.text
+    kawagoe.open(link.group(0))
+    kawagoe.log_in("member03@example.jp")
+    assert kawagoe.path == vote_path
+    kawagoe.tick("賛成")
+    kawagoe.press("確認へ進む")
+    kawagoe.press("この内容で投票する")
+    expect(kawagoe.flash().first).to_have_text("「賛成」で投票しました。締切までは変更できます。")
 
     secretariat.open(vote_path)
-    expect(secretariat.page.locator("main .count")).to_have_text(re.compile(r"^1 / \d+ 議席が投票済み$"))
+    expect(secretariat.page.locator("main .count")).to_have_text(re.compile(r"^2 / \d+ 議席が投票済み$"))
     seats = secretariat.page.locator("section", has=secretariat.page.get_by_role("heading", name="議席ごとの投票"))
     expect(seats.get_by_role("row").filter(has_text="川口市")).to_contain_text("反対")
+    expect(seats.get_by_role("row").filter(has_text="川越市")).to_contain_text("賛成")
