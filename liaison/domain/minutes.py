@@ -191,7 +191,8 @@ def _item_outcome(item: AgendaItem) -> str:
 
 
 def _proposal_facts(item: AgendaItem) -> dict | None:
-    proposal = getattr(item, "proposal", None)
+    """The proposal (提案) the item discusses: its number and title, as they stood when the draft was generated."""
+    proposal = item.proposal
     if proposal is None:
         return None
     return {"number": proposal.number or "", "title": proposal.title}
@@ -245,9 +246,10 @@ def _secretariat(meeting: Meeting, actor) -> list[dict]:
 
 
 def _agenda(meeting: Meeting) -> list[AgendaItem]:
-    options = [joinedload(AgendaItem.presenter_body), joinedload(AgendaItem.confirmed_minutes).joinedload(Minutes.meeting)]
-    if hasattr(AgendaItem, "proposal"):
-        options.append(joinedload(AgendaItem.proposal))
+    options = [
+        joinedload(AgendaItem.presenter_body), joinedload(AgendaItem.confirmed_minutes).joinedload(Minutes.meeting),
+        joinedload(AgendaItem.proposal),
+    ]
     return list(db.session.scalars(
         select(AgendaItem).options(*options).where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)
     ))

@@ -491,7 +491,7 @@ def cancel_vote(vote: Vote, *, actor, reason: str, now: datetime | None = None) 
 def apply_outcome(item: AgendaItem, outcome: AgendaOutcome, *, actor, now: datetime | None = None) -> None:
     """The item's outcome, passed on to its proposal (if the item carries one) through proposals.decide."""
     item.outcome, item.decided_at = outcome, now or utcnow()
-    proposal = getattr(item, "proposal", None)  # agenda_items.proposal_id comes with the proposals area
+    proposal = item.proposal
     if proposal is not None and outcome is not AgendaOutcome.NOTED:
         from . import proposals
 
