@@ -585,6 +585,25 @@ def votes_of_item(item: AgendaItem) -> list[Vote]:
     return list(db.session.scalars(select(Vote).where(Vote.agenda_item_id == item.id).order_by(Vote.id.desc())))
 
 
+def deciding_votes(items) -> dict[int, Vote]:
+    """The closed vote that decided each of these agenda items, by item id (one query).
+
+    An item decided without a vote (継続審議, 報告了承) has none; a vote closed without quorum
+    decided nothing, so it is left out.
+    """
+    ids = [item.id for item in items]
+    if not ids:
+        return {}
+    return {
+        vote.agenda_item_id: vote
+        for vote in db.session.scalars(
+            select(Vote).where(
+                Vote.agenda_item_id.in_(ids), Vote.state == VoteState.CLOSED, Vote.outcome != VoteOutcome.NO_QUORUM,
+            ).order_by(Vote.id)
+        )
+    }
+
+
 def committee_votes_query(committee: Committee, fiscal_year: int):
     """The committee's votes of a fiscal year, open ones first, for a paginated list."""
     return (
