@@ -1,5 +1,5 @@
 """A meeting's minutes (/<slug>/meetings/<id>/minutes): draft, edit, versions and diff, review,
-approval, publication, PDF and Word; and the union-wide list and search of published minutes (/minutes/).
+approval, publication, PDF and Word; and the union-wide search of published minutes together with proposals (/minutes/).
 
 Access: the blueprint is committee-scoped, so its pages are for the committee's members and the
 secretariat — except the reading pages (the minutes page, a version, the PDF and the .docx), marked
@@ -20,11 +20,12 @@ from ..dates import TOKYO
 from ..domain import DomainError, require
 from ..domain import meetings as meeting_rules
 from ..domain import minutes as rules
+from ..domain import search
 from ..extensions import db
 from ..forms.meetings import ActionForm
 from ..forms.minutes import CommentForm, ReviewForm, field_name, text_form
 from ..models import Committee, Meeting, Minutes, MinutesVersion, User
-from ..pagination import paginate
+from ..pagination import paginate_rows
 from .scoping import committee_blueprint, union_wide
 
 bp = committee_blueprint("minutes", __name__, "/meetings")
@@ -389,18 +390,22 @@ def docx(meeting_id):
     return _download(exports.minutes_docx(minutes, shown), exports.DOCX_MIMETYPE, shown, "docx")
 
 
-# ----------------------------------------------------------------------- published minutes, search
+# ------------------------------------------------------------- search: published minutes and proposals
 
 @archive.get("/")
 @login_required
 def index():
+    """Published minutes and the proposals the user may read, searched together (issue 6)."""
     q = (request.args.get("q") or "").strip()[:100]
     committee = None
     slug = request.args.get("committee") or ""
     if slug:
         committee = db.session.scalar(select(Committee).where(Committee.slug == slug))
-    page = paginate(rules.published_query(q, committee))
+    kinds = {kind.value: kind for kind in search.ResultKind}
+    kind = kinds.get(request.args.get("kind") or "")
+    page = paginate_rows(search.search_query(current_user, q, committee, kind))
     committees = list(db.session.scalars(select(Committee).order_by(Committee.position)))
-    return render_template("minutes/index.html", page=page, q=q, committee=committee, committees=committees,
-                           snippet=rules.snippet)
-
+    return render_template(
+        "minutes/index.html", page=page, results=search.load(page.items), q=q, committee=committee,
+        committees=committees, kind=kind, kinds=list(search.ResultKind), kind_label=search.kind_label,
+    )

@@ -154,7 +154,7 @@ def _show(proposal: Proposal, status: int = 200, **forms):
         attachment_form=forms.get("attachment_form") or AttachmentForm(formdata=None), accept=files.ACCEPT,
         max_mb=current_app.config["MAX_UPLOAD_MB"],
         can_edit_comment=rules.can_edit_comment, can_delete_comment=rules.can_delete_comment,
-        current_item=rules.current_agenda_item(proposal),
+        current_item=rules.current_agenda_item(proposal), decisions=rules.decisions(proposal),
     ), status
 
 

@@ -1,7 +1,8 @@
 """What each calendar feed holds, its version, and the cache of built feeds.
 
 A feed is answered in two steps: one aggregate query gives the version of its data (count,
-id sum and latest change of its meetings, the user's seats and settings); the built bytes
+id sum and latest change of its meetings and of its written sessions' votes, the user's seats and
+settings; with the user's deadlines, one more query per kind that has data of its own); the built bytes
 are cached under that version, so a revalidation that ends in 304 never builds the calendar,
 and a rebuild after one change reuses the serialised events of the meetings that did not change.
 """
@@ -23,7 +24,10 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from ..dates import current_fiscal_year, fiscal_year_bounds, utcnow
 from ..domain.access import is_staff
 from ..extensions import db
-from ..models import AgendaItem, Committee, Meeting, MeetingStatus, Membership, Role, User
+from ..models import (
+    AgendaItem, Ballot, Committee, Meeting, MeetingFormat, MeetingStatus, Membership, Minutes, MinutesReview,
+    MinutesStatus, MinutesVersion, Role, User, Vote, VoteMethod, VoteSeat, VoteState,
+)
 from . import ical
 from .ratelimit import FailureLimiter
 
@@ -32,6 +36,15 @@ FEED_STATUSES = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED, MeetingStatus.
 CANCELLED_KEPT_FOR = timedelta(days=90)
 FEED_CACHE_SIZE = 512
 EVENT_CACHE_SIZE = 5000
+# A written vote's latest change: each state sets a later time, so look in this order.
+VOTE_CHANGED_AT = func.coalesce(Vote.cancelled_at, Vote.closed_at, Vote.tallied_at, Vote.opened_at)
+
+# Aliases made once: building an alias's column proxies anew on every request costs more than the queries.
+_SESSION = aliased(Meeting, name="written_session")
+_FEED_MEETING = aliased(Meeting, name="feed_meeting")
+_VERSIONED = aliased(Meeting, name="versioned")
+_GONE = aliased(Meeting, name="gone")
+_SEAT = aliased(Membership, name="seat")
 
 
 @dataclass(frozen=True)
@@ -44,12 +57,12 @@ class Feed:
 # ------------------------------------------------------------------------------------------ deadlines
 
 class DeadlineProvider(Protocol):
-    """A source of the user's deadlines. Written votes (書面表決) and minutes review (議事録の確認)
-    add theirs by appending a provider to DEADLINE_PROVIDERS.
+    """A source of the user's deadlines; each kind (出欠, 書面表決, 議事録の確認) is one in DEADLINE_PROVIDERS.
 
     Both methods may run one query each, never one per meeting. `version` returns what the
     deadlines depend on beyond the feed's meetings and the user's seats (e.g. the count and latest
-    change of the votes), so the feed's ETag changes with it. `deadlines` gets the feed's meetings
+    change of the votes), so the feed's ETag changes with it; the datetimes in it are changes, and
+    the feed's Last-Modified is at least the latest of them. `deadlines` gets the feed's meetings
     as rows of FEED_COLUMNS (id, committee_id, fiscal_year, status, answer_deadline, starts_at,
     ends_at, updated_at, sequence); the calendar loads a meeting itself when an event needs it.
     """
@@ -89,7 +102,176 @@ class AttendanceDeadlines:
         ]
 
 
-DEADLINE_PROVIDERS: list[DeadlineProvider] = [AttendanceDeadlines()]
+def _scalars(*subqueries) -> tuple:
+    """Several aggregates of different selects in one statement."""
+    return tuple(db.session.execute(select(*(query.scalar_subquery() for query in subqueries))).one())
+
+
+class WrittenVoteDeadlines:
+    """書面表決の期限 of open written votes in which one of the user's seats has not voted yet.
+
+    Decided: a deadline in the feed is something still due from the user, so it leaves the feed once
+    the seat has voted, or the secretariat closes or cancels the vote — the dashboard lists the same
+    votes (`votes.pending_written_votes`). The seats are the vote's frozen entitled seats held by the
+    user and not ended (the seat's holder when the vote opened keeps it, also across an April
+    handover). Whether the deadline has passed does not matter, so the feed changes with the data only.
+    """
+
+    @staticmethod
+    def _pending(user: User, *columns):
+        return (
+            select(*columns).select_from(Vote)
+            .join(VoteSeat, VoteSeat.vote_id == Vote.id)
+            .join(Membership, Membership.id == VoteSeat.membership_id)
+            .join(AgendaItem, AgendaItem.id == Vote.agenda_item_id)
+            .join(Meeting, Meeting.id == AgendaItem.meeting_id)
+            .outerjoin(Ballot, and_(Ballot.vote_id == Vote.id, Ballot.membership_id == VoteSeat.membership_id))
+            .where(
+                Membership.user_id == user.id, Membership.ended_at.is_(None), Membership.role != Role.OBSERVER,
+                Vote.method == VoteMethod.WRITTEN, Vote.state == VoteState.OPEN, Vote.closes_at.is_not(None),
+                Ballot.id.is_(None),
+            )
+        )
+
+    def version(self, user: User, meeting_ids) -> tuple:
+        # Every change of the set moves one of these: a vote opened, closed, tied or cancelled (its
+        # time), a ballot cast or changed (its time) or withdrawn (the count of ballots).
+        mine = Membership.user_id == user.id
+        seat_votes = (
+            select(func.max(VOTE_CHANGED_AT)).join(VoteSeat, VoteSeat.vote_id == Vote.id)
+            .join(Membership, Membership.id == VoteSeat.membership_id).where(mine, Vote.method == VoteMethod.WRITTEN)
+        )
+        ballots = (
+            select().select_from(Ballot).join(Membership, Membership.id == Ballot.membership_id)
+            .join(Vote, Vote.id == Ballot.vote_id).where(mine, Vote.method == VoteMethod.WRITTEN)
+        )
+        return _scalars(
+            self._pending(user, func.count(Vote.id)),
+            self._pending(user, func.coalesce(func.sum(Vote.id), 0)),
+            self._pending(user, func.max(Meeting.updated_at)),
+            seat_votes,
+            ballots.add_columns(func.count(Ballot.id)),
+            ballots.add_columns(func.max(Ballot.updated_at)),
+        )
+
+    def deadlines(self, user: User, meetings: list) -> list[ical.Deadline]:
+        rows = db.session.execute(
+            self._pending(user, Vote.id.label("vote_id")).add_columns(
+                Vote.closes_at, Vote.opened_at, AgendaItem.meeting_id, AgendaItem.position, AgendaItem.title,
+                Meeting.updated_at, Meeting.sequence, Committee.slug,
+            ).join(Committee, Committee.id == Meeting.committee_id)
+        )
+        label, note = _("書面表決の期限"), _("表決のページから賛否を入力してください。")
+        return [
+            ical.Deadline(
+                key=f"written-vote-{row.vote_id}", label=label, meeting_id=row.meeting_id, due_at=row.closes_at,
+                # The item's title is in the event: editing the agenda refreshes the meeting's updated_at.
+                updated_at=max(row.opened_at, row.updated_at), sequence=row.sequence, note=note,
+                subject=_("議事%(n)d %(title)s", n=row.position, title=row.title), path=f"/{row.slug}/votes/{row.vote_id}",
+            )
+            for row in rows
+        ]
+
+
+class MinutesReviewDeadlines:
+    """議事録の確認期限 of minutes in review that the user's seat has not yet marked 異議なし.
+
+    The reviewers are the voting seats of the meeting's fiscal year, as in `minutes.reviewer_seat`
+    (after an April handover the members who sat in the meeting review its minutes). Like written
+    votes, the deadline leaves the feed once done: 異議なし on the version under review, or the
+    minutes leave review. A new round of review (a new version) brings it back.
+    """
+
+    @staticmethod
+    def _seats(user: User):
+        return and_(
+            Membership.user_id == user.id, Membership.committee_id == Meeting.committee_id,
+            Membership.fiscal_year == Meeting.fiscal_year, Membership.ended_at.is_(None),
+            Membership.role != Role.OBSERVER,
+        )
+
+    def _pending(self, user: User, *columns):
+        under_review = (
+            select(func.max(MinutesVersion.id)).where(MinutesVersion.minutes_id == Minutes.id).scalar_subquery()
+        )
+        reviewed = exists().where(
+            MinutesReview.minutes_id == Minutes.id, MinutesReview.membership_id == Membership.id,
+            MinutesReview.version_id == under_review,
+        )
+        return (
+            select(*columns).select_from(Minutes)
+            .join(Meeting, Meeting.id == Minutes.meeting_id)
+            .join(Membership, self._seats(user))
+            .where(Minutes.status == MinutesStatus.IN_REVIEW, Minutes.review_deadline.is_not(None), ~reviewed)
+        )
+
+    def version(self, user: User, meeting_ids) -> tuple:
+        # Opening, returning, approving and publishing all touch the minutes' updated_at; a review adds a row.
+        seat_minutes = (
+            select(func.max(Minutes.updated_at)).join(Meeting, Meeting.id == Minutes.meeting_id)
+            .join(Membership, self._seats(user))
+        )
+        reviews = select().select_from(MinutesReview).where(MinutesReview.user_id == user.id)
+        return _scalars(
+            self._pending(user, func.count(Minutes.id)),
+            self._pending(user, func.coalesce(func.sum(Minutes.id), 0)),
+            seat_minutes,
+            reviews.add_columns(func.count(MinutesReview.id)),
+            reviews.add_columns(func.max(MinutesReview.at)),
+        )
+
+    def deadlines(self, user: User, meetings: list) -> list[ical.Deadline]:
+        rows = db.session.execute(
+            self._pending(user, Minutes.id.label("minutes_id")).add_columns(
+                Minutes.meeting_id, Minutes.review_deadline, Minutes.updated_at.label("minutes_updated_at"),
+                Meeting.updated_at, Meeting.sequence, Committee.slug,
+            ).join(Committee, Committee.id == Meeting.committee_id)
+        )
+        label, note = _("議事録の確認期限"), _("議事録を確認し、「異議なし」または意見を送ってください。")
+        return [
+            ical.Deadline(
+                key=f"minutes-review-{row.minutes_id}", label=label, meeting_id=row.meeting_id, due_at=row.review_deadline,
+                updated_at=max(row.minutes_updated_at, row.updated_at), sequence=row.sequence, note=note,
+                path=f"/{row.slug}/meetings/{row.meeting_id}/minutes",
+            )
+            for row in rows
+        ]
+
+
+DEADLINE_PROVIDERS: list[DeadlineProvider] = [AttendanceDeadlines(), WrittenVoteDeadlines(), MinutesReviewDeadlines()]
+
+
+# ------------------------------------------------------------------------------- written sessions
+
+def _written_votes(*columns):
+    """SELECT columns FROM the written votes (書面表決) of written sessions (書面開催).
+
+    The session is an alias, so the select can sit inside one over Meeting (correlated by the item).
+    """
+    return (
+        select(*columns).select_from(Vote)
+        .join(AgendaItem, AgendaItem.id == Vote.agenda_item_id).join(_SESSION, _SESSION.id == AgendaItem.meeting_id)
+        .where(Vote.method == VoteMethod.WRITTEN, _SESSION.format == MeetingFormat.WRITTEN)
+    )
+
+
+def written_vote_columns(M) -> tuple:
+    """Two labelled columns per meeting M for ical.WrittenVotes (NULL unless M is a written session):
+    the latest deadline of its open, tied or closed written votes, and when its written votes last changed."""
+    of_m = AgendaItem.meeting_id == M.id
+    deadline = _written_votes(func.max(Vote.closes_at)).where(of_m, Vote.state != VoteState.CANCELLED)
+    changed_at = _written_votes(func.max(VOTE_CHANGED_AT)).where(of_m)
+    return deadline.scalar_subquery().label("vote_deadline"), changed_at.scalar_subquery().label("votes_changed_at")
+
+
+def written_votes_of(meeting: Meeting) -> ical.WrittenVotes:
+    """A written session's WrittenVotes in one query (nothing for other meetings)."""
+    if meeting.format is not MeetingFormat.WRITTEN:
+        return ical.NO_WRITTEN_VOTES
+    deadline, changed_at = db.session.execute(
+        select(*written_vote_columns(Meeting)).where(Meeting.id == meeting.id)
+    ).one()
+    return ical.WrittenVotes(deadline=deadline, changed_at=changed_at)
 
 
 # ------------------------------------------------------------------------------------------ scopes
@@ -134,7 +316,7 @@ class Scope:
             return []
         # A seat shows its committee's meetings of its own fiscal year (until the seat ended);
         # this year's seat also shows the meetings already planned for later years.
-        seat = aliased(Membership)
+        seat = _SEAT
         return [
             exists().where(
                 seat.user_id == self.user.id,
@@ -175,10 +357,16 @@ def _latest(*values: datetime | None) -> datetime | None:
 
 def feed_version(scope: Scope, base_url: str) -> Version:
     """The version of a feed's data in one query, and its Last-Modified."""
-    M, gone = aliased(Meeting), aliased(Meeting)
+    M, gone = _VERSIONED, _GONE
     # The latest cancellation that has dropped out: the feed changed when it did.
     dropped = select(func.max(gone.updated_at)).where(*scope.dropped_cancellations(gone)).scalar_subquery()
-    columns = [func.count(M.id), func.coalesce(func.sum(M.id), 0), func.max(M.updated_at), dropped]
+    # Written votes move a written session's day: the latest change of any of the feed's.
+    W = _FEED_MEETING
+    votes_changed = (
+        _written_votes(func.max(VOTE_CHANGED_AT))
+        .where(exists().where(W.id == AgendaItem.meeting_id, *scope.criteria(W))).scalar_subquery()
+    )
+    columns = [func.count(M.id), func.coalesce(func.sum(M.id), 0), func.max(M.updated_at), dropped, votes_changed]
     if scope.user is not None:
         # The user's seats decide what the feed shows (and which deadlines are theirs).
         seats = select(Membership).where(Membership.user_id == scope.user.id).subquery()
@@ -188,16 +376,21 @@ def feed_version(scope: Scope, base_url: str) -> Version:
             for aggregate in (func.count(), voting_ids, func.max(seats.c.created_at), func.max(seats.c.ended_at))
         ]
     row = tuple(db.session.execute(select(*columns).where(*scope.criteria(M))).one())
-    latest_change, latest_drop = row[2], row[3]
-    seat_changes = row[6:8] if scope.user is not None else ()
+    latest_change, latest_drop, votes_changed = row[2], row[3], row[4]
+    seat_changes = row[7:9] if scope.user is not None else ()
     parts: list = [scope.key, str(get_locale() or "ja"), base_url, row, scope.extra]
+    deadline_changes: list = []
     if scope.user is not None and scope.include_deadlines:
         meeting_ids = select(M.id).where(*scope.criteria(M))
-        parts.append(tuple(provider.version(scope.user, meeting_ids) for provider in DEADLINE_PROVIDERS))
+        versions = tuple(provider.version(scope.user, meeting_ids) for provider in DEADLINE_PROVIDERS)
+        parts.append(versions)
+        deadline_changes = [value for version in versions for value in version if isinstance(value, datetime)]
     last_modified = _latest(
         latest_change,
         latest_drop + CANCELLED_KEPT_FOR if latest_drop is not None else None,
+        votes_changed,
         *seat_changes,
+        *deadline_changes,
         scope.user.feed_updated_at if scope.user is not None else None,
         # Meetings of older fiscal years left the feed when this one began.
         fiscal_year_bounds(current_fiscal_year())[0].astimezone(timezone.utc),
@@ -270,8 +463,11 @@ FEED_COLUMNS = (
 
 
 def feed_rows(scope: Scope) -> list:
-    """The feed's meetings as light rows, in the order of the feed (one query)."""
-    query = select(*FEED_COLUMNS).where(*scope.criteria(Meeting)).order_by(Meeting.starts_at, Meeting.id)
+    """The feed's meetings as light rows (FEED_COLUMNS, vote_deadline, votes_changed_at), in the feed's order (one query)."""
+    query = (
+        select(*FEED_COLUMNS, *written_vote_columns(Meeting))
+        .where(*scope.criteria(Meeting)).order_by(Meeting.starts_at, Meeting.id)
+    )
     return list(db.session.execute(query))
 
 
@@ -285,8 +481,12 @@ def load_meetings(ids) -> dict[int, Meeting]:
     return {meeting.id: meeting for meeting in db.session.scalars(query).unique()}
 
 
-def _meeting_key(meeting, locale: str, base_url: str) -> tuple:
-    return ("meeting", meeting.id, meeting.updated_at, meeting.sequence, locale, base_url)
+def _meeting_key(row, locale: str, base_url: str) -> tuple:
+    return ("meeting", row.id, row.updated_at, row.sequence, row.vote_deadline, row.votes_changed_at, locale, base_url)
+
+
+def _row_written_votes(row) -> ical.WrittenVotes:
+    return ical.WrittenVotes(deadline=row.vote_deadline, changed_at=row.votes_changed_at)
 
 
 def _deadline_key(deadline: ical.Deadline, locale: str, base_url: str) -> tuple:
@@ -324,7 +524,7 @@ def build_feed(scope: Scope, base_url: str, *, events: _LRU | None = None) -> by
         return data
 
     chunks = [
-        chunk(key, lambda row=row: ical.meeting_event(meetings[row.id], base_url))
+        chunk(key, lambda row=row: ical.meeting_event(meetings[row.id], base_url, _row_written_votes(row)))
         for row, key in zip(rows, meeting_keys)
     ]
     chunks += [
@@ -361,6 +561,12 @@ def committee_feed(committee: Committee) -> Feed:
     return cached_feed(committee_scope(committee))
 
 
+def meeting_ics(meeting: Meeting, base_url: str) -> bytes:
+    """A single meeting's .ics, a written session on its written votes' deadline like in the feeds."""
+    return ical.meeting_calendar_bytes(meeting, base_url, written_votes_of(meeting))
+
+
 def meeting_feed(meeting: Meeting) -> Feed:
-    body = ical.meeting_calendar_bytes(meeting, current_app.config["BASE_URL"])
-    return make_feed(body, meeting.updated_at)
+    votes = written_votes_of(meeting)
+    body = ical.meeting_calendar_bytes(meeting, current_app.config["BASE_URL"], votes)
+    return make_feed(body, _latest(meeting.updated_at, votes.changed_at))

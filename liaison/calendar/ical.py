@@ -48,6 +48,24 @@ class Deadline:
     updated_at: datetime
     sequence: int
     note: str = ""
+    subject: str = ""  # what is due, when the meeting's name is not enough (e.g. the agenda item voted on)
+    path: str = ""  # the page where it is done (e.g. /council/votes/12), when not the meeting's page
+
+
+@dataclass(frozen=True)
+class WrittenVotes:
+    """What a written session's (書面開催) event takes from its written votes (書面表決).
+
+    `deadline`: the latest deadline of its open or closed written votes (None when it has none: the
+    meeting's end stands in). `changed_at`: when those votes last changed (opened, closed, cancelled),
+    so LAST-MODIFIED rises when the event's day moves although the meeting row did not change.
+    """
+
+    deadline: datetime | None = None
+    changed_at: datetime | None = None
+
+
+NO_WRITTEN_VOTES = WrittenVotes()
 
 
 def _locale() -> str:
@@ -107,9 +125,14 @@ def meeting_summary(meeting: Meeting) -> str:
     return summary
 
 
-def _written_day(meeting: Meeting) -> date:
-    """The day a written session's votes are due: the Tokyo day its period ends in."""
-    return to_tokyo(meeting.ends_at - timedelta(microseconds=1)).date()
+def written_deadline(meeting: Meeting, votes: WrittenVotes = NO_WRITTEN_VOTES) -> datetime:
+    """When a written session's votes are due: its written votes' deadline, else the end of its period."""
+    return votes.deadline or meeting.ends_at
+
+
+def _written_day(meeting: Meeting, votes: WrittenVotes = NO_WRITTEN_VOTES) -> date:
+    """The Tokyo day a written session's votes are due (a deadline at 00:00 belongs to the day before)."""
+    return to_tokyo(written_deadline(meeting, votes) - timedelta(microseconds=1)).date()
 
 
 def _when(meeting: Meeting) -> str:
@@ -120,7 +143,7 @@ def _when(meeting: Meeting) -> str:
     return f"{format_datetime(start, locale=locale)}〜{format_datetime(end, locale=locale)}"
 
 
-def meeting_description(meeting: Meeting, base_url: str) -> str:
+def meeting_description(meeting: Meeting, base_url: str, votes: WrittenVotes = NO_WRITTEN_VOTES) -> str:
     """What, when, where, the agenda (議事) and the link to the meeting's page."""
     lines = [meeting_name(meeting)]
     if meeting.title:
@@ -135,7 +158,8 @@ def meeting_description(meeting: Meeting, base_url: str) -> str:
         lines += [_("この会議は延期され、日時が変更されました。"), ""]
     if meeting.format is MeetingFormat.WRITTEN:
         lines.append(_("開催方法: %(format)s", format=format_label(meeting.format)))
-        lines.append(_("書面表決の期限: %(deadline)s", deadline=format_datetime(meeting.ends_at, locale=_locale())))
+        deadline = written_deadline(meeting, votes)
+        lines.append(_("書面表決の期限: %(deadline)s", deadline=format_datetime(deadline, locale=_locale())))
     else:
         lines.append(_("日時: %(when)s", when=_when(meeting)))
         lines.append(_("開催方法: %(format)s", format=format_label(meeting.format)))
@@ -165,13 +189,20 @@ def _stamp(event: Event, *, uid: str, updated_at: datetime, sequence: int) -> No
     event.add("sequence", sequence)
 
 
-def meeting_event(meeting: Meeting, base_url: str) -> Event:
-    """One VEVENT for a meeting; a written session (書面開催) is an all-day event on its vote deadline."""
+def meeting_event(meeting: Meeting, base_url: str, votes: WrittenVotes = NO_WRITTEN_VOTES) -> Event:
+    """One VEVENT for a meeting; a written session (書面開催) is an all-day event on its vote deadline.
+
+    The UID stays the meeting's whatever moves the day; `votes` only matter for a written session.
+    """
+    written = meeting.format is MeetingFormat.WRITTEN
+    if not written:
+        votes = NO_WRITTEN_VOTES
+    updated_at = max(meeting.updated_at, votes.changed_at or meeting.updated_at)
     event = Event()
-    _stamp(event, uid=meeting_uid(meeting, base_url), updated_at=meeting.updated_at, sequence=meeting.sequence)
+    _stamp(event, uid=meeting_uid(meeting, base_url), updated_at=updated_at, sequence=meeting.sequence)
     event.add("created", meeting.created_at)
-    if meeting.format is MeetingFormat.WRITTEN:
-        day = _written_day(meeting)
+    if written:
+        day = _written_day(meeting, votes)
         event.add("dtstart", day)
         event.add("dtend", day + timedelta(days=1))
         event.add("transp", "TRANSPARENT")  # nobody has to be anywhere
@@ -188,7 +219,7 @@ def meeting_event(meeting: Meeting, base_url: str) -> Event:
             "conference", vUri(meeting.online_url),
             parameters={"VALUE": "URI", "FEATURE": "VIDEO", "LABEL": _("オンライン参加")},
         )
-    event.add("description", meeting_description(meeting, base_url))
+    event.add("description", meeting_description(meeting, base_url, votes))
     event.add("url", meeting_url(meeting, base_url))
     event.add("categories", [meeting.committee.name])
     event.add("status", EVENT_STATUS[meeting.status])
@@ -204,16 +235,27 @@ def deadline_event(deadline: Deadline, meeting: Meeting, base_url: str) -> Event
     )
     event.add("dtstart", to_tokyo(deadline.due_at))
     event.add("transp", "TRANSPARENT")
-    event.add("summary", _("%(label)s: %(name)s", label=deadline.label, name=meeting_name(meeting)))
+    name = meeting_name(meeting)
+    summary = _("%(label)s: %(name)s", label=deadline.label, name=name)
+    if deadline.subject:
+        summary = f"{summary} {deadline.subject}"
+    event.add("summary", summary)
     lines = [
         _("%(label)s: %(due)s", label=deadline.label, due=format_datetime(deadline.due_at, locale=_locale())),
-        _("会議: %(name)s", name=meeting_name(meeting)),
+        _("会議: %(name)s", name=name),
     ]
+    if deadline.subject:
+        lines.append(deadline.subject)
     if deadline.note:
         lines.append(deadline.note)
-    lines += ["", _("会議のページ: %(url)s", url=meeting_url(meeting, base_url))]
+    lines.append("")
+    url = meeting_url(meeting, base_url)
+    if deadline.path:
+        url = f"{base_url}{deadline.path}"
+        lines.append(_("詳細: %(url)s", url=url))
+    lines.append(_("会議のページ: %(url)s", url=meeting_url(meeting, base_url)))
     event.add("description", "\n".join(lines))
-    event.add("url", meeting_url(meeting, base_url))
+    event.add("url", url)
     event.add("categories", [meeting.committee.name, _("期限")])
     event.add("status", "CONFIRMED")
     return event
@@ -247,12 +289,16 @@ def new_calendar(name: str) -> Calendar:
     return calendar
 
 
-def build_calendar(name: str, meetings, base_url: str, deadlines=()) -> Calendar:
-    """A calendar of meetings (in the order given) followed by deadlines (of those meetings)."""
+def build_calendar(name: str, meetings, base_url: str, deadlines=(), written_votes: dict | None = None) -> Calendar:
+    """A calendar of meetings (in the order given) followed by deadlines (of those meetings).
+
+    `written_votes` maps a written session's id to its WrittenVotes.
+    """
     calendar = new_calendar(name)
     by_id = {meeting.id: meeting for meeting in meetings}
+    written_votes = written_votes or {}
     for meeting in meetings:
-        calendar.add_component(meeting_event(meeting, base_url))
+        calendar.add_component(meeting_event(meeting, base_url, written_votes.get(meeting.id, NO_WRITTEN_VOTES)))
     for deadline in deadlines:
         calendar.add_component(deadline_event(deadline, by_id[deadline.meeting_id], base_url))
     return calendar
@@ -269,6 +315,6 @@ def calendar_bytes(name: str, event_chunks) -> bytes:
     return b"".join((head, *event_chunks, end))
 
 
-def meeting_calendar_bytes(meeting: Meeting, base_url: str) -> bytes:
+def meeting_calendar_bytes(meeting: Meeting, base_url: str, votes: WrittenVotes = NO_WRITTEN_VOTES) -> bytes:
     """A single meeting's .ics (the meeting page's download and the mails' attachment)."""
-    return build_calendar(meeting_name(meeting), [meeting], base_url).to_ical()
+    return build_calendar(meeting_name(meeting), [meeting], base_url, written_votes={meeting.id: votes}).to_ical()

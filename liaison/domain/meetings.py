@@ -797,10 +797,13 @@ def my_upcoming(user, memberships: list[Membership], limit: int = 10) -> tuple[l
 # ---------------------------------------------------------------------------------- convocation notice
 
 def agenda_of(meeting: Meeting) -> list[AgendaItem]:
-    """The agenda in order, presenters and 前回議事録 links loaded (one query)."""
+    """The agenda in order, presenters, proposals and 前回議事録 links loaded (one query)."""
     return list(
         db.session.scalars(
-            select(AgendaItem).options(joinedload(AgendaItem.presenter_body), joinedload(AgendaItem.confirmed_minutes))
+            select(AgendaItem).options(
+                joinedload(AgendaItem.presenter_body), joinedload(AgendaItem.confirmed_minutes),
+                joinedload(AgendaItem.proposal),
+            )
             .where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)
         )
     )

@@ -20,7 +20,6 @@ Events (liaison.events):
 from __future__ import annotations
 
 import difflib
-import re
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -29,7 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
-from .. import events
+from .. import events, textsearch
 from ..dates import format_datetime, to_tokyo, utcnow
 from ..extensions import db
 from ..models import (
@@ -191,7 +190,8 @@ def _item_outcome(item: AgendaItem) -> str:
 
 
 def _proposal_facts(item: AgendaItem) -> dict | None:
-    proposal = getattr(item, "proposal", None)
+    """The proposal (提案) the item discusses: its number and title, as they stood when the draft was generated."""
+    proposal = item.proposal
     if proposal is None:
         return None
     return {"number": proposal.number or "", "title": proposal.title}
@@ -245,9 +245,10 @@ def _secretariat(meeting: Meeting, actor) -> list[dict]:
 
 
 def _agenda(meeting: Meeting) -> list[AgendaItem]:
-    options = [joinedload(AgendaItem.presenter_body), joinedload(AgendaItem.confirmed_minutes).joinedload(Minutes.meeting)]
-    if hasattr(AgendaItem, "proposal"):
-        options.append(joinedload(AgendaItem.proposal))
+    options = [
+        joinedload(AgendaItem.presenter_body), joinedload(AgendaItem.confirmed_minutes).joinedload(Minutes.meeting),
+        joinedload(AgendaItem.proposal),
+    ]
     return list(db.session.scalars(
         select(AgendaItem).options(*options).where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)
     ))
@@ -631,37 +632,29 @@ def diff(old: MinutesVersion, new: MinutesVersion) -> list[tuple[str, str]]:
 
 # --------------------------------------------------------------------------------------------- search
 
-def like_pattern(text: str) -> str:
-    """%text% with LIKE's wildcards (and the escape character) taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
-def published_query(q: str = "", committee: Committee | None = None):
-    """Published minutes (their published version), newest meeting first; q is a Japanese substring."""
+def published_select(*columns, q: str = "", committee: Committee | None = None):
+    """SELECT columns FROM the published versions of published minutes, every word of q in their text."""
     query = (
-        select(MinutesVersion)
+        select(*columns).select_from(MinutesVersion)
         .join(Minutes, (Minutes.id == MinutesVersion.minutes_id) & (Minutes.published_version == MinutesVersion.number))
         .join(Meeting, Meeting.id == Minutes.meeting_id)
-        .options(joinedload(MinutesVersion.minutes).joinedload(Minutes.meeting).joinedload(Meeting.committee))
-        .order_by(Meeting.starts_at.desc(), Minutes.id.desc())
     )
-    terms = [term for term in re.split(r"[\s\u3000]+", q or "") if term]
-    for term in terms:
-        query = query.where(MinutesVersion.search_text.ilike(like_pattern(term), escape="\\"))
+    for term in textsearch.terms(q):
+        query = query.where(textsearch.contains((MinutesVersion.search_text,), term))
     if committee is not None:
         query = query.where(Meeting.committee_id == committee.id)
     return query
 
 
+def published_query(q: str = "", committee: Committee | None = None):
+    """Published minutes (their published version), newest meeting first; q is a Japanese substring."""
+    return (
+        published_select(MinutesVersion, q=q, committee=committee)
+        .options(joinedload(MinutesVersion.minutes).joinedload(Minutes.meeting).joinedload(Meeting.committee))
+        .order_by(Meeting.starts_at.desc(), Minutes.id.desc())
+    )
+
+
 def snippet(version: MinutesVersion, q: str, width: int = 40) -> str:
     """The text around the first match, for the search results."""
-    terms = [term for term in re.split(r"[\s\u3000]+", q or "") if term]
-    text = version.search_text.replace("\n", " ")
-    for term in terms:
-        index = text.lower().find(term.lower())
-        if index >= 0:
-            start = max(0, index - width)
-            return ("…" if start else "") + text[start:index + len(term) + width] + "…"
-    return text[: width * 2] + "…"
-
+    return textsearch.snippet(version.search_text, q, width)

@@ -19,19 +19,20 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, false, func, or_, select, tuple_
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_
+from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from .. import attachments as files
-from .. import events
+from .. import events, textsearch
 from ..dates import current_fiscal_year, era_year, fiscal_year_of, utcnow
 from ..extensions import db
 from ..models import (
     AgendaItem, AgendaKind, Attachment, AuditEvent, Committee, Meeting, MeetingStatus, Membership, PlanPolicy, Proposal, ProposalComment,
-    ProposalRevision, ProposalStatus,
+    ProposalRevision, ProposalStatus, Role, Vote,
 )
 from . import access, audit, check, require
 from . import meetings as meeting_rules
+from . import votes as vote_rules
 
 S = ProposalStatus
 TRANSITIONS = {
@@ -366,6 +367,14 @@ def current_agenda_item(proposal: Proposal) -> AgendaItem | None:
     return max(proposal.agenda_items, key=lambda item: item.id, default=None)
 
 
+def decisions(proposal: Proposal) -> list[tuple[AgendaItem, Vote | None]]:
+    """The meetings' decisions on the proposal, oldest first: each decided agenda item with the vote that
+    decided it (None for 継続審議 without a vote). Needs `agenda_items` loaded; one query for the votes."""
+    items = [item for item in proposal.agenda_items if item.outcome is not None]
+    votes = vote_rules.deciding_votes(items)
+    return [(item, votes.get(item.id)) for item in items]
+
+
 def schedule(proposal: Proposal, meeting: Meeting, *, actor, kind=None, now: datetime | None = None) -> AgendaItem:
     """Put an accepted (or continued) proposal on a draft or convened meeting of its committee as an agenda item."""
     require(can_review(actor), "only the secretariat schedules proposals")
@@ -486,22 +495,9 @@ def delete_comment(comment: ProposalComment, *, actor, now: datetime | None = No
 
 # -------------------------------------------------------------------------------------------- queries
 
-def like_pattern(text: str) -> str:
-    """%text% with LIKE's wildcards (and the escape character) taken literally."""
-    escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-    return f"%{escaped}%"
-
-
 def search_condition(q: str):
-    """Substring search over title, summary and body.
-
-    Japanese has no spaces between words, so word-based full-text search (PostgreSQL's to_tsvector,
-    SQLite's FTS5 default tokenizer) would not find 「デジタル人材」 inside 「…におけるデジタル人材の育成…」.
-    LIKE/ILIKE with escaped wildcards finds any substring, works the same on SQLite and PostgreSQL,
-    and is fast enough for the few thousand proposals a union writes in a decade.
-    """
-    pattern = like_pattern(q)
-    return or_(*(column.ilike(pattern, escape="\\") for column in (Proposal.title, Proposal.summary, Proposal.body)))
+    """Substring search over title, summary and body (see liaison.textsearch: Japanese has no word boundaries)."""
+    return textsearch.contains((Proposal.title, Proposal.summary, Proposal.body), q)
 
 
 @dataclass
@@ -518,6 +514,25 @@ def visible_condition(user, committee: Committee):
     seat = submitting_seat(user, committee)
     own = and_(Proposal.body_id == seat.body_id, Proposal.department == seat.department) if seat else false()
     return or_(Proposal.submitted_at.is_not(None), own)
+
+
+def readable_condition(user):
+    """`can_view` as a condition on Proposal, for lists across every committee (no query of its own).
+
+    A submitted proposal is read by the secretariat and by the members of its committee this fiscal
+    year; one never submitted only by the current holder of the voting seat that drafted it.
+    """
+    if not getattr(user, "is_authenticated", False):
+        return false()
+    seat = aliased(Membership)
+    current = (seat.user_id == user.id, seat.fiscal_year == current_fiscal_year(), seat.ended_at.is_(None))
+    member = exists().where(*current, seat.committee_id == Proposal.committee_id)
+    own_seat = exists().where(
+        *current, seat.committee_id == Proposal.committee_id, seat.role != Role.OBSERVER,
+        seat.body_id == Proposal.body_id, seat.department == Proposal.department,
+    )
+    submitted = Proposal.submitted_at.is_not(None)
+    return or_(and_(submitted, true() if access.is_staff(user) else member), and_(~submitted, own_seat))
 
 
 def list_query(committee: Committee, user, filters: ListFilters):

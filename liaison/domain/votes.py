@@ -491,7 +491,7 @@ def cancel_vote(vote: Vote, *, actor, reason: str, now: datetime | None = None) 
 def apply_outcome(item: AgendaItem, outcome: AgendaOutcome, *, actor, now: datetime | None = None) -> None:
     """The item's outcome, passed on to its proposal (if the item carries one) through proposals.decide."""
     item.outcome, item.decided_at = outcome, now or utcnow()
-    proposal = getattr(item, "proposal", None)  # agenda_items.proposal_id comes with the proposals area
+    proposal = item.proposal
     if proposal is not None and outcome is not AgendaOutcome.NOTED:
         from . import proposals
 
@@ -583,6 +583,25 @@ def load_vote(vote_id: int, committee: Committee) -> Vote | None:
 
 def votes_of_item(item: AgendaItem) -> list[Vote]:
     return list(db.session.scalars(select(Vote).where(Vote.agenda_item_id == item.id).order_by(Vote.id.desc())))
+
+
+def deciding_votes(items) -> dict[int, Vote]:
+    """The closed vote that decided each of these agenda items, by item id (one query).
+
+    An item decided without a vote (継続審議, 報告了承) has none; a vote closed without quorum
+    decided nothing, so it is left out.
+    """
+    ids = [item.id for item in items]
+    if not ids:
+        return {}
+    return {
+        vote.agenda_item_id: vote
+        for vote in db.session.scalars(
+            select(Vote).where(
+                Vote.agenda_item_id.in_(ids), Vote.state == VoteState.CLOSED, Vote.outcome != VoteOutcome.NO_QUORUM,
+            ).order_by(Vote.id)
+        )
+    }
 
 
 def committee_votes_query(committee: Committee, fiscal_year: int):

@@ -15,6 +15,12 @@ from .bodies import Body
 from .types import UTCDateTime, now_utc
 
 
+def hash_password(password: str) -> str:
+    """The stored form of a password, with the configured method (scrypt unless the tests choose a faster one)."""
+    method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
+    return generate_password_hash(password, method=method)
+
+
 class User(UserMixin, db.Model):
     __tablename__ = "users"
 
@@ -43,8 +49,7 @@ class User(UserMixin, db.Model):
     body: Mapped[Body | None] = relationship(lazy="joined")
 
     def set_password(self, password: str) -> None:
-        method = current_app.config.get("PASSWORD_HASH_METHOD", "scrypt") if has_app_context() else "scrypt"
-        self.password_hash = generate_password_hash(password, method=method)
+        self.password_hash = hash_password(password)
 
     def check_password(self, password: str) -> bool:
         return check_password_hash(self.password_hash, password)

@@ -7,7 +7,7 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from ..calendar.ical import meeting_calendar_bytes
+from ..calendar import feeds
 from ..dates import format_date, format_datetime, to_tokyo
 from ..domain import meetings, votes
 from ..models import AgendaItem, Meeting, Minutes, NotificationKind, Proposal, Vote
@@ -61,7 +61,7 @@ def meeting_summary(meeting: Meeting) -> str:
 
 def meeting_ics(meeting: Meeting) -> bytes:
     """The meeting as .ics, from the calendar area's generator (the same one the feeds use)."""
-    return meeting_calendar_bytes(meeting, base_url())
+    return feeds.meeting_ics(meeting, base_url())
 
 
 def meeting_notice(kind: NotificationKind, meeting: Meeting) -> tuple[str, str]:

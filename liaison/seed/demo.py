@@ -1,6 +1,7 @@
 """A believable demo union: fixed logins, seats in every committee (through the domain functions)."""
 from __future__ import annotations
 
+from flask import g
 from sqlalchemy import select
 
 from ..dates import TOKYO, current_fiscal_year
@@ -8,6 +9,7 @@ from ..domain import memberships as membership_rules
 from ..domain import users as user_rules
 from ..extensions import db
 from ..models import Body, BodyKind, Committee, Membership, Role, User
+from ..models.users import hash_password
 
 DEMO_PASSWORD = "liaison-demo"
 
@@ -38,10 +40,17 @@ def person_name(index: int) -> str:
     return f"{SURNAMES[index % len(SURNAMES)]} {GIVEN_NAMES[(index * 7) % len(GIVEN_NAMES)]}"
 
 
+def _demo_password_hash() -> str:
+    """DEMO_PASSWORD hashed once per seed run and shared by every demo login (one scrypt hash takes ~0.15 s)."""
+    if "demo_password_hash" not in g:
+        g.demo_password_hash = hash_password(DEMO_PASSWORD)
+    return g.demo_password_hash
+
+
 def _user(email: str, name: str, **fields) -> User:
     user = user_rules.find_by_email(email)
     if user is None:
-        user = user_rules.create_user(actor=None, email=email, name=name, password=DEMO_PASSWORD, **fields)
+        user = user_rules.create_user(actor=None, email=email, name=name, password_hash=_demo_password_hash(), **fields)
     return user
 
 

@@ -11,7 +11,7 @@ from werkzeug.exceptions import Forbidden
 
 from liaison.calendar import feeds, ical, tokens
 from liaison.calendar.ratelimit import FailureLimiter
-from liaison.dates import current_fiscal_year, fiscal_year_label, to_tokyo, utcnow
+from liaison.dates import current_fiscal_year, fiscal_year_label, format_datetime, to_tokyo, utcnow
 from liaison.domain import calendar as calendar_rules
 from liaison.extensions import db
 from liaison.models import AuditEvent, Meeting, MeetingFormat, MeetingStatus, User
@@ -356,3 +356,165 @@ def test_subscribe_links_carry_the_feed_url():
     assert outlook.startswith("https://outlook.office.com/calendar/0/addfromweb?url=https%3A%2F%2Fliaison.example.jp")
     assert "name=%E4%BC%9A" in outlook
 
+
+
+# ------------------------------------------------------------------ written votes and minutes review
+
+@pytest.fixture()
+def written(ctx, factory, meetings):
+    """A planning written session (書面開催) from tomorrow for a week, two items; its seats, an observer, an outsider."""
+    people = {
+        "chair": factory.member("planning", body="さいたま市", role="chair", email="chair@example.jp"),
+        "member": factory.member("planning", body="川越市", email="member@example.jp"),
+        "voted": factory.member("planning", body="熊谷市", email="voted@example.jp"),
+        "observer": factory.member("planning", body="所沢市", role="observer", email="observer@example.jp"),
+        "outsider": factory.member("council", body="秩父市", email="outsider@example.jp"),
+        "staff": factory.secretariat(email="staff@example.jp"),
+    }
+    session = meetings.make("planning", format=MeetingFormat.WRITTEN, days=1, hour=9, hours=7 * 24,
+                            agenda=["議案第1号 研修計画", "議案第2号 予算"])
+    return people, session
+
+
+def open_written(item, staff, closes_at):
+    from liaison.domain import votes as vote_rules
+    from liaison.models import Majority, VoteMethod
+
+    vote = vote_rules.open_vote(item, actor=staff, method=VoteMethod.WRITTEN, majority=Majority.SIMPLE, closes_at=closes_at)
+    db.session.commit()
+    return vote
+
+
+def cast_written(vote, user, choice_value="yes"):
+    from liaison.domain import votes as vote_rules
+    from liaison.models import Choice, Membership
+
+    seat = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+    vote_rules.cast_ballot(vote, seat, Choice(choice_value), actor=user)
+    db.session.commit()
+
+
+def test_written_vote_deadline_stays_until_the_seat_has_voted(ctx, written):
+    from liaison.domain import votes as vote_rules
+
+    people, session = written
+    first, second = session.agenda_items
+    due = tokyo_day_at(6, 17)
+    vote = open_written(first, people["staff"], due)
+    cast_written(vote, people["voted"])
+    uid = f"deadline-written-vote-{vote.id}@liaison.test"
+
+    event = events_by_uid(feeds.user_feed(people["member"]).body)[uid]
+    assert event.decoded("DTSTART") == due and "DTEND" not in event
+    assert str(event["SUMMARY"]) == f"書面表決の期限: {ical.meeting_name(session)} 議事1 議案第1号 研修計画"
+    assert str(event["URL"]) == f"{BASE_URL}/planning/votes/{vote.id}"
+    assert f"{BASE_URL}/planning/meetings/{session.id}" in str(event["DESCRIPTION"])
+    assert uid in feed_uids(people["chair"])
+    for who in ("voted", "observer", "outsider", "staff"):  # voted already, no vote, another committee, no seat
+        assert uid not in feed_uids(people[who]), who
+
+    before = feeds.feed_version(feeds.user_scope(people["member"]), BASE_URL)
+    cast_written(vote, people["member"], "no")
+    after = feeds.feed_version(feeds.user_scope(people["member"]), BASE_URL)
+    assert uid not in feed_uids(people["member"])
+    assert after.key != before.key and after.last_modified > before.last_modified
+
+    other = open_written(second, people["staff"], tokyo_day_at(7, 12))
+    assert f"deadline-written-vote-{other.id}@liaison.test" in feed_uids(people["member"])
+    vote_rules.cancel_vote(other, actor=people["staff"], reason="議案の差替え")
+    vote_rules.close_vote(vote, actor=people["staff"], now=due + timedelta(minutes=1))
+    ctx.commit()
+    assert not any(uid.startswith("deadline-written-vote-") for uid in feed_uids(people["member"]) | feed_uids(people["chair"]))
+
+
+def test_written_session_is_all_day_on_its_vote_deadline_with_the_same_uid(ctx, written):
+    from liaison.domain import votes as vote_rules
+
+    people, session = written
+    first, second = session.agenda_items
+    uid = f"meeting-{session.id}@liaison.test"
+
+    def session_event():
+        return events_by_uid(feeds.user_feed(people["member"]).body)[uid]
+
+    end_day = to_tokyo(session.ends_at).date()
+    assert session_event().decoded("DTSTART") == end_day  # no written vote yet: the end of its period
+    before = feeds.feed_version(feeds.user_scope(people["member"]), BASE_URL)
+
+    due = tokyo_day_at(12, 17)
+    vote = open_written(first, people["staff"], due)
+    event = session_event()
+    assert event.decoded("DTSTART") == due.date() and event.decoded("DTEND") == due.date() + timedelta(days=1)
+    assert event.decoded("LAST-MODIFIED") >= vote.opened_at.replace(microsecond=0)
+    assert int(event["SEQUENCE"]) == session.sequence
+    assert f"書面表決の期限: {format_datetime(due)}" in str(event["DESCRIPTION"])
+    assert feeds.feed_version(feeds.user_scope(people["member"]), BASE_URL).key != before.key
+    [single] = parse(feeds.meeting_ics(session, BASE_URL)).walk("VEVENT")  # the page's .ics and the mails agree
+    assert str(single["UID"]) == uid and single.decoded("DTSTART") == due.date()
+
+    vote_rules.cancel_vote(vote, actor=people["staff"], reason="議案の差替え")
+    ctx.commit()
+    assert session_event().decoded("DTSTART") == end_day
+
+    # a closed written vote keeps the session on its deadline
+    closed = open_written(second, people["staff"], tokyo_day_at(10, 17))
+    for who in ("chair", "member", "voted"):
+        cast_written(closed, people[who])
+    vote_rules.close_vote(closed, actor=people["staff"])
+    ctx.commit()
+    assert session_event().decoded("DTSTART") == tokyo_day_at(10, 17).date()
+    assert str(session_event()["UID"]) == uid
+
+
+def test_minutes_review_deadline_for_the_reviewers_until_no_objection(ctx, factory, meetings):
+    from liaison.domain import minutes as minutes_rules
+
+    chair = factory.member("planning", body="さいたま市", role="chair", email="chair@example.jp")
+    member = factory.member("planning", body="川越市", email="member@example.jp")
+    observer = factory.member("planning", body="所沢市", role="observer", email="observer@example.jp")
+    outsider = factory.member("council", body="秩父市", email="outsider@example.jp")
+    staff = factory.secretariat(email="staff@example.jp")
+    meeting = factory.meeting("planning", status="held", agenda=1)
+    minutes = factory.minutes(meeting, status="in_review")
+    uid = f"deadline-minutes-review-{minutes.id}@liaison.test"
+
+    event = events_by_uid(feeds.user_feed(member).body)[uid]
+    assert event.decoded("DTSTART") == minutes.review_deadline.replace(microsecond=0)
+    assert str(event["SUMMARY"]) == f"議事録の確認期限: {ical.meeting_name(meeting)}"
+    assert str(event["URL"]) == f"{BASE_URL}/planning/meetings/{meeting.id}/minutes"
+    assert uid in feed_uids(chair)
+    assert uid not in feed_uids(observer) | feed_uids(outsider) | feed_uids(staff)
+
+    minutes_rules.mark_no_objection(minutes, actor=member)
+    ctx.commit()
+    assert uid not in feed_uids(member) and uid in feed_uids(chair)
+    minutes_rules.return_to_draft(minutes, actor=staff)
+    ctx.commit()
+    assert uid not in feed_uids(chair)
+
+    # a new round of review on a new version asks everyone again, by the new deadline
+    minutes_rules.save_text(minutes, actor=staff, texts={"closing": "16時、閉会した。"})
+    new_deadline = tokyo_day_at(9, 17)
+    minutes_rules.open_review(minutes, actor=staff, deadline=new_deadline)
+    ctx.commit()
+    assert events_by_uid(feeds.user_feed(member).body)[uid].decoded("DTSTART") == new_deadline
+
+
+def test_after_the_april_handover_the_meetings_own_seats_review_its_minutes(ctx, factory, meetings):
+    """A meeting of last fiscal year: its seat holders review it (as minutes.reviewer_seat says), not their successors."""
+    from datetime import datetime
+
+    from liaison.dates import TOKYO
+    from liaison.domain import minutes as minutes_rules
+
+    last_year = current_fiscal_year() - 1
+    factory.member("planning", body="さいたま市", role="chair", fiscal_year=last_year, email="old-chair@example.jp")
+    former = factory.member("planning", body="川越市", fiscal_year=last_year, email="former@example.jp")
+    successor = factory.member("planning", body="川越市", email="successor@example.jp")
+    march = datetime(last_year + 1, 3, 10, 14, 0, tzinfo=TOKYO)
+    meeting = factory.meeting("planning", status="held", starts_at=march, agenda=1)
+    assert meeting.fiscal_year == last_year
+    minutes = factory.minutes(meeting, status="in_review")
+    uid = f"deadline-minutes-review-{minutes.id}@liaison.test"
+    assert minutes_rules.can_review(former, minutes) and not minutes_rules.can_review(successor, minutes)
+    assert uid in feed_uids(former) and uid not in feed_uids(successor)

@@ -136,6 +136,24 @@ def test_generated_draft_carries_every_fact_of_the_meeting(held, people):
         assert fact in text
 
 
+def test_generated_draft_names_the_proposal_of_an_item(people, factory):
+    """An item put on the agenda from a proposal: the draft shows the proposal's number and title, and its result."""
+    staff = people["staff"]
+    proposal = factory.proposal(people["member"], status="on_agenda", title="デジタル人材の共同研修")
+    item = proposal.agenda_items[0]
+    meeting = item.meeting
+    meeting_rules.mark_held(meeting, actor=staff, now=meeting.ends_at)
+    vote = vote_rules.open_vote(item, actor=staff, method=VoteMethod.IN_MEETING, majority=Majority.SIMPLE)
+    vote_rules.record_ballots(vote, {seat(people[key]).id: Choice.YES for key in ("chair", "vice", "member")}, actor=staff)
+    vote_rules.close_vote(vote, actor=staff)
+
+    version = rules.latest_version(rules.create(meeting, actor=staff))
+    (facts,) = version.facts["items"]
+    assert proposal.number and facts["proposal"] == {"number": proposal.number, "title": "デジタル人材の共同研修"}
+    assert facts["outcome"] == "可決"
+    assert f"提案 {proposal.number} デジタル人材の共同研修" in version.search_text.splitlines()
+
+
 def test_online_meeting_says_online(people, factory):
     from liaison.models import MeetingFormat
 

@@ -50,6 +50,9 @@ def test_demo_seed_builds_the_documented_logins_and_is_idempotent(ctx):
     fy = current_fiscal_year()
     admin = db.session.scalar(select(User).where(User.email == "admin@example.jp"))
     assert admin.is_admin and admin.check_password("liaison-demo")
+    # One hash of the demo password serves every demo login (the seed hashes it once).
+    assert db.session.scalar(select(func.count(func.distinct(User.password_hash)))) == 1
+    assert db.session.scalar(select(User).where(User.email == "member37@example.jp")).check_password("liaison-demo")
     assert db.session.scalar(select(User).where(User.email == "secretariat@example.jp")).is_secretariat
     member01 = db.session.scalar(select(User).where(User.email == "member01@example.jp"))
     member64 = db.session.scalar(select(User).where(User.email == "member64@example.jp"))

@@ -212,9 +212,77 @@ def test_feed_query_count_does_not_grow_with_meetings(app, client, factory, meet
     assert len(events(client.get(path))) == 200  # 100 meetings and their answer deadlines
     assert counted(events_cached=False) == small
     assert counted(events_cached=True) == small - 2  # nothing to load as objects: no meetings, no agenda
-    with count_queries() as counter:  # a cached feed: the user and one aggregate query
-        client.get(path)
-    assert counter.count == 2
+    with count_queries() as counter:  # a cached feed: the user, one aggregate query, and one per deadline provider
+        client.get(path)  # that has a version of its own (written votes, minutes review)
+    assert counter.count == 4
+
+
+def _open_written_votes(app, session_id: int, count: int) -> list[int]:
+    """`count` written votes on new items of a written session, through the votes domain."""
+    from liaison.domain import meetings as meeting_rules
+    from liaison.domain import votes as vote_rules
+    from liaison.models import AgendaKind, Majority, Meeting, VoteMethod
+
+    with app.app_context():
+        staff = db.session.scalar(select(User).where(User.is_secretariat.is_(True)).limit(1))
+        session = db.session.get(Meeting, session_id)
+        ids = []
+        for _ in range(count):
+            item = meeting_rules.add_agenda_item(session, actor=staff, kind=AgendaKind.RESOLUTION, title="議案")
+            vote = vote_rules.open_vote(item, actor=staff, method=VoteMethod.WRITTEN, majority=Majority.SIMPLE,
+                                        closes_at=tokyo_day_at(8, 17))
+            ids.append(vote.id)
+        db.session.commit()
+        return ids
+
+
+def test_feed_query_count_does_not_grow_with_written_votes_and_minutes_in_review(app, client, factory, meetings,
+                                                                                count_queries):
+    factory.member("planning", body="さいたま市", role="chair", email="chair@example.jp")
+    factory.member("planning", email="member@example.jp")
+    factory.secretariat()
+    path = feed_path(app, "member@example.jp")
+    session = meetings.make("planning", format=MeetingFormat.WRITTEN, days=1, hours=5 * 24)
+
+    def counted() -> int:
+        with app.app_context():
+            feeds.state().clear()
+        with count_queries() as counter:
+            assert client.get(path).status_code == 200
+        return counter.count
+
+    _open_written_votes(app, session.id, 1)
+    factory.minutes(factory.meeting("planning", status="held", agenda=1), status="in_review")
+    few = counted()
+    _open_written_votes(app, session.id, 3)
+    for _ in range(2):
+        factory.minutes(factory.meeting("planning", status="held", agenda=1), status="in_review")
+    uids = set(events(client.get(path)))
+    assert len({uid for uid in uids if uid.startswith("deadline-written-vote-")}) == 4
+    assert len({uid for uid in uids if uid.startswith("deadline-minutes-review-")}) == 3
+    assert counted() == few
+
+
+def test_casting_the_ballot_changes_the_feed_and_drops_the_deadline(app, client, factory, meetings):
+    from liaison.domain import votes as vote_rules
+    from liaison.models import Choice, Membership, Vote
+
+    factory.member("planning", email="member@example.jp")
+    factory.secretariat()
+    path = feed_path(app, "member@example.jp")
+    session = meetings.make("planning", format=MeetingFormat.WRITTEN, days=1, hours=5 * 24)
+    [vote_id] = _open_written_votes(app, session.id, 1)
+    first = client.get(path)
+    assert f"deadline-written-vote-{vote_id}@liaison.test" in events(first)
+    with app.app_context():
+        user = db.session.scalar(select(User).where(User.email == "member@example.jp"))
+        seat = db.session.scalar(select(Membership).where(Membership.user_id == user.id))
+        vote_rules.cast_ballot(db.session.get(Vote, vote_id), seat, Choice.ABSTAIN, actor=user)
+        db.session.commit()
+    again = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 200 and again.headers["ETag"] != first.headers["ETag"]
+    assert f"deadline-written-vote-{vote_id}@liaison.test" not in events(again)
+    assert client.get(path, headers={"If-None-Match": again.headers["ETag"]}).status_code == 304
 
 
 def test_feed_follows_the_users_language(app, client, factory, meetings):

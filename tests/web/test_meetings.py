@@ -7,7 +7,8 @@ from sqlalchemy import func, select
 from liaison.dates import TOKYO, current_fiscal_year, utcnow
 from liaison.extensions import db
 from liaison.models import (
-    AgendaItem, Attendance, AttendanceResponse, Body, Committee, Meeting, MeetingStatus, Membership, Role, User,
+    AgendaItem, Attendance, AttendanceResponse, Body, Committee, Meeting, MeetingStatus, Membership, PlanPolicy, Proposal,
+    ProposalStatus, Role, User,
 )
 
 
@@ -374,9 +375,30 @@ def _seat_many(app, committee_slug: str, n: int) -> None:
         db.session.commit()
 
 
+def _propose_items(app, meeting_id: int) -> list[str]:
+    """Every item of the meeting carries an accepted proposal on the agenda (rows written directly); their numbers."""
+    with app.app_context():
+        meeting = db.session.get(Meeting, meeting_id)
+        policy = db.session.scalar(select(PlanPolicy).order_by(PlanPolicy.position).limit(1))
+        body = db.session.scalar(select(Body).order_by(Body.position).limit(1))
+        numbers = []
+        for item in meeting.agenda_items:
+            number = f"{meeting.committee.short_name}-T-{meeting.id}-{item.position:03d}"
+            item.proposal = Proposal(
+                committee_id=meeting.committee_id, body_id=body.id, title=item.title, plan_policy_id=policy.id,
+                status=ProposalStatus.ON_AGENDA, fiscal_year=meeting.fiscal_year, serial=item.position, number=number,
+                submitted_at=utcnow(), accepted_at=utcnow(),
+            )
+            numbers.append(number)
+        db.session.commit()
+        return numbers
+
+
 def test_the_meeting_page_runs_a_fixed_number_of_queries(client, login, factory, people, app, count_queries):
     small = factory.meeting("municipal-training", status="convened", agenda=2)
     large = factory.meeting("council", status="convened", agenda=40)
+    _propose_items(app, small.id)
+    numbers = _propose_items(app, large.id)
     _seat_many(app, "municipal-training", 5)
     _seat_many(app, "council", 63)  # plus the outsider's seat: 64
     with app.app_context():
@@ -395,6 +417,7 @@ def test_the_meeting_page_runs_a_fixed_number_of_queries(client, login, factory,
         page = client.get(f"/council/meetings/{large.id}")
         assert page.status_code == 200
     assert "議事40" in page.get_data(as_text=True)
+    assert f"(提案 {numbers[-1]})</a>" in page.get_data(as_text=True)
     assert few.count == many.count
     # and the secretariat's attendance sheet
     with count_queries() as few:

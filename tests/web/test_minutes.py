@@ -1,17 +1,19 @@
 """Minutes pages: access per role and state, the whole flow, CSRF, bad input, PDF, Word, search, query counts."""
 import io
+import re
 from datetime import timedelta
 
 import pytest
 from docx import Document
 from pypdf import PdfReader
-from sqlalchemy import func, select
+from sqlalchemy import func, insert, select
 
 from liaison.dates import TOKYO, current_fiscal_year, utcnow
 from liaison.domain import minutes as minutes_rules
 from liaison.extensions import db
 from liaison.models import (
-    AgendaItem, Body, Committee, Meeting, Membership, Minutes, MinutesComment, MinutesReview, MinutesStatus, Role, User,
+    AgendaItem, Body, Committee, Meeting, Membership, Minutes, MinutesComment, MinutesReview, MinutesStatus, PlanPolicy,
+    Proposal, ProposalStatus, Role, User,
 )
 
 
@@ -364,4 +366,84 @@ def test_the_published_list_runs_a_fixed_number_of_queries(client, login, factor
     with count_queries() as many:
         page = client.get("/minutes/")
     assert "4件" in page.get_data(as_text=True)
+    assert few.count == many.count
+
+
+# ------------------------------------------------------------------ search: minutes and proposals together
+
+def _bulk_proposals(app, n: int, title: str = "デジタル人材の提案") -> None:
+    """n submitted planning proposals written directly (fast), one second apart, newest first by number."""
+    with app.app_context():
+        committee_id = db.session.scalar(select(Committee.id).where(Committee.slug == "planning"))
+        body_id = db.session.scalar(select(Body.id).where(Body.name == "川越市"))
+        policy_id = db.session.scalar(select(PlanPolicy.id).order_by(PlanPolicy.position).limit(1))
+        now = utcnow()
+        db.session.execute(insert(Proposal), [
+            {"committee_id": committee_id, "body_id": body_id, "department": "", "title": f"{title}{i}",
+             "summary": "", "body": "", "plan_policy_id": policy_id, "status": ProposalStatus.SUBMITTED,
+             "return_reason": "", "fiscal_year": current_fiscal_year(), "submitted_at": now, "created_at": now,
+             "updated_at": now - timedelta(days=1, seconds=i)}
+            for i in range(n)
+        ])
+        db.session.commit()
+
+
+def _results(html: str) -> list[tuple[str, str]]:
+    """(type label, link target) of each search result, in order."""
+    return re.findall(r'<li class="result-\w+">\s*<span class="badge">([^<]+)</span>\s*<a href="([^"]+)"', html)
+
+
+def test_the_search_finds_digital_talent_in_minutes_and_proposals(client, login, factory, people):
+    meeting = factory.meeting(status="held", agenda=1)
+    factory.minutes(meeting, status="published", texts={"opening": "本市におけるデジタル人材の確保について意見交換した。"})
+    factory.minutes(factory.meeting(status="held", agenda=1), status="in_review", texts={"opening": "デジタル人材(確認中)"})
+    proposal = factory.proposal(people["member"], status="submitted", title="研修計画",
+                                summary="各団体で不足しているデジタル人材の育成に向けた共同研修")
+    factory.proposal(people["member"], status="draft", title="デジタル人材の下書き")
+
+    login(client, people["chair"].email)
+    shown = client.get("/minutes/", query_string={"q": "デジタル人材"}).get_data(as_text=True)
+    assert _results(shown) == [
+        ("提案", f"/planning/proposals/{proposal.id}"), ("議事録", f"/planning/meetings/{meeting.id}/minutes"),
+    ]
+    assert "2件" in shown and "各団体で不足しているデジタル人材の育成" in shown
+
+    _as(client, login, people["member"])  # the draft's own seat reads it too
+    assert len(_results(client.get("/minutes/?q=デジタル人材").get_data(as_text=True))) == 3
+    _as(client, login, people["outsider"])  # another committee: the published minutes only
+    assert _results(client.get("/minutes/?q=デジタル人材").get_data(as_text=True)) == [
+        ("議事録", f"/planning/meetings/{meeting.id}/minutes"),
+    ]
+    _as(client, login, people["chair"])
+    assert _results(client.get("/minutes/?q=デジタル人材&kind=minutes").get_data(as_text=True)) == [
+        ("議事録", f"/planning/meetings/{meeting.id}/minutes"),
+    ]
+    assert _results(client.get("/minutes/?q=デジタル人材&kind=proposal&committee=council").get_data(as_text=True)) == []
+
+
+def test_the_search_pages_through_minutes_and_proposals(app, client, login, factory, people):
+    meeting = factory.meeting(status="held", agenda=1)
+    factory.minutes(meeting, status="published", texts={"opening": "デジタル人材の確保"})
+    _bulk_proposals(app, 20)  # changed a day ago: newer than the meeting of two weeks ago
+    login(client, people["chair"].email)
+    first = client.get("/minutes/?q=デジタル人材").get_data(as_text=True)
+    second = client.get("/minutes/?q=デジタル人材&page=2").get_data(as_text=True)
+    assert "1 / 2 ページ(全21件)" in first and "2 / 2 ページ(全21件)" in second
+    assert [label for label, _ in _results(first)] == ["提案"] * 20
+    assert _results(second) == [("議事録", f"/planning/meetings/{meeting.id}/minutes")]
+
+
+def test_the_search_runs_a_fixed_number_of_queries(app, client, login, factory, people, count_queries):
+    factory.minutes(factory.meeting(status="held", agenda=1), status="published", texts={"opening": "デジタル人材"})
+    _bulk_proposals(app, 1)
+    login(client, people["chair"].email)
+    with count_queries() as few:
+        page = client.get("/minutes/?q=デジタル人材")
+    assert [label for label, _ in _results(page.get_data(as_text=True))] == ["提案", "議事録"]
+    for _ in range(2):
+        factory.minutes(factory.meeting(status="held", agenda=1), status="published", texts={"opening": "デジタル人材"})
+    _bulk_proposals(app, 30, title="デジタル人材の追加提案")
+    with count_queries() as many:
+        page = client.get("/minutes/?q=デジタル人材&page=2")
+    assert "全34件" in page.get_data(as_text=True) and len(_results(page.get_data(as_text=True))) == 14
     assert few.count == many.count

@@ -6,7 +6,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import func, insert, select
 
-from liaison.dates import current_fiscal_year, era_year, utcnow
+from liaison.dates import current_fiscal_year, era_year, format_date, utcnow
 from liaison.extensions import db
 from liaison.models import (
     AgendaItem, Attachment, AuditEvent, Body, Committee, PlanPolicy, Proposal, ProposalComment, ProposalRevision, ProposalStatus, User,
@@ -441,6 +441,47 @@ def test_detail_query_count_is_fixed(app, client, login, factory, cast, count_qu
         response = client.get(url)
         assert response.status_code == 200 and "第30版" in page(response) and "コメント28" in page(response)
     assert large.count == small.count, large.statements
+
+
+# ------------------------------------------------------------------------------------------- decisions
+
+def test_the_page_shows_each_decision_with_its_date_and_vote_result(app, client, login, factory, cast):
+    """継続審議 at one meeting, then 可決 by a vote at the next: both listed, the vote linked, 可決 with its date."""
+    from liaison.domain import proposals as proposal_rules
+    from liaison.domain import votes as vote_rules
+    from liaison.models import Choice, Majority, Membership, VoteMethod
+
+    proposal = factory.proposal(cast["author"], status="on_agenda", title="広域DX研修")
+    with app.app_context():
+        staff = db.session.get(User, cast["secretariat"].id)
+        first = db.session.get(Proposal, proposal.id).agenda_items[0]
+        vote_rules.defer_item(first, actor=staff)
+        item = proposal_rules.schedule(first.proposal, factory.meeting("planning", status="convened"), actor=staff)
+        vote = vote_rules.open_vote(item, actor=staff, method=VoteMethod.IN_MEETING, majority=Majority.SIMPLE)
+        seats = {m.user_id: m.id for m in db.session.scalars(select(Membership).where(Membership.committee.has(slug="planning")))}
+        vote_rules.record_ballots(vote, {seats[cast["author"].id]: Choice.YES, seats[cast["colleague"].id]: Choice.YES}, actor=staff)
+        vote_rules.close_vote(vote, actor=staff)
+        db.session.commit()
+        vote_id, decided = vote.id, format_date(item.proposal.decided_at, wareki=True)
+        continued_on = format_date(first.decided_at, wareki=True)
+
+    login(client, cast["colleague"].email)
+    shown = page(client.get(f"/planning/proposals/{proposal.id}"))
+    assert f'可決</span> <span class="decided">{decided}</span>' in shown
+    decisions = shown[shown.index("審議結果"):shown.index('id="summary-heading"')]
+    assert decisions.index("継続審議") < decisions.index("可決")
+    assert f"<strong>継続審議</strong> {continued_on}" in decisions and f"<strong>可決</strong> {decided}" in decisions
+    assert decisions.count('href="/planning/votes/') == 1
+    assert f'<a href="/planning/votes/{vote_id}">表決結果</a>' in decisions and "賛成2 反対0 棄権0" in decisions
+    result = client.get(f"/planning/votes/{vote_id}")
+    assert result.status_code == 200 and "可決" in page(result)
+
+
+def test_an_undecided_proposal_shows_no_decisions(client, login, factory, cast):
+    proposal = factory.proposal(cast["author"], status="on_agenda")
+    login(client, cast["author"].email)
+    shown = page(client.get(f"/planning/proposals/{proposal.id}"))
+    assert "審議結果" not in shown and 'class="decided"' not in shown
 
 
 # ------------------------------------------------------------------------------------------------ report
