@@ -47,7 +47,7 @@ SHOTS = [
     Shot("meeting", "member02@example.jp", lambda v: _first_link(v, "/planning/", "#meetings tbody")),
     Shot("vote-result", "member02@example.jp",
          lambda v: (v.open("/planning/votes/"), v.follow("DX推進リーダー養成研修の試行について", exact=False))),
-    Shot("minutes", "member02@example.jp", lambda v: _first_link(v, "/minutes/?committee=planning", ".search-results")),
+    Shot("minutes", "member02@example.jp", lambda v: _first_link(v, "/minutes/?kind=minutes&committee=planning", ".search-results")),
 ]
 
 
