@@ -412,6 +412,23 @@ def test_notices_are_written_with_the_change_or_not_at_all(members):
     assert rows() == []
 
 
+def _wait_until_the_server_drops_the_lock(key: int) -> None:
+    """The server ends a dead client's session (and frees its advisory locks) a moment after the socket
+    closes; wait for that, bounded, so the test does not race the server's clean-up."""
+    import time
+
+    from sqlalchemy import text
+
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        with db.engine.connect() as probe:
+            if probe.execute(text("SELECT pg_try_advisory_lock(:key)"), {"key": key}).scalar():
+                probe.execute(text("SELECT pg_advisory_unlock(:key)"), {"key": key})
+                return
+        time.sleep(0.05)
+    raise AssertionError("the dead session's advisory lock was never released")
+
+
 def test_a_dead_schedulers_lock_passes_to_the_next_one(members, mailbox, app):
     """PostgreSQL frees the advisory lock with the dead session; on SQLite the lease runs out."""
     from liaison.models import SchedulerLease
@@ -426,6 +443,7 @@ def test_a_dead_schedulers_lock_passes_to_the_next_one(members, mailbox, app):
         assert sender.run_pass().locked is False
         dead.invalidate()  # the process died: its connection is gone
         dead.close()
+        _wait_until_the_server_drops_the_lock(ADVISORY_LOCK_KEY)
     else:
         db.session.merge(SchedulerLease(name="sender", holder="dead-host:1:1", expires_at=utcnow() + timedelta(minutes=1)))
         db.session.commit()
