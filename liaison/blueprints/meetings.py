@@ -229,19 +229,25 @@ def notice(meeting_id):
 
 # ----------------------------------------------------------------------------------------- lifecycle
 
-@bp.post("/<int:meeting_id>/convene")
-def convene(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
+def _act(meeting: Meeting, change, success):
+    """One button's POST on a meeting: run the domain change, commit once; a refusal re-renders the page (400)."""
     if not ActionForm().validate_on_submit():
         abort(400)
     try:
-        rules.convene(meeting, actor=current_user)
+        change()
         db.session.commit()
     except DomainError as error:
         _failed(error)
         return _show(meeting, 400)
-    flash(_("%(name)sを招集しました。委員に招集通知が送られます。", name=rules.meeting_name(meeting)), "success")
+    flash(success(), "success")
     return _redirect_to(meeting)
+
+
+@bp.post("/<int:meeting_id>/convene")
+def convene(meeting_id):
+    meeting = _meeting_or_404(meeting_id)
+    return _act(meeting, lambda: rules.convene(meeting, actor=current_user),
+                lambda: _("%(name)sを招集しました。委員に招集通知が送られます。", name=rules.meeting_name(meeting)))
 
 
 @bp.route("/<int:meeting_id>/postpone", methods=["GET", "POST"])
@@ -294,16 +300,7 @@ def cancel(meeting_id):
 @bp.post("/<int:meeting_id>/held")
 def mark_held(meeting_id):
     meeting = _meeting_or_404(meeting_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        rules.mark_held(meeting, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error)
-        return _show(meeting, 400)
-    flash(_("会議を開催済みにしました。"), "success")
-    return _redirect_to(meeting)
+    return _act(meeting, lambda: rules.mark_held(meeting, actor=current_user), lambda: _("会議を開催済みにしました。"))
 
 
 @bp.post("/<int:meeting_id>/delete")

@@ -79,6 +79,19 @@ def _valid_post() -> None:
         abort(400)
 
 
+def _act(meeting: Meeting, minutes, change, success, anchor: str | None = None):
+    """One button's POST: run the domain change, commit once; a refusal re-renders the page (400)."""
+    _valid_post()
+    try:
+        result = change()
+        db.session.commit()
+    except DomainError as error:
+        _failed(error)
+        return _page(meeting, minutes, 400)
+    flash(success(result) if callable(success) else success, "success")
+    return _to_minutes(meeting, anchor)
+
+
 def _failed(error: DomainError, form=None) -> None:
     db.session.rollback()
     if form is not None and error.field:
@@ -262,30 +275,16 @@ def open_review(meeting_id):
 @bp.post("/<int:meeting_id>/minutes/return")
 def return_to_draft(meeting_id):
     meeting, minutes = _managed(meeting_id)
-    _valid_post()
-    try:
-        rules.return_to_draft(minutes, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error)
-        return _page(meeting, minutes, 400)
-    flash(_("議事録を作成中に戻しました。委員の意見は残っています。"), "success")
-    return _to_minutes(meeting)
+    return _act(meeting, minutes, lambda: rules.return_to_draft(minutes, actor=current_user),
+                _("議事録を作成中に戻しました。委員の意見は残っています。"))
 
 
 @bp.post("/<int:meeting_id>/minutes/no-objection")
 def no_objection(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     minutes = _minutes_or_404(meeting)
-    _valid_post()
-    try:
-        rules.mark_no_objection(minutes, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error)
-        return _page(meeting, minutes, 400)
-    flash(_("「異議なし」を登録しました。"), "success")
-    return _to_minutes(meeting, "review")
+    return _act(meeting, minutes, lambda: rules.mark_no_objection(minutes, actor=current_user),
+                _("「異議なし」を登録しました。"), "review")
 
 
 @bp.post("/<int:meeting_id>/minutes/comments")
@@ -315,29 +314,15 @@ def comment(meeting_id):
 def approve(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     minutes = _minutes_or_404(meeting)
-    _valid_post()
-    try:
-        version = rules.approve(minutes, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error)
-        return _page(meeting, minutes, 400)
-    flash(_("議事録(第%(n)d版)を承認しました。", n=version.number), "success")
-    return _to_minutes(meeting)
+    return _act(meeting, minutes, lambda: rules.approve(minutes, actor=current_user),
+                lambda version: _("議事録(第%(n)d版)を承認しました。", n=version.number))
 
 
 @bp.post("/<int:meeting_id>/minutes/publish")
 def publish(meeting_id):
     meeting, minutes = _managed(meeting_id)
-    _valid_post()
-    try:
-        rules.publish(minutes, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error)
-        return _page(meeting, minutes, 400)
-    flash(_("議事録を公開しました。連合のすべての利用者が閲覧できます。"), "success")
-    return _to_minutes(meeting)
+    return _act(meeting, minutes, lambda: rules.publish(minutes, actor=current_user),
+                _("議事録を公開しました。連合のすべての利用者が閲覧できます。"))
 
 
 @bp.post("/<int:meeting_id>/minutes/confirmation")
