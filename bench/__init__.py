@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that print and write JSON reports (not timed tests); see each module."""
