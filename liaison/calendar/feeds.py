@@ -468,11 +468,28 @@ EVENT_COLUMNS = (
 )
 
 
+# written_vote_columns for all meetings at once: grouped once and joined, where the correlated
+# subqueries cost PostgreSQL two lookups per meeting (half the query's time over 500 meetings).
+_WRITTEN_VOTES = (
+    select(
+        AgendaItem.meeting_id.label("meeting_id"),
+        func.max(case((Vote.state != VoteState.CANCELLED, Vote.closes_at))).label("vote_deadline"),
+        func.max(VOTE_CHANGED_AT).label("votes_changed_at"),
+    )
+    .join(AgendaItem, AgendaItem.id == Vote.agenda_item_id).where(Vote.method == VoteMethod.WRITTEN)
+    .group_by(AgendaItem.meeting_id).subquery("written_votes")
+)
+
+
 def feed_rows(scope: Scope) -> list:
-    """The feed's meetings as rows (FEED_COLUMNS, vote_deadline, votes_changed_at, EVENT_COLUMNS), in the feed's order (one query)."""
+    """The feed's meetings as rows (FEED_COLUMNS, vote_deadline, votes_changed_at, EVENT_COLUMNS), in the feed's order (one query).
+
+    vote_deadline and votes_changed_at are those of written_vote_columns: NULL unless a written session's.
+    """
     query = (
-        select(*FEED_COLUMNS, *written_vote_columns(Meeting), *EVENT_COLUMNS)
+        select(*FEED_COLUMNS, _WRITTEN_VOTES.c.vote_deadline, _WRITTEN_VOTES.c.votes_changed_at, *EVENT_COLUMNS)
         .join(Committee, Committee.id == Meeting.committee_id)
+        .outerjoin(_WRITTEN_VOTES, and_(_WRITTEN_VOTES.c.meeting_id == Meeting.id, Meeting.format == MeetingFormat.WRITTEN))
         .where(*scope.criteria(Meeting)).order_by(Meeting.starts_at, Meeting.id)
     )
     return _plain_rows(db.session.execute(query))

@@ -128,6 +128,7 @@ def _locale() -> str:
     return str(get_locale() or "ja") if texts is None else texts.locale
 
 
+@lru_cache(maxsize=16)
 def host_of(base_url: str) -> str:
     return urlsplit(base_url).hostname or "localhost"
 
@@ -145,8 +146,11 @@ def meeting_name(meeting: Meeting) -> str:
     """令和7年度第2回企画運営部会."""
     return _(
         "%(year)s第%(number)d回%(committee)s",
-        year=fiscal_year_label(meeting.fiscal_year, _locale()), number=meeting.number, committee=meeting.committee.name,
+        year=_year_label(meeting.fiscal_year, _locale()), number=meeting.number, committee=meeting.committee.name,
     )
+
+
+_year_label = lru_cache(maxsize=64)(fiscal_year_label)
 
 
 FORMAT_LABELS = {
@@ -200,7 +204,7 @@ def _when(meeting: Meeting) -> str:
     locale = _locale()
     start, end = to_tokyo(meeting.starts_at), to_tokyo(meeting.ends_at)
     if start.date() == end.date():
-        return f"{format_datetime(start, locale=locale)}〜{end:%H:%M}"
+        return f"{format_datetime(start, locale=locale)}〜{end.hour:02d}:{end.minute:02d}"
     return f"{format_datetime(start, locale=locale)}〜{format_datetime(end, locale=locale)}"
 
 
