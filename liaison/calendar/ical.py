@@ -249,8 +249,13 @@ def meeting_description(meeting: Meeting, base_url: str, votes: WrittenVotes = N
 
 # ------------------------------------------------------------------------------------------ events
 
-class Uri(str):
-    """A URI value: written as it is (TEXT values are escaped)."""
+class Raw(str):
+    """A value written as it is, not escaped like TEXT (line breaks become spaces): what clients read
+    unescaped, like X-WR-CALNAME (icalendar writes and reads it so, and so does ical.js)."""
+
+
+class Uri(Raw):
+    """A URI value."""
 
 
 def _utc(value: datetime) -> datetime:
@@ -398,8 +403,9 @@ def _value(value) -> tuple[str, str]:
     kind = type(value)
     if kind is str:
         return "", _text(value)
-    if kind is Uri:
-        return "", str.__str__(value)
+    if kind is Uri or kind is Raw:
+        text = str.__str__(value)
+        return "", text.replace("\r\n", " ").replace("\r", " ").replace("\n", " ") if "\n" in text or "\r" in text else text
     if kind is datetime:
         return _datetime(value)
     if kind is date:
@@ -490,6 +496,8 @@ def icalendar_component(component: Component, properties) -> Component:
     for name, value, parameters in properties:
         if isinstance(value, Uri):
             value = vUri(str(value))
+        elif isinstance(value, Raw):
+            value = str(value)
         elif isinstance(value, timedelta):
             value = vDuration(value)
         elif isinstance(value, tuple):
@@ -534,7 +542,7 @@ def calendar_properties(name: str) -> list[tuple]:
         ("VERSION", "2.0", None),
         ("PRODID", PRODID, None),
         ("CALSCALE", "GREGORIAN", None),
-        ("X-WR-CALNAME", name, None),
+        ("X-WR-CALNAME", Raw(name), None),
         # RFC 7986 wants VALUE=DURATION on REFRESH-INTERVAL; X-PUBLISHED-TTL is the older clients' name.
         ("REFRESH-INTERVAL", REFRESH_INTERVAL, {"VALUE": "DURATION"}),
         ("X-PUBLISHED-TTL", REFRESH_INTERVAL, None),

@@ -415,6 +415,10 @@ def test_ical_js_reads_the_feed_at_the_meetings_times(app, client, factory, meet
         meetings.make("planning", days=12, hour=10, status=MeetingStatus.CANCELLED),
     ]
     written = meetings.make("planning", days=20, hour=9, hours=24 * 5, format=MeetingFormat.WRITTEN)
+    # text to escape and fold: commas, semicolons, backslashes, line breaks, long Japanese, 4-octet characters
+    tricky_title = "研修計画, 予算; 日程\\案 " + "人づくり広域連合における職員研修の在り方について" * 3 + "𠮷🍣"
+    tricky_place = "浦和合同庁舎;5階,大会議室\nA・B " + "x" * 70
+    tricky = meetings.make("planning", days=25, title=tricky_title, place=tricky_place, agenda=[tricky_title])
     feed = tmp_path / "feed.ics"
     feed.write_bytes(client.get(feed_path(app, "member@example.jp")).data)
     result = subprocess.run(
@@ -435,3 +439,6 @@ def test_ical_js_reads_the_feed_at_the_meetings_times(app, client, factory, meet
     all_day = by_uid[f"meeting-{written.id}@liaison.test"]
     assert all_day["allDay"] is True and all_day["start"] == to_tokyo(written.ends_at).date().isoformat()
     assert "報告" in by_uid[f"meeting-{timed[0].id}@liaison.test"]["description"]
+    escaped = by_uid[f"meeting-{tricky.id}@liaison.test"]
+    assert escaped["summary"].endswith(tricky_title) and escaped["location"] == tricky_place
+    assert f"1. [協議事項] {tricky_title}" in escaped["description"]
