@@ -17,17 +17,22 @@ all with an answer deadline), a few open written votes and minutes in review of 
 Each step, timed `--rounds` times (wall-clock and CPU milliseconds, median and p95):
   version      the one aggregate query every request makes (all a 304 costs in the database)
   http_304     a whole feed request revalidated with its ETag (token check, user, version): 304
-  cold_build   load the meetings and write every event (a worker that has built nothing yet)
-  warm_build   load the meetings' rows and reuse every serialised event (the event cache is warm)
+  cold_build   load the meetings and write every event: no event cached anywhere (the first feed
+               after a deploy changed how events are written, or with CALENDAR_EVENT_STORE=0)
+  cold_stored  a worker that has just started: no event cached in the process, all of them read
+               from the calendar_events table
+  warm_build   load the meetings' rows and reuse every serialised event (the process's cache is warm)
   cached       the version query and a hit in the cache of built feeds (a 200 without building)
-  fresh        (with --fresh N) the first feed request in a new process: nothing cached, not even
-               SQLAlchemy's compiled statements or the message catalogue; one sample per process
+  fresh        (with --fresh N) the first feed request in a new process, events read from the table,
+               and fresh_unstored the same with CALENDAR_EVENT_STORE off (every event written): also
+               nothing compiled by SQLAlchemy yet, no message catalogue loaded; one sample per process
 The feed is checked: exactly the member's council meetings and their deadlines, every UID once.
 """
 from __future__ import annotations
 
 import argparse
 import contextlib
+import gc
 import json
 import os
 import platform
@@ -48,12 +53,11 @@ BASE_URL = "https://liaison.example.jp"
 PG_ADMIN_URL = os.environ.get("LIAISON_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 FISCAL_YEARS = 5  # what a feed shows: last year, this year, and the years already planned
 OTHER_COMMITTEES = ("planning", "municipal-training", "prefectural-training")
-STEPS = ("version", "http_304", "cold_build", "warm_build", "cached")
 
 
-def app_config(url: str) -> dict:
+def app_config(url: str, **overrides) -> dict:
     return {"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-secret-key-0123456789-0123456789",
-            "BASE_URL": BASE_URL, "LIAISON_ENV": "testing"}
+            "BASE_URL": BASE_URL, "LIAISON_ENV": "testing", **overrides}
 
 
 @contextlib.contextmanager
@@ -168,9 +172,14 @@ def populate(meetings: int, other_meetings: int, written_votes: int = 5, reviews
 # ------------------------------------------------------------------------------------------ timing
 
 def timed(step, rounds: int) -> dict:
-    """Wall-clock and CPU milliseconds of `rounds` runs (CPU shows the cost on a busy, shared machine)."""
+    """Wall-clock and CPU milliseconds of `rounds` runs (CPU shows the cost on a busy, shared machine).
+
+    Each run starts after a full garbage collection, so that a collection of the whole process's
+    heap that the previous runs made due (tens of ms here) does not land in one run at random.
+    """
     wall, cpu = [], []
     for _ in range(rounds):
+        gc.collect()
         started, started_cpu = time.perf_counter(), time.process_time()
         step()
         wall.append((time.perf_counter() - started) * 1000)
@@ -196,14 +205,14 @@ def check_feed(body: bytes, user_id: int, council_ids: set[int]) -> dict:
     return {"events": len(uids), "meetings": len(meeting_ids), "deadlines": len(deadlines), "bytes": len(body)}
 
 
-def fresh_request(url: str, user_id: int) -> dict:
-    """In this new process: the first feed request, and the second one (its 304), for --fresh."""
+def fresh_request(url: str, user_id: int, stored: bool) -> dict:
+    """In this new process: the first feed request (for --fresh)."""
     from liaison import create_app
     from liaison.calendar import tokens
     from liaison.extensions import db
     from liaison.models import User
 
-    app = create_app(app_config(url))
+    app = create_app(app_config(url, CALENDAR_EVENT_STORE=stored))
     with app.app_context():
         path = f"/calendar/{tokens.feed_token(db.session.get(User, user_id))}.ics"
     client = app.test_client()
@@ -244,12 +253,17 @@ def run(args) -> dict:
                 db.session.expire_all()
                 feeds.build_feed(scope, BASE_URL)  # no event cache: every event written
 
+            def cold_stored():
+                db.session.expire_all()
+                feeds.build_feed(scope, BASE_URL, stored=True)  # every event read from calendar_events
+
             def warm():
                 db.session.expire_all()
                 feeds.build_feed(scope, BASE_URL, events=state.events)
 
             client = app.test_client()
-            etag = client.get(path).headers["ETag"]
+            etag = client.get(path).headers["ETag"]  # and stores the events
+            assert feeds.build_feed(scope, BASE_URL, stored=True) == body
 
             def revalidate():
                 assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
@@ -258,18 +272,21 @@ def run(args) -> dict:
                 "version": timed(lambda: feeds.feed_version(scope, BASE_URL), args.rounds),
                 "http_304": timed(revalidate, args.rounds),
                 "cold_build": timed(cold, args.rounds),
+                "cold_stored": timed(cold_stored, args.rounds),
                 "warm_build": timed(warm, args.rounds),
                 "cached": timed(lambda: feeds.cached_feed(scope), args.rounds),
             }
-        if args.fresh:
+        for step, stored in (("fresh", "1"), ("fresh_unstored", "0")):
             samples = []
             for _ in range(args.fresh):
                 child = subprocess.run(
-                    [sys.executable, "-m", "bench.feed_build", "--child-url", url, "--child-user", str(user_id)],
+                    [sys.executable, "-m", "bench.feed_build", "--child-url", url, "--child-user", str(user_id),
+                     "--child-stored", stored],
                     capture_output=True, text=True, cwd=ROOT, check=True, timeout=120,
                 )
                 samples.append(json.loads(child.stdout.strip().splitlines()[-1]))
-            results["fresh"] = {key: summary([sample[key] for sample in samples]) for key in ("wall_ms", "cpu_ms")}
+            if samples:
+                results[step] = {key: summary([sample[key] for sample in samples]) for key in ("wall_ms", "cpu_ms")}
         with app.app_context():
             db.engine.dispose()  # before a scratch database is dropped
     import icalendar
@@ -290,11 +307,11 @@ def print_report(report: dict) -> None:
     print(f"feed of one council member on {report['database']} ({report['database_source']}): {feed['meetings']} meetings "
           f"and {feed['deadlines']} deadlines = {feed['events']} events, {feed['bytes'] / 1024:.0f} KiB "
           f"(+{report['other_meetings']} other committees' meetings not in it)")
-    print(f"  {'step':<12} {'wall median':>12} {'wall p95':>9} {'CPU median':>11} {'CPU p95':>8}   ms, n={report['rounds']}")
+    print(f"  {'step':<14} {'wall median':>12} {'wall p95':>9} {'CPU median':>11} {'CPU p95':>8}   ms, n={report['rounds']}")
     for step, result in report["steps"].items():
         wall, cpu = result["wall_ms"], result["cpu_ms"]
-        print(f"  {step:<12} {wall['median']:12.1f} {wall['p95']:9.1f} {cpu['median']:11.1f} {cpu['p95']:8.1f}"
-              + (f"   (n={wall['n']}, one per process)" if step == "fresh" else ""))
+        print(f"  {step:<14} {wall['median']:12.1f} {wall['p95']:9.1f} {cpu['median']:11.1f} {cpu['p95']:8.1f}"
+              + (f"   (n={wall['n']}, one per process)" if step.startswith("fresh") else ""))
 
 
 def main(argv: list[str] | None = None) -> dict | None:
@@ -308,9 +325,10 @@ def main(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("--json", type=Path, help="write the report here as JSON")
     parser.add_argument("--child-url", help=argparse.SUPPRESS)
     parser.add_argument("--child-user", type=int, help=argparse.SUPPRESS)
+    parser.add_argument("--child-stored", default="1", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_url:
-        print(json.dumps(fresh_request(args.child_url, args.child_user)))
+        print(json.dumps(fresh_request(args.child_url, args.child_user, args.child_stored == "1")))
         return None
     report = run(args)
     print_report(report)

@@ -60,6 +60,9 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # Wrong calendar feed URLs tolerated per address and window before 429.
         "FEED_TOKEN_MAX_FAILURES": 10,
         "FEED_TOKEN_WINDOW_SECONDS": 600,
+        # Keep written calendar events in the database (calendar_events), so a worker that has just
+        # started reads them instead of writing them again (liaison.calendar.store). A cache only.
+        "CALENDAR_EVENT_STORE": env.get("CALENDAR_EVENT_STORE", "1") not in ("0", "false", "no"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),

@@ -29,7 +29,7 @@ from ..models import (
     AgendaItem, AgendaKind, Ballot, Body, Committee, Meeting, MeetingFormat, MeetingStatus, Membership, Minutes, MinutesReview,
     MinutesStatus, MinutesVersion, Role, User, Vote, VoteMethod, VoteSeat, VoteState,
 )
-from . import ical
+from . import ical, store
 from .ratelimit import FailureLimiter
 
 # Drafts are never published; cancelled meetings stay (struck) for a while, then drop out.
@@ -553,7 +553,7 @@ def _agendas(ids) -> dict[int, tuple[AgendaItemView, ...]]:
     items = db.session.execute(
         select(AgendaItem.meeting_id, AgendaItem.kind, AgendaItem.title, Body.name)
         .outerjoin(Body, Body.id == AgendaItem.presenter_body_id)
-        .where(AgendaItem.meeting_id.in_(ids)).order_by(AgendaItem.meeting_id, AgendaItem.position, AgendaItem.id)
+        .where(store.one_of(AgendaItem.meeting_id, ids)).order_by(AgendaItem.meeting_id, AgendaItem.position, AgendaItem.id)
     )
     for meeting_id, kind, title, body in items:
         presenter = None if body is None else bodies.get(body) or bodies.setdefault(body, Named(body))
@@ -589,7 +589,7 @@ def load_meetings(ids, rows=()) -> dict[int, MeetingView]:
     if missing:  # e.g. the meeting of a deadline that is not in the feed itself
         rows += _plain_rows(db.session.execute(
             select(*FEED_COLUMNS, *EVENT_COLUMNS).join(Committee, Committee.id == Meeting.committee_id)
-            .where(Meeting.id.in_(missing))
+            .where(store.one_of(Meeting.id, missing))
         ))
     return _views(rows, _agendas(ids))
 
@@ -606,11 +606,12 @@ def _deadline_key(deadline: ical.Deadline, locale: str, base_url: str) -> tuple:
     return ("deadline", deadline.key, deadline.due_at, deadline.updated_at, deadline.sequence, locale, base_url)
 
 
-def build_feed(scope: Scope, base_url: str, *, events: _LRU | None = None) -> bytes:
+def build_feed(scope: Scope, base_url: str, *, events: _LRU | None = None, stored: bool = False) -> bytes:
     """The feed's bytes.
 
-    `events` caches serialised VEVENTs by the meeting's (id, updated_at, sequence, ...): only the
-    meetings whose events are not cached are loaded (as MeetingView rows) and written.
+    `events` caches serialised VEVENTs by the meeting's (id, updated_at, sequence, ...); with `stored`,
+    the events missing there are looked for in the database (store), and those written are stored.
+    Only the meetings of events found nowhere are loaded (as MeetingView rows) and written.
     """
     locale = str(get_locale() or "ja")
     rows = feed_rows(scope)
@@ -623,14 +624,22 @@ def build_feed(scope: Scope, base_url: str, *, events: _LRU | None = None) -> by
     cached = {}
     if events is not None:
         cached = {key: chunk for key in meeting_keys + deadline_keys if (chunk := events.get(key)) is not None}
+    if stored and len(cached) < len(meeting_keys) + len(deadline_keys):
+        found = store.fetch([key for key in meeting_keys + deadline_keys if key not in cached])
+        if events is not None:
+            for key, chunk in found.items():
+                events.put(key, chunk)
+        cached.update(found)
     wanted = {row.id for row, key in zip(rows, meeting_keys) if key not in cached}
     wanted |= {deadline.meeting_id for deadline, key in zip(deadlines, deadline_keys) if key not in cached}
     meetings = load_meetings(wanted, rows)
+    written: list[tuple[tuple, bytes]] = []
 
     def chunk(key: tuple, make, *args) -> bytes:
         data = cached.get(key)
         if data is None:
             data = make(*args)
+            written.append((key, data))
             if events is not None:
                 events.put(key, data)
         return data
@@ -644,7 +653,10 @@ def build_feed(scope: Scope, base_url: str, *, events: _LRU | None = None) -> by
             chunk(key, ical.deadline_event_bytes, deadline, meetings.get(deadline.meeting_id), base_url)
             for deadline, key in zip(deadlines, deadline_keys)
         ]
-        return ical.calendar_bytes(scope.name, chunks)
+        body = ical.calendar_bytes(scope.name, chunks)
+    if stored and written:
+        store.save(written)
+    return body
 
 
 def make_feed(body: bytes, last_modified: datetime) -> Feed:
@@ -658,7 +670,8 @@ def cached_feed(scope: Scope) -> Feed:
     version = feed_version(scope, base_url)
     feed = calendar_state.feeds.get(version.key)
     if feed is None:
-        feed = make_feed(build_feed(scope, base_url, events=calendar_state.events), version.last_modified)
+        stored = current_app.config.get("CALENDAR_EVENT_STORE", True)
+        feed = make_feed(build_feed(scope, base_url, events=calendar_state.events, stored=stored), version.last_modified)
         calendar_state.builds += 1
         calendar_state.feeds.put(version.key, feed)
     return feed

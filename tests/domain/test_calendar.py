@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import delete, select
 from werkzeug.exceptions import Forbidden
 
 from liaison.calendar import feeds, ical, tokens
@@ -518,3 +518,29 @@ def test_after_the_april_handover_the_meetings_own_seats_review_its_minutes(ctx,
     uid = f"deadline-minutes-review-{minutes.id}@liaison.test"
     assert minutes_rules.can_review(former, minutes) and not minutes_rules.can_review(successor, minutes)
     assert uid in feed_uids(former) and uid not in feed_uids(successor)
+
+
+# ------------------------------------------------------------------ stored events
+
+def test_storing_events_never_waits_for_the_sessions_own_writes(ctx, meetings, backend):
+    """SQLite has one writer: while the session writes, storing (in a connection of its own) is skipped,
+    where waiting would block until SQLite's timeout; PostgreSQL stores."""
+    import time
+
+    from liaison.calendar import store
+    from liaison.models import CalendarEvent
+
+    meeting = meetings.make("planning")
+    meeting.place = "別の会議室"
+    ctx.flush()  # the session's transaction now writes
+    started = time.monotonic()
+    saved = store.save([(("meeting", meeting.id, "v", "ja", BASE_URL), b"BEGIN:VEVENT\r\nEND:VEVENT\r\n")])
+    assert time.monotonic() - started < 2
+    assert saved is (backend == "postgresql")
+    ctx.rollback()
+    assert store.fetch([("meeting", meeting.id, "v", "ja", BASE_URL)]) == (
+        {("meeting", meeting.id, "v", "ja", BASE_URL): b"BEGIN:VEVENT\r\nEND:VEVENT\r\n"} if saved else {}
+    )
+    assert store.fetch([("meeting", meeting.id, "another version", "ja", BASE_URL)]) == {}
+    ctx.execute(delete(CalendarEvent))
+    ctx.commit()

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from liaison.calendar import feeds, tokens
+from liaison.calendar import feeds, store, tokens
 from liaison.dates import to_tokyo, utcnow
 from liaison.extensions import db
-from liaison.models import MeetingFormat, MeetingStatus, User
+from liaison.models import CalendarEvent, MeetingFormat, MeetingStatus, User
 
 from ..calendar_helpers import MeetingBuilder, reset_calendar_state, tokyo_day_at
 
@@ -197,25 +197,66 @@ def test_feed_query_count_does_not_grow_with_meetings(app, client, factory, meet
     factory.member("planning", email="member@example.jp")
     path = feed_path(app, "member@example.jp")
 
-    def counted(*, events_cached: bool) -> int:
+    def counted(*, cached: bool = False, stored: bool = False) -> int:
+        """Queries of one feed request: its events cached in the process, stored in the database, or neither."""
         with app.app_context():
             feeds.state().feeds.clear()
-            if not events_cached:
+            if not cached:
                 feeds.state().events.clear()
+            if not stored:
+                store.clear()
         with count_queries() as counter:
             assert client.get(path).status_code == 200
         return counter.count
 
     meetings.many(5, "planning")
-    small = counted(events_cached=False)
+    small = counted()
     meetings.many(95, "planning", first_day=6)
     assert len(events(client.get(path))) == 200  # 100 meetings and their answer deadlines
-    assert counted(events_cached=False) == small
-    # the meetings come with the feed's rows; with every event cached, no agenda to read either
-    assert counted(events_cached=True) == small - 1
+    assert counted() == small  # nothing anywhere: read them, agendas too, write them, store them
+    # a worker that has just started: read them from the store, no agenda, nothing to store
+    assert counted(stored=True) == small - 3
+    # every event cached in the process: neither the store nor an agenda (the meetings come with the feed's rows)
+    assert counted(cached=True, stored=True) == small - 4
     with count_queries() as counter:  # a cached feed: the user, one aggregate query, and one per deadline provider
         client.get(path)  # that has a version of its own (written votes, minutes review)
     assert counter.count == 4
+
+
+def test_a_new_worker_reads_the_stored_events(app, client, factory, meetings, count_queries, monkeypatch):
+    factory.member("planning", email="member@example.jp")
+    path = feed_path(app, "member@example.jp")
+    meetings.many(3, "planning")
+    first = client.get(path)
+    with app.app_context():
+        stored = {row.owner: row.version for row in db.session.scalars(select(CalendarEvent))}
+    assert len(stored) == 6 and all(owner.endswith(" ja http://liaison.test") for owner in stored)
+    reset_calendar_state(app)  # another worker, or this one restarted
+    with count_queries() as counter:
+        again = client.get(path)
+    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+    assert not any("agenda_items.kind" in statement for statement in counter.statements), "nothing written again"
+    # a deploy that changes how events are written (code, messages, seed files) makes them stale
+    monkeypatch.setattr(store, "fingerprint", lambda: "another-deploy")
+    reset_calendar_state(app)
+    with count_queries() as counter:
+        assert client.get(path).data == first.data
+    assert any("agenda_items.kind" in statement for statement in counter.statements), "written again"
+    with app.app_context():
+        rewritten = {row.owner: row.version for row in db.session.scalars(select(CalendarEvent))}
+    assert rewritten.keys() == stored.keys() and all(rewritten[owner] != stored[owner] for owner in stored)
+
+
+def test_storing_events_is_a_best_effort(app, client, factory, meetings, monkeypatch):
+    from sqlalchemy import text
+
+    factory.member("planning", email="member@example.jp")
+    meetings.many(2, "planning")
+    monkeypatch.setattr(store, "_upsert", lambda dialect: text("INSERT INTO no_such_table VALUES (1)"))
+    response = client.get(feed_path(app, "member@example.jp"))
+    assert response.status_code == 200 and len(events(response)) == 4
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CalendarEvent)) == 0
 
 
 def _open_written_votes(app, session_id: int, count: int) -> list[int]:
@@ -248,6 +289,7 @@ def test_feed_query_count_does_not_grow_with_written_votes_and_minutes_in_review
     def counted() -> int:
         with app.app_context():
             feeds.state().clear()
+            store.clear()
         with count_queries() as counter:
             assert client.get(path).status_code == 200
         return counter.count
