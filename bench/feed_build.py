@@ -33,6 +33,7 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
+import inspect
 import json
 import os
 import platform
@@ -263,7 +264,9 @@ def run(args) -> dict:
 
             client = app.test_client()
             etag = client.get(path).headers["ETag"]  # and stores the events
-            assert feeds.build_feed(scope, BASE_URL, stored=True) == body
+            # (an older liaison, to compare with, has no stored events)
+            has_store = "stored" in inspect.signature(feeds.build_feed).parameters
+            assert not has_store or feeds.build_feed(scope, BASE_URL, stored=True) == body
 
             def revalidate():
                 assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
@@ -272,7 +275,7 @@ def run(args) -> dict:
                 "version": timed(lambda: feeds.feed_version(scope, BASE_URL), args.rounds),
                 "http_304": timed(revalidate, args.rounds),
                 "cold_build": timed(cold, args.rounds),
-                "cold_stored": timed(cold_stored, args.rounds),
+                **({"cold_stored": timed(cold_stored, args.rounds)} if has_store else {}),
                 "warm_build": timed(warm, args.rounds),
                 "cached": timed(lambda: feeds.cached_feed(scope), args.rounds),
             }

@@ -4,7 +4,9 @@ A feed is answered in two steps: one aggregate query gives the version of its da
 id sum and latest change of its meetings and of its written sessions' votes, the user's seats and
 settings; with the user's deadlines, one more query per kind that has data of its own); the built bytes
 are cached under that version, so a revalidation that ends in 304 never builds the calendar,
-and a rebuild after one change reuses the serialised events of the meetings that did not change.
+and a rebuild after one change reuses the serialised events of the meetings that did not change
+(cached in the process, and kept in the database for a worker that has just started: store).
+Building reads the feed's meetings in one query, their agendas in one more, whatever their number.
 """
 from __future__ import annotations
 
@@ -12,8 +14,8 @@ import hashlib
 import threading
 from collections import OrderedDict, namedtuple
 from dataclasses import dataclass, field
-from functools import lru_cache
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from typing import Iterable, Protocol
 
 from flask import current_app

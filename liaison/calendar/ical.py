@@ -6,7 +6,8 @@ types this module emits (TEXT, URI, DATE-TIME in UTC or Asia/Tokyo, DATE, INTEGE
 feed of 500+ meetings is written in milliseconds, where the `icalendar` library takes about a
 millisecond per event. `icalendar` stays the reference: `meeting_event`, `deadline_event` and
 `build_calendar` put the same properties in its objects, and the tests check that what the writer
-writes parses with it to the same components.
+writes parses with it to the same components. (The bytes are those icalendar 7 writes, but for a
+literal backslash-N in a text, which icalendar turns into a line break and the writer keeps.)
 
 Everything an event says comes from the meeting itself (DTSTAMP and LAST-MODIFIED are the
 meeting's `updated_at`), so the bytes stay the same while nothing changes and feeds can be
