@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+from contextlib import contextmanager
 from datetime import timedelta
 from functools import lru_cache
 from pathlib import Path
@@ -36,6 +37,7 @@ PACKAGE = Path(__file__).resolve().parent.parent
 FINGERPRINT_FILES = ("calendar/*.py", "dates.py", "translations/*/LC_MESSAGES/*.mo", "seed/*.csv")
 BATCH = 2000  # owners in one IN list, rows in one INSERT (3 parameters each: within SQLite's 32,766)
 KEPT_FOR = timedelta(days=366)
+WAIT_MS = 200
 
 
 @lru_cache(maxsize=1)
@@ -119,7 +121,7 @@ def save(events: list[tuple[tuple, bytes]]) -> bool:
         key=lambda row: row["owner"],  # one order for every writer: no deadlock between two feeds storing at once
     )
     try:
-        with db.engine.begin() as connection:
+        with db.engine.begin() as connection, _impatient(connection):
             for start in range(0, len(rows), BATCH):
                 connection.execute(statement, rows[start:start + BATCH])
             connection.execute(delete(CalendarEvent).where(CalendarEvent.written_at < now - KEPT_FOR))
@@ -127,6 +129,24 @@ def save(events: list[tuple[tuple, bytes]]) -> bool:
         log.warning("calendar: could not store %d events: %s", len(rows), error)
         return False
     return True
+
+
+@contextmanager
+def _impatient(connection):
+    """Wait at most WAIT_MS for another writer's locks: a feed request need not queue behind one
+    (SQLite's connections otherwise wait 10 s; the setting is put back for the pooled connection)."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql(f"SET LOCAL lock_timeout = {WAIT_MS}")  # for this transaction only
+        yield
+    elif connection.dialect.name == "sqlite":
+        previous = int(connection.exec_driver_sql("PRAGMA busy_timeout").scalar())
+        connection.exec_driver_sql(f"PRAGMA busy_timeout = {WAIT_MS}")
+        try:
+            yield
+        finally:
+            connection.exec_driver_sql(f"PRAGMA busy_timeout = {previous}")
+    else:
+        yield
 
 
 def clear() -> None:

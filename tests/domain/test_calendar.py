@@ -544,3 +544,35 @@ def test_storing_events_never_waits_for_the_sessions_own_writes(ctx, meetings, b
     assert store.fetch([("meeting", meeting.id, "another version", "ja", BASE_URL)]) == {}
     ctx.execute(delete(CalendarEvent))
     ctx.commit()
+
+
+def test_storing_events_does_not_queue_behind_another_writer(app, ctx, backend):
+    """Another connection holds the lock: storing gives up after a moment (a cache), and SQLite's
+    pooled connections keep their usual patience."""
+    import time
+
+    from sqlalchemy import text
+
+    from liaison.calendar import store
+    from liaison.models import CalendarEvent
+
+    key = ("meeting", 1, "v", "ja", BASE_URL)
+    assert store.save([(key, b"first")])
+    ctx.commit()
+    with db.engine.connect() as other:
+        if backend == "sqlite":
+            other.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock of the whole file
+        else:
+            other.execute(text("SELECT 1 FROM calendar_events FOR UPDATE"))  # the row's lock
+        started = time.monotonic()
+        assert store.save([(key, b"second")]) is False
+        assert time.monotonic() - started < 3
+        other.rollback()
+    assert store.fetch([key]) == {key: b"first"}
+    if backend == "sqlite":
+        with db.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
+    assert store.save([(key, b"second")])
+    assert store.fetch([key]) == {key: b"second"}
+    ctx.execute(delete(CalendarEvent))
+    ctx.commit()
