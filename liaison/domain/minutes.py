@@ -28,6 +28,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from ..i18n import per_locale
 from .. import events, textsearch
 from ..dates import format_datetime, to_tokyo, utcnow
 from ..extensions import db
@@ -54,6 +55,7 @@ def item_key(item_id: int) -> str:
 
 # --------------------------------------------------------------------------------------------- labels
 
+@per_locale
 def status_label(status: MinutesStatus) -> str:
     return {
         MinutesStatus.DRAFT: _("作成中"),

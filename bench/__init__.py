@@ -1,0 +1,1 @@
+"""Benchmarks: scripts that write reports (BENCHMARKS.md), not timed tests."""
