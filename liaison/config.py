@@ -60,6 +60,8 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # Wrong calendar feed URLs tolerated per address and window before 429.
         "FEED_TOKEN_MAX_FAILURES": 10,
         "FEED_TOKEN_WINDOW_SECONDS": 600,
+        # A personal feed revalidated again within this many seconds gets its 304 without a database query.
+        "FEED_RECHECK_SECONDS": int(env.get("FEED_RECHECK_SECONDS", "60")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
