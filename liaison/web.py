@@ -75,8 +75,36 @@ def _page_url(number: int) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def _install_memoised_gettext(app: Flask) -> None:
+    """Templates' _() looked up once per locale and message (a page calls it a few hundred times).
+
+    Flask-Babel's callables fetch the request's translations on every call (about 10 µs each);
+    the catalogues never change while the process runs, so the translated string is kept.
+    """
+    from flask_babel import get_locale, get_translations
+
+    cache: dict[tuple[str, str], str] = {}
+
+    def gettext(string: str) -> str:
+        key = (str(get_locale()), string)
+        try:
+            return cache[key]
+        except KeyError:
+            value = cache[key] = get_translations().ugettext(string)
+            return value
+
+    app.jinja_env.install_gettext_callables(
+        gettext=gettext,
+        ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n),
+    )
+
+
 def init_web(app: Flask, babel) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Tokyo")
+    _install_memoised_gettext(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself
     login_manager.session_protection = "basic"
