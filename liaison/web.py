@@ -169,3 +169,6 @@ def init_web(app: Flask, babel) -> None:
         # A request commits explicitly; anything left over is discarded, never half-written.
         if exc is not None:
             db.session.rollback()
+        # What the request kept on flask.g (seats, committees) ends with it, even when the app context
+        # outlives the request.
+        access.forget()
