@@ -558,7 +558,10 @@ def list_query(committee: Committee, user, filters: ListFilters):
 
 
 def load_for_page(proposal_id: int) -> Proposal | None:
-    """A proposal with everything its page shows, in a fixed number of queries."""
+    """A proposal with everything its page shows, in a fixed number of queries (four).
+
+    The attachments (a few) come joined to the proposal's row; the longer collections by SELECT … IN.
+    """
     return db.session.scalar(
         select(Proposal)
         .options(
@@ -569,7 +572,7 @@ def load_for_page(proposal_id: int) -> Proposal | None:
             ),
             selectinload(Proposal.comments).joinedload(ProposalComment.author),
             selectinload(Proposal.agenda_items).joinedload(AgendaItem.meeting).joinedload(Meeting.committee),
-            selectinload(Proposal.attachments),
+            joinedload(Proposal.attachments),
         )
         .where(Proposal.id == proposal_id)
     )
