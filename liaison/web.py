@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from . import dates
 from .domain import DomainError
 from .domain import access
+from .domain import notifications as notification_rules
 from .extensions import db, login_manager
 from .markdown import render as render_markdown
 from .models import User
@@ -47,7 +48,10 @@ def select_locale() -> str:
 def load_user(user_id: str):
     try:
         raw_id, version = user_id.split(":")
-        user = db.session.get(User, int(raw_id))
+        if request.method == "GET":  # a page: its header's unread count comes in the same query
+            user = notification_rules.load_with_unread_count(int(raw_id))
+        else:
+            user = db.session.get(User, int(raw_id))
     except (ValueError, TypeError):
         return None
     if user is None or str(user.session_version) != version or not user.active:
@@ -169,6 +173,7 @@ def init_web(app: Flask, babel) -> None:
         # A request commits explicitly; anything left over is discarded, never half-written.
         if exc is not None:
             db.session.rollback()
-        # What the request kept on flask.g (seats, committees) ends with it, even when the app context
-        # outlives the request.
+        # What the request kept on flask.g (seats, committees, the unread count) ends with it, even when
+        # the app context outlives the request.
         access.forget()
+        notification_rules.forget_unread()
