@@ -78,6 +78,38 @@ def test_revalidation_with_the_etag_is_304_and_builds_nothing(app, client, facto
     assert client.get(path).headers["ETag"] == first.headers["ETag"]
 
 
+def test_a_revalidation_soon_after_a_check_needs_no_query(app, client, factory, meetings, count_queries):
+    factory.member("planning", email="member@example.jp")
+    meeting = meetings.make("planning", days=10, updated_at=utcnow() - timedelta(minutes=5))
+    path = feed_path(app, "member@example.jp")
+    app.config["FEED_RECHECK_SECONDS"] = 60
+    try:
+        first = client.get(path)
+        etag = first.headers["ETag"]
+        with count_queries() as counter:
+            again = client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and counter.count == 0
+        assert again.headers["ETag"] == etag
+        assert "private" in again.headers["Cache-Control"]
+        # another ETag, or none at all, is checked in full
+        assert client.get(path, headers={"If-None-Match": '"another"'}).status_code == 200
+        assert client.get(path).status_code == 200
+        # a change shows in the feed once the window has passed
+        meetings.change(meeting.id, place="第2会議室")
+        assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+        reset_calendar_state(app)  # as when FEED_RECHECK_SECONDS have passed
+        changed = client.get(path, headers={"If-None-Match": etag})
+        assert changed.status_code == 200 and changed.headers["ETag"] != etag
+        assert "第2会議室" in changed.get_data(as_text=True)
+        # a wrong token is never remembered: it stays a 404, whatever ETag it sends
+        wrong = path.replace(".ics", "x.ics")
+        assert client.get(wrong, headers={"If-None-Match": etag}).status_code == 404
+        assert client.get(wrong, headers={"If-None-Match": etag}).status_code == 404
+    finally:
+        app.config["FEED_RECHECK_SECONDS"] = 0
+        reset_calendar_state(app)
+
+
 def test_if_none_match_decides_before_if_modified_since(app, client, factory, meetings):
     factory.member("planning", email="member@example.jp")
     meetings.make("planning")
