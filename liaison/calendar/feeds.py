@@ -38,6 +38,7 @@ from .ratelimit import FailureLimiter
 FEED_STATUSES = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED, MeetingStatus.HELD, MeetingStatus.CANCELLED)
 CANCELLED_KEPT_FOR = timedelta(days=90)
 FEED_CACHE_SIZE = 512
+FEED_CACHE_BYTES = 64 * 1024 * 1024
 EVENT_CACHE_SIZE = 5000
 # A written vote's latest change: each state sets a later time, so look in this order.
 VOTE_CHANGED_AT = func.coalesce(Vote.cancelled_at, Vote.closed_at, Vote.tallied_at, Vote.opened_at)
@@ -404,8 +405,13 @@ def feed_version(scope: Scope, base_url: str) -> Version:
 # ------------------------------------------------------------------------------------------ building
 
 class _LRU:
-    def __init__(self, size: int):
+    """At most `size` entries and, with `weigh`, at most `max_bytes` in all (the least recently used go first)."""
+
+    def __init__(self, size: int, *, max_bytes: int | None = None, weigh=None):
         self.size = size
+        self.max_bytes = max_bytes
+        self._weigh = weigh
+        self._bytes = 0
         self._items: OrderedDict = OrderedDict()
         self._lock = threading.Lock()
 
@@ -418,14 +424,22 @@ class _LRU:
 
     def put(self, key, value) -> None:
         with self._lock:
+            if self._weigh is not None:
+                old = self._items.get(key)
+                self._bytes += self._weigh(value) - (self._weigh(old) if old is not None else 0)
             self._items[key] = value
             self._items.move_to_end(key)
-            while len(self._items) > self.size:
-                self._items.popitem(last=False)
+            while len(self._items) > self.size or (
+                self.max_bytes is not None and self._bytes > self.max_bytes and len(self._items) > 1
+            ):
+                _key, dropped = self._items.popitem(last=False)
+                if self._weigh is not None:
+                    self._bytes -= self._weigh(dropped)
 
     def clear(self) -> None:
         with self._lock:
             self._items.clear()
+            self._bytes = 0
 
 
 @dataclass
@@ -448,7 +462,8 @@ def state() -> CalendarState:
     extensions = current_app.extensions
     if "liaison.calendar" not in extensions:
         extensions["liaison.calendar"] = CalendarState(
-            feeds=_LRU(FEED_CACHE_SIZE),
+            # A council member's feed over five years is about 1 MB: keep the built feeds to 64 MB per process.
+            feeds=_LRU(FEED_CACHE_SIZE, max_bytes=FEED_CACHE_BYTES, weigh=lambda feed: len(feed.body)),
             events=_LRU(EVENT_CACHE_SIZE),
             limiter=FailureLimiter(
                 current_app.config.get("FEED_TOKEN_MAX_FAILURES", 10),

@@ -576,3 +576,17 @@ def test_storing_events_does_not_queue_behind_another_writer(app, ctx, backend):
     assert store.fetch([key]) == {key: b"second"}
     ctx.execute(delete(CalendarEvent))
     ctx.commit()
+
+
+def test_the_feed_cache_keeps_to_its_byte_budget():
+    cache = feeds._LRU(100, max_bytes=10, weigh=len)
+    cache.put("a", b"1234")
+    cache.put("b", b"1234")
+    assert cache.get("a") == b"1234"  # a is now the most recently used
+    cache.put("c", b"1234")  # 12 bytes: the least recently used (b) goes
+    assert cache.get("b") is None and cache.get("a") and cache.get("c")
+    cache.put("c", b"12")  # replacing an entry counts its new size only
+    cache.put("d", b"1234")
+    assert cache.get("a") and cache.get("c") and cache.get("d")
+    cache.put("huge", b"x" * 50)  # one entry over the budget is still kept, alone
+    assert cache.get("huge") and cache.get("a") is None
