@@ -1,9 +1,13 @@
 """One pass of the sender: take the lock, retry stuck rows, claim each due row once, deliver, record.
 
-A row is claimed by a conditional UPDATE (pending → sending) whose row count is checked and
-committed before the mail goes out, then marked sent. A crash between the two leaves it in
-"sending"; after NOTIFY_SENDING_TIMEOUT_MINUTES a later pass puts it back to pending. The stable
+A row is claimed by a conditional UPDATE (pending → sending) whose returned ids say which rows
+were ours, committed before the mail goes out, then marked sent. A crash between the two leaves it
+in "sending"; after NOTIFY_SENDING_TIMEOUT_MINUTES a later pass puts it back to pending. The stable
 Message-ID lets mail clients recognise the rare resend of a mail whose "sent" mark was lost.
+
+Rows are claimed, checked and built a chunk (CLAIM_CHUNK) at a time in one transaction, committed
+before the chunk's first mail: what a mail says, and whether it is still wanted, is as of its
+chunk's claim, a fraction of a second before it goes out. Each "sent" mark is its own commit.
 """
 from __future__ import annotations
 
@@ -14,9 +18,11 @@ import socket
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
+from email.message import EmailMessage
 
 from flask import current_app
 from sqlalchemy import select, update
+from sqlalchemy.orm import joinedload
 
 from ..dates import TOKYO, to_tokyo, utcnow
 from ..extensions import db
@@ -31,7 +37,7 @@ from .producers import ANNOUNCED, REMINDER_KINDS, REVIEW_KINDS
 
 log = logging.getLogger(__name__)
 DIGEST_TIME = time(8, 0)  # 08:00 Asia/Tokyo
-CLAIM_CHUNK = 25  # rows claimed per transaction; each is marked sent in its own, right after its mail
+CLAIM_CHUNK = 25  # rows claimed and prepared per transaction; each is marked sent in its own, right after its mail
 
 
 class Outcome(enum.Enum):
@@ -89,20 +95,27 @@ def run_pass(now: datetime | None = None, *, holder: str | None = None, batch: i
                 if not lock.renew():
                     log.warning("sender lock lost; stopping this pass")
                     break
-                mine = claim_all(due[start:start + CLAIM_CHUNK], now, holder)
-                result.add(Outcome.SKIPPED, len(due[start:start + CLAIM_CHUNK]) - len(mine))
-                for position, notification_id in enumerate(mine):
+                chunk = due[start:start + CLAIM_CHUNK]
+                mine = claim_all(chunk, now, holder)
+                result.add(Outcome.SKIPPED, len(chunk) - len(mine))
+                mails = []
+                for item in prepare_claimed(mine, now):
+                    if isinstance(item, Outcome):
+                        result.add(item)
+                    else:
+                        mails.append(item)
+                for position, mail in enumerate(mails):
                     try:
-                        outcome = deliver(notification_id, now, mailer)
+                        outcome = send_prepared(mail, now, mailer)
                     except ServerUnavailable:
                         result.add(Outcome.RETRY)
                         result.server_down = True
-                        _release(mine[position + 1:])
+                        _release([later.notification_id for later in mails[position + 1:]])
                         return result
-                    except Exception as error:  # bad data or a bug in one row must not hold up the others
-                        log.exception("notification %s could not be delivered", notification_id)
+                    except Exception as error:  # e.g. the database failed marking it; retried like a failed mail
+                        log.exception("notification %s could not be delivered", mail.notification_id)
                         db.session.rollback()
-                        outcome = _retry_later(notification_id, _attempts(notification_id), now,
+                        outcome = _retry_later(mail.notification_id, mail.attempts, now,
                                                f"{type(error).__name__}: {error}")
                     result.add(outcome)
         finally:
@@ -160,10 +173,21 @@ def claim(notification_id: int, now: datetime, holder: str) -> bool:
 
 
 def claim_all(ids: list[int], now: datetime, holder: str) -> list[int]:
-    """Claim each row (one conditional UPDATE each) and commit the claims together."""
-    mine = [notification_id for notification_id in ids if claim(notification_id, now, holder)]
+    """Claim the rows still pending in one conditional UPDATE (RETURNING says which were ours); commit."""
+    if not ids:
+        return []
+    claimed = set(
+        db.session.execute(
+            update(Notification)
+            .where(Notification.id.in_(ids), Notification.state == NotificationState.PENDING)
+            .values(state=NotificationState.SENDING, claimed_at=now, claimed_by=holder,
+                    attempts=Notification.attempts + 1)
+            .returning(Notification.id)
+            .execution_options(synchronize_session=False)
+        ).scalars()
+    )
     db.session.commit()
-    return mine
+    return [notification_id for notification_id in ids if notification_id in claimed]
 
 
 def _release(ids: list[int]) -> None:
@@ -190,50 +214,139 @@ def void_expired(now: datetime) -> int:
     return voided
 
 
-def deliver(notification_id: int, now: datetime, mailer: Mailer) -> Outcome:
-    """Deliver one claimed row: void it, keep it in-app, put it in a digest, or mail it."""
-    notification = db.session.get(Notification, notification_id, populate_existing=True)
+@dataclass
+class Outgoing:
+    """A claimed row's mail, built and ready to go; no transaction is open while it goes out."""
+    notification_id: int
+    attempts: int
+    address: str
+    message: EmailMessage
 
+
+def prepare_claimed(ids: list[int], now: datetime) -> list[Outcome | Outgoing]:
+    """Decide and build the claimed rows of a chunk, committed before any of their mails goes out.
+
+    Together: one transaction, the rows and their recipients in one query, the preferences in
+    another, each meeting and its .ics once. If any row fails, the chunk is redone row by row, so
+    only the faulty row waits for a retry.
+    """
+    if not ids:
+        return []
+    try:
+        return _prepare_together(ids, now)
+    except Exception:
+        log.info("a claimed row could not be prepared; preparing the chunk row by row", exc_info=True)
+        db.session.rollback()
+    return [_prepare_alone(notification_id, now) for notification_id in ids]
+
+
+def _prepare_together(ids: list[int], now: datetime) -> list[Outcome | Outgoing]:
+    notifications = {
+        notification.id: notification
+        for notification in db.session.scalars(
+            select(Notification).where(Notification.id.in_(ids)).options(joinedload(Notification.recipient))
+            .execution_options(populate_existing=True)
+        )
+    }
+    recipient_ids = {notification.recipient_id for notification in notifications.values()}
+    preferences = {
+        preference.user_id: preference
+        for preference in db.session.scalars(
+            select(NotificationPreference).where(NotificationPreference.user_id.in_(recipient_ids))
+        )
+    }
+    held = _load_objects(notifications.values())  # noqa: F841  (the session keeps objects weakly)
+    shared: dict = {}  # what mails of the chunk have in common (see build_message)
+    prepared = []
+    for notification_id in ids:
+        notification = notifications[notification_id]
+        preference = preferences.get(notification.recipient_id) or default_preferences(notification.recipient_id)
+        prepared.append(prepare(notification, now, preference, shared))
+    db.session.commit()  # nothing is held open while talking to the server
+    return prepared
+
+
+OBJECT_MODELS = {model.__tablename__: model for model in (Meeting, Vote, Minutes)}
+
+
+def _load_objects(notifications) -> list:
+    """The meetings, votes and minutes the rows are about, one query per type.
+
+    Returned to be held by the caller: the session's identity map references objects weakly, so
+    only while they are held does each row's db.session.get() find them without a query.
+    """
+    wanted: dict[str, set[int]] = {}
+    for notification in notifications:
+        if notification.object_type in OBJECT_MODELS:
+            wanted.setdefault(notification.object_type, set()).add(notification.object_id)
+    return [
+        obj
+        for object_type, ids in wanted.items()
+        for obj in db.session.scalars(select(OBJECT_MODELS[object_type]).where(OBJECT_MODELS[object_type].id.in_(ids)))
+    ]
+
+
+def _prepare_alone(notification_id: int, now: datetime) -> Outcome | Outgoing:
+    try:
+        notification = db.session.get(Notification, notification_id, populate_existing=True)
+        prepared = prepare(notification, now, preferences_of(notification.recipient_id), {})
+        db.session.commit()
+        return prepared
+    except Exception as error:  # bad data or a bug in one row must not hold up the others
+        log.exception("notification %s could not be delivered", notification_id)
+        db.session.rollback()
+        return _retry_later(notification_id, _attempts(notification_id), now, f"{type(error).__name__}: {error}")
+
+
+def prepare(notification: Notification, now: datetime, preference: NotificationPreference,
+            shared: dict) -> Outcome | Outgoing:
+    """Void a claimed row, keep it in-app, put it in a digest (recorded, not committed), or build its mail."""
+    notification_id = notification.id
     reason = void_reason(notification, now)
     if reason:
-        _finish(notification_id, NotificationState.VOID, last_error=reason)
+        _set_state(notification_id, NotificationState.VOID, last_error=reason)
         return Outcome.VOIDED
-    preference = preferences_of(notification.recipient_id)
     if notification.kind is NotificationKind.DIGEST:
         if not _fill_digest(notification):
-            _finish(notification_id, NotificationState.VOID, last_error="empty digest")
+            _set_state(notification_id, NotificationState.VOID, last_error="empty digest")
             return Outcome.VOIDED
     elif not preference.wants_email(notification.kind):
-        _finish(notification_id, NotificationState.SENT, delivery=Delivery.IN_APP, sent_at=now)
+        _set_state(notification_id, NotificationState.SENT, delivery=Delivery.IN_APP, sent_at=now)
         return Outcome.IN_APP
     elif preference.daily_digest:
         digest_id = _digest_for(notification.recipient_id, now)
-        _finish(notification_id, NotificationState.SENT, delivery=Delivery.DIGEST, sent_at=now, digest_id=digest_id)
+        _set_state(notification_id, NotificationState.SENT, delivery=Delivery.DIGEST, sent_at=now,
+                   digest_id=digest_id)
         return Outcome.DIGESTED
+    message = build_message(notification, notification.body, shared=shared)
+    return Outgoing(notification_id, notification.attempts, notification.recipient.email, message)
 
-    message = build_message(notification, notification.body)
-    address = notification.recipient.email
-    attempts = notification.attempts
-    db.session.commit()  # nothing is held open while talking to the server
+
+def send_prepared(mail: Outgoing, now: datetime, mailer: Mailer) -> Outcome:
+    """Send one built mail, then mark its row sent (or failed, or pending for a retry) and commit."""
     try:
-        mailer.send(message, address)
+        mailer.send(mail.message, mail.address)
     except PermanentFailure as error:
-        _finish(notification_id, NotificationState.FAILED, last_error=str(error)[:2000])
+        _finish(mail.notification_id, NotificationState.FAILED, last_error=str(error)[:2000])
         return Outcome.FAILED
     except Exception as error:
-        outcome = _retry_later(notification_id, attempts, now, f"{type(error).__name__}: {error}")
+        outcome = _retry_later(mail.notification_id, mail.attempts, now, f"{type(error).__name__}: {error}")
         if isinstance(error, ServerUnavailable):
             raise
         return outcome
-    _finish(notification_id, NotificationState.SENT, delivery=Delivery.EMAIL, sent_at=now, last_error="")
+    _finish(mail.notification_id, NotificationState.SENT, delivery=Delivery.EMAIL, sent_at=now, last_error="")
     return Outcome.SENT
 
 
-def _finish(notification_id: int, state: NotificationState, **values) -> None:
+def _set_state(notification_id: int, state: NotificationState, **values) -> None:
     db.session.execute(
         update(Notification).where(Notification.id == notification_id).values(state=state, **values)
         .execution_options(synchronize_session=False)
     )
+
+
+def _finish(notification_id: int, state: NotificationState, **values) -> None:
+    _set_state(notification_id, state, **values)
     db.session.commit()
 
 
@@ -339,9 +452,11 @@ def has_answered(meeting: Meeting, user_id: int) -> bool:
 
 def preferences_of(user_id: int) -> NotificationPreference:
     """The user's stored choices, or the defaults (every kind by mail, no digest)."""
-    return db.session.get(NotificationPreference, user_id) or NotificationPreference(
-        user_id=user_id, daily_digest=False, email_off=[]
-    )
+    return db.session.get(NotificationPreference, user_id) or default_preferences(user_id)
+
+
+def default_preferences(user_id: int) -> NotificationPreference:
+    return NotificationPreference(user_id=user_id, daily_digest=False, email_off=[])
 
 
 def next_digest_time(now: datetime) -> datetime:
