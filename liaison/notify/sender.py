@@ -19,6 +19,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from email.message import EmailMessage
+from time import monotonic
 
 from flask import current_app
 from sqlalchemy import select, update
@@ -38,6 +39,7 @@ from .producers import ANNOUNCED, REMINDER_KINDS, REVIEW_KINDS
 log = logging.getLogger(__name__)
 DIGEST_TIME = time(8, 0)  # 08:00 Asia/Tokyo
 CLAIM_CHUNK = 25  # rows claimed and prepared per transaction; each is marked sent in its own, right after its mail
+PASS_BUDGET = timedelta(seconds=50)  # a pass starts no further batch after this (the scheduler runs every minute)
 
 
 class Outcome(enum.Enum):
@@ -79,48 +81,62 @@ def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:100]
 
 
-def run_pass(now: datetime | None = None, *, holder: str | None = None, batch: int = 500) -> PassResult:
-    """Deliver what is due at `now` (default: the current time); the scheduler's job every minute."""
+def run_pass(now: datetime | None = None, *, holder: str | None = None, batch: int = 500,
+             budget: timedelta = PASS_BUDGET) -> PassResult:
+    """Deliver what is due at `now` (default: the current time); the scheduler's job every minute.
+
+    Takes `batch` rows at a time, and another batch while rows are left and `budget` has not run
+    out, so a burst (a convocation to every seat) goes out at full speed, not one batch a minute.
+    """
     holder = holder or worker_name()
     with sender_lock(holder) as lock:
         if not lock.held:
             return PassResult(locked=False)
         now = now or utcnow()
+        stop_at = monotonic() + budget.total_seconds()
         result = PassResult(recovered=recover_stuck(now))
         result.add(Outcome.VOIDED, void_expired(now))
         mailer = Mailer(current_app.config)
         try:
-            due = due_ids(now, batch)
-            for start in range(0, len(due), CLAIM_CHUNK):
-                if not lock.renew():
-                    log.warning("sender lock lost; stopping this pass")
-                    break
-                chunk = due[start:start + CLAIM_CHUNK]
-                mine = claim_all(chunk, now, holder)
-                result.add(Outcome.SKIPPED, len(chunk) - len(mine))
-                mails = []
-                for item in prepare_claimed(mine, now):
-                    if isinstance(item, Outcome):
-                        result.add(item)
-                    else:
-                        mails.append(item)
-                for position, mail in enumerate(mails):
-                    try:
-                        outcome = send_prepared(mail, now, mailer)
-                    except ServerUnavailable:
-                        result.add(Outcome.RETRY)
-                        result.server_down = True
-                        _release([later.notification_id for later in mails[position + 1:]])
+            while True:
+                due = due_ids(now, batch)
+                for start in range(0, len(due), CLAIM_CHUNK):
+                    if not lock.renew():
+                        log.warning("sender lock lost; stopping this pass")
                         return result
-                    except Exception as error:  # e.g. the database failed marking it; retried like a failed mail
-                        log.exception("notification %s could not be delivered", mail.notification_id)
-                        db.session.rollback()
-                        outcome = _retry_later(mail.notification_id, mail.attempts, now,
-                                               f"{type(error).__name__}: {error}")
-                    result.add(outcome)
+                    if not deliver_chunk(due[start:start + CLAIM_CHUNK], now, holder, mailer, result):
+                        return result  # the SMTP server is unavailable
+                if len(due) < batch or monotonic() >= stop_at:
+                    break
         finally:
             mailer.close()
     return result
+
+
+def deliver_chunk(ids: list[int], now: datetime, holder: str, mailer: Mailer, result: PassResult) -> bool:
+    """Claim the rows, prepare them, send their mails; False when the server was unavailable."""
+    mine = claim_all(ids, now, holder)
+    result.add(Outcome.SKIPPED, len(ids) - len(mine))
+    mails = []
+    for item in prepare_claimed(mine, now):
+        if isinstance(item, Outcome):
+            result.add(item)
+        else:
+            mails.append(item)
+    for position, mail in enumerate(mails):
+        try:
+            outcome = send_prepared(mail, now, mailer)
+        except ServerUnavailable:
+            result.add(Outcome.RETRY)
+            result.server_down = True
+            _release([later.notification_id for later in mails[position + 1:]])
+            return False
+        except Exception as error:  # e.g. the database failed marking it; retried like a failed mail
+            log.exception("notification %s could not be delivered", mail.notification_id)
+            db.session.rollback()
+            outcome = _retry_later(mail.notification_id, mail.attempts, now, f"{type(error).__name__}: {error}")
+        result.add(outcome)
+    return True
 
 
 def recover_stuck(now: datetime) -> int:

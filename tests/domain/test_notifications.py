@@ -543,3 +543,12 @@ def test_mails_built_together_keep_their_own_meeting_ics_subject_and_recipient(m
         assert message.get_body(("plain",)).get_content().startswith(f"{name} 様")
     assert sorted(a.get_filename() for m in mailbox.messages for a in m.iter_attachments()) == sorted(
         [f"meeting-{first.id}.ics"] * len(members) + [f"meeting-{second.id}.ics"] * len(members))
+
+
+def test_a_pass_takes_batch_after_batch_until_nothing_is_due_or_its_time_is_up(members, mailbox):
+    convene(make_meeting(starts_in=timedelta(days=10)))
+    assert sender.run_pass(batch=2, budget=timedelta(0)).count(sender.Outcome.SENT) == 2  # one batch, time is up
+    convene(make_meeting(starts_in=timedelta(days=20), number=2))
+    assert sender.run_pass(batch=2).count(sender.Outcome.SENT) == 1 + len(members)  # batches until none is left
+    assert len(mailbox.envelopes) == 2 * len(members)
+    assert all(n.due_at > utcnow() for n in rows(state=NotificationState.PENDING))  # only later reminders
