@@ -139,8 +139,8 @@ def sender_process(index: int, database_url: str, port: int, bypass_lock: bool, 
             db.session.commit()
         if not left:
             break
-        if not result.locked:
-            time.sleep(0.1)  # the other sender holds the lock (a real standby waits a minute)
+        if not result.locked or not result.outcomes:
+            time.sleep(0.1)  # the other sender holds the lock or the rows (a real standby waits a minute)
     stats["seconds"] = round(time.perf_counter() - started, 3)
     stats["cpu_seconds"] = round(time.process_time() - started_cpu, 3)
     stats["outcomes"] = dict(stats["outcomes"])
