@@ -22,7 +22,7 @@ from email.message import EmailMessage
 from time import monotonic
 
 from flask import current_app
-from sqlalchemy import select, update
+from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import joinedload
 
 from ..dates import TOKYO, to_tokyo, utcnow
@@ -98,22 +98,25 @@ def run_pass(now: datetime | None = None, *, holder: str | None = None, batch: i
         result.add(Outcome.VOIDED, void_expired(now))
         mailer = Mailer(current_app.config)
         try:
-            while True:
-                due = due_ids(now, batch)
-                for start in range(0, len(due), CLAIM_CHUNK):
-                    if not lock.renew():
-                        log.warning("sender lock lost; stopping this pass")
-                        return result
-                    if not deliver_chunk(due[start:start + CLAIM_CHUNK], now, holder, mailer, result):
-                        return result  # the SMTP server is unavailable
-                if len(due) < batch or monotonic() >= stop_at:
-                    break
+            # Each mail's outcome is its own transaction, one statement on a connection kept for the pass.
+            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as marks:
+                while True:
+                    due = due_ids(now, batch)
+                    for start in range(0, len(due), CLAIM_CHUNK):
+                        if not lock.renew():
+                            log.warning("sender lock lost; stopping this pass")
+                            return result
+                        if not deliver_chunk(due[start:start + CLAIM_CHUNK], now, holder, mailer, marks, result):
+                            return result  # the SMTP server is unavailable
+                    if len(due) < batch or monotonic() >= stop_at:
+                        break
         finally:
             mailer.close()
     return result
 
 
-def deliver_chunk(ids: list[int], now: datetime, holder: str, mailer: Mailer, result: PassResult) -> bool:
+def deliver_chunk(ids: list[int], now: datetime, holder: str, mailer: Mailer, marks: Connection,
+                  result: PassResult) -> bool:
     """Claim the rows, prepare them, send their mails; False when the server was unavailable."""
     mine = claim_all(ids, now, holder)
     result.add(Outcome.SKIPPED, len(ids) - len(mine))
@@ -125,7 +128,7 @@ def deliver_chunk(ids: list[int], now: datetime, holder: str, mailer: Mailer, re
             mails.append(item)
     for position, mail in enumerate(mails):
         try:
-            outcome = send_prepared(mail, now, mailer)
+            outcome = send_prepared(mail, now, mailer, marks)
         except ServerUnavailable:
             result.add(Outcome.RETRY)
             result.server_down = True
@@ -338,19 +341,22 @@ def prepare(notification: Notification, now: datetime, preference: NotificationP
     return Outgoing(notification_id, notification.attempts, notification.recipient.email, message)
 
 
-def send_prepared(mail: Outgoing, now: datetime, mailer: Mailer) -> Outcome:
-    """Send one built mail, then mark its row sent (or failed, or pending for a retry) and commit."""
+def send_prepared(mail: Outgoing, now: datetime, mailer: Mailer, marks: Connection | None = None) -> Outcome:
+    """Send one built mail, then mark its row sent (or failed, or pending for a retry), committed at once.
+
+    `marks`: an autocommit connection for the mark (one round trip); None: the session, then commit.
+    """
     try:
         mailer.send(mail.message, mail.address)
     except PermanentFailure as error:
-        _finish(mail.notification_id, NotificationState.FAILED, last_error=str(error)[:2000])
+        _finish(mail.notification_id, NotificationState.FAILED, marks, last_error=str(error)[:2000])
         return Outcome.FAILED
     except Exception as error:
-        outcome = _retry_later(mail.notification_id, mail.attempts, now, f"{type(error).__name__}: {error}")
+        outcome = _retry_later(mail.notification_id, mail.attempts, now, f"{type(error).__name__}: {error}", marks)
         if isinstance(error, ServerUnavailable):
             raise
         return outcome
-    _finish(mail.notification_id, NotificationState.SENT, delivery=Delivery.EMAIL, sent_at=now, last_error="")
+    _finish(mail.notification_id, NotificationState.SENT, marks, delivery=Delivery.EMAIL, sent_at=now, last_error="")
     return Outcome.SENT
 
 
@@ -361,7 +367,11 @@ def _set_state(notification_id: int, state: NotificationState, **values) -> None
     )
 
 
-def _finish(notification_id: int, state: NotificationState, **values) -> None:
+def _finish(notification_id: int, state: NotificationState, marks: Connection | None = None, **values) -> None:
+    """Record a row's final (or next) state and commit it: on `marks` (autocommit), or in the session."""
+    if marks is not None:
+        marks.execute(update(Notification).where(Notification.id == notification_id).values(state=state, **values))
+        return
     _set_state(notification_id, state, **values)
     db.session.commit()
 
@@ -370,14 +380,15 @@ def _attempts(notification_id: int) -> int:
     return db.session.scalar(select(Notification.attempts).where(Notification.id == notification_id)) or 0
 
 
-def _retry_later(notification_id: int, attempts: int, now: datetime, error: str) -> Outcome:
+def _retry_later(notification_id: int, attempts: int, now: datetime, error: str,
+                 marks: Connection | None = None) -> Outcome:
     """Exponential backoff (1, 2, 4 … minutes, at most 6 hours); after the last attempt: failed."""
     config = current_app.config
     if attempts >= config["NOTIFY_MAX_ATTEMPTS"]:
-        _finish(notification_id, NotificationState.FAILED, last_error=error[:2000])
+        _finish(notification_id, NotificationState.FAILED, marks, last_error=error[:2000])
         return Outcome.FAILED
     delay = min(config["NOTIFY_RETRY_BASE_SECONDS"] * 2 ** (attempts - 1), 6 * 3600)
-    _finish(notification_id, NotificationState.PENDING, last_error=error[:2000],
+    _finish(notification_id, NotificationState.PENDING, marks, last_error=error[:2000],
             next_attempt_at=now + timedelta(seconds=delay))
     return Outcome.RETRY
 
