@@ -11,6 +11,7 @@ chunk's claim, a fraction of a second before it goes out. Each "sent" mark is it
 """
 from __future__ import annotations
 
+import contextlib
 import enum
 import logging
 import os
@@ -23,6 +24,7 @@ from time import monotonic
 
 from flask import current_app
 from sqlalchemy import Connection, select, update
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import joinedload
 
 from ..dates import TOKYO, to_tokyo, utcnow
@@ -98,8 +100,7 @@ def run_pass(now: datetime | None = None, *, holder: str | None = None, batch: i
         result.add(Outcome.VOIDED, void_expired(now))
         mailer = Mailer(current_app.config)
         try:
-            # Each mail's outcome is its own transaction, one statement on a connection kept for the pass.
-            with db.engine.connect().execution_options(isolation_level="AUTOCOMMIT") as marks:
+            with contextlib.closing(Marks()) as marks:
                 while True:
                     due = due_ids(now, batch)
                     for start in range(0, len(due), CLAIM_CHUNK):
@@ -115,7 +116,7 @@ def run_pass(now: datetime | None = None, *, holder: str | None = None, batch: i
     return result
 
 
-def deliver_chunk(ids: list[int], now: datetime, holder: str, mailer: Mailer, marks: Connection,
+def deliver_chunk(ids: list[int], now: datetime, holder: str, mailer: Mailer, marks: Marks,
                   result: PassResult) -> bool:
     """Claim the rows, prepare them, send their mails; False when the server was unavailable."""
     mine = claim_all(ids, now, holder)
@@ -341,11 +342,8 @@ def prepare(notification: Notification, now: datetime, preference: NotificationP
     return Outgoing(notification_id, notification.attempts, notification.recipient.email, message)
 
 
-def send_prepared(mail: Outgoing, now: datetime, mailer: Mailer, marks: Connection | None = None) -> Outcome:
-    """Send one built mail, then mark its row sent (or failed, or pending for a retry), committed at once.
-
-    `marks`: an autocommit connection for the mark (one round trip); None: the session, then commit.
-    """
+def send_prepared(mail: Outgoing, now: datetime, mailer: Mailer, marks: Marks | None = None) -> Outcome:
+    """Send one built mail, then mark its row sent (or failed, or pending for a retry), committed at once."""
     try:
         mailer.send(mail.message, mail.address)
     except PermanentFailure as error:
@@ -367,10 +365,40 @@ def _set_state(notification_id: int, state: NotificationState, **values) -> None
     )
 
 
-def _finish(notification_id: int, state: NotificationState, marks: Connection | None = None, **values) -> None:
-    """Record a row's final (or next) state and commit it: on `marks` (autocommit), or in the session."""
+class Marks:
+    """Records each mail's outcome as it happens: one autocommit UPDATE on a connection kept for the pass.
+
+    Through the session a mark cost four round trips to PostgreSQL (the pool's pre-ping on checkout,
+    BEGIN, UPDATE, COMMIT). Should the connection fail, the marks go through the session.
+    """
+
+    def __init__(self):
+        self.connection: Connection | None = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+
+    def record(self, statement) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.execute(statement)
+                return
+            except SQLAlchemyError:
+                log.warning("the sender's connection for marks failed; marking through the session", exc_info=True)
+                self.close()
+        db.session.execute(statement.execution_options(synchronize_session=False))
+        db.session.commit()
+
+    def close(self) -> None:
+        if self.connection is not None:
+            try:
+                self.connection.close()
+            except SQLAlchemyError:  # gone either way
+                pass
+            self.connection = None
+
+
+def _finish(notification_id: int, state: NotificationState, marks: Marks | None = None, **values) -> None:
+    """Record a row's final (or next) state and commit it."""
     if marks is not None:
-        marks.execute(update(Notification).where(Notification.id == notification_id).values(state=state, **values))
+        marks.record(update(Notification).where(Notification.id == notification_id).values(state=state, **values))
         return
     _set_state(notification_id, state, **values)
     db.session.commit()
@@ -381,7 +409,7 @@ def _attempts(notification_id: int) -> int:
 
 
 def _retry_later(notification_id: int, attempts: int, now: datetime, error: str,
-                 marks: Connection | None = None) -> Outcome:
+                 marks: Marks | None = None) -> Outcome:
     """Exponential backoff (1, 2, 4 … minutes, at most 6 hours); after the last attempt: failed."""
     config = current_app.config
     if attempts >= config["NOTIFY_MAX_ATTEMPTS"]:

@@ -552,3 +552,18 @@ def test_a_pass_takes_batch_after_batch_until_nothing_is_due_or_its_time_is_up(m
     assert sender.run_pass(batch=2).count(sender.Outcome.SENT) == 1 + len(members)  # batches until none is left
     assert len(mailbox.envelopes) == 2 * len(members)
     assert all(n.due_at > utcnow() for n in rows(state=NotificationState.PENDING))  # only later reminders
+
+
+def test_when_the_senders_connection_for_marks_fails_the_marks_go_through_the_session(members, mailbox, monkeypatch):
+    opened = sender.Marks.__init__
+
+    def broken(self):
+        opened(self)
+        self.connection.close()  # every statement on it now fails
+
+    monkeypatch.setattr(sender.Marks, "__init__", broken)
+    convene(make_meeting(starts_in=timedelta(days=10)))
+    assert sender.run_pass().count(sender.Outcome.SENT) == len(members)
+    assert len(mailbox.envelopes) == len(members)
+    assert all(n.state is NotificationState.SENT and n.delivery is Delivery.EMAIL
+               for n in rows(NotificationKind.CONVOCATION))
