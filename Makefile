@@ -19,9 +19,9 @@ $(VENV)/.installed: pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $@
 
-# Debian packages the minutes' PDF export needs (WeasyPrint: Pango; Japanese fonts: Noto CJK).
+# Debian packages the minutes' PDF export needs (WeasyPrint: Pango, HarfBuzz subsetting; Japanese fonts: Noto CJK).
 # Installed when missing and make runs as root; otherwise make says what to install.
-SYSTEM_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0
+SYSTEM_PACKAGES := fonts-noto-cjk libpango-1.0-0 libpangoft2-1.0-0 libharfbuzz-subset0
 
 system-packages:
 	@missing=$$(for p in $(SYSTEM_PACKAGES); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done | tr '\n' ' '); \

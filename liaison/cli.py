@@ -17,10 +17,17 @@ users_cli = AppGroup("users", help="User accounts.")
 @click.command("seed")
 @with_appcontext
 @click.option("--demo", is_flag=True, help="Also create the demo users, seats and meetings.")
-def seed_command(demo: bool) -> None:
+@click.option("--scale", is_flag=True,
+              help="Instead of the demo: five fiscal years of data for benchmarks (needs an empty database).")
+@click.option("--json", "json_path", type=click.Path(dir_okay=False, writable=True),
+              help="With --scale: write the row counts and sample ids here.")
+def seed_command(demo: bool, scale: bool, json_path: str | None) -> None:
     """Load the 64 bodies, 4 committees and 13 policy items (idempotent)."""
     from .seed import seed_reference_data
 
+    if scale:
+        _seed_scale(demo, json_path)
+        return
     changed = seed_reference_data()
     if demo:
         from .seed.demo import seed_demo
@@ -28,6 +35,28 @@ def seed_command(demo: bool) -> None:
         seed_demo()
     db.session.commit()
     click.echo(f"seed: reference data loaded ({changed} changes){' with demo data' if demo else ''}.")
+
+
+def _seed_scale(demo: bool, json_path: str | None) -> None:
+    import json
+
+    from .seed.scale import ScaleError, generate
+
+    if demo:
+        raise click.UsageError("--scale and --demo cannot be combined: the scale data set has its own users.")
+    try:
+        result = generate()
+    except ScaleError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error)) from error
+    db.session.commit()
+    for table, count in result.counts.items():
+        click.echo(f"  {table:<22} {count:>8,}")
+    click.echo(f"seed: scale data set written in {result.seconds:.1f} s.")
+    if json_path:
+        with open(json_path, "w", encoding="utf-8") as handle:
+            json.dump({"counts": result.counts, "seconds": result.seconds, "samples": result.samples}, handle,
+                      ensure_ascii=False, indent=2)
 
 
 @users_cli.command("create")

@@ -78,7 +78,7 @@ def format_date(value: date | datetime, *, wareki: bool = False, locale: str = "
 def format_datetime(value: datetime, *, wareki: bool = False, locale: str = "ja") -> str:
     """2025年4月1日(火) 14:00 in Tokyo time."""
     local = to_tokyo(value)
-    return f"{format_date(local, wareki=wareki, locale=locale)} {local:%H:%M}"
+    return f"{format_date(local.date(), wareki=wareki, locale=locale)} {local.hour:02d}:{local.minute:02d}"
 
 
 def is_day_off(value: date | datetime) -> bool:

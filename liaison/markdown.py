@@ -7,6 +7,8 @@ http, https and mailto, each with rel="noopener noreferrer".
 """
 from __future__ import annotations
 
+import functools
+
 import markdown as _markdown
 import nh3
 from markupsafe import Markup
@@ -38,5 +40,10 @@ def render(text: str | None) -> Markup:
     """Markdown → sanitised HTML, marked safe for Jinja (the only place user HTML becomes Markup)."""
     if not text:
         return Markup("")
-    html = _markdown.markdown(text, extensions=EXTENSIONS, output_format="html")
-    return Markup(sanitise(html))
+    return Markup(_render(text))
+
+
+@functools.lru_cache(maxsize=4096)
+def _render(text: str) -> str:
+    """The same text always gives the same HTML: pages that show saved texts again (minutes, proposals) reuse it."""
+    return sanitise(_markdown.markdown(text, extensions=EXTENSIONS, output_format="html"))

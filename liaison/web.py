@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from . import dates
 from .domain import DomainError
 from .domain import access
+from .domain import notifications as notification_rules
 from .extensions import db, login_manager
 from .markdown import render as render_markdown
 from .models import User
@@ -47,7 +48,10 @@ def select_locale() -> str:
 def load_user(user_id: str):
     try:
         raw_id, version = user_id.split(":")
-        user = db.session.get(User, int(raw_id))
+        if request.method == "GET":  # a page: its header's unread count comes in the same query
+            user = notification_rules.load_with_unread_count(int(raw_id))
+        else:
+            user = db.session.get(User, int(raw_id))
     except (ValueError, TypeError):
         return None
     if user is None or str(user.session_version) != version or not user.active:
@@ -75,8 +79,36 @@ def _page_url(number: int) -> str:
     return url_for(request.endpoint, **(request.view_args or {}), **args)
 
 
+def _install_memoised_gettext(app: Flask) -> None:
+    """Templates' _() looked up once per locale and message (a page calls it a few hundred times).
+
+    Flask-Babel's callables fetch the request's translations on every call (about 10 µs each);
+    the catalogues never change while the process runs, so the translated string is kept.
+    """
+    from flask_babel import get_locale, get_translations
+
+    cache: dict[tuple[str, str], str] = {}
+
+    def gettext(string: str) -> str:
+        key = (str(get_locale()), string)
+        try:
+            return cache[key]
+        except KeyError:
+            value = cache[key] = get_translations().ugettext(string)
+            return value
+
+    app.jinja_env.install_gettext_callables(
+        gettext=gettext,
+        ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
+        newstyle=True,
+        pgettext=lambda c, s: get_translations().upgettext(c, s),
+        npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n),
+    )
+
+
 def init_web(app: Flask, babel) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Tokyo")
+    _install_memoised_gettext(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself
     login_manager.session_protection = "basic"
@@ -141,3 +173,7 @@ def init_web(app: Flask, babel) -> None:
         # A request commits explicitly; anything left over is discarded, never half-written.
         if exc is not None:
             db.session.rollback()
+        # What the request kept on flask.g (seats, committees, the unread count) ends with it, even when
+        # the app context outlives the request.
+        access.forget()
+        notification_rules.forget_unread()

@@ -20,6 +20,9 @@ def tokyo_day_at(days: int, hour: int = 14, minute: int = 0) -> datetime:
 
 def reset_calendar_state(app) -> None:
     """Forget cached feeds and wrong-token counts (they live in the session-wide app)."""
+    from liaison.blueprints.calendar import forget_recent_checks
+
+    forget_recent_checks()
     with app.app_context():
         feeds.state().clear()
 

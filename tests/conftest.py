@@ -36,6 +36,7 @@ def make_app(database_url: str, tmp_dir, **overrides):
         "UPLOAD_FOLDER": str(tmp_dir / "uploads"),
         "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000",
         "BASE_URL": "http://liaison.test",
+        "FEED_RECHECK_SECONDS": 0,  # every revalidation checks the database (tests/web/test_calendar.py turns it on)
     }
     config.update(overrides)
     return create_app(config)

@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from ..dates import TOKYO, current_fiscal_year
-from ..domain import DomainError, require
+from ..domain import DomainError, access, require
 from ..domain import memberships as membership_rules
 from ..domain import users as user_rules
 from ..extensions import db
@@ -160,7 +160,7 @@ def reset_password(user_id):
 
 
 def _committee_from_args() -> tuple[Committee, int]:
-    committees = db.session.scalars(select(Committee).order_by(Committee.position)).all()
+    committees = access.all_committees()
     slug = request.values.get("committee") or committees[0].slug
     committee = next((c for c in committees if c.slug == slug), None)
     if committee is None:
@@ -199,7 +199,7 @@ def memberships():
     return render_template(
         "admin/memberships.html", committee=committee, fiscal_year=fiscal_year, form=form,
         seats=membership_rules.seats(committee, fiscal_year), role_label=membership_rules.role_label,
-        committees=db.session.scalars(select(Committee).order_by(Committee.position)).all(),
+        committees=access.all_committees(),
         role_form=RoleForm(formdata=None), action_form=EmptyForm(), role_choices=_role_choices(),
     ), status
 
@@ -274,7 +274,7 @@ def handover():
     return render_template(
         "admin/handover.html", committee=committee, form=form, from_year=from_year, seats=current,
         role_label=membership_rules.role_label,
-        committees=db.session.scalars(select(Committee).order_by(Committee.position)).all(),
+        committees=access.all_committees(),
     ), status
 
 

@@ -2,6 +2,8 @@
 a committee's feed and a single meeting's .ics (the stable URLs of DESIGN.md)."""
 from __future__ import annotations
 
+import time
+
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -59,9 +61,48 @@ def _too_many_wrong_tokens(retry_after: int):
     return body, 429, {"Retry-After": str(retry_after)}
 
 
+# Personal feeds answered recently: token → (until, ETag, Last-Modified). Calendar apps revalidate
+# every few minutes; within FEED_RECHECK_SECONDS of the last full check, a request whose If-None-Match
+# names the same ETag gets its 304 without touching the database (a feed may show a change up to that
+# many seconds late, and a 304 carries no content, so nothing is revealed to a token revoked meanwhile).
+_recently_checked: dict[str, tuple[float, str, object]] = {}
+_RECENTLY_CHECKED_MAX = 20_000
+
+
+def _recent_not_modified(token: str):
+    entry = _recently_checked.get(token)
+    if entry is None or entry[0] < time.monotonic() or not request.if_none_match:
+        return None
+    _until, etag, last_modified = entry
+    if not request.if_none_match.contains_weak(etag):
+        return None
+    response = current_app.response_class(status=304)
+    response.set_etag(etag)
+    response.last_modified = last_modified
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
+
+
+def forget_recent_checks() -> None:
+    """Make the next revalidation of every feed check the database (tests; a cold worker)."""
+    _recently_checked.clear()
+
+
+def _remember_check(token: str, feed: Feed) -> None:
+    seconds = current_app.config.get("FEED_RECHECK_SECONDS", 0)
+    if not seconds:
+        return
+    if len(_recently_checked) >= _RECENTLY_CHECKED_MAX:
+        _recently_checked.clear()
+    _recently_checked[token] = (time.monotonic() + seconds, feed.etag, feed.last_modified)
+
+
 @bp.get("/calendar/<token>.ics")
 def feed(token: str):
     """The personal feed: no log-in (calendar apps cannot), the secret URL is the key."""
+    recent = _recent_not_modified(token)
+    if recent is not None:
+        return recent
     limiter = feeds.state().limiter
     address = request.remote_addr or "unknown"
     retry_after = limiter.retry_after(address)
@@ -71,7 +112,9 @@ def feed(token: str):
     if user is None:
         limiter.fail(address)
         abort(404)
-    return calendar_response(feeds.user_feed(user))
+    user_feed = feeds.user_feed(user)
+    _remember_check(token, user_feed)
+    return calendar_response(user_feed)
 
 
 @bp.app_template_global()

@@ -17,14 +17,14 @@ from wtforms.fields.choices import SelectChoice
 
 from .. import exports
 from ..dates import TOKYO
-from ..domain import DomainError, require
+from ..domain import DomainError, access, require
 from ..domain import meetings as meeting_rules
 from ..domain import minutes as rules
 from ..domain import search
 from ..extensions import db
 from ..forms.meetings import ActionForm
 from ..forms.minutes import CommentForm, ReviewForm, field_name, text_form
-from ..models import Committee, Meeting, Minutes, MinutesVersion, User
+from ..models import Meeting, Minutes, MinutesVersion, User
 from ..pagination import paginate_rows
 from .scoping import committee_blueprint, union_wide
 
@@ -385,11 +385,11 @@ def index():
     committee = None
     slug = request.args.get("committee") or ""
     if slug:
-        committee = db.session.scalar(select(Committee).where(Committee.slug == slug))
+        committee = access.committee_by_slug(slug)
     kinds = {kind.value: kind for kind in search.ResultKind}
     kind = kinds.get(request.args.get("kind") or "")
     page = paginate_rows(search.search_query(current_user, q, committee, kind))
-    committees = list(db.session.scalars(select(Committee).order_by(Committee.position)))
+    committees = list(access.all_committees())
     return render_template(
         "minutes/index.html", page=page, results=search.load(page.items), q=q, committee=committee,
         committees=committees, kind=kind, kinds=list(search.ResultKind), kind_label=search.kind_label,

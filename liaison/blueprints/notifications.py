@@ -160,7 +160,7 @@ def _committee_forms(committees, failed: Committee | None = None, failed_form=No
 
 
 def _reminders_page(forms, status: int = 200):
-    committees = list(db.session.scalars(select(Committee).order_by(Committee.position)))
+    committees = list(access.all_committees())
     meetings = rules.upcoming_meetings()
     by_id = {c.id: c for c in committees}
     return render_template(
@@ -171,15 +171,15 @@ def _reminders_page(forms, status: int = 200):
 
 @admin_bp.get("/reminders")
 def reminders():
-    committees = list(db.session.scalars(select(Committee).order_by(Committee.position)))
+    committees = list(access.all_committees())
     return _reminders_page(_committee_forms(committees))
 
 
 @admin_bp.post("/reminders/<slug:slug>")
 def committee_reminders(slug: str):
-    committee = db.session.scalar(select(Committee).where(Committee.slug == slug)) or abort(404)
+    committee = access.committee_by_slug(slug) or abort(404)
     form = CommitteeRemindersForm(prefix=committee.slug)
-    committees = list(db.session.scalars(select(Committee).order_by(Committee.position)))
+    committees = list(access.all_committees())
     if form.validate_on_submit():
         try:
             rules.set_committee_reminders(

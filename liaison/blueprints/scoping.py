@@ -3,12 +3,9 @@ from __future__ import annotations
 
 from flask import Blueprint, current_app, g, request
 from flask_login import current_user, login_required
-from sqlalchemy import select
 from werkzeug.exceptions import Forbidden, NotFound
 
 from ..domain import access
-from ..extensions import db
-from ..models import Committee
 
 
 def committee_blueprint(name: str, import_name: str, url_prefix: str = "") -> Blueprint:
@@ -22,7 +19,7 @@ def committee_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bl
     @bp.url_value_preprocessor
     def _load_committee(endpoint, values):
         slug = values.pop("committee", None) if values else None
-        committee = db.session.scalar(select(Committee).where(Committee.slug == slug)) if slug else None
+        committee = access.committee_by_slug(slug) if slug else None
         if committee is None:
             raise NotFound()
         g.committee = committee

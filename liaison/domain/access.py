@@ -1,11 +1,15 @@
 """Who may see and do what: questions asked of the domain by views and templates alike."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from flask import g, has_request_context
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, joinedload
 
 from ..dates import current_fiscal_year
 from ..extensions import db
 from ..models import Committee, Membership, Role
+
+_CACHE = "_liaison_access"  # on flask.g: what this request has loaded about seats and committees
 
 
 def is_staff(user) -> bool:
@@ -13,32 +17,78 @@ def is_staff(user) -> bool:
     return bool(getattr(user, "is_authenticated", False) and (user.is_admin or user.is_secretariat))
 
 
+# A page asks "is this user a member / the chair?" several times (the blueprint's access check, the
+# domain's permissions, the navigation), and committee pages need the committee and, for the staff,
+# the navigation's list of committees. Each is loaded once per request and kept on flask.g; the cache
+# is dropped on commit and rollback, when a flush writes a seat or a committee, and at the end of the
+# request (web.py). Outside a request (CLI, scheduler, domain tests) nothing is kept.
+
+def _cached(key, load):
+    if not has_request_context():
+        return load()
+    cache = g.setdefault(_CACHE, {})
+    if key not in cache:
+        cache[key] = load()
+    return cache[key]
+
+
+def forget() -> None:
+    """Drop what the request has cached (the next question loads it again)."""
+    if has_request_context():
+        g.pop(_CACHE, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _written(session, flush_context):
+    if has_request_context() and _CACHE in g and any(
+        isinstance(obj, (Membership, Committee)) for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
+        forget()
+
+
+@event.listens_for(Session, "after_commit")
+@event.listens_for(Session, "after_soft_rollback")
+def _expired(session, *args):
+    forget()
+
+
+def _seats(user) -> dict[int, dict[int, Membership]]:
+    """The user's seats that have not ended, every fiscal year, by year and committee id (one query;
+    committee and body loaded)."""
+
+    def load():
+        by_year: dict[int, dict[int, Membership]] = {}
+        for seat in db.session.scalars(
+            select(Membership).options(joinedload(Membership.committee), joinedload(Membership.body))
+            .where(Membership.user_id == user.id, Membership.ended_at.is_(None))
+        ):
+            by_year.setdefault(seat.fiscal_year, {})[seat.committee_id] = seat
+        return by_year
+
+    return _cached(("seats", user.id), load)
+
+
+def all_committees() -> list[Committee]:
+    """Every committee, in navigation order (a handful of reference rows; one query)."""
+    query = select(Committee).order_by(Committee.position, Committee.id)
+    return _cached("committees", lambda: list(db.session.scalars(query)))
+
+
+def committee_by_slug(slug: str) -> Committee | None:
+    return next((committee for committee in all_committees() if committee.slug == slug), None)
+
+
 def active_memberships(user, fiscal_year: int | None = None) -> list[Membership]:
     """The user's seats for a fiscal year (default: the current one), not ended."""
     if not getattr(user, "is_authenticated", False):
         return []
-    fiscal_year = fiscal_year or current_fiscal_year()
-    return list(
-        db.session.scalars(
-            select(Membership)
-            .where(Membership.user_id == user.id, Membership.fiscal_year == fiscal_year)
-            .where(Membership.ended_at.is_(None))
-        )
-    )
+    return list(_seats(user).get(fiscal_year or current_fiscal_year(), {}).values())
 
 
 def membership_in(user, committee: Committee, fiscal_year: int | None = None) -> Membership | None:
     if not getattr(user, "is_authenticated", False):
         return None
-    fiscal_year = fiscal_year or current_fiscal_year()
-    return db.session.scalar(
-        select(Membership).where(
-            Membership.user_id == user.id,
-            Membership.committee_id == committee.id,
-            Membership.fiscal_year == fiscal_year,
-            Membership.ended_at.is_(None),
-        )
-    )
+    return _seats(user).get(fiscal_year or current_fiscal_year(), {}).get(committee.id)
 
 
 def can_view_committee(user, committee: Committee) -> bool:
@@ -52,18 +102,10 @@ def chairs(user, committee: Committee, fiscal_year: int | None = None) -> bool:
 
 
 def visible_committees(user) -> list[Committee]:
-    """The committees in the user's navigation: all for staff, else this year's seats (one query)."""
+    """The committees in the user's navigation: all for staff, else this year's seats (no query of its own)."""
     if not getattr(user, "is_authenticated", False):
         return []
-    query = select(Committee).order_by(Committee.position)
     if not is_staff(user):
-        query = query.where(
-            Committee.id.in_(
-                select(Membership.committee_id).where(
-                    Membership.user_id == user.id,
-                    Membership.fiscal_year == current_fiscal_year(),
-                    Membership.ended_at.is_(None),
-                )
-            )
-        )
-    return list(db.session.scalars(query))
+        committees = [seat.committee for seat in active_memberships(user)]
+        return sorted(committees, key=lambda committee: (committee.position, committee.id))
+    return list(all_committees())

@@ -31,6 +31,7 @@ from sqlalchemy import case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
+from ..i18n import per_locale
 from .. import attachments as files
 from .. import events
 from ..dates import fiscal_year_label, fiscal_year_of, format_date, format_datetime, holiday_name, is_day_off, to_tokyo, utcnow
@@ -78,6 +79,7 @@ def meeting_name(meeting: Meeting) -> str:
     )
 
 
+@per_locale
 def status_label(status: MeetingStatus) -> str:
     return {
         MeetingStatus.DRAFT: _("下書き"),
@@ -88,6 +90,7 @@ def status_label(status: MeetingStatus) -> str:
     }[status]
 
 
+@per_locale
 def format_label(meeting_format: MeetingFormat) -> str:
     return {
         MeetingFormat.IN_PERSON: _("対面"),
@@ -97,10 +100,12 @@ def format_label(meeting_format: MeetingFormat) -> str:
     }[meeting_format]
 
 
+@per_locale
 def kind_label(kind: AgendaKind) -> str:
     return {AgendaKind.REPORT: _("報告事項"), AgendaKind.DISCUSSION: _("協議事項"), AgendaKind.RESOLUTION: _("議決事項")}[kind]
 
 
+@per_locale
 def response_label(response: AttendanceResponse | None) -> str:
     if response is None:
         return _("未回答")

@@ -12,9 +12,9 @@ from . import DomainError, check, require
 from . import audit
 
 
-def seats(committee: Committee, fiscal_year: int, *, include_observers: bool = True) -> list[Membership]:
-    """The committee's current memberships for a year, ordered by role then body order."""
-    query = (
+def seats_query(committee: Committee, fiscal_year: int):
+    """SELECT the committee's current memberships for a year (user and body loaded), in body order."""
+    return (
         select(Membership)
         .join(Membership.body)
         .options(joinedload(Membership.user), joinedload(Membership.body))
@@ -25,10 +25,19 @@ def seats(committee: Committee, fiscal_year: int, *, include_observers: bool = T
         )
         .order_by(Body.position, Membership.department, Membership.id)
     )
-    rows = list(db.session.scalars(query).unique())
+
+
+def by_role(rows: list, seat=lambda row: row) -> list:
+    """Rows of seats_query() ordered by role (chair first), body order within a role."""
+    return sorted(rows, key=lambda row: ROLE_ORDER[seat(row).role])
+
+
+def seats(committee: Committee, fiscal_year: int, *, include_observers: bool = True) -> list[Membership]:
+    """The committee's current memberships for a year, ordered by role then body order."""
+    rows = list(db.session.scalars(seats_query(committee, fiscal_year)).unique())
     if not include_observers:
         rows = [m for m in rows if m.role.has_vote]
-    return sorted(rows, key=lambda m: ROLE_ORDER[m.role])
+    return by_role(rows)
 
 
 def _check_free(committee: Committee, fiscal_year: int, user: User, body: Body, department: str, role: Role, exclude_id=None) -> None:

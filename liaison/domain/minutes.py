@@ -26,8 +26,9 @@ from datetime import datetime
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload
 
+from ..i18n import per_locale
 from .. import events, textsearch
 from ..dates import format_datetime, to_tokyo, utcnow
 from ..extensions import db
@@ -37,6 +38,7 @@ from ..models import (
 )
 from . import access, audit, check, require
 from . import meetings as meeting_rules
+from . import memberships as membership_rules
 from . import votes as vote_rules
 from .memberships import role_label
 
@@ -54,6 +56,7 @@ def item_key(item_id: int) -> str:
 
 # --------------------------------------------------------------------------------------------- labels
 
+@per_locale
 def status_label(status: MinutesStatus) -> str:
     return {
         MinutesStatus.DRAFT: _("作成中"),
@@ -326,9 +329,9 @@ def _new_version(minutes: Minutes, *, actor, facts: dict, texts: dict, reason: s
 
 
 def minutes_of(meeting: Meeting) -> Minutes | None:
-    """The meeting's minutes with their versions (two queries)."""
+    """The meeting's minutes with their versions (one query)."""
     return db.session.scalar(
-        select(Minutes).options(selectinload(Minutes.versions), joinedload(Minutes.published_by))
+        select(Minutes).options(joinedload(Minutes.versions), joinedload(Minutes.published_by))
         .where(Minutes.meeting_id == meeting.id)
     )
 
@@ -590,13 +593,16 @@ class ReviewLine:
 
 
 def review_sheet(minutes: Minutes) -> list[ReviewLine]:
-    """Every voting seat of the meeting with its 異議なし on the latest version (two queries)."""
+    """Every voting seat of the meeting with its 異議なし on the latest version (one query)."""
     version = latest_version(minutes)
-    reviews = {
-        review.membership_id: review
-        for review in db.session.scalars(select(MinutesReview).where(MinutesReview.version_id == version.id))
-    }
-    return [ReviewLine(seat, reviews.get(seat.id)) for seat in meeting_rules.voting_seats(minutes.meeting)]
+    meeting = minutes.meeting
+    rows = db.session.execute(
+        membership_rules.seats_query(meeting.committee, meeting.fiscal_year)
+        .add_columns(MinutesReview)
+        .outerjoin(MinutesReview, (MinutesReview.membership_id == Membership.id) & (MinutesReview.version_id == version.id))
+    ).all()
+    lines = [ReviewLine(seat, review) for seat, review in rows if seat.role.has_vote]
+    return membership_rules.by_role(lines, lambda line: line.seat)
 
 
 def comments_of(minutes: Minutes) -> list[MinutesComment]:

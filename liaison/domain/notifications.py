@@ -3,8 +3,10 @@ from __future__ import annotations
 
 from datetime import time
 
+from flask import g, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
 
 from ..dates import utcnow
 from ..extensions import db
@@ -18,22 +20,60 @@ from . import access, audit, check, require
 MAIL_KINDS = tuple(kind for kind in NotificationKind if kind is not NotificationKind.DIGEST)
 
 
-def inbox_query(user: User):
-    """The user's in-app list: notices whose time has come, newest first (not voided ones, not digests)."""
+def _in_inbox(recipient_id):
+    """A notice of the recipient's in-app list: its time has come, not voided, not a digest."""
     return (
-        select(Notification)
-        .where(
-            Notification.recipient_id == user.id,
-            Notification.kind != NotificationKind.DIGEST,
-            Notification.state != NotificationState.VOID,
-            Notification.due_at <= utcnow(),
-        )
-        .order_by(Notification.due_at.desc(), Notification.id.desc())
+        Notification.recipient_id == recipient_id,
+        Notification.kind != NotificationKind.DIGEST,
+        Notification.state != NotificationState.VOID,
+        Notification.due_at <= utcnow(),
     )
 
 
+def inbox_query(user: User):
+    """The user's in-app list: notices whose time has come, newest first (not voided ones, not digests)."""
+    return select(Notification).where(*_in_inbox(user.id)).order_by(Notification.due_at.desc(), Notification.id.desc())
+
+
+# The header badge's count comes with the logged-in user's row on GET requests (one query for both,
+# web.load_user); it is kept on flask.g for the request and dropped when notifications are written.
+_UNREAD = "_liaison_unread"
+
+
+def load_with_unread_count(user_id: int) -> User | None:
+    """The user and, kept for this request's header badge, their unread count (one query)."""
+    unread = (
+        select(func.count(Notification.id)).where(*_in_inbox(User.id), Notification.read_at.is_(None))
+        .scalar_subquery()
+    )
+    row = db.session.execute(select(User, unread).where(User.id == user_id)).first()
+    if row is None:
+        return None
+    user, count = row
+    if has_request_context():
+        g.setdefault(_UNREAD, {})[user.id] = count
+    return user
+
+
+def forget_unread() -> None:
+    """Drop the request's kept unread count (the badge asks the database again)."""
+    if has_request_context():
+        g.pop(_UNREAD, None)
+
+
+@event.listens_for(Session, "after_flush")
+def _notifications_written(session, flush_context):
+    if has_request_context() and _UNREAD in g and any(
+        isinstance(obj, Notification) for obj in (*session.new, *session.dirty, *session.deleted)
+    ):
+        forget_unread()
+
+
 def unread_count(user: User) -> int:
-    """For the header badge: one query."""
+    """For the header badge: loaded with the user on a GET request, else one query."""
+    known = g.get(_UNREAD, {}) if has_request_context() else {}
+    if user.id in known:
+        return known[user.id]
     query = inbox_query(user).where(Notification.read_at.is_(None)).order_by(None)
     return db.session.scalar(select(func.count()).select_from(query.subquery()))
 
@@ -51,6 +91,7 @@ def mark_all_read(*, actor: User) -> int:
         update(Notification).where(Notification.id.in_(visible.order_by(None))).values(read_at=utcnow()),
         execution_options={"synchronize_session": False},
     ).rowcount
+    forget_unread()
     return marked
 
 

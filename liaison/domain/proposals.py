@@ -22,6 +22,7 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
+from ..i18n import per_locale
 from .. import attachments as files
 from .. import events, textsearch
 from ..dates import current_fiscal_year, era_year, fiscal_year_of, utcnow
@@ -59,6 +60,7 @@ ERA_LETTERS = {"令和": "R", "平成": "H"}
 
 # ---------------------------------------------------------------------------------------------- labels
 
+@per_locale
 def status_label(status: ProposalStatus) -> str:
     return {
         S.DRAFT: _("下書き"),
@@ -556,7 +558,10 @@ def list_query(committee: Committee, user, filters: ListFilters):
 
 
 def load_for_page(proposal_id: int) -> Proposal | None:
-    """A proposal with everything its page shows, in a fixed number of queries."""
+    """A proposal with everything its page shows, in a fixed number of queries (four).
+
+    The attachments (a few) come joined to the proposal's row; the longer collections by SELECT … IN.
+    """
     return db.session.scalar(
         select(Proposal)
         .options(
@@ -567,7 +572,7 @@ def load_for_page(proposal_id: int) -> Proposal | None:
             ),
             selectinload(Proposal.comments).joinedload(ProposalComment.author),
             selectinload(Proposal.agenda_items).joinedload(AgendaItem.meeting).joinedload(Meeting.committee),
-            selectinload(Proposal.attachments),
+            joinedload(Proposal.attachments),
         )
         .where(Proposal.id == proposal_id)
     )
@@ -584,6 +589,7 @@ def history(proposal: Proposal) -> list[AuditEvent]:
     )
 
 
+@per_locale
 def history_label(action: str) -> str:
     return {
         "proposal.created": _("下書きを作成"),

@@ -7,7 +7,7 @@ from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import joinedload, subqueryload
 
 from ..dates import fiscal_year_label, format_date
 from ..extensions import db
@@ -61,7 +61,8 @@ def plan_report(fiscal_year: int) -> PlanReport:
         .join(Proposal.committee)
         .options(
             joinedload(Proposal.committee), joinedload(Proposal.submitting_body),
-            selectinload(Proposal.agenda_items).joinedload(AgendaItem.meeting).joinedload(Meeting.committee),
+            # one query whatever the number of proposals (selectinload would batch them 500 at a time)
+            subqueryload(Proposal.agenda_items).joinedload(AgendaItem.meeting).joinedload(Meeting.committee),
         )
         .where(Proposal.fiscal_year == fiscal_year, Proposal.submitted_at.is_not(None))
         .order_by(Committee.position, Proposal.serial.is_(None), Proposal.serial, Proposal.id)

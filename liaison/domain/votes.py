@@ -31,6 +31,7 @@ from sqlalchemy import and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager, joinedload
 
+from ..i18n import per_locale
 from .. import events
 from ..dates import fiscal_year_label, format_datetime, utcnow
 from ..extensions import db
@@ -47,6 +48,7 @@ VOTABLE_MEETINGS = (MeetingStatus.CONVENED, MeetingStatus.HELD)
 
 # --------------------------------------------------------------------------------------------- labels
 
+@per_locale
 def method_label(method: VoteMethod) -> str:
     return {
         VoteMethod.IN_MEETING: _("会議での表決(挙手・点呼、事務局が記録)"),
@@ -55,6 +57,7 @@ def method_label(method: VoteMethod) -> str:
     }[method]
 
 
+@per_locale
 def majority_label(majority: Majority) -> str:
     return {
         Majority.SIMPLE: _("過半数"),
@@ -63,6 +66,7 @@ def majority_label(majority: Majority) -> str:
     }[majority]
 
 
+@per_locale
 def state_label(state: VoteState) -> str:
     return {
         VoteState.OPEN: _("受付中"),
@@ -72,6 +76,7 @@ def state_label(state: VoteState) -> str:
     }[state]
 
 
+@per_locale
 def outcome_label(outcome: VoteOutcome | AgendaOutcome | None) -> str:
     if outcome is None:
         return ""
@@ -86,6 +91,7 @@ def outcome_label(outcome: VoteOutcome | AgendaOutcome | None) -> str:
     }[outcome]
 
 
+@per_locale
 def choice_label(choice: Choice | None) -> str:
     if choice is None:
         return ""

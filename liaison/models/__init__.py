@@ -1,6 +1,7 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 from .audit import AuditEvent
 from .bodies import Body, BodyKind, PlanPolicy
+from .calendar import CalendarEvent
 from .committees import ROLE_ORDER, Committee, CommitteeKind, Membership, Role
 from .meetings import (
     AgendaItem, AgendaKind, AgendaOutcome, Attachment, Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus,
@@ -25,6 +26,7 @@ __all__ = [
     "AuditEvent",
     "Body",
     "BodyKind",
+    "CalendarEvent",
     "Committee",
     "CommitteeKind",
     "Membership",

@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from liaison.calendar import feeds, tokens
+from liaison.calendar import feeds, store, tokens
 from liaison.dates import to_tokyo, utcnow
 from liaison.extensions import db
-from liaison.models import MeetingFormat, MeetingStatus, User
+from liaison.models import CalendarEvent, MeetingFormat, MeetingStatus, User
 
 from ..calendar_helpers import MeetingBuilder, reset_calendar_state, tokyo_day_at
 
@@ -76,6 +76,38 @@ def test_revalidation_with_the_etag_is_304_and_builds_nothing(app, client, facto
     # a second worker-like cold cache still answers the same bytes and ETag
     reset_calendar_state(app)
     assert client.get(path).headers["ETag"] == first.headers["ETag"]
+
+
+def test_a_revalidation_soon_after_a_check_needs_no_query(app, client, factory, meetings, count_queries):
+    factory.member("planning", email="member@example.jp")
+    meeting = meetings.make("planning", days=10, updated_at=utcnow() - timedelta(minutes=5))
+    path = feed_path(app, "member@example.jp")
+    app.config["FEED_RECHECK_SECONDS"] = 60
+    try:
+        first = client.get(path)
+        etag = first.headers["ETag"]
+        with count_queries() as counter:
+            again = client.get(path, headers={"If-None-Match": etag})
+        assert again.status_code == 304 and counter.count == 0
+        assert again.headers["ETag"] == etag
+        assert "private" in again.headers["Cache-Control"]
+        # another ETag, or none at all, is checked in full
+        assert client.get(path, headers={"If-None-Match": '"another"'}).status_code == 200
+        assert client.get(path).status_code == 200
+        # a change shows in the feed once the window has passed
+        meetings.change(meeting.id, place="第2会議室")
+        assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
+        reset_calendar_state(app)  # as when FEED_RECHECK_SECONDS have passed
+        changed = client.get(path, headers={"If-None-Match": etag})
+        assert changed.status_code == 200 and changed.headers["ETag"] != etag
+        assert "第2会議室" in changed.get_data(as_text=True)
+        # a wrong token is never remembered: it stays a 404, whatever ETag it sends
+        wrong = path.replace(".ics", "x.ics")
+        assert client.get(wrong, headers={"If-None-Match": etag}).status_code == 404
+        assert client.get(wrong, headers={"If-None-Match": etag}).status_code == 404
+    finally:
+        app.config["FEED_RECHECK_SECONDS"] = 0
+        reset_calendar_state(app)
 
 
 def test_if_none_match_decides_before_if_modified_since(app, client, factory, meetings):
@@ -197,24 +229,67 @@ def test_feed_query_count_does_not_grow_with_meetings(app, client, factory, meet
     factory.member("planning", email="member@example.jp")
     path = feed_path(app, "member@example.jp")
 
-    def counted(*, events_cached: bool) -> int:
+    def counted(*, cached: bool = False, stored: bool = False) -> tuple[int, int]:
+        """Reads and writes of one feed request: its events cached in the process, stored in the database, or neither."""
         with app.app_context():
             feeds.state().feeds.clear()
-            if not events_cached:
+            if not cached:
                 feeds.state().events.clear()
+            if not stored:
+                store.clear()
         with count_queries() as counter:
             assert client.get(path).status_code == 200
-        return counter.count
+        writes = [s for s in counter.statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "SET"))]
+        return counter.count - len(writes), len(writes)
 
     meetings.many(5, "planning")
-    small = counted(events_cached=False)
+    reads, writes = counted()
+    assert writes  # the events written are stored
     meetings.many(95, "planning", first_day=6)
     assert len(events(client.get(path))) == 200  # 100 meetings and their answer deadlines
-    assert counted(events_cached=False) == small
-    assert counted(events_cached=True) == small - 2  # nothing to load as objects: no meetings, no agenda
+    assert counted() == (reads, writes)  # nothing anywhere: read the stored ones, agendas, write them, store them
+    assert counted(stored=True) == (reads - 1, 0)  # a worker that has just started: no agenda, nothing to store
+    # every event cached in the process: neither the store nor an agenda (the meetings come with the feed's rows)
+    assert counted(cached=True, stored=True) == (reads - 2, 0)
     with count_queries() as counter:  # a cached feed: the user, one aggregate query, and one per deadline provider
         client.get(path)  # that has a version of its own (written votes, minutes review)
     assert counter.count == 4
+
+
+def test_a_new_worker_reads_the_stored_events(app, client, factory, meetings, count_queries, monkeypatch):
+    factory.member("planning", email="member@example.jp")
+    path = feed_path(app, "member@example.jp")
+    meetings.many(3, "planning")
+    first = client.get(path)
+    with app.app_context():
+        stored = {row.owner: row.version for row in db.session.scalars(select(CalendarEvent))}
+    assert len(stored) == 6 and all(owner.endswith(" ja http://liaison.test") for owner in stored)
+    reset_calendar_state(app)  # another worker, or this one restarted
+    with count_queries() as counter:
+        again = client.get(path)
+    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
+    assert not any("agenda_items.kind" in statement for statement in counter.statements), "nothing written again"
+    # a deploy that changes how events are written (code, messages, seed files) makes them stale
+    monkeypatch.setattr(store, "fingerprint", lambda: "another-deploy")
+    reset_calendar_state(app)
+    with count_queries() as counter:
+        assert client.get(path).data == first.data
+    assert any("agenda_items.kind" in statement for statement in counter.statements), "written again"
+    with app.app_context():
+        rewritten = {row.owner: row.version for row in db.session.scalars(select(CalendarEvent))}
+    assert rewritten.keys() == stored.keys() and all(rewritten[owner] != stored[owner] for owner in stored)
+
+
+def test_storing_events_is_a_best_effort(app, client, factory, meetings, monkeypatch):
+    from sqlalchemy import text
+
+    factory.member("planning", email="member@example.jp")
+    meetings.many(2, "planning")
+    monkeypatch.setattr(store, "_upsert", lambda dialect: text("INSERT INTO no_such_table VALUES (1)"))
+    response = client.get(feed_path(app, "member@example.jp"))
+    assert response.status_code == 200 and len(events(response)) == 4
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(CalendarEvent)) == 0
 
 
 def _open_written_votes(app, session_id: int, count: int) -> list[int]:
@@ -247,6 +322,7 @@ def test_feed_query_count_does_not_grow_with_written_votes_and_minutes_in_review
     def counted() -> int:
         with app.app_context():
             feeds.state().clear()
+            store.clear()
         with count_queries() as counter:
             assert client.get(path).status_code == 200
         return counter.count
@@ -414,6 +490,10 @@ def test_ical_js_reads_the_feed_at_the_meetings_times(app, client, factory, meet
         meetings.make("planning", days=12, hour=10, status=MeetingStatus.CANCELLED),
     ]
     written = meetings.make("planning", days=20, hour=9, hours=24 * 5, format=MeetingFormat.WRITTEN)
+    # text to escape and fold: commas, semicolons, backslashes, line breaks, long Japanese, 4-octet characters
+    tricky_title = "研修計画, 予算; 日程\\案 " + "人づくり広域連合における職員研修の在り方について" * 3 + "𠮷🍣"
+    tricky_place = "浦和合同庁舎;5階,大会議室\nA・B " + "x" * 70
+    tricky = meetings.make("planning", days=25, title=tricky_title, place=tricky_place, agenda=[tricky_title])
     feed = tmp_path / "feed.ics"
     feed.write_bytes(client.get(feed_path(app, "member@example.jp")).data)
     result = subprocess.run(
@@ -434,3 +514,6 @@ def test_ical_js_reads_the_feed_at_the_meetings_times(app, client, factory, meet
     all_day = by_uid[f"meeting-{written.id}@liaison.test"]
     assert all_day["allDay"] is True and all_day["start"] == to_tokyo(written.ends_at).date().isoformat()
     assert "報告" in by_uid[f"meeting-{timed[0].id}@liaison.test"]["description"]
+    escaped = by_uid[f"meeting-{tricky.id}@liaison.test"]
+    assert escaped["summary"].endswith(tricky_title) and escaped["location"] == tricky_place
+    assert f"1. [協議事項] {tricky_title}" in escaped["description"]

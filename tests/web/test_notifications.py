@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from liaison.dates import to_tokyo, utcnow
+from liaison.domain import notifications as notification_rules
 from liaison.extensions import db
 from liaison.forms.notifications import KIND_LABELS
 from liaison.models import (
@@ -70,6 +71,20 @@ def test_mark_one_and_mark_all_read(app, client, login, factory):
     assert "2件を既読にしました" in response.get_data(as_text=True)
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(Notification.read_at.is_(None))) == 0
+
+
+def test_the_header_count_comes_with_the_user_and_follows_reading(app, factory, count_queries):
+    member = factory.member()
+    first, second, _third = notify(app, member, 3)
+    with app.test_request_context():  # a GET: web.load_user loads the user with the count
+        with count_queries() as counter:
+            user = notification_rules.load_with_unread_count(member.id)
+            assert notification_rules.unread_count(user) == 3
+        assert counter.count == 1
+        notification_rules.mark_read(db.session.get(Notification, first), actor=user)
+        assert notification_rules.unread_count(user) == 2
+        notification_rules.mark_all_read(actor=user)
+        assert notification_rules.unread_count(user) == 0
 
 
 def test_someone_elses_notice_is_not_found_and_posts_need_the_csrf_token(app, client, login, factory):
