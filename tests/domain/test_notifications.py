@@ -456,10 +456,10 @@ def test_a_dead_schedulers_lock_passes_to_the_next_one(members, mailbox, app):
 def test_a_row_that_cannot_be_built_is_retried_later_and_does_not_hold_up_the_others(members, mailbox, monkeypatch):
     real_build = sender.build_message
 
-    def build(notification, body):
+    def build(notification, body, **options):
         if notification.recipient_id == members[1].id:
             raise ValueError("broken template")
-        return real_build(notification, body)
+        return real_build(notification, body, **options)
 
     monkeypatch.setattr(sender, "build_message", build)
     convene(make_meeting(starts_in=timedelta(days=10)))
@@ -524,3 +524,46 @@ def test_meeting_mails_carry_the_meetings_ics_from_the_calendar_generator(member
     [event] = calendar.walk("VEVENT")
     assert event.decoded("DTSTART") == meeting.starts_at
     assert "企画運営部会" in str(event.get("SUMMARY"))
+
+
+def test_mails_built_together_keep_their_own_meeting_ics_subject_and_recipient(members, mailbox):
+    import icalendar
+    first = convene(make_meeting(starts_in=timedelta(days=10), number=1))
+    second = convene(make_meeting(starts_in=timedelta(days=20), number=2))
+    result = sender.run_pass()
+    assert result.count(sender.Outcome.SENT) == 2 * len(members)  # one chunk: claimed, built, then sent
+    for message in mailbox.messages:
+        [attachment] = list(message.iter_attachments())
+        meeting = first if attachment.get_filename() == f"meeting-{first.id}.ics" else second
+        [event] = icalendar.Calendar.from_ical(attachment.get_payload(decode=True)).walk("VEVENT")
+        assert event.decoded("DTSTART") == meeting.starts_at
+        assert f"/meetings/{meeting.id}" in message.get_body(("plain",)).get_content()
+        assert f"第{meeting.number}回" in message["Subject"]
+        name = message["To"].addresses[0].display_name
+        assert message.get_body(("plain",)).get_content().startswith(f"{name} 様")
+    assert sorted(a.get_filename() for m in mailbox.messages for a in m.iter_attachments()) == sorted(
+        [f"meeting-{first.id}.ics"] * len(members) + [f"meeting-{second.id}.ics"] * len(members))
+
+
+def test_a_pass_takes_batch_after_batch_until_nothing_is_due_or_its_time_is_up(members, mailbox):
+    convene(make_meeting(starts_in=timedelta(days=10)))
+    assert sender.run_pass(batch=2, budget=timedelta(0)).count(sender.Outcome.SENT) == 2  # one batch, time is up
+    convene(make_meeting(starts_in=timedelta(days=20), number=2))
+    assert sender.run_pass(batch=2).count(sender.Outcome.SENT) == 1 + len(members)  # batches until none is left
+    assert len(mailbox.envelopes) == 2 * len(members)
+    assert all(n.due_at > utcnow() for n in rows(state=NotificationState.PENDING))  # only later reminders
+
+
+def test_when_the_senders_connection_for_marks_fails_the_marks_go_through_the_session(members, mailbox, monkeypatch):
+    opened = sender.Marks.__init__
+
+    def broken(self):
+        opened(self)
+        self.connection.close()  # every statement on it now fails
+
+    monkeypatch.setattr(sender.Marks, "__init__", broken)
+    convene(make_meeting(starts_in=timedelta(days=10)))
+    assert sender.run_pass().count(sender.Outcome.SENT) == len(members)
+    assert len(mailbox.envelopes) == len(members)
+    assert all(n.state is NotificationState.SENT and n.delivery is Delivery.EMAIL
+               for n in rows(NotificationKind.CONVOCATION))
