@@ -494,18 +494,10 @@ def write_report(report: dict, path: Path) -> None:
                      f"all done in {casts['wall_ms']:.0f} ms.")
     else:
         lines.append(f"Not measured: {casts}")
-    feed = report.get("feed_build")
     lines += ["", "## Feed build (a council member's feed over every meeting)", ""]
-    if feed and "error" not in feed:
-        lines.append("```\n" + json.dumps(feed, ensure_ascii=False, indent=2) + "\n```")
-    else:
-        lines.append(f"Not measured: {feed}")
-    scheduler = report.get("scheduler")
+    lines += _feed_section(report.get("feed_build"))
     lines += ["", "## Scheduler throughput (10,000 due notifications to a local SMTP server)", ""]
-    if scheduler and "error" not in scheduler:
-        lines.append("```\n" + json.dumps(scheduler, ensure_ascii=False, indent=2) + "\n```")
-    else:
-        lines.append(f"Not measured: {scheduler}")
+    lines += _scheduler_section(report.get("scheduler"))
     lines += ["", "## Profiles of the slowest pages", "",
               f"pyinstrument, {report.get('profile_rounds', 40)} requests each in process (Flask test client, same "
               "database), the call tree's top:", ""]
@@ -515,6 +507,50 @@ def write_report(report: dict, path: Path) -> None:
     if notes.exists():
         lines += ["## Analysis", "", notes.read_text(encoding="utf-8").strip(), ""]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+FEED_STEPS = {
+    "version": "the version query alone (what every request asks first)",
+    "http_304": "a 304 over HTTP after a full check",
+    "http_304_recent": "a 304 within FEED_RECHECK_SECONDS of the last check (no query)",
+    "cold_build": "a build with no event written anywhere (after a deploy that changes the writer)",
+    "cold_stored": "a new worker's build, events read from `calendar_events`",
+    "warm_build": "a build after one meeting changed (the others' events cached)",
+    "cached": "a 200 from the cache of built feeds",
+}
+
+
+def _feed_section(feed: dict | None) -> list[str]:
+    if not feed or "error" in feed:
+        return [f"Not measured: {feed}"]
+    info = feed.get("feed", {})
+    lines = [f"{feed.get('committee_meetings')} meetings of the member's committee over {feed.get('fiscal_years')} "
+             f"fiscal years (and {feed.get('other_meetings')} of other committees that must stay out): "
+             f"{info.get('events')} events, {info.get('bytes', 0) / 1024:,.0f} KiB; "
+             f"{feed.get('database')}, median and p95 of {feed.get('rounds')} rounds.", "",
+             "| step | wall ms (median / p95) | CPU ms (median) |", "| --- | ---: | ---: |"]
+    for key, label in FEED_STEPS.items():
+        step = feed.get("steps", {}).get(key)
+        if step:
+            lines.append(f"| {label} | {step['wall_ms']['median']:.1f} / {step['wall_ms']['p95']:.1f} | "
+                         f"{step['cpu_ms']['median']:.1f} |")
+    return lines
+
+
+def _scheduler_section(result: dict | None) -> list[str]:
+    if not result or "error" in result:
+        return [f"Not measured: {result}"]
+    verdict = "meets" if result.get("ok") else "**misses**"
+    return [
+        f"{result['count']:,} convocations due at once, {result['senders']} sender processes (the real `run_pass`; one "
+        f"holds the lock), {result['database']}, aiosmtpd on loopback in its own process:", "",
+        f"- **{result['mails_per_second']:.0f} mails/s** ({verdict} the target of {result['target_mails_per_second']}), "
+        f"{result['seconds']:.1f} s in all, {result['sender_cpu_ms_per_mail']:.2f} ms of sender CPU per mail",
+        f"- received {result['received']:,}, distinct notifications {result['distinct_notifications']:,}: "
+        f"**{result['duplicates']} duplicates**, {result['not_sent']} not sent, "
+        f"{result['received_but_not_marked_sent']} received but not marked sent",
+        f"- load average during the run: {', '.join(str(x) for x in result.get('load_average', []))}",
+    ]
 
 
 # ---------------------------------------------------------------------------------------------- main
