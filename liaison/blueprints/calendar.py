@@ -65,22 +65,22 @@ def _too_many_wrong_tokens(retry_after: int):
 # every few minutes; within FEED_RECHECK_SECONDS of the last full check, a request whose If-None-Match
 # names the same ETag gets its 304 without touching the database (a feed may show a change up to that
 # many seconds late, and a 304 carries no content, so nothing is revealed to a token revoked meanwhile).
-_recently_checked: dict[str, tuple[float, str, object]] = {}
+_recently_checked: dict[str, tuple[float, str, dict[str, str]]] = {}
 _RECENTLY_CHECKED_MAX = 20_000
 
 
 def _recent_not_modified(token: str):
     entry = _recently_checked.get(token)
-    if entry is None or entry[0] < time.monotonic() or not request.if_none_match:
+    if entry is None or entry[0] < time.monotonic():
         return None
-    _until, etag, last_modified = entry
-    if not request.if_none_match.contains_weak(etag):
+    _until, etag, headers = entry
+    sent = request.headers.get("If-None-Match")
+    if not sent:
         return None
-    response = current_app.response_class(status=304)
-    response.set_etag(etag)
-    response.last_modified = last_modified
-    response.headers["Cache-Control"] = "private, no-cache"
-    return response
+    # Calendar apps send back exactly the ETag they were given; anything else is parsed as RFC 9110 says.
+    if sent != headers["ETag"] and not request.if_none_match.contains_weak(etag):
+        return None
+    return current_app.response_class(status=304, headers=headers)
 
 
 def forget_recent_checks() -> None:
@@ -94,7 +94,12 @@ def _remember_check(token: str, feed: Feed) -> None:
         return
     if len(_recently_checked) >= _RECENTLY_CHECKED_MAX:
         _recently_checked.clear()
-    _recently_checked[token] = (time.monotonic() + seconds, feed.etag, feed.last_modified)
+    response = current_app.response_class()  # the same headers calendar_response gives a 304
+    response.set_etag(feed.etag)
+    response.last_modified = feed.last_modified
+    headers = {"ETag": response.headers["ETag"], "Last-Modified": response.headers["Last-Modified"],
+               "Cache-Control": "private, no-cache"}
+    _recently_checked[token] = (time.monotonic() + seconds, feed.etag, headers)
 
 
 @bp.get("/calendar/<token>.ics")
