@@ -248,6 +248,30 @@ def _demo_meeting(committee, actor, starts_at, *, hours=2, agenda=(), answers=0.
     return meeting
 
 
+def held_meeting_starts(now, offset: int, *, council: bool) -> list:
+    """When a committee's demo meetings were held: 60 (and, for a 部会, 150) days before `now`.
+
+    The council (64 seats) meets less often than the 部会. Early in the fiscal year (April to June) a
+    meeting 60 or 150 days back would fall in the last one, whose 部会 have no seats: it is held on one of
+    this year's first working days instead, so that every committee has held meetings (with minutes, votes,
+    decided proposals) whatever the date; only on the morning of 1 April can there be none yet.
+    """
+    from datetime import date, timedelta
+
+    from ..dates import fiscal_year_of
+
+    fiscal_year = fiscal_year_of(now)
+    hour = 14 if offset % 2 else 10
+    starts = []
+    for index, days in enumerate((60,) if council else (150, 60)):
+        start = _working_day_at(now.date() - timedelta(days=days + offset), hour)
+        if fiscal_year_of(start) != fiscal_year:
+            start = _working_day_at(date(fiscal_year, 4, 1) + timedelta(days=2 * index), hour)
+        if start + timedelta(hours=2) < now and start not in starts:
+            starts.append(start)
+    return sorted(starts)
+
+
 def seed_demo_meetings(users: dict) -> None:
     """Past held meetings, an upcoming convened one with agenda and answers in each committee, a draft,
     a postponed and a cancelled meeting. Committees that already have meetings are left alone."""
@@ -258,7 +282,8 @@ def seed_demo_meetings(users: dict) -> None:
     from ..models import Meeting, MeetingFormat
 
     actor = users["secretariat"]
-    today = utcnow().date()
+    now = utcnow()
+    today = now.date()
     fiscal_year = current_fiscal_year()
     committees = list(db.session.scalars(select(Committee).order_by(Committee.position)))
     for offset, committee in enumerate(committees):
@@ -268,12 +293,11 @@ def seed_demo_meetings(users: dict) -> None:
         if committee.slug == "council":  # last fiscal year's closing meeting, with last year's seats
             _demo_meeting(committee, actor, _working_day_at(date(fiscal_year, 2, 12), 14), agenda=agenda[:2],
                           answers=1.0, held=True)
-        # The council (64 seats) meets less often than the 部会.
-        for days in (60,) if committee.slug == "council" else (150, 60):
-            start = _working_day_at(today - timedelta(days=days + offset), 14 if offset % 2 else 10)
-            if fiscal_year_of(start) == fiscal_year:
-                _demo_meeting(committee, actor, start, agenda=agenda, answers=1.0, held=True,
-                              on_convened=(lambda m: decided_demo_proposals(m, users)) if days == 60 else None)
+        held_starts = held_meeting_starts(now, offset, council=committee.slug == "council")
+        for number, start in enumerate(held_starts, start=1):
+            # the latest one decided this year's demo proposals
+            _demo_meeting(committee, actor, start, agenda=agenda, answers=1.0, held=True,
+                          on_convened=(lambda m: decided_demo_proposals(m, users)) if number == len(held_starts) else None)
         # Created in the order of their (first) dates, so 第N回 follows the calendar.
         if committee.slug == "planning":
             postponed = _demo_meeting(committee, actor, _working_day_at(today + timedelta(days=7), 15),

@@ -77,3 +77,19 @@ def test_demo_seed_builds_the_documented_logins_and_is_idempotent(ctx):
     assert 3 <= _count(Membership, Membership.committee_id == planning.id, Membership.fiscal_year == fy) <= 12
     # last year's council exists too, with a few seats held by predecessors (人事異動)
     assert _count(Membership, Membership.committee_id == council.id, Membership.fiscal_year == fy - 1) == 64
+
+
+def test_demo_meetings_are_held_in_the_current_fiscal_year_whatever_the_date():
+    from datetime import datetime, timedelta, timezone
+
+    from liaison.dates import fiscal_year_of
+    from liaison.seed.demo import held_meeting_starts
+
+    for when in ("2026-11-24", "2027-04-02", "2027-04-20", "2027-06-15", "2027-09-01", "2028-03-31"):
+        now = datetime.fromisoformat(when).replace(hour=12, tzinfo=timezone.utc)
+        for offset, council in ((0, True), (1, False), (2, False), (3, False)):
+            starts = held_meeting_starts(now, offset, council=council)
+            assert starts, (when, offset)
+            assert len(starts) == (1 if council else 2) or when == "2027-04-02", (when, offset, starts)
+            assert all(fiscal_year_of(s) == fiscal_year_of(now) for s in starts)
+            assert all(s + timedelta(hours=2) < now for s in starts) and starts == sorted(set(starts))
