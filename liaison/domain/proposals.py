@@ -326,6 +326,9 @@ def withdraw(proposal: Proposal, *, actor, reason: str = "", now: datetime | Non
 
 
 def _next_serial(committee_id: int, fiscal_year: int) -> int:
+    """One more than the committee's highest serial in the year; the committee row is locked (PostgreSQL)
+    so two acceptances at the same instant get consecutive numbers instead of a unique-key error."""
+    db.session.execute(select(Committee.id).where(Committee.id == committee_id).with_for_update())
     highest = db.session.scalar(
         select(func.max(Proposal.serial)).where(Proposal.committee_id == committee_id, Proposal.fiscal_year == fiscal_year)
     )

@@ -10,7 +10,7 @@ from liaison.dates import current_fiscal_year, era_year, utcnow
 from liaison.domain import DomainError
 from liaison.domain import proposals as rules
 from liaison.extensions import db
-from liaison.models import AuditEvent, PlanPolicy, Proposal, ProposalRevision, ProposalStatus
+from liaison.models import AuditEvent, PlanPolicy, Proposal, ProposalRevision, ProposalStatus, User
 
 from ..factories import Factory
 
@@ -605,3 +605,45 @@ def test_the_votes_domain_decides_the_proposal_through_its_agenda_item(factory, 
     rules.withdraw(withdrawn, actor=people["colleague"])
     vote_rules.defer_item(rules.current_agenda_item(withdrawn), actor=people["secretariat"])
     assert withdrawn.status is S.WITHDRAWN and withdrawn.decided_at is None
+
+
+def test_two_acceptances_at_the_same_instant_get_consecutive_numbers(app, backend, factory, people, monkeypatch):
+    """The committee row is locked while the next serial is read: the second acceptance waits for the first."""
+    import threading
+
+    if backend == "sqlite":
+        pytest.skip("SQLite has one writer at a time; the race is PostgreSQL's")
+    ids = [factory.proposal(people[who], status="submitted").id for who in ("author", "colleague")]
+    staff_id = people["secretariat"].id
+    db.session.rollback()
+    barrier = threading.Barrier(2, timeout=1)
+    read_serial = rules._next_serial
+
+    def next_serial_then_wait(*args):
+        serial = read_serial(*args)
+        try:  # hold the transaction open until the other acceptance has read too (or is waiting for the lock)
+            barrier.wait()
+        except threading.BrokenBarrierError:
+            pass
+        return serial
+
+    monkeypatch.setattr(rules, "_next_serial", next_serial_then_wait)
+    errors = []
+
+    def accept(proposal_id):
+        with app.app_context():
+            try:
+                rules.accept(db.session.get(Proposal, proposal_id), actor=db.session.get(User, staff_id))
+                db.session.commit()
+            except Exception as error:  # noqa: BLE001 - reported below
+                db.session.rollback()
+                errors.append(repr(error))
+
+    threads = [threading.Thread(target=accept, args=(proposal_id,)) for proposal_id in ids]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    db.session.expire_all()
+    assert sorted(db.session.get(Proposal, pid).serial for pid in ids) == [1, 2]
