@@ -38,11 +38,9 @@ import inspect
 import json
 import os
 import platform
-import secrets
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -51,8 +49,9 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from bench import scratch  # noqa: E402
+
 BASE_URL = "https://liaison.example.jp"
-PG_ADMIN_URL = os.environ.get("LIAISON_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 FISCAL_YEARS = 5  # what a feed shows: last year, this year, and the years already planned
 OTHER_COMMITTEES = ("planning", "municipal-training", "prefectural-training")
 
@@ -69,23 +68,8 @@ def scratch_database(kind: str):
     if os.environ.get("DATABASE_URL") and kind == "default":
         yield os.environ["DATABASE_URL"], "DATABASE_URL"
         return
-    if kind in ("default", "sqlite"):
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{tmp}/bench.sqlite3", "scratch SQLite file"
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"liaison_bench_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False), "scratch PostgreSQL database"
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with scratch.scratch_database("postgresql" if kind == "postgresql" else "sqlite") as made:
+        yield made
 
 
 # ------------------------------------------------------------------------------------------ data

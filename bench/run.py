@@ -36,10 +36,14 @@ from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 
+if str(Path(__file__).resolve().parent.parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import scratch  # noqa: E402
+
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 REPORTS = ROOT / "bench" / "reports"
-PG_ADMIN = os.environ.get("LIAISON_BENCH_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 DB_NAME = "liaison_bench"
 SECRET_KEY = secrets.token_urlsafe(48)
 HTML_TARGET = 0.30
@@ -53,20 +57,11 @@ def log(message: str) -> None:
 # ----------------------------------------------------------------------------------------- the data
 
 def pg_url(name: str) -> str:
-    from sqlalchemy.engine import make_url
-
-    return make_url(PG_ADMIN).set(database=name).render_as_string(hide_password=False)
+    return scratch.pg_url(name)
 
 
 def recreate_pg_database(name: str) -> str:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        connection.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
-    admin.dispose()
-    return pg_url(name)
+    return scratch.create_pg_database(name, replace=True)
 
 
 def app_env(database_url: str, **extra: str) -> dict:
@@ -417,7 +412,7 @@ def machine() -> dict:
 
     from sqlalchemy import create_engine, text
 
-    engine = create_engine(PG_ADMIN)
+    engine = create_engine(scratch.PG_ADMIN_URL)
     with engine.connect() as connection:
         pg = connection.execute(text("SHOW server_version")).scalar()
     engine.dispose()

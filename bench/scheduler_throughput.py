@@ -32,16 +32,15 @@ import math
 import multiprocessing
 import os
 import re
-import secrets
 import sys
-import tempfile
 import time
 from collections import Counter
 from datetime import timedelta
 from pathlib import Path
 
+from bench import scratch
+
 TARGET_MAILS_PER_SECOND = 170
-PG_ADMIN_URL = os.environ.get("LIAISON_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 MESSAGE_ID = re.compile(rb"^Message-ID:[ \t]*(\S+)", re.IGNORECASE | re.MULTILINE)
 NOTIFICATION_ID = re.compile(rb"<notification\.(\d+)\.")
 BASE_CONFIG = {
@@ -156,28 +155,6 @@ def sender_process(index: int, database_url: str, port: int, bypass_lock: bool, 
 
 # --- the scratch database and its data ---------------------------------------------------------------
 
-@contextlib.contextmanager
-def scratch_database(kind: str):
-    """Yield the URL of a new empty database; drop it afterwards (as tests/dbs.py does)."""
-    if kind == "sqlite":
-        with tempfile.TemporaryDirectory() as tmp:
-            yield f"sqlite:///{tmp}/bench.sqlite3"
-        return
-    from sqlalchemy import create_engine, text
-    from sqlalchemy.engine import make_url
-
-    name = f"liaison_bench_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
-    try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
-
-
 def populate(count: int, user_count: int) -> dict:
     """Users, convened meetings and `count` convocations due now, as the producer writes them."""
     from sqlalchemy import insert, select
@@ -269,7 +246,7 @@ def run(args) -> dict:
     from liaison.seed import seed_reference_data
 
     spawn = multiprocessing.get_context("spawn")
-    with scratch_database(args.database) as url:
+    with scratch.scratch_database(args.database) as (url, _made):
         port = free_port()
         app = create_app({**BASE_CONFIG, "SQLALCHEMY_DATABASE_URI": url, "SMTP_PORT": port})
         setup_started = time.perf_counter()

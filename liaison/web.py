@@ -19,6 +19,7 @@ from .domain import notifications as notification_rules
 from .extensions import db, login_manager
 from .markdown import render as render_markdown
 from .models import User
+from .request_cache import RequestCache
 
 log = logging.getLogger(__name__)
 LOCALES = ("ja", "en")
@@ -175,5 +176,4 @@ def init_web(app: Flask, babel) -> None:
             db.session.rollback()
         # What the request kept on flask.g (seats, committees, the unread count) ends with it, even when
         # the app context outlives the request.
-        access.forget()
-        notification_rules.forget_unread()
+        RequestCache.forget_all()

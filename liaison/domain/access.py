@@ -1,15 +1,13 @@
 """Who may see and do what: questions asked of the domain by views and templates alike."""
 from __future__ import annotations
 
-from flask import g, has_request_context
-from sqlalchemy import event, select
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
 from ..dates import current_fiscal_year
 from ..extensions import db
 from ..models import Committee, Membership, Role
-
-_CACHE = "_liaison_access"  # on flask.g: what this request has loaded about seats and committees
+from ..request_cache import RequestCache
 
 
 def is_staff(user) -> bool:
@@ -23,33 +21,12 @@ def is_staff(user) -> bool:
 # is dropped on commit and rollback, when a flush writes a seat or a committee, and at the end of the
 # request (web.py). Outside a request (CLI, scheduler, domain tests) nothing is kept.
 
-def _cached(key, load):
-    if not has_request_context():
-        return load()
-    cache = g.setdefault(_CACHE, {})
-    if key not in cache:
-        cache[key] = load()
-    return cache[key]
+_cache = RequestCache("access", (Membership, Committee), on_commit=True)
 
 
 def forget() -> None:
     """Drop what the request has cached (the next question loads it again)."""
-    if has_request_context():
-        g.pop(_CACHE, None)
-
-
-@event.listens_for(Session, "after_flush")
-def _written(session, flush_context):
-    if has_request_context() and _CACHE in g and any(
-        isinstance(obj, (Membership, Committee)) for obj in (*session.new, *session.dirty, *session.deleted)
-    ):
-        forget()
-
-
-@event.listens_for(Session, "after_commit")
-@event.listens_for(Session, "after_soft_rollback")
-def _expired(session, *args):
-    forget()
+    _cache.forget()
 
 
 def _seats(user) -> dict[int, dict[int, Membership]]:
@@ -65,13 +42,13 @@ def _seats(user) -> dict[int, dict[int, Membership]]:
             by_year.setdefault(seat.fiscal_year, {})[seat.committee_id] = seat
         return by_year
 
-    return _cached(("seats", user.id), load)
+    return _cache.get(("seats", user.id), load)
 
 
 def all_committees() -> list[Committee]:
     """Every committee, in navigation order (a handful of reference rows; one query)."""
     query = select(Committee).order_by(Committee.position, Committee.id)
-    return _cached("committees", lambda: list(db.session.scalars(query)))
+    return _cache.get("committees", lambda: list(db.session.scalars(query)))
 
 
 def committee_by_slug(slug: str) -> Committee | None:

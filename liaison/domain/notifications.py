@@ -3,13 +3,12 @@ from __future__ import annotations
 
 from datetime import time
 
-from flask import g, has_request_context
 from flask_babel import gettext as _
-from sqlalchemy import event, func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select, update
 
 from ..dates import utcnow
 from ..extensions import db
+from ..request_cache import RequestCache
 from ..models import (
     Committee, Meeting, Notification, NotificationKind, NotificationPreference, NotificationState, User,
 )
@@ -37,7 +36,7 @@ def inbox_query(user: User):
 
 # The header badge's count comes with the logged-in user's row on GET requests (one query for both,
 # web.load_user); it is kept on flask.g for the request and dropped when notifications are written.
-_UNREAD = "_liaison_unread"
+_unread = RequestCache("unread", (Notification,))
 
 
 def load_with_unread_count(user_id: int) -> User | None:
@@ -50,28 +49,18 @@ def load_with_unread_count(user_id: int) -> User | None:
     if row is None:
         return None
     user, count = row
-    if has_request_context():
-        g.setdefault(_UNREAD, {})[user.id] = count
+    _unread.put(user.id, count)
     return user
 
 
 def forget_unread() -> None:
     """Drop the request's kept unread count (the badge asks the database again)."""
-    if has_request_context():
-        g.pop(_UNREAD, None)
-
-
-@event.listens_for(Session, "after_flush")
-def _notifications_written(session, flush_context):
-    if has_request_context() and _UNREAD in g and any(
-        isinstance(obj, Notification) for obj in (*session.new, *session.dirty, *session.deleted)
-    ):
-        forget_unread()
+    _unread.forget()
 
 
 def unread_count(user: User) -> int:
     """For the header badge: loaded with the user on a GET request, else one query."""
-    known = g.get(_UNREAD, {}) if has_request_context() else {}
+    known = _unread.known()
     if user.id in known:
         return known[user.id]
     query = inbox_query(user).where(Notification.read_at.is_(None)).order_by(None)

@@ -277,7 +277,7 @@ def seed_demo_meetings(users: dict) -> None:
     a postponed and a cancelled meeting. Committees that already have meetings are left alone."""
     from datetime import date, timedelta
 
-    from ..dates import fiscal_year_of, utcnow
+    from ..dates import utcnow
     from ..domain import meetings as meeting_rules
     from ..models import Meeting, MeetingFormat
 
