@@ -188,6 +188,25 @@ def _act(proposal_id: int, action, success: str):
     return _redirect_to(proposal)
 
 
+def _act_with_form(proposal: Proposal, form, form_name: str, action, success, redirect_to=None):
+    """A POST with a form: validate, act, commit once, redirect; invalid input or a refusal re-renders the
+    proposal page with the form and its errors (400), nothing written."""
+
+    def again():
+        return _show(rules.load_for_page(proposal.id), 400, **{form_name: form})
+
+    if not form.validate_on_submit():
+        return again()
+    try:
+        result = action()
+        db.session.commit()
+    except DomainError as error:
+        _fail(error, form)
+        return again()
+    flash(success(result), "success")
+    return redirect_to(result) if redirect_to else _redirect_to(proposal)
+
+
 @bp.post("/<int:proposal_id>/submit")
 def submit(proposal_id):
     return _act(proposal_id, lambda p: rules.submit(p, actor=current_user), _("提案を提出しました。事務局が確認します。"))
@@ -202,16 +221,9 @@ def accept(proposal_id):
 def withdraw(proposal_id):
     proposal = _proposal_or_404(proposal_id)
     form = WithdrawForm()
-    if not form.validate_on_submit():
-        return _show(rules.load_for_page(proposal.id), 400, withdraw_form=form)
-    try:
-        rules.withdraw(proposal, actor=current_user, reason=form.reason.data or "")
-        db.session.commit()
-    except DomainError as error:
-        _fail(error, form)
-        return _show(rules.load_for_page(proposal.id), 400, withdraw_form=form)
-    flash(_("提案を取り下げました。"), "success")
-    return _redirect_to(proposal)
+    return _act_with_form(proposal, form, "withdraw_form",
+                          lambda: rules.withdraw(proposal, actor=current_user, reason=form.reason.data or ""),
+                          lambda _result: _("提案を取り下げました。"))
 
 
 @bp.post("/<int:proposal_id>/return")
@@ -219,16 +231,9 @@ def return_proposal(proposal_id):
     proposal = _proposal_or_404(proposal_id)
     require(rules.can_review(current_user), "only the secretariat returns proposals")
     form = ReturnForm()
-    if not form.validate_on_submit():
-        return _show(rules.load_for_page(proposal.id), 400, return_form=form)
-    try:
-        rules.return_to_submitter(proposal, actor=current_user, reason=form.reason.data)
-        db.session.commit()
-    except DomainError as error:
-        _fail(error, form)
-        return _show(rules.load_for_page(proposal.id), 400, return_form=form)
-    flash(_("提案を差し戻しました。"), "success")
-    return _redirect_to(proposal)
+    return _act_with_form(proposal, form, "return_form",
+                          lambda: rules.return_to_submitter(proposal, actor=current_user, reason=form.reason.data),
+                          lambda _result: _("提案を差し戻しました。"))
 
 
 @bp.post("/<int:proposal_id>/schedule")
@@ -237,19 +242,15 @@ def schedule(proposal_id):
     require(rules.can_review(current_user), "only the secretariat schedules proposals")
     form = ScheduleForm()
     _schedule_choices(form)
-    if not form.validate_on_submit():
-        return _show(rules.load_for_page(proposal.id), 400, schedule_form=form)
-    meeting = db.session.get(Meeting, form.meeting_id.data)
-    try:
+
+    def put_on_agenda():
+        meeting = db.session.get(Meeting, form.meeting_id.data)
         if meeting is None:
             raise DomainError(_("会議を選んでください。"), "meeting_id")
-        item = rules.schedule(proposal, meeting, actor=current_user, kind=AgendaKind(form.kind.data))
-        db.session.commit()
-    except DomainError as error:
-        _fail(error, form)
-        return _show(rules.load_for_page(proposal.id), 400, schedule_form=form)
-    flash(_("提案を第%(number)d回の議事(%(position)d)に掲載しました。", number=meeting.number, position=item.position), "success")
-    return _redirect_to(proposal)
+        return rules.schedule(proposal, meeting, actor=current_user, kind=AgendaKind(form.kind.data))
+
+    return _act_with_form(proposal, form, "schedule_form", put_on_agenda, lambda item: _(
+        "提案を第%(number)d回の議事(%(position)d)に掲載しました。", number=item.meeting.number, position=item.position))
 
 
 # ------------------------------------------------------------------------------------------------ 資料
@@ -259,16 +260,9 @@ def add_attachment(proposal_id):
     proposal = _proposal_or_404(proposal_id)
     require(rules.can_attach(current_user, proposal), "only the submitting seat attaches documents")
     form = AttachmentForm()
-    if not form.validate_on_submit():
-        return _show(rules.load_for_page(proposal.id), 400, attachment_form=form)
-    try:
-        attachment = rules.add_attachment(proposal, form.file.data, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        _fail(error, form)
-        return _show(rules.load_for_page(proposal.id), 400, attachment_form=form)
-    flash(_("資料「%(name)s」を添付しました。", name=attachment.original_name), "success")
-    return _redirect_to(proposal)
+    return _act_with_form(proposal, form, "attachment_form",
+                          lambda: rules.add_attachment(proposal, form.file.data, actor=current_user),
+                          lambda attachment: _("資料「%(name)s」を添付しました。", name=attachment.original_name))
 
 
 def _attachment_or_404(proposal: Proposal, attachment_id: int) -> Attachment:
@@ -304,16 +298,12 @@ def add_comment(proposal_id):
     proposal = _proposal_or_404(proposal_id)
     require(rules.can_comment(current_user, proposal), "may not comment")
     form = CommentForm()
-    if not form.validate_on_submit():
-        return _show(rules.load_for_page(proposal.id), 400, comment_form=form)
-    try:
-        comment = rules.add_comment(proposal, actor=current_user, text=form.text.data)
-        db.session.commit()
-    except DomainError as error:
-        _fail(error, form)
-        return _show(rules.load_for_page(proposal.id), 400, comment_form=form)
-    flash(_("コメントを投稿しました。"), "success")
-    return redirect(url_for("proposals.show", proposal_id=proposal.id, _anchor=f"comment-{comment.id}"), 303)
+    return _act_with_form(
+        proposal, form, "comment_form", lambda: rules.add_comment(proposal, actor=current_user, text=form.text.data),
+        lambda _comment: _("コメントを投稿しました。"),
+        redirect_to=lambda comment: redirect(
+            url_for("proposals.show", proposal_id=proposal.id, _anchor=f"comment-{comment.id}"), 303),
+    )
 
 
 def _comment_or_404(proposal: Proposal, comment_id: int) -> ProposalComment:

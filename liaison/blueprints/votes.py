@@ -121,26 +121,25 @@ def open_vote(meeting_id: int, item_id: int):
     return redirect(_vote_url(vote) if vote.method is not VoteMethod.IN_MEETING else _panel_url(item), 303)
 
 
-@bp.post("/meetings/<int:meeting_id>/items/<int:item_id>/defer")
-def defer(meeting_id: int, item_id: int):
+def _decide_without_vote(meeting_id: int, item_id: int, decide, success: str):
+    """継続審議 / 報告了承: an outcome without a vote, by a button (a refusal is the DomainError page, 400)."""
     item = _item_or_404(meeting_id, item_id)
     if not ConfirmForm().validate_on_submit():
         abort(400)
-    votes.defer_item(item, actor=current_user)
+    decide(item, actor=current_user)
     db.session.commit()
-    flash(_("「継続審議」としました。"), "success")
+    flash(success, "success")
     return redirect(_panel_url(item), 303)
+
+
+@bp.post("/meetings/<int:meeting_id>/items/<int:item_id>/defer")
+def defer(meeting_id: int, item_id: int):
+    return _decide_without_vote(meeting_id, item_id, votes.defer_item, _("「継続審議」としました。"))
 
 
 @bp.post("/meetings/<int:meeting_id>/items/<int:item_id>/note")
 def note(meeting_id: int, item_id: int):
-    item = _item_or_404(meeting_id, item_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    votes.note_item(item, actor=current_user)
-    db.session.commit()
-    flash(_("「報告了承」としました。"), "success")
-    return redirect(_panel_url(item), 303)
+    return _decide_without_vote(meeting_id, item_id, votes.note_item, _("「報告了承」としました。"))
 
 
 # ------------------------------------------------------------------------------ the vote and result page
