@@ -4,7 +4,10 @@ approval, publication, PDF and Word; and the union-wide search of published minu
 Access: the blueprint is committee-scoped, so its pages are for the committee's members and the
 secretariat — except the reading pages (the minutes page, a version, the PDF and the .docx), marked
 @union_wide: any logged-in user reaches them, and the domain (`minutes.visible_version`,
-`can_read_version`) lets a non-member read the published version only (403 otherwise).
+`can_read_version`) lets a non-member read the published version only (403 otherwise). The review
+steps (history, diff, 異議なし, comments, approval) are @union_wide too, because the domain grants them
+by the seat of the meeting's fiscal year: after the April handover, last year's members still review
+the minutes of the meetings they sat in, though this year's committee pages are closed to them.
 """
 from __future__ import annotations
 
@@ -217,6 +220,7 @@ def edit(meeting_id):
 # ------------------------------------------------------------------------------- versions and diff
 
 @bp.get("/<int:meeting_id>/minutes/versions")
+@union_wide
 def versions(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     minutes = _minutes_or_404(meeting)
@@ -240,6 +244,7 @@ def version(meeting_id, number):
 
 
 @bp.get("/<int:meeting_id>/minutes/diff")
+@union_wide
 def diff(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     minutes = _minutes_or_404(meeting)
@@ -280,6 +285,7 @@ def return_to_draft(meeting_id):
 
 
 @bp.post("/<int:meeting_id>/minutes/no-objection")
+@union_wide
 def no_objection(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     minutes = _minutes_or_404(meeting)
@@ -288,6 +294,7 @@ def no_objection(meeting_id):
 
 
 @bp.post("/<int:meeting_id>/minutes/comments")
+@union_wide
 def comment(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     minutes = _minutes_or_404(meeting)
@@ -311,6 +318,7 @@ def comment(meeting_id):
 # ----------------------------------------------------------------------------- approve and publish
 
 @bp.post("/<int:meeting_id>/minutes/approve")
+@union_wide
 def approve(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     minutes = _minutes_or_404(meeting)

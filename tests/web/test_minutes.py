@@ -447,3 +447,31 @@ def test_the_search_runs_a_fixed_number_of_queries(app, client, login, factory, 
         page = client.get("/minutes/?q=デジタル人材&page=2")
     assert "全34件" in page.get_data(as_text=True) and len(_results(page.get_data(as_text=True))) == 14
     assert few.count == many.count
+
+
+def test_last_years_members_review_their_meetings_minutes_after_the_handover(client, login, factory, people, app):
+    """After the April handover a former member still reviews (異議なし, comments) the minutes of a meeting
+    they sat in, though this year's committee pages are closed to them; an outsider still may not."""
+    from liaison.dates import fiscal_year_bounds
+
+    last_year = current_fiscal_year() - 1
+    former = factory.member(body="熊谷市", fiscal_year=last_year, email="former@example.jp", name="熊谷 次郎")
+    starts = fiscal_year_bounds(last_year)[0].replace(month=7, day=10, hour=14)
+    meeting = factory.meeting(status="held", starts_at=starts, agenda=2)
+    factory.minutes(meeting, status="in_review", texts={"opening": "前年度の会議"})
+    path = f"/planning/meetings/{meeting.id}/minutes"
+    login(client, former.email)
+    assert client.get("/planning/meetings/").status_code == 403
+    page = client.get(path)
+    assert page.status_code == 200 and "前年度の会議" in page.get_data(as_text=True)
+    assert client.get(path + "/versions").status_code == 200
+    assert client.form(path + "/no-objection").status_code == 303
+    assert client.form(path + "/comments", {"text": "発言者名を確認してください。", "agenda_item_id": "0"}).status_code == 303
+    with app.app_context():
+        minutes = db.session.scalar(select(Minutes).where(Minutes.meeting_id == meeting.id))
+        assert [line.review.user_id for line in minutes_rules.review_sheet(minutes) if line.review] == [former.id]
+        assert [c.user_id for c in minutes_rules.comments_of(minutes)] == [former.id]
+    _as(client, login, people["outsider"])
+    assert client.form(path + "/no-objection").status_code == 403
+    assert client.form(path + "/comments", {"text": "部外者です", "agenda_item_id": "0"}).status_code == 403
+    assert client.get(path + "/versions").status_code == 403
