@@ -155,6 +155,9 @@ def _committee_forms(committees, failed: Committee | None = None, failed_form=No
         form.days.data = committee.reminder_days
         form.at.data = committee.reminder_time.strftime("%H:%M")
         form.answer_days.data = committee.answer_reminder_days
+        form.proposal_days.data = committee.proposal_reminder_days
+        form.vote_days.data = committee.vote_reminder_days
+        form.review_days.data = committee.review_reminder_days
         forms[committee.id] = form
     return forms
 
@@ -184,7 +187,8 @@ def committee_reminders(slug: str):
         try:
             rules.set_committee_reminders(
                 committee, actor=current_user, days=form.days.data or "", at=form.at.data,
-                answer_days=form.answer_days.data,
+                answer_days=form.answer_days.data, proposal_days=form.proposal_days.data,
+                vote_days=form.vote_days.data or "", review_days=form.review_days.data,
             )
         except DomainError as error:
             db.session.rollback()

@@ -12,7 +12,7 @@ from ..request_cache import RequestCache
 from ..models import (
     Committee, Meeting, Notification, NotificationKind, NotificationPreference, NotificationState, User,
 )
-from ..notify.producers import ANNOUNCED, parse_days, sync_reminders
+from ..notify.producers import ANNOUNCED, parse_days, parse_deadline_days, sync_reminders
 from . import access, audit, check, require
 
 # Kinds a user can choose to get by mail or not (the digest is chosen with its own switch).
@@ -124,21 +124,46 @@ def _parse_clock(value: str) -> time | None:
         return None
 
 
-def set_committee_reminders(committee: Committee, *, actor: User, days: str, at: str, answer_days: int) -> None:
-    """A committee's defaults: reminders N days before at a time of day, and before the answer deadline."""
+def _deadline_settings(committee: Committee) -> dict:
+    return {"days": committee.reminder_days, "at": committee.reminder_time.strftime("%H:%M"),
+            "answer_days": committee.answer_reminder_days, "proposal_days": committee.proposal_reminder_days,
+            "vote_days": committee.vote_reminder_days, "review_days": committee.review_reminder_days}
+
+
+def set_committee_reminders(
+    committee: Committee, *, actor: User, days: str, at: str, answer_days: int,
+    proposal_days: int | None = None, vote_days: str | None = None, review_days: int | None = None,
+) -> None:
+    """A committee's defaults: reminders N days before a meeting at a time of day, and before the answer,
+    proposal, written-vote and minutes-review deadlines (left as they are when not given).
+
+    The meetings' reminders are made again at once; written votes and reviews already open keep theirs.
+    """
     require(actor.is_admin, "administrators set committee reminder defaults")
     parsed = parse_days(days)
     check(parsed or not days.strip(), _("日数は「7,1」のように1〜60の数をカンマで区切って入力してください。"), "days")
     clock = _parse_clock(at)
     check(clock is not None, _("時刻は「09:00」の形式で入力してください。"), "at")
     check(0 <= answer_days <= 30, _("回答期限の何日前かは0〜30で入力してください。"), "answer_days")
-    before = {"days": committee.reminder_days, "at": committee.reminder_time.strftime("%H:%M"),
-              "answer_days": committee.answer_reminder_days}
+    if proposal_days is not None:
+        check(0 <= proposal_days <= 30, _("提案締切の何日前かは0〜30で入力してください。"), "proposal_days")
+    if review_days is not None:
+        check(0 <= review_days <= 30, _("確認期限の何日前かは0〜30で入力してください。"), "review_days")
+    vote_parsed = parse_deadline_days(vote_days) if vote_days is not None else None
+    if vote_days is not None:
+        check(vote_parsed or not vote_days.strip(),
+              _("日数は「2,0」のように0〜30の数をカンマで区切って入力してください(0は当日)。"), "vote_days")
+    before = _deadline_settings(committee)
     committee.reminder_days = ",".join(str(d) for d in parsed)
     committee.reminder_time = clock
     committee.answer_reminder_days = answer_days
-    audit.record(actor, "committee.reminders", committee, before=before,
-                 after={"days": committee.reminder_days, "at": at.strip(), "answer_days": answer_days})
+    if proposal_days is not None:
+        committee.proposal_reminder_days = proposal_days
+    if vote_parsed is not None:
+        committee.vote_reminder_days = ",".join(str(d) for d in vote_parsed)
+    if review_days is not None:
+        committee.review_reminder_days = review_days
+    audit.record(actor, "committee.reminders", committee, before=before, after=_deadline_settings(committee))
     for meeting in upcoming_meetings(committee):
         sync_reminders(meeting)
     db.session.flush()

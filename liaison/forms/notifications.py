@@ -42,6 +42,15 @@ class CommitteeRemindersForm(FlaskForm):
         _l("出欠回答期限の何日前"),
         validators=[InputRequired(_l("入力してください。")), NumberRange(0, 30, _l("回答期限の何日前かは0〜30で入力してください。"))],
     )
+    proposal_days = IntegerField(
+        _l("提案締切の何日前"),
+        validators=[InputRequired(_l("入力してください。")), NumberRange(0, 30, _l("提案締切の何日前かは0〜30で入力してください。"))],
+    )
+    vote_days = StringField(_l("書面表決の締切の何日前"), validators=[Optional(), Length(max=40)])
+    review_days = IntegerField(
+        _l("議事録の確認期限の何日前"),
+        validators=[InputRequired(_l("入力してください。")), NumberRange(0, 30, _l("確認期限の何日前かは0〜30で入力してください。"))],
+    )
 
 
 class MeetingRemindersForm(FlaskForm):

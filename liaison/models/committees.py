@@ -41,6 +41,11 @@ class Committee(db.Model):
     reminder_days: Mapped[str] = mapped_column(String(40), default="7,1", server_default="7,1")
     reminder_time: Mapped[time] = mapped_column(Time, default=time(9, 0), server_default="09:00:00")
     answer_reminder_days: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    # Deadline reminders: days before a meeting's proposal deadline (提案締切), before a written vote's
+    # deadline ("2,0": two days before and on the day, 09:00 Tokyo) and before a minutes review deadline.
+    proposal_reminder_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
+    vote_reminder_days: Mapped[str] = mapped_column(String(40), default="2,0", server_default="2,0")
+    review_reminder_days: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
 
     parent: Mapped[Committee | None] = relationship(remote_side=[id])
 

@@ -21,7 +21,7 @@ from .. import events
 from ..dates import TOKYO, current_fiscal_year, to_tokyo, utcnow
 from ..extensions import db
 from ..models import (
-    AgendaItem, Ballot, Meeting, MeetingStatus, Membership, Minutes, MinutesReview, MinutesVersion, NotificationKind,
+    AgendaItem, Ballot, Committee, Meeting, MeetingStatus, Membership, Minutes, MinutesReview, MinutesVersion, NotificationKind,
     Proposal, Role, User, Vote, VoteMethod, VoteSeat, VoteState,
 )
 from . import content, outbox
@@ -39,15 +39,21 @@ MINUTES = Minutes.__tablename__
 NOTICE_LIFETIME = timedelta(days=7)
 # Deadline reminders: at this time of day (Asia/Tokyo), so many days before the deadline's day.
 DEADLINE_REMINDER_TIME = time(9, 0)
-PROPOSAL_REMINDER_DAYS = 3  # before Meeting.proposal_deadline, at the committee's reminder time
-WRITTEN_VOTE_REMINDER_DAYS = (2, 0)  # 2 days before and on the day of Vote.closes_at
-MINUTES_REVIEW_REMINDER_DAYS = 1  # before Minutes.review_deadline
+# Deadline reminders come Committee.proposal_reminder_days before a meeting's proposal deadline (at the
+# committee's reminder time), Committee.vote_reminder_days before a written vote's deadline and
+# Committee.review_reminder_days before a minutes review deadline (09:00 Tokyo).
 
 
 def parse_days(raw: str | None) -> list[int]:
     """"7,1" → [7, 1]: whole days before, largest first, duplicates and non-positive values dropped."""
     days = {int(part) for part in (raw or "").replace("、", ",").split(",") if part.strip().isdigit()}
     return sorted((d for d in days if 0 < d <= 60), reverse=True)
+
+
+def parse_deadline_days(raw: str | None) -> list[int]:
+    """"2,0" → [2, 0]: days before a deadline (0: on the day), largest first, 0–30, duplicates dropped."""
+    days = {int(part) for part in (raw or "").replace("、", ",").split(",") if part.strip().isdigit()}
+    return sorted((d for d in days if 0 <= d <= 30), reverse=True)
 
 
 def reminder_days(meeting: Meeting) -> list[int]:
@@ -125,7 +131,7 @@ def sync_reminders(meeting: Meeting, now: datetime | None = None) -> None:
                 ]
         deadline = meeting.proposal_deadline
         if deadline is not None and deadline > now:
-            due = local_time_on(to_tokyo(deadline).date() - timedelta(days=PROPOSAL_REMINDER_DAYS),
+            due = local_time_on(to_tokyo(deadline).date() - timedelta(days=committee.proposal_reminder_days),
                                 committee.reminder_time)
             if now < due < deadline:
                 subject, body = content.proposal_deadline_reminder(meeting)
@@ -283,7 +289,8 @@ def _unvoted_holders(vote: Vote) -> list[int]:
 
 
 def vote_reminder_times(vote: Vote, now: datetime) -> dict[datetime, int]:
-    """{due time: days before} of a written vote's reminders: 09:00 Tokyo 2 days before and on the closing day.
+    """{due time: days before} of a written vote's reminders: 09:00 Tokyo on the committee's days before the
+    closing day (by default 2 days before and on the day).
 
     A reminder whose time comes before the vote opens is due when it opens; two due at once become one.
     """
@@ -292,7 +299,9 @@ def vote_reminder_times(vote: Vote, now: datetime) -> dict[datetime, int]:
     start = max(vote.opens_at or now, now)
     closing_day = to_tokyo(vote.closes_at).date()
     times: dict[datetime, int] = {}
-    for days in WRITTEN_VOTE_REMINDER_DAYS:  # largest first: the later reminder wins a shared time
+    committee = vote.committee or (db.session.get(Committee, vote.committee_id) if vote.committee_id else None)
+    setting = committee.vote_reminder_days if committee is not None else Committee.vote_reminder_days.default.arg
+    for days in parse_deadline_days(setting):  # largest first: the later reminder wins a shared time
         due = max(local_time_on(closing_day - timedelta(days=days), DEADLINE_REMINDER_TIME), start)
         if due < vote.closes_at:
             times[due] = days
@@ -383,7 +392,7 @@ def minutes_review_opened(minutes: Minutes, **data) -> None:
                subject, body, link, now, deadline)
         for user_id in reviewers
     ]
-    due = local_time_on(to_tokyo(deadline).date() - timedelta(days=MINUTES_REVIEW_REMINDER_DAYS),
+    due = local_time_on(to_tokyo(deadline).date() - timedelta(days=minutes.meeting.committee.review_reminder_days),
                         DEADLINE_REMINDER_TIME)
     if now < due < deadline:
         subject, body = content.minutes_review_reminder(minutes, due)

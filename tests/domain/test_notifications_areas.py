@@ -14,9 +14,10 @@ from liaison.domain import memberships as membership_rules
 from liaison.domain import minutes as minutes_rules
 from liaison.domain import proposals as proposal_rules
 from liaison.domain import votes as vote_rules
+from liaison.domain import DomainError
 from liaison.extensions import db
 from liaison.models import (
-    AgendaItem, Choice, Majority, Meeting, Membership, Minutes, Notification, NotificationKind, NotificationState,
+    AgendaItem, Choice, Committee, Majority, Meeting, Membership, Minutes, Notification, NotificationKind, NotificationState,
     Proposal, User, Vote, VoteMethod,
 )
 from liaison.notify import producers, sender
@@ -428,3 +429,42 @@ def test_a_reminder_claimed_by_a_crashed_sender_goes_out_once_after_the_timeout(
     assert later.recovered == 1 and later.count(sender.Outcome.SENT) == 1
     assert mailbox.recipients() == sorted(m.email for m in members)
     assert sender.run_pass(due + timedelta(minutes=30)).outcomes == {}
+
+
+@pytest.fixture()
+def planning_deadline_days(app):
+    """Lets a test change 企画運営部会's deadline reminder days; the reference row is restored afterwards."""
+    yield
+    with app.app_context():
+        planning = db.session.scalar(select(Committee).where(Committee.slug == "planning"))
+        planning.proposal_reminder_days, planning.vote_reminder_days, planning.review_reminder_days = 3, "2,0", 1
+        db.session.commit()
+
+
+def test_the_deadline_reminders_follow_the_committees_settings(members, staff, factory, planning_deadline_days):
+    from liaison.domain import notifications as notification_rules
+
+    planning = db.session.scalar(select(Committee).where(Committee.slug == "planning"))
+    admin = db.session.get(User, factory.admin().id)
+    refused = [dict(vote_days="二日前"), dict(proposal_days=31), dict(review_days=-1)]
+    for bad in refused:  # nothing changes on bad input
+        with pytest.raises(DomainError):
+            notification_rules.set_committee_reminders(planning, actor=admin, days="7,1", at="09:00", answer_days=2, **bad)
+        db.session.rollback()
+    notification_rules.set_committee_reminders(planning, actor=admin, days="7,1", at="09:00", answer_days=2,
+                                               proposal_days=5, vote_days="3、1,3", review_days=2)
+    db.session.commit()
+    assert (planning.proposal_reminder_days, planning.vote_reminder_days, planning.review_reminder_days) == (5, "3,1", 2)
+
+    meeting = convened_with_deadlines(factory)
+    proposal_day = to_tokyo(meeting.proposal_deadline).date()
+    assert {n.due_at for n in rows(K.PROPOSAL_DEADLINE)} == {at_tokyo(proposal_day - timedelta(days=5))}
+    closes_at = at_tokyo(to_tokyo(utcnow()).date() + timedelta(days=6), 17)
+    open_written(planning_item(factory, status="convened"), staff, closes_at)
+    db.session.commit()
+    closing_day = to_tokyo(closes_at).date()
+    assert sorted({n.due_at for n in rows(K.VOTE_DEADLINE)}) == [
+        at_tokyo(closing_day - timedelta(days=3)), at_tokyo(closing_day - timedelta(days=1))]
+    deadline = at_tokyo(to_tokyo(utcnow()).date() + timedelta(days=5), 17)
+    in_review(factory, staff, deadline)
+    assert {n.due_at for n in rows(K.MINUTES_REVIEW_DEADLINE)} == {at_tokyo(to_tokyo(deadline).date() - timedelta(days=2))}

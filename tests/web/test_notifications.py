@@ -192,13 +192,22 @@ def test_committee_reminder_defaults_are_validated_and_applied(app, client, logi
     login(client, factory.admin().email)
     with app.app_context():
         meeting_id = convene(make_meeting(starts_in=timedelta(days=10))).id
+    deadlines = {"planning-proposal_days": "3", "planning-vote_days": "2,0", "planning-review_days": "1"}
     bad = client.form("/admin/notifications/reminders/planning",
-                      {"planning-days": "7,1", "planning-at": "25時", "planning-answer_days": "2"})
+                      {"planning-days": "7,1", "planning-at": "25時", "planning-answer_days": "2", **deadlines})
     assert bad.status_code == 400 and "09:00" in bad.get_data(as_text=True)
+    bad = client.form("/admin/notifications/reminders/planning", {
+        "planning-days": "7,1", "planning-at": "09:00", "planning-answer_days": "2", **deadlines,
+        "planning-vote_days": "前日"})
+    assert bad.status_code == 400 and "「2,0」のように" in bad.get_data(as_text=True)
     try:
-        ok = client.form("/admin/notifications/reminders/planning",
-                         {"planning-days": "3", "planning-at": "17:00", "planning-answer_days": "2"})
+        ok = client.form("/admin/notifications/reminders/planning", {
+            "planning-days": "3", "planning-at": "17:00", "planning-answer_days": "2",
+            "planning-proposal_days": "5", "planning-vote_days": "1", "planning-review_days": "2"})
         assert ok.status_code == 303
+        with app.app_context():
+            saved = db.session.scalar(select(Committee).where(Committee.slug == "planning"))
+            assert (saved.proposal_reminder_days, saved.vote_reminder_days, saved.review_reminder_days) == (5, "1", 2)
         with app.app_context():
             pending = db.session.scalars(select(Notification.due_at).where(
                 Notification.object_id == meeting_id, Notification.kind == NotificationKind.MEETING_REMINDER,
@@ -209,6 +218,7 @@ def test_committee_reminder_defaults_are_validated_and_applied(app, client, logi
             planning = db.session.scalar(select(Committee).where(Committee.slug == "planning"))
             planning.reminder_days = "7,1"
             planning.reminder_time = planning.reminder_time.replace(hour=9, minute=0)
+            planning.proposal_reminder_days, planning.vote_reminder_days, planning.review_reminder_days = 3, "2,0", 1
             db.session.commit()
 
 
