@@ -98,6 +98,24 @@ def _key(kind: NotificationKind, meeting: Meeting, recipient_id: int, *parts) ->
     return _object_key(kind, MEETINGS, meeting.id, recipient_id, "seq", meeting.sequence, *parts)
 
 
+def _deadline_rows(meeting: Meeting, now: datetime, kind: NotificationKind, deadline: datetime | None, days: int,
+                   make_content, seats) -> list[dict]:
+    """A reminder to each seat `days` before one of the meeting's deadlines, at the committee's reminder time
+    (none when that time has passed or the deadline has); keyed by the deadline, so moving it replans it."""
+    if deadline is None or deadline <= now:
+        return []
+    due = local_time_on(to_tokyo(deadline).date() - timedelta(days=days), meeting.committee.reminder_time)
+    if not now < due < deadline:
+        return []
+    subject, body = make_content(meeting)
+    stamp = int(deadline.timestamp())
+    return [
+        _row(kind, meeting, seat.user_id, _key(kind, meeting, seat.user_id, stamp), subject, body, due,
+             min(deadline, meeting.starts_at))
+        for seat in seats
+    ]
+
+
 def sync_reminders(meeting: Meeting, now: datetime | None = None) -> None:
     """Make the pending reminders of a meeting match its current time, deadline and settings."""
     now = now or utcnow()
@@ -116,32 +134,11 @@ def sync_reminders(meeting: Meeting, now: datetime | None = None) -> None:
                          subject, body, due, meeting.starts_at)
                     for seat in holders
                 ]
-        deadline = meeting.answer_deadline
-        if deadline is not None and deadline > now:
-            due = local_time_on(to_tokyo(deadline).date() - timedelta(days=committee.answer_reminder_days),
-                                committee.reminder_time)
-            if now < due < deadline:
-                subject, body = content.attendance_reminder(meeting)
-                stamp = int(deadline.timestamp())
-                wanted += [
-                    _row(NotificationKind.ATTENDANCE_DEADLINE, meeting, seat.user_id,
-                         _key(NotificationKind.ATTENDANCE_DEADLINE, meeting, seat.user_id, stamp),
-                         subject, body, due, min(deadline, meeting.starts_at))
-                    for seat in holders
-                ]
-        deadline = meeting.proposal_deadline
-        if deadline is not None and deadline > now:
-            due = local_time_on(to_tokyo(deadline).date() - timedelta(days=committee.proposal_reminder_days),
-                                committee.reminder_time)
-            if now < due < deadline:
-                subject, body = content.proposal_deadline_reminder(meeting)
-                stamp = int(deadline.timestamp())
-                wanted += [
-                    _row(NotificationKind.PROPOSAL_DEADLINE, meeting, seat.user_id,
-                         _key(NotificationKind.PROPOSAL_DEADLINE, meeting, seat.user_id, stamp),
-                         subject, body, due, min(deadline, meeting.starts_at))
-                    for seat in holders if seat.has_vote  # only voting seats submit proposals
-                ]
+        wanted += _deadline_rows(meeting, now, NotificationKind.ATTENDANCE_DEADLINE, meeting.answer_deadline,
+                                 committee.answer_reminder_days, content.attendance_reminder, holders)
+        wanted += _deadline_rows(meeting, now, NotificationKind.PROPOSAL_DEADLINE, meeting.proposal_deadline,
+                                 committee.proposal_reminder_days, content.proposal_deadline_reminder,
+                                 [seat for seat in holders if seat.has_vote])  # only voting seats submit proposals
     outbox.void_pending(MEETINGS, meeting.id, REMINDER_KINDS, keep_keys=[row["idempotency_key"] for row in wanted])
     outbox.add(wanted)
 
