@@ -4,7 +4,7 @@ from __future__ import annotations
 import email
 import socket
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, time, timedelta, timezone
 from email.message import EmailMessage
 from email.policy import default as default_policy
 
@@ -12,10 +12,28 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from liaison import events
-from liaison.dates import current_fiscal_year, utcnow
+from liaison.dates import TOKYO, current_fiscal_year, utcnow
 from liaison.extensions import db
-from liaison.models import Committee, Meeting, MeetingFormat, MeetingStatus
+from liaison.models import (
+    Committee, Meeting, MeetingFormat, MeetingStatus, Notification, NotificationKind, NotificationState,
+)
 from sqlalchemy import select
+
+
+def rows(kind: NotificationKind | None = None, state: NotificationState | None = None) -> list[Notification]:
+    """The outbox rows (of a kind, in a state), oldest first, read afresh."""
+    query = select(Notification).order_by(Notification.id)
+    if kind is not None:
+        query = query.where(Notification.kind == kind)
+    if state is not None:
+        query = query.where(Notification.state == state)
+    db.session.expire_all()
+    return list(db.session.scalars(query))
+
+
+def at_tokyo(day, hour=9, minute=0) -> datetime:
+    """`hour`:`minute` in Tokyo on `day`, as aware UTC."""
+    return datetime.combine(day, time(hour, minute), tzinfo=TOKYO).astimezone(timezone.utc)
 
 
 def free_port() -> int:

@@ -19,7 +19,7 @@ from liaison.notify.locks import sender_lock
 from liaison.notify.mail import message_id
 
 from ..notify_support import (  # noqa: F401  (fixtures)
-    Mailbox, committee, convene, free_port, mailbox, make_meeting, smtp_config,
+    Mailbox, at_tokyo, committee, convene, free_port, mailbox, make_meeting, rows, smtp_config,
 )
 
 BODIES = ("川越市", "熊谷市", "川口市")
@@ -29,20 +29,6 @@ BODIES = ("川越市", "熊谷市", "川口市")
 def members(ctx, factory):
     """Three seat holders of 企画運営部会."""
     return [factory.member("planning", body) for body in BODIES]
-
-
-def rows(kind: NotificationKind | None = None, state: NotificationState | None = None) -> list[Notification]:
-    query = select(Notification).order_by(Notification.id)
-    if kind is not None:
-        query = query.where(Notification.kind == kind)
-    if state is not None:
-        query = query.where(Notification.state == state)
-    db.session.expire_all()
-    return list(db.session.scalars(query))
-
-
-def at_tokyo(day, hour=9, minute=0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=TOKYO).astimezone(timezone.utc)
 
 
 # --- producers -------------------------------------------------------------------------------------

@@ -22,24 +22,10 @@ from liaison.models import (
 )
 from liaison.notify import producers, sender
 
-from ..notify_support import mailbox, smtp_config  # noqa: F401  (fixtures)
+from ..notify_support import at_tokyo, mailbox, rows, smtp_config  # noqa: F401  (fixtures)
 
 K = NotificationKind
 BODIES = ("川越市", "熊谷市", "川口市")
-
-
-def rows(kind: NotificationKind | None = None, state: NotificationState | None = None) -> list[Notification]:
-    query = select(Notification).order_by(Notification.id)
-    if kind is not None:
-        query = query.where(Notification.kind == kind)
-    if state is not None:
-        query = query.where(Notification.state == state)
-    db.session.expire_all()
-    return list(db.session.scalars(query))
-
-
-def at_tokyo(day, hour=9, minute=0) -> datetime:
-    return datetime.combine(day, time(hour, minute), tzinfo=TOKYO).astimezone(timezone.utc)
 
 
 def seat_of(user) -> Membership:
