@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, time, timedelta, timezone
+from datetime import time, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
 from liaison import events
-from liaison.dates import TOKYO, to_tokyo, utcnow
+from liaison.dates import to_tokyo, utcnow
 from liaison.extensions import db
 from liaison.models import (
     Attendance, AttendanceResponse, Delivery, Membership, Notification, NotificationKind,

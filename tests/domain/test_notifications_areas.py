@@ -3,12 +3,12 @@ the rows the producers write (in the change's transaction), what the sender skip
 from __future__ import annotations
 
 import threading
-from datetime import datetime, time, timedelta, timezone
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
 
-from liaison.dates import TOKYO, to_tokyo, utcnow
+from liaison.dates import to_tokyo, utcnow
 from liaison.domain import meetings as meeting_rules
 from liaison.domain import memberships as membership_rules
 from liaison.domain import minutes as minutes_rules
@@ -17,7 +17,7 @@ from liaison.domain import votes as vote_rules
 from liaison.domain import DomainError
 from liaison.extensions import db
 from liaison.models import (
-    AgendaItem, Choice, Committee, Majority, Meeting, Membership, Minutes, Notification, NotificationKind, NotificationState,
+    AgendaItem, Choice, Committee, Majority, Meeting, Membership, Minutes, NotificationKind, NotificationState,
     Proposal, User, Vote, VoteMethod,
 )
 from liaison.notify import producers, sender
