@@ -371,16 +371,13 @@ class _Generator:
         rng = self.rng
         low, high = self.scale.agenda_items
         self.serials: dict[tuple[int, int], int] = defaultdict(int)
-        self.votes_of_meeting: dict[int, list[int]] = defaultdict(list)
         previous_held: dict[int, int] = {}
-        largest_council_held = None
-        for meeting in self.meeting_list:
-            if meeting["slug"] == "council" and meeting["status"] is MeetingStatus.HELD:
-                largest_council_held = meeting
+        # The latest held council meeting is the benchmark's meeting page: the longest agenda, 64 seats.
+        benchmark_meeting = self.latest_held.get("council")
         for meeting in self.meeting_list:
             committee = self.committees[meeting["slug"]]
             seats = self.seats_of[(meeting["slug"], meeting["fiscal_year"])]
-            count = high if meeting is largest_council_held else rng.randint(low, high)
+            count = high if meeting["id"] == benchmark_meeting else rng.randint(low, high)
             status = meeting["status"]
             held = status is MeetingStatus.HELD
             if status in (MeetingStatus.CONVENED, MeetingStatus.HELD, MeetingStatus.CANCELLED):
@@ -636,7 +633,6 @@ class _Generator:
         })
         self.rows[VoteSeat].extend(seat_rows)
         self.rows[Ballot].extend(ballots)
-        self.votes_of_meeting[meeting["id"]].append(vote_id)
         return {VoteOutcome.ADOPTED: AgendaOutcome.ADOPTED, VoteOutcome.REJECTED: AgendaOutcome.REJECTED}.get(
             outcome, AgendaOutcome.CONTINUED)
 
@@ -764,12 +760,10 @@ class _Generator:
         """Ids and logins the benchmark and the query-budget test request pages with."""
         year = self.current_year
         council = self.committees["council"]
-        council_held = [m for m in self.meeting_list if m["slug"] == "council" and m["status"] is MeetingStatus.HELD]
-        largest = max(council_held, key=lambda m: (db.session.scalar(
-            select(func.count()).select_from(AgendaItem).where(AgendaItem.meeting_id == m["id"])), m["starts_at"]))
+        meeting_id = self.latest_held["council"]  # given the longest agenda in agendas()
         vote_id = db.session.scalar(
             select(Vote.id).join(AgendaItem, AgendaItem.id == Vote.agenda_item_id)
-            .where(AgendaItem.meeting_id == largest["id"], Vote.secret.is_(False)).order_by(Vote.id).limit(1))
+            .where(AgendaItem.meeting_id == meeting_id, Vote.secret.is_(False)).order_by(Vote.id).limit(1))
         published = db.session.scalar(
             select(Minutes.meeting_id).join(Meeting, Meeting.id == Minutes.meeting_id)
             .where(Meeting.committee_id == council.id, Minutes.status == MinutesStatus.PUBLISHED)
@@ -782,11 +776,11 @@ class _Generator:
         email_of = dict(db.session.execute(select(User.id, User.email)).all())
         convened = next((m for m in self.meeting_list
                          if m["slug"] == "council" and m["status"] is MeetingStatus.CONVENED), None)
-        item_id = db.session.scalar(select(AgendaItem.id).where(AgendaItem.meeting_id == largest["id"])
+        item_id = db.session.scalar(select(AgendaItem.id).where(AgendaItem.meeting_id == meeting_id)
                                     .order_by(AgendaItem.position.desc()).limit(1))
         self.samples = {
             "committee": "council", "fiscal_year": year,
-            "meeting_id": largest["id"], "item_id": item_id, "vote_id": vote_id, "minutes_meeting_id": published,
+            "meeting_id": meeting_id, "item_id": item_id, "vote_id": vote_id, "minutes_meeting_id": published,
             "convened_meeting_id": convened["id"] if convened else None, "proposal_id": proposal,
             "member_email": email_of[member_seat["user_id"]], "member_id": member_seat["user_id"],
             "chair_email": email_of[chair_seat["user_id"]], "secretariat_email": "secretariat@example.jp",
