@@ -222,16 +222,26 @@ def targets(samples: dict, feed_path: str) -> list[dict]:
     ]
 
 
+_apps: dict = {}
+
+
+def bench_app(database_url: str):
+    """The app in this process, on the benchmark's database with the server's SECRET_KEY (made once)."""
+    if database_url not in _apps:
+        from liaison import create_app
+
+        os.environ.update(app_env(database_url))
+        _apps[database_url] = create_app()
+    return _apps[database_url]
+
+
 def feed_path_for(database_url: str, user_id: int) -> str:
     """The member's feed URL path, from the app's own token function (same SECRET_KEY as the server)."""
-    os.environ.update(app_env(database_url))
-    sys.path.insert(0, str(ROOT))
-    from liaison import create_app
     from liaison.calendar.tokens import feed_token
     from liaison.extensions import db
     from liaison.models import User
 
-    app = create_app()
+    app = bench_app(database_url)
     with app.app_context():
         token = feed_token(db.session.get(User, user_id))
         db.engine.dispose()
@@ -273,13 +283,11 @@ def concurrent_casts(base: str, database_url: str, samples: dict) -> dict:
     """Open an electronic vote on the convened council meeting and let all its seats cast at the same instant."""
     from sqlalchemy import select
 
-    from liaison import create_app
     from liaison.domain import votes as vote_rules
     from liaison.extensions import db
     from liaison.models import AgendaItem, AgendaKind, Ballot, Majority, Membership, Role, User, Vote, VoteMethod
 
-    os.environ.update(app_env(database_url))
-    app = create_app()
+    app = bench_app(database_url)
     with app.app_context():
         item = db.session.scalars(
             select(AgendaItem).where(AgendaItem.meeting_id == samples["convened_meeting_id"],
@@ -365,10 +373,7 @@ def profile_pages(database_url: str, samples: dict, paths: list[tuple[str, str]]
     """pyinstrument over `rounds` requests of each page, in process, against the benchmark's database."""
     from pyinstrument import Profiler
 
-    from liaison import create_app
-
-    os.environ.update(app_env(database_url))
-    app = create_app()
+    app = bench_app(database_url)
     client = app.test_client()
     page = client.get("/login").get_data()
     client.post("/login", data={"email": samples["member_email"], "password": samples["password"],
