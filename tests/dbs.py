@@ -9,7 +9,8 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-PG_ADMIN_URL = os.environ.get("LIAISON_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from bench.scratch import PG_ADMIN_URL, create_pg_database, drop_pg_database
+
 REQUIRE_POSTGRES = os.environ.get("LIAISON_REQUIRE_POSTGRES", "") not in ("", "0", "false")
 BACKENDS = ("sqlite", "postgresql")
 
@@ -42,12 +43,8 @@ def temporary_database(backend: str, tmp_dir):
         return
     skip_or_fail_without_postgres()
     name = f"liaison_test_{os.getpid()}_{secrets.token_hex(4)}"
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+    url = create_pg_database(name)
     try:
-        yield make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+        yield url
     finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+        drop_pg_database(name)
