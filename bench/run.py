@@ -100,9 +100,10 @@ def free_port() -> int:
 def gunicorn(database_url: str, worker_class: str, workers: int, threads: int = 4):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
-    env = app_env(database_url, BASE_URL=base, LIAISON_BENCH_BARE_ROUTE="1")
+    env = app_env(database_url, BASE_URL=base)
+    # bench.wsgi: the application plus the bare route (gunicorn.conf.py still applies: cwd is the project).
     command = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-               "--worker-class", worker_class, "--log-level", "warning", "wsgi:app"]
+               "--worker-class", worker_class, "--log-level", "warning", "bench.wsgi:app"]
     if worker_class == "gthread":
         command[1:1] = ["--threads", str(threads)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)

@@ -24,21 +24,21 @@ from datetime import date, datetime, time, timedelta, timezone
 from flask import g
 from sqlalchemy import func, insert, select, text
 
-from ..dates import TOKYO, current_fiscal_year, fiscal_year_label, is_day_off, utcnow
-from ..domain import minutes as minutes_rules
-from ..domain.proposals import proposal_number
-from ..domain.votes import base_of, outcome_of, quorum_met
-from ..extensions import db
-from ..models import (
+from liaison.dates import TOKYO, current_fiscal_year, fiscal_year_label, is_day_off, utcnow
+from liaison.domain import minutes as minutes_rules
+from liaison.domain.proposals import proposal_number, status_after
+from liaison.domain.votes import agenda_outcome_of, base_of, casting_outcome, outcome_of, quorum_met
+from liaison.extensions import db
+from liaison.models import (
     AgendaItem, AgendaKind, AgendaOutcome, Attendance, AttendanceResponse, AuditEvent, Ballot, Body, BodyKind,
     Choice, Committee, Delivery, Majority, Meeting, MeetingFormat, MeetingStatus, Membership, Minutes, MinutesComment,
     MinutesReview, MinutesStatus, MinutesVersion, Notification, NotificationKind, NotificationState, PlanPolicy,
     Proposal, ProposalComment, ProposalRevision, ProposalStatus, Role, User, Vote, VoteMethod, VoteOutcome, VoteSeat,
     VoteState,
 )
-from ..models.users import hash_password
-from . import seed_reference_data
-from .demo import DEMO_PASSWORD, PREFECTURAL_DEPARTMENTS, person_name
+from liaison.models.users import hash_password
+from liaison.seed import seed_reference_data
+from liaison.seed.demo import DEMO_PASSWORD, PREFECTURAL_DEPARTMENTS, person_name
 
 SCALE_DEPARTMENTS = PREFECTURAL_DEPARTMENTS + ("危機管理防災部", "農林部", "都市整備部", "教育局")
 COUNCIL_PLACES = ("埼玉会館 小ホール", "さいたま共済会館 大会議室", "彩の国すこやかプラザ 会議室")
@@ -445,8 +445,7 @@ class _Generator:
             self.rows[AgendaItem][-1]["decided_at"] = meeting["starts_at"] + timedelta(minutes=10 * position)
             outcome = result
         if proposal_id is not None and held:
-            status = {AgendaOutcome.ADOPTED: ProposalStatus.ADOPTED, AgendaOutcome.REJECTED: ProposalStatus.REJECTED}.get(
-                outcome, ProposalStatus.CONTINUED)
+            status = status_after(outcome)
             self._proposal_rows[proposal_id]["status"] = status
             self._proposal_rows[proposal_id]["decided_at"] = meeting["starts_at"] + timedelta(hours=1)
             staff = self.secretariat[meeting["fiscal_year"]][1]
@@ -616,7 +615,7 @@ class _Generator:
         casting = casting_by = casting_at = None
         if outcome is None:  # a tie: the chair's casting vote (議長裁決)
             casting = rng.choice((Choice.YES, Choice.NO))
-            outcome = VoteOutcome.ADOPTED if casting is Choice.YES else VoteOutcome.REJECTED
+            outcome = casting_outcome(casting)
             casting_by = next((s["user_id"] for s in voting if s["role"] is Role.CHAIR), None)
             casting_at = closed + timedelta(minutes=1)
         self.rows[Vote].append({
@@ -633,8 +632,8 @@ class _Generator:
         })
         self.rows[VoteSeat].extend(seat_rows)
         self.rows[Ballot].extend(ballots)
-        return {VoteOutcome.ADOPTED: AgendaOutcome.ADOPTED, VoteOutcome.REJECTED: AgendaOutcome.REJECTED}.get(
-            outcome, AgendaOutcome.CONTINUED)
+        # Without a quorum the item stays undecided in the domain; the secretariat then defers it (継続審議).
+        return agenda_outcome_of(outcome) or AgendaOutcome.CONTINUED
 
     # ------------------------------------------------------------------------------------ minutes
     def minutes(self) -> None:

@@ -1,6 +1,7 @@
 """Scratch databases for the benchmarks: a new, empty database, dropped afterwards.
 
-PostgreSQL at LIAISON_TEST_PG_URL (default: 127.0.0.1:5432, user postgres, trust, as the tests use).
+PostgreSQL at LIAISON_TEST_PG_URL (default: 127.0.0.1:5432, user postgres, trust), created and
+dropped by the tests' own helper (tests/dbs.py): the benchmarks use the tests' code, never the reverse.
 """
 from __future__ import annotations
 
@@ -9,37 +10,9 @@ import os
 import secrets
 import tempfile
 
-PG_ADMIN_URL = os.environ.get("LIAISON_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+from tests.dbs import PG_ADMIN_URL, create_pg_database, drop_pg_database, pg_url
 
-
-def pg_url(name: str) -> str:
-    """The URL of database `name` on the benchmark's PostgreSQL server."""
-    from sqlalchemy.engine import make_url
-
-    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
-
-
-def _admin(statement: str) -> None:
-    from sqlalchemy import create_engine, text
-
-    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as connection:
-            connection.execute(text(statement))
-    finally:
-        admin.dispose()
-
-
-def create_pg_database(name: str, *, replace: bool = False) -> str:
-    """Create database `name` (first dropping one of that name when `replace`); returns its URL."""
-    if replace:
-        drop_pg_database(name)
-    _admin(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
-    return pg_url(name)
-
-
-def drop_pg_database(name: str) -> None:
-    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+__all__ = ["PG_ADMIN_URL", "create_pg_database", "drop_pg_database", "pg_url", "scratch_database"]
 
 
 @contextlib.contextmanager

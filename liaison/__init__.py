@@ -35,8 +35,4 @@ def create_app(config: dict | None = None) -> Flask:
 
     register_blueprints(app)
     register_cli(app)
-    if app.config.get("BENCH_BARE_ROUTE"):
-        # bench/run only: a constant response through the same stack (WSGI server, Flask, the request hooks),
-        # the ceiling the pages are compared with.
-        app.add_url_rule("/_bench/bare", "bench_bare", lambda: ("ok\n", 200, {"Content-Type": "text/plain"}))
     return app

@@ -40,7 +40,11 @@ def seed_command(demo: bool, scale: bool, json_path: str | None) -> None:
 def _seed_scale(demo: bool, json_path: str | None) -> None:
     import json
 
-    from .seed.scale import ScaleError, generate
+    try:  # the generator is benchmark code (bench/scale.py): present in a checkout, not in an installed package
+        from bench.scale import ScaleError, generate
+    except ImportError as error:
+        raise click.ClickException(
+            "seed --scale runs from a checkout of liaison (bench/scale.py): " + str(error)) from error
 
     if demo:
         raise click.UsageError("--scale and --demo cannot be combined: the scale data set has its own users.")

@@ -1,4 +1,4 @@
-"""Throwaway test databases on SQLite and PostgreSQL."""
+"""Throwaway test databases on SQLite and PostgreSQL (the benchmarks' scratch databases use these too)."""
 from __future__ import annotations
 
 import contextlib
@@ -9,10 +9,35 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from bench.scratch import PG_ADMIN_URL, create_pg_database, drop_pg_database
-
+PG_ADMIN_URL = os.environ.get("LIAISON_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 REQUIRE_POSTGRES = os.environ.get("LIAISON_REQUIRE_POSTGRES", "") not in ("", "0", "false")
 BACKENDS = ("sqlite", "postgresql")
+
+
+def pg_url(name: str) -> str:
+    """The URL of database `name` on the test PostgreSQL server."""
+    return make_url(PG_ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+
+
+def _admin(statement: str) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(statement))
+    finally:
+        admin.dispose()
+
+
+def create_pg_database(name: str, *, replace: bool = False) -> str:
+    """Create database `name` (first dropping one of that name when `replace`); returns its URL."""
+    if replace:
+        drop_pg_database(name)
+    _admin(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0")
+    return pg_url(name)
+
+
+def drop_pg_database(name: str) -> None:
+    _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def postgres_unavailable() -> str | None:

@@ -400,13 +400,18 @@ def schedule(proposal: Proposal, meeting: Meeting, *, actor, kind=None, now: dat
     return item
 
 
+def status_after(outcome) -> ProposalStatus:
+    """The proposal's state after its item's outcome (可決 / 否決 / 継続審議; an AgendaOutcome or its value)."""
+    return outcome if isinstance(outcome, ProposalStatus) else ProposalStatus(getattr(outcome, "value", outcome))
+
+
 def decide(proposal: Proposal, outcome, *, actor, now: datetime | None = None) -> None:
     """The meeting's decision (可決 / 否決 / 継続審議), called by the votes domain, which has checked who closes a vote.
 
     A proposal withdrawn while on the agenda keeps its state: the item may still be closed, the
     proposal is no longer the meeting's to decide.
     """
-    target = outcome if isinstance(outcome, ProposalStatus) else ProposalStatus(getattr(outcome, "value", outcome))
+    target = status_after(outcome)
     check(target in OUTCOMES, _("提案の結果は可決・否決・継続審議のいずれかです。"))
     if proposal.status is S.WITHDRAWN:
         return

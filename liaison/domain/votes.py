@@ -142,6 +142,18 @@ def outcome_of(yes: int, no: int, abstain: int, majority: Majority, abstentions_
     return VoteOutcome.ADOPTED if yes == base else VoteOutcome.REJECTED
 
 
+def casting_outcome(choice: Choice) -> VoteOutcome:
+    """A tie decided by the chair's casting vote (議長裁決): yes adopts, no rejects."""
+    return VoteOutcome.ADOPTED if choice is Choice.YES else VoteOutcome.REJECTED
+
+
+def agenda_outcome_of(outcome: VoteOutcome) -> AgendaOutcome | None:
+    """The item's outcome a closed vote gives it; None without a quorum (the item stays undecided)."""
+    if outcome is VoteOutcome.NO_QUORUM:
+        return None
+    return AgendaOutcome.ADOPTED if outcome is VoteOutcome.ADOPTED else AgendaOutcome.REJECTED
+
+
 # ---------------------------------------------------------------------------------------- permissions
 
 def can_manage(user) -> bool:
@@ -461,7 +473,7 @@ def record_casting_vote(vote: Vote, choice: Choice, *, actor, now: datetime | No
     check(_locked_state(vote, exclusive=True) is VoteState.TIED, _("この表決は可否同数ではありません。"))
     check(choice in (Choice.YES, Choice.NO), _("可とするか否とするかを選んでください。"), "choice")
     vote.casting_vote, vote.casting_by_id, vote.casting_at = choice, actor.id, now
-    outcome = VoteOutcome.ADOPTED if choice is Choice.YES else VoteOutcome.REJECTED
+    outcome = casting_outcome(choice)
     _finish(vote, outcome, actor=actor, now=now)
     audit.record(actor, "vote.casting_vote", vote, label=vote_label(vote), choice=choice, outcome=outcome)
     audit.record(actor, "vote.closed", vote, label=vote_label(vote), outcome=outcome,
@@ -472,8 +484,8 @@ def record_casting_vote(vote: Vote, choice: Choice, *, actor, now: datetime | No
 
 def _finish(vote: Vote, outcome: VoteOutcome, *, actor, now: datetime) -> None:
     vote.outcome, vote.state, vote.closed_at, vote.closed_by_id = outcome, VoteState.CLOSED, now, actor.id
-    if outcome is not VoteOutcome.NO_QUORUM:
-        agenda_outcome = AgendaOutcome.ADOPTED if outcome is VoteOutcome.ADOPTED else AgendaOutcome.REJECTED
+    agenda_outcome = agenda_outcome_of(outcome)
+    if agenda_outcome is not None:
         apply_outcome(vote.agenda_item, agenda_outcome, actor=actor, now=now)
     db.session.flush()
 

@@ -1,4 +1,4 @@
-"""The benchmark's data set (liaison.seed.scale): its rows keep the rules the application keeps."""
+"""The benchmark's data set (bench/scale.py): its rows keep the rules the application keeps."""
 from __future__ import annotations
 
 from collections import Counter
@@ -14,7 +14,7 @@ from liaison.models import (
     AgendaItem, AgendaKind, Attendance, Ballot, Committee, Meeting, MeetingStatus, Membership, Minutes, MinutesStatus,
     MinutesVersion, Notification, Proposal, ProposalRevision, ProposalStatus, Role, User, Vote, VoteOutcome, VoteSeat,
 )
-from liaison.seed.scale import Scale, ScaleError, generate
+from bench.scale import Scale, ScaleError, generate
 
 
 @pytest.fixture()

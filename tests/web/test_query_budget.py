@@ -1,6 +1,6 @@
 """Query budget: every page runs the same small number of queries on a small and a 10× larger data set.
 
-The data sets come from the benchmark's generator (liaison.seed.scale): `Scale.small()` and
+The data sets come from the benchmark's generator (bench/scale.py): `Scale.small()` and
 `Scale.small().times(10)` (ten times the meetings, agenda items, proposals and seats). Each page is
 requested as the user who sees the most on it. A new GET route must be added to PAGES (or, with a
 reason, to NOT_PAGES), so no page escapes the budget.
@@ -18,7 +18,7 @@ from liaison.models import (
     AgendaItem, Meeting, MeetingStatus, Minutes, MinutesStatus, Proposal, ProposalComment, ProposalStatus, Role,
     Membership, User, Vote,
 )
-from liaison.seed.scale import Scale, generate
+from bench.scale import Scale, generate
 
 from ..conftest import _clean
 
