@@ -15,6 +15,7 @@ all with an answer deadline), a few open written votes and minutes in review of 
 `--other-meetings` meetings of each of the other three committees, which must not be in the feed.
 
 Each step, timed `--rounds` times (wall-clock and CPU milliseconds, median and p95):
+  bare         the bare route of bench/wsgi.py through the same app and test client (the 304's yardstick)
   version      the one aggregate query every request makes (all a 304 costs in the database)
   http_304     a whole feed request revalidated with its ETag (token check, user, version): 304
   http_304_recent   the same within FEED_RECHECK_SECONDS of its last check: 304 without a query
@@ -213,6 +214,7 @@ def fresh_request(url: str, user_id: int, stored: bool) -> dict:
 def run(args) -> dict:
     from flask_migrate import upgrade
 
+    from bench.wsgi import BARE_PATH, mount_bare
     from liaison import create_app
     from liaison.calendar import feeds, tokens
     from liaison.extensions import db
@@ -257,7 +259,14 @@ def run(args) -> dict:
             def revalidate():
                 assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
 
+            # The bare route (bench/wsgi.py) on the same app and client: what a 304 is compared with.
+            mount_bare(app)
+
+            def bare_request():
+                assert client.get(BARE_PATH).status_code == 200
+
             results = {
+                "bare": timed(bare_request, args.rounds),
                 "version": timed(lambda: feeds.feed_version(scope, BASE_URL), args.rounds),
                 "http_304": timed(revalidate, args.rounds),
             }

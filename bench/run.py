@@ -103,7 +103,7 @@ def gunicorn(database_url: str, worker_class: str, workers: int, threads: int = 
     env = app_env(database_url, BASE_URL=base)
     # bench.wsgi: the application plus the bare route (gunicorn.conf.py still applies: cwd is the project).
     command = [str(BIN / "gunicorn"), "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-               "--worker-class", worker_class, "--log-level", "warning", "bench.wsgi:app"]
+               "--worker-class", worker_class, "--log-level", "warning", "bench.wsgi:create_app()"]
     if worker_class == "gthread":
         command[1:1] = ["--threads", str(threads)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)

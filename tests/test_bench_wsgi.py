@@ -1,9 +1,7 @@
 """The benchmark's bare route is mounted by bench/wsgi.py, never by the application factory."""
 from __future__ import annotations
 
-import importlib
-import sys
-
+from bench import wsgi as bench_wsgi
 from liaison import create_app
 
 
@@ -23,10 +21,5 @@ def test_create_app_has_no_bench_route_even_when_the_old_switch_is_set(monkeypat
 
 def test_bench_wsgi_serves_the_bare_route(monkeypatch, tmp_path):
     _env(monkeypatch, tmp_path)
-    sys.modules.pop("bench.wsgi", None)
-    module = importlib.import_module("bench.wsgi")
-    try:
-        response = module.app.test_client().get(module.BARE_PATH)
-        assert response.status_code == 200 and response.data == b"ok\n"
-    finally:
-        sys.modules.pop("bench.wsgi", None)
+    response = bench_wsgi.create_app().test_client().get(bench_wsgi.BARE_PATH)
+    assert response.status_code == 200 and response.data == b"ok\n"
