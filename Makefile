@@ -48,17 +48,18 @@ db: install
 demo: db
 	$(FLASK) seed --demo
 
-## make run: the app with demo data on SQLite at http://127.0.0.1:5000, the notification scheduler,
-## and a debugging SMTP server on 127.0.0.1:$(SMTP_PORT) that prints every mail here (nothing is delivered).
-## Ctrl-C stops all three; if one of them ends, the others are stopped too.
+## make run: the app with demo data on SQLite at http://$(HOST):$(PORT), the notification scheduler,
+## and a debugging SMTP server on 127.0.0.1:$(SMTP_PORT) that prints one line per mail here (nothing is delivered).
+## HOST, PORT and SMTP_PORT can be set (`PORT=6100 make run`); the links in mails and feeds follow PORT
+## unless BASE_URL is set. Ctrl-C stops all three; if one of them ends, the others are stopped too.
 SMTP_PORT ?= 8025
 run: demo
 	@echo "liaison: http://$(HOST):$(PORT)/  (demo logins: admin@example.jp, secretariat@example.jp, member01@example.jp … / password liaison-demo)"
-	@echo "liaison: mails go to the debugging SMTP server below and are printed, not sent."
+	@echo "liaison: mails go to the debugging SMTP server on 127.0.0.1:$(SMTP_PORT): one line each below, nothing is sent."
 	@trap 'kill $$smtp $$scheduler $$web 2>/dev/null; wait' INT TERM EXIT; \
 	$(BIN)/python -m liaison.notify.debug_smtp --host 127.0.0.1 --port $(SMTP_PORT) & smtp=$$!; \
-	SMTP_HOST=127.0.0.1 SMTP_PORT=$(SMTP_PORT) SMTP_STARTTLS=0 SMTP_USER= $(FLASK) scheduler run & scheduler=$$!; \
-	SMTP_HOST=127.0.0.1 SMTP_PORT=$(SMTP_PORT) $(FLASK) run --host $(HOST) --port $(PORT) & web=$$!; \
+	HOST=$(HOST) PORT=$(PORT) SMTP_HOST=127.0.0.1 SMTP_PORT=$(SMTP_PORT) SMTP_STARTTLS=0 SMTP_USER= $(FLASK) scheduler run & scheduler=$$!; \
+	HOST=$(HOST) PORT=$(PORT) SMTP_HOST=127.0.0.1 SMTP_PORT=$(SMTP_PORT) $(FLASK) run --host $(HOST) --port $(PORT) & web=$$!; \
 	wait -n
 
 ## make test: the whole suite, on SQLite and on PostgreSQL (skipped, and said so, when PostgreSQL is absent),

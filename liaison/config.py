@@ -26,13 +26,21 @@ def _instance_secret(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def default_base_url(env) -> str:
+    """Without BASE_URL: where `make run` / `flask run` serve, from HOST and PORT (127.0.0.1:5000 by default)."""
+    host = env.get("HOST") or "127.0.0.1"
+    if host in ("0.0.0.0", "::"):  # every interface: the links still have to name one
+        host = "127.0.0.1"
+    return f"http://{host}:{env.get('PORT') or '5000'}"
+
+
 def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
     """Build the Flask config from the environment; overrides (tests) win."""
     env = os.environ
     overrides = overrides or {}
     liaison_env = overrides.get("LIAISON_ENV", env.get("LIAISON_ENV", "development"))
     sqlite_default = f"sqlite:///{instance_path / 'liaison.sqlite3'}"
-    base_url = env.get("BASE_URL", "http://127.0.0.1:5000").rstrip("/")
+    base_url = (env.get("BASE_URL") or default_base_url(env)).rstrip("/")
     config = {
         "LIAISON_ENV": liaison_env,
         "SECRET_KEY": env.get("SECRET_KEY", ""),

@@ -42,3 +42,20 @@ def test_cli_seed_is_idempotent(app):
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed"])
     assert result.exit_code == 0 and "0 changes" in result.output
+
+
+@pytest.mark.parametrize("env, expected", [
+    ({}, "http://127.0.0.1:5000"),
+    ({"PORT": "6100"}, "http://127.0.0.1:6100"),
+    ({"PORT": "6100", "HOST": "0.0.0.0"}, "http://127.0.0.1:6100"),
+    ({"PORT": "6100", "HOST": "192.168.1.20"}, "http://192.168.1.20:6100"),
+    ({"PORT": "6100", "BASE_URL": "https://liaison.example.jp/"}, "https://liaison.example.jp"),
+])
+def test_base_url_follows_host_and_port_unless_set(monkeypatch, tmp_path, env, expected):
+    for name in ("BASE_URL", "PORT", "HOST"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    monkeypatch.setenv("DATABASE_URL", f"sqlite:///{tmp_path / 'base.sqlite3'}")
+    monkeypatch.setenv("SECRET_KEY", "x" * 40)
+    assert create_app({"LIAISON_ENV": "testing"}).config["BASE_URL"] == expected

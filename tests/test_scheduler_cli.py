@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import io
+import re
+import socket
 from datetime import timedelta
 
 from apscheduler.schedulers.blocking import BlockingScheduler
@@ -13,6 +15,7 @@ from liaison.domain import votes as vote_rules
 from liaison.extensions import db
 from liaison.models import Notification, NotificationKind, NotificationState, Vote, VoteMethod, VoteState
 from liaison.notify import sender
+from liaison.notify import debug_smtp
 from liaison.notify.debug_smtp import PrintingHandler
 
 from .notify_support import Mailbox, convene, free_port, mailbox, make_meeting, smtp_config  # noqa: F401
@@ -48,7 +51,7 @@ def test_the_demo_smtp_server_prints_mails_decoded(app, factory, smtp_config):
     factory.member("planning", "川越市")
     box = Mailbox(free_port())
     printed = io.StringIO()
-    box.handle_DATA = PrintingHandler(printed).handle_DATA
+    box.handle_DATA = PrintingHandler(printed, full=True).handle_DATA
     box.start()
     smtp_config(box.port)
     try:
@@ -63,6 +66,40 @@ def test_the_demo_smtp_server_prints_mails_decoded(app, factory, smtp_config):
     assert "Subject:    【招集通知】" in printed and "浦和合同庁舎" in printed
 
 
+def test_the_demo_smtp_server_prints_one_line_per_mail_by_default(app, factory, smtp_config):
+    factory.member("planning", "川越市", email="kawagoe@example.jp")
+    factory.member("planning", "熊谷市", email="kumagaya@example.jp")
+    box = Mailbox(free_port())
+    printed = io.StringIO()
+    box.handle_DATA = PrintingHandler(printed).handle_DATA
+    box.start()
+    smtp_config(box.port)
+    try:
+        with app.app_context():
+            convene(make_meeting(starts_in=timedelta(days=10)))
+            db.session.remove()
+        assert "sent 2" in app.test_cli_runner().invoke(args=["scheduler", "tick"]).output
+    finally:
+        box.stop()
+    lines = printed.getvalue().splitlines()
+    assert len(lines) == 2  # the mail's text stays out of the console
+    for line, address in zip(sorted(lines, key=lambda line: "kumagaya" in line), ("kawagoe@example.jp", "kumagaya@example.jp")):
+        assert re.fullmatch(rf"\[mail \d\d:\d\d:\d\d\] {re.escape(address)}  【招集通知】.+", line), line
+    assert "浦和合同庁舎" not in printed.getvalue()
+
+
+def test_the_demo_smtp_server_says_in_one_line_that_its_port_is_busy(capsys):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        assert debug_smtp.main(["--port", str(port)]) == 1
+    out, err = capsys.readouterr()
+    assert out == ""
+    assert err.strip().splitlines() == [debug_smtp.port_in_use_message("127.0.0.1", port)]
+    assert f"127.0.0.1:{port} は使用中です" in err and f"port {port} is in use" in err and "Traceback" not in err
+
+
 def test_after_the_demo_seed_the_first_tick_sends_what_is_due_and_the_second_nothing(app, mailbox):
     """Convocations, and the news of the demo's present (proposals returned, accepted, scheduled; the minutes in
     review); not its history (results of past votes, minutes published months ago). The open written vote has
@@ -71,6 +108,11 @@ def test_after_the_demo_seed_the_first_tick_sends_what_is_due_and_the_second_not
     assert runner.invoke(args=["seed", "--demo"]).exit_code == 0
     first = runner.invoke(args=["scheduler", "tick"])
     assert first.exit_code == 0 and "sent" in first.output
+    assert "voided" not in first.output  # the demo's history was left unsent by the seed, not by the scheduler
+    with app.app_context():
+        history = db.session.scalars(select(Notification).where(Notification.last_error.startswith("demo history"))).all()
+        assert history and all(n.state is NotificationState.VOID and n.sent_at is None for n in history)
+        assert {n.kind for n in history} >= {NotificationKind.CONVOCATION}  # of the meetings held months ago
     subjects = [m["Subject"] for m in mailbox.messages]
     kinds = {s[:s.index("】") + 1] for s in subjects}
     assert "【招集通知】" in kinds and kinds <= {"【招集通知】", "【差戻し】", "【受理】", "【議事に掲載】", "【議事録の確認依頼】",

@@ -129,7 +129,29 @@ def seed_demo() -> dict[str, User]:
     seed_demo_votes(users)
     seed_demo_proposals(users)
     seed_demo_minutes(users)
+    leave_history_unsent()
     return users
+
+
+def leave_history_unsent(now=None) -> int:
+    """The demo's history was never mailed: its due notices that the sender would not send any more
+    (convocations of meetings held months ago, reminders whose time has passed) are voided at seed
+    time, by the sender's own rule, so the first scheduler pass sends only the present's news.
+    Notices due later are left to the sender. Returns how many."""
+    from ..dates import utcnow
+    from ..models import Notification, NotificationState
+    from ..notify.sender import void_reason
+
+    now = now or utcnow()
+    voided = 0
+    for notification in db.session.scalars(select(Notification).where(
+            Notification.state == NotificationState.PENDING, Notification.due_at <= now)):
+        reason = void_reason(notification, now)
+        if reason:
+            notification.state, notification.last_error = NotificationState.VOID, f"demo history, not sent: {reason}"
+            voided += 1
+    db.session.flush()
+    return voided
 
 
 # ------------------------------------------------------------------------------------------- meetings
