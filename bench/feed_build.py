@@ -19,14 +19,11 @@ Each step, timed `--rounds` times (wall-clock and CPU milliseconds, median and p
   version      the one aggregate query every request makes (all a 304 costs in the database)
   http_304     a whole feed request revalidated with its ETag (token check, user, version): 304
   http_304_recent   the same within FEED_RECHECK_SECONDS of its last check: 304 without a query
-  cold_build   load the meetings and write every event: no event cached anywhere (the first feed
-               after a deploy changed how events are written, or with CALENDAR_EVENT_STORE=0)
-  cold_stored  a worker that has just started: no event cached in the process, all of them read
-               from the calendar_events table
-  warm_build   load the meetings' rows and reuse every serialised event (the process's cache is warm)
-  cached       the version query and a hit in the cache of built feeds (a 200 without building)
-  fresh        (with --fresh N) the first feed request in a new process, events read from the table,
-               and fresh_unstored the same with CALENDAR_EVENT_STORE off (every event written): also
+  cold_build   load the meetings and write every event (a feed's first build in a process)
+  warm_build   a rebuild after a change: the meetings' rows, every event taken from the feed's previous
+               build (the cache entry keeps them); one changed meeting adds its own event's writing
+  cached       the version query and a hit in the cache (a 200 without building)
+  fresh        (with --fresh N) the first feed request in a new process: every event written, also
                nothing compiled by SQLAlchemy yet, no message catalogue loaded; one sample per process
 The feed is checked: exactly the member's council meetings and their deadlines, every UID once.
 """
@@ -35,7 +32,6 @@ from __future__ import annotations
 import argparse
 import contextlib
 import gc
-import inspect
 import json
 import os
 import platform
@@ -193,14 +189,14 @@ def check_feed(body: bytes, user_id: int, council_ids: set[int]) -> dict:
     return {"events": len(uids), "meetings": len(meeting_ids), "deadlines": len(deadlines), "bytes": len(body)}
 
 
-def fresh_request(url: str, user_id: int, stored: bool) -> dict:
+def fresh_request(url: str, user_id: int) -> dict:
     """In this new process: the first feed request (for --fresh)."""
     from liaison import create_app
     from liaison.calendar import tokens
     from liaison.extensions import db
     from liaison.models import User
 
-    app = create_app(app_config(url, CALENDAR_EVENT_STORE=stored))
+    app = create_app(app_config(url))
     with app.app_context():
         path = f"/calendar/{tokens.feed_token(db.session.get(User, user_id))}.ics"
     client = app.test_client()
@@ -234,28 +230,20 @@ def run(args) -> dict:
             dialect = db.engine.dialect.name
             path = f"/calendar/{tokens.feed_token(user)}.ics"
             scope = feeds.user_scope(user)
-            state = feeds.state()
-            state.clear()
-            body = feeds.build_feed(scope, BASE_URL, events=state.events)
+            feeds.state().clear()
+            body, previous = feeds.build_events(scope, BASE_URL)
             checked = check_feed(body, user_id, expected["council_ids"])
 
             def cold():
                 db.session.expire_all()
-                feeds.build_feed(scope, BASE_URL)  # no event cache: every event written
-
-            def cold_stored():
-                db.session.expire_all()
-                feeds.build_feed(scope, BASE_URL, stored=True)  # every event read from calendar_events
+                feeds.build_feed(scope, BASE_URL)  # every event written
 
             def warm():
                 db.session.expire_all()
-                feeds.build_feed(scope, BASE_URL, events=state.events)
+                feeds.build_events(scope, BASE_URL, previous)  # a rebuild: every event from the previous build
 
             client = app.test_client()
-            etag = client.get(path).headers["ETag"]  # and stores the events
-            # (an older liaison, to compare with, has no stored events)
-            has_store = "stored" in inspect.signature(feeds.build_feed).parameters
-            assert not has_store or feeds.build_feed(scope, BASE_URL, stored=True) == body
+            etag = client.get(path).headers["ETag"]
 
             def revalidate():
                 assert client.get(path, headers={"If-None-Match": etag}).status_code == 304
@@ -269,25 +257,23 @@ def run(args) -> dict:
                 "http_304": timed(revalidate, args.rounds),
             }
             app.config["FEED_RECHECK_SECONDS"] = 60
-            client.get(path)  # a full check, remembered (an older liaison has no such shortcut: a full 304 again)
+            client.get(path)  # a full check, remembered
+            feeds.cached_feed(scope)
             results |= {
                 "http_304_recent": timed(revalidate, args.rounds),
                 "cold_build": timed(cold, args.rounds),
-                **({"cold_stored": timed(cold_stored, args.rounds)} if has_store else {}),
                 "warm_build": timed(warm, args.rounds),
                 "cached": timed(lambda: feeds.cached_feed(scope), args.rounds),
             }
-        for step, stored in (("fresh", "1"), ("fresh_unstored", "0")):
-            samples = []
-            for _ in range(args.fresh):
-                child = subprocess.run(
-                    [sys.executable, "-m", "bench.feed_build", "--child-url", url, "--child-user", str(user_id),
-                     "--child-stored", stored],
-                    capture_output=True, text=True, cwd=ROOT, check=True, timeout=120,
-                )
-                samples.append(json.loads(child.stdout.strip().splitlines()[-1]))
-            if samples:
-                results[step] = {key: summary([sample[key] for sample in samples]) for key in ("wall_ms", "cpu_ms")}
+        samples = []
+        for _ in range(args.fresh):
+            child = subprocess.run(
+                [sys.executable, "-m", "bench.feed_build", "--child-url", url, "--child-user", str(user_id)],
+                capture_output=True, text=True, cwd=ROOT, check=True, timeout=120,
+            )
+            samples.append(json.loads(child.stdout.strip().splitlines()[-1]))
+        if samples:
+            results["fresh"] = {key: summary([sample[key] for sample in samples]) for key in ("wall_ms", "cpu_ms")}
         with app.app_context():
             db.engine.dispose()  # before a scratch database is dropped
     import icalendar
@@ -326,10 +312,9 @@ def main(argv: list[str] | None = None) -> dict | None:
     parser.add_argument("--json", type=Path, help="write the report here as JSON")
     parser.add_argument("--child-url", help=argparse.SUPPRESS)
     parser.add_argument("--child-user", type=int, help=argparse.SUPPRESS)
-    parser.add_argument("--child-stored", default="1", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child_url:
-        print(json.dumps(fresh_request(args.child_url, args.child_user, args.child_stored == "1")))
+        print(json.dumps(fresh_request(args.child_url, args.child_user)))
         return None
     report = run(args)
     print_report(report)

@@ -511,13 +511,14 @@ def write_report(report: dict, path: Path) -> None:
 
 
 FEED_STEPS = {
+    "bare": "the bare route through the same app and test client (the 304's yardstick)",
     "version": "the version query alone (what every request asks first)",
     "http_304": "a 304 over HTTP after a full check",
     "http_304_recent": "a 304 within FEED_RECHECK_SECONDS of the last check (no query)",
-    "cold_build": "a build with no event written anywhere (after a deploy that changes the writer)",
-    "cold_stored": "a new worker's build, events read from `calendar_events`",
-    "warm_build": "a build after one meeting changed (the others' events cached)",
-    "cached": "a 200 from the cache of built feeds",
+    "cold_build": "a feed's first build in a process (every event written)",
+    "warm_build": "a rebuild after a change (the unchanged events from the feed's previous build)",
+    "cached": "a 200 from the cache",
+    "fresh": "the first feed request in a new process",
 }
 
 

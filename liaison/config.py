@@ -70,9 +70,6 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "FEED_TOKEN_WINDOW_SECONDS": 600,
         # A personal feed revalidated again within this many seconds gets its 304 without a database query.
         "FEED_RECHECK_SECONDS": int(env.get("FEED_RECHECK_SECONDS", "60")),
-        # Keep written calendar events in the database (calendar_events), so a worker that has just
-        # started reads them instead of writing them again (liaison.calendar.store). A cache only.
-        "CALENDAR_EVENT_STORE": env.get("CALENDAR_EVENT_STORE", "1") not in ("0", "false", "no"),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),

@@ -19,10 +19,7 @@ def tokyo_day_at(days: int, hour: int = 14, minute: int = 0) -> datetime:
 
 
 def reset_calendar_state(app) -> None:
-    """Forget cached feeds and wrong-token counts (they live in the session-wide app)."""
-    from liaison.blueprints.calendar import forget_recent_checks
-
-    forget_recent_checks()
+    """Forget cached feeds, recent checks and wrong-token counts (they live in the session-wide app)."""
     with app.app_context():
         feeds.state().clear()
 

@@ -2,8 +2,6 @@
 a committee's feed and a single meeting's .ics (the stable URLs of DESIGN.md)."""
 from __future__ import annotations
 
-import time
-
 from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -26,29 +24,16 @@ committee_bp = committee_blueprint("calendar_committee", __name__)
 CONTENT_TYPE = "text/calendar; charset=utf-8"
 
 
-def _not_modified(feed: Feed) -> bool:
-    """If-None-Match decides when present (RFC 9110); only without it is If-Modified-Since asked."""
-    if request.if_none_match:
-        return request.if_none_match.contains_weak(feed.etag)
-    if request.if_modified_since:
-        return feed.last_modified.replace(microsecond=0) <= request.if_modified_since
-    return False
-
-
 def calendar_response(feed: Feed, filename: str | None = None):
-    """text/calendar with a strong ETag and Last-Modified, or 304 on a matching revalidation."""
-    response = current_app.response_class()
+    """text/calendar with a strong ETag and Last-Modified; Werkzeug's make_conditional answers a
+    matching revalidation with 304 (If-None-Match decides when present, as RFC 9110 says)."""
+    response = current_app.response_class(feed.body, content_type=CONTENT_TYPE)
     response.set_etag(feed.etag)
     response.last_modified = feed.last_modified
     response.headers["Cache-Control"] = "private, no-cache"
-    if _not_modified(feed):
-        response.status_code = 304
-        return response
-    response.set_data(feed.body)
-    response.content_type = CONTENT_TYPE
     if filename:  # a single meeting: shown by the browser or the calendar app, saved under a useful name
         response.headers["Content-Disposition"] = f'inline; filename="{filename}"'
-    return response
+    return response.make_conditional(request)
 
 
 def _too_many_wrong_tokens(retry_after: int):
@@ -61,53 +46,18 @@ def _too_many_wrong_tokens(retry_after: int):
     return body, 429, {"Retry-After": str(retry_after)}
 
 
-# Personal feeds answered recently: token → (until, ETag, Last-Modified). Calendar apps revalidate
-# every few minutes; within FEED_RECHECK_SECONDS of the last full check, a request whose If-None-Match
-# names the same ETag gets its 304 without touching the database (a feed may show a change up to that
-# many seconds late, and a 304 carries no content, so nothing is revealed to a token revoked meanwhile).
-_recently_checked: dict[str, tuple[float, str, dict[str, str]]] = {}
-_RECENTLY_CHECKED_MAX = 20_000
-
-
-def _recent_not_modified(token: str):
-    entry = _recently_checked.get(token)
-    if entry is None or entry[0] < time.monotonic():
-        return None
-    _until, etag, headers = entry
-    sent = request.headers.get("If-None-Match")
-    if not sent:
-        return None
-    # Calendar apps send back exactly the ETag they were given; anything else is parsed as RFC 9110 says.
-    if sent != headers["ETag"] and not request.if_none_match.contains_weak(etag):
-        return None
-    return current_app.response_class(status=304, headers=headers)
-
-
-def forget_recent_checks() -> None:
-    """Make the next revalidation of every feed check the database (tests; a cold worker)."""
-    _recently_checked.clear()
-
-
-def _remember_check(token: str, feed: Feed) -> None:
-    seconds = current_app.config.get("FEED_RECHECK_SECONDS", 0)
-    if not seconds:
-        return
-    if len(_recently_checked) >= _RECENTLY_CHECKED_MAX:
-        _recently_checked.clear()
-    response = current_app.response_class()  # the same headers calendar_response gives a 304
-    response.set_etag(feed.etag)
-    response.last_modified = feed.last_modified
-    headers = {"ETag": response.headers["ETag"], "Last-Modified": response.headers["Last-Modified"],
-               "Cache-Control": "private, no-cache"}
-    _recently_checked[token] = (time.monotonic() + seconds, feed.etag, headers)
-
-
 @bp.get("/calendar/<token>.ics")
 def feed(token: str):
-    """The personal feed: no log-in (calendar apps cannot), the secret URL is the key."""
-    recent = _recent_not_modified(token)
-    if recent is not None:
-        return recent
+    """The personal feed: no log-in (calendar apps cannot), the secret URL is the key.
+
+    Calendar apps revalidate every few minutes: within FEED_RECHECK_SECONDS of the last full check, a
+    request whose If-None-Match names the same ETag gets its 304 without touching the database (a feed
+    may show a change up to that many seconds late; a 304 carries no content, so nothing is revealed
+    to a token revoked meanwhile). Anything else is checked in full.
+    """
+    recent = feeds.recently_checked(token)
+    if recent is not None and request.if_none_match.contains_weak(recent.etag):
+        return calendar_response(recent)
     limiter = feeds.state().limiter
     address = request.remote_addr or "unknown"
     retry_after = limiter.retry_after(address)
@@ -117,9 +67,7 @@ def feed(token: str):
     if user is None:
         limiter.fail(address)
         abort(404)
-    user_feed = feeds.user_feed(user)
-    _remember_check(token, user_feed)
-    return calendar_response(user_feed)
+    return calendar_response(feeds.user_feed(user, token=token))
 
 
 @bp.app_template_global()

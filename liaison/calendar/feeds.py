@@ -3,15 +3,18 @@
 A feed is answered in two steps: one aggregate query gives the version of its data (count,
 id sum and latest change of its meetings and of its written sessions' votes, the user's seats and
 settings; with the user's deadlines, one more query per kind that has data of its own); the built bytes
-are cached under that version, so a revalidation that ends in 304 never builds the calendar,
-and a rebuild after one change reuses the serialised events of the meetings that did not change
-(cached in the process, and kept in the database for a worker that has just started: store).
-Building reads the feed's meetings in one query, their agendas in one more, whatever their number.
+are kept in one cache per process under that version, so a revalidation that ends in 304 never builds
+the calendar, and a rebuild after one change takes the serialised events that did not change from the
+feed's previous build. A personal feed revalidated within FEED_RECHECK_SECONDS of its last check gets
+its 304 from the same cache entry without a query. Nothing else is cached: a process that has just
+started builds each feed once in full. Building reads the feed's meetings in one query, their agendas
+in one more, whatever their number.
 """
 from __future__ import annotations
 
 import hashlib
 import threading
+import time
 from collections import OrderedDict, namedtuple
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
@@ -21,7 +24,8 @@ from typing import Iterable, Protocol
 from flask import current_app
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, any_, bindparam, case, exists, func, or_, select
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from ..dates import current_fiscal_year, fiscal_year_bounds, utcnow
@@ -31,15 +35,14 @@ from ..models import (
     AgendaItem, AgendaKind, Ballot, Body, Committee, Meeting, MeetingFormat, MeetingStatus, Membership, Minutes, MinutesReview,
     MinutesStatus, MinutesVersion, Role, User, Vote, VoteMethod, VoteSeat, VoteState,
 )
-from . import ical, store
+from . import ical
 from .ratelimit import FailureLimiter
 
 # Drafts are never published; cancelled meetings stay (struck) for a while, then drop out.
 FEED_STATUSES = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED, MeetingStatus.HELD, MeetingStatus.CANCELLED)
 CANCELLED_KEPT_FOR = timedelta(days=90)
-FEED_CACHE_SIZE = 512
+FEED_CACHE_SIZE = 4096
 FEED_CACHE_BYTES = 64 * 1024 * 1024
-EVENT_CACHE_SIZE = 5000
 # A written vote's latest change: each state sets a later time, so look in this order.
 VOTE_CHANGED_AT = func.coalesce(Vote.cancelled_at, Vote.closed_at, Vote.tallied_at, Vote.opened_at)
 
@@ -402,12 +405,16 @@ def feed_version(scope: Scope, base_url: str) -> Version:
     return Version(key=hashlib.sha256(repr(parts).encode()).hexdigest(), last_modified=min(last_modified, scope.now))
 
 
-# ------------------------------------------------------------------------------------------ building
+# ------------------------------------------------------------------------------------------ the cache
+
+def _weight(entry) -> int:
+    return entry.weight
+
 
 class _LRU:
-    """At most `size` entries and, with `weigh`, at most `max_bytes` in all (the least recently used go first)."""
+    """At most `size` entries and at most `max_bytes` by their weight (`weigh`; the least recently used go first)."""
 
-    def __init__(self, size: int, *, max_bytes: int | None = None, weigh=None):
+    def __init__(self, size: int, *, max_bytes: int, weigh=_weight):
         self.size = size
         self.max_bytes = max_bytes
         self._weigh = weigh
@@ -424,17 +431,13 @@ class _LRU:
 
     def put(self, key, value) -> None:
         with self._lock:
-            if self._weigh is not None:
-                old = self._items.get(key)
-                self._bytes += self._weigh(value) - (self._weigh(old) if old is not None else 0)
+            old = self._items.get(key)
+            self._bytes += self._weigh(value) - (self._weigh(old) if old is not None else 0)
             self._items[key] = value
             self._items.move_to_end(key)
-            while len(self._items) > self.size or (
-                self.max_bytes is not None and self._bytes > self.max_bytes and len(self._items) > 1
-            ):
+            while len(self._items) > self.size or (self._bytes > self.max_bytes and len(self._items) > 1):
                 _key, dropped = self._items.popitem(last=False)
-                if self._weigh is not None:
-                    self._bytes -= self._weigh(dropped)
+                self._bytes -= self._weigh(dropped)
 
     def clear(self) -> None:
         with self._lock:
@@ -443,17 +446,35 @@ class _LRU:
 
 
 @dataclass
-class CalendarState:
-    """Per-app caches and the wrong-token limiter (each process has its own)."""
+class CachedFeed:
+    """The one cache's entry for a feed: its bytes under the version they were built for.
 
-    feeds: _LRU
-    events: _LRU
+    `events` are the serialised VEVENTs of that build by their own keys (a meeting's change and
+    sequence, a deadline's): the next build of the same feed, after a change, writes only the
+    events whose key moved. `checked_until`: a personal feed's revalidation with this ETag gets its
+    304 without a query until then (FEED_RECHECK_SECONDS after its last full check).
+    """
+
+    version: str
+    feed: Feed
+    events: dict
+    checked_until: float = 0.0
+
+    @property
+    def weight(self) -> int:
+        return 2 * len(self.feed.body)  # the body, and the same bytes again as events
+
+
+@dataclass
+class CalendarState:
+    """Per-app state (each process has its own): the one cache of built feeds and the wrong-token limiter."""
+
+    cache: _LRU
     limiter: FailureLimiter
     builds: int = 0  # how many feeds were built (tests check a 304 built none)
 
     def clear(self) -> None:
-        self.feeds.clear()
-        self.events.clear()
+        self.cache.clear()
         self.limiter.reset()
         self.builds = 0
 
@@ -462,9 +483,8 @@ def state() -> CalendarState:
     extensions = current_app.extensions
     if "liaison.calendar" not in extensions:
         extensions["liaison.calendar"] = CalendarState(
-            # A council member's feed over five years is about 1 MB: keep the built feeds to 64 MB per process.
-            feeds=_LRU(FEED_CACHE_SIZE, max_bytes=FEED_CACHE_BYTES, weigh=lambda feed: len(feed.body)),
-            events=_LRU(EVENT_CACHE_SIZE),
+            # A council member's feed over five years is about 1 MB (2 MB with its events): 64 MB per process.
+            cache=_LRU(FEED_CACHE_SIZE, max_bytes=FEED_CACHE_BYTES),
             limiter=FailureLimiter(
                 current_app.config.get("FEED_TOKEN_MAX_FAILURES", 10),
                 current_app.config.get("FEED_TOKEN_WINDOW_SECONDS", 600),
@@ -472,6 +492,8 @@ def state() -> CalendarState:
         )
     return extensions["liaison.calendar"]
 
+
+# ------------------------------------------------------------------------------------------ building
 
 # What a feed needs to know of each meeting before deciding which events to (re)build.
 FEED_COLUMNS = (
@@ -563,6 +585,14 @@ class MeetingView:
     agenda_items: tuple[AgendaItemView, ...]
 
 
+def one_of(column, values):
+    """column IN values: on PostgreSQL as = ANY(one array parameter), cheaper than a thousand parameters."""
+    values = list(values)
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
 def _agendas(ids) -> dict[int, tuple[AgendaItemView, ...]]:
     """The agenda items (with presenters) of meetings, in one query."""
     agendas: dict[int, list[AgendaItemView]] = {}
@@ -570,7 +600,7 @@ def _agendas(ids) -> dict[int, tuple[AgendaItemView, ...]]:
     items = db.session.execute(
         select(AgendaItem.meeting_id, AgendaItem.kind, AgendaItem.title, Body.name)
         .outerjoin(Body, Body.id == AgendaItem.presenter_body_id)
-        .where(store.one_of(AgendaItem.meeting_id, ids)).order_by(AgendaItem.meeting_id, AgendaItem.position, AgendaItem.id)
+        .where(one_of(AgendaItem.meeting_id, ids)).order_by(AgendaItem.meeting_id, AgendaItem.position, AgendaItem.id)
     )
     for meeting_id, kind, title, body in items:
         presenter = None if body is None else bodies.get(body) or bodies.setdefault(body, Named(body))
@@ -606,7 +636,7 @@ def load_meetings(ids, rows=()) -> dict[int, MeetingView]:
     if missing:  # e.g. the meeting of a deadline that is not in the feed itself
         rows += _plain_rows(db.session.execute(
             select(*FEED_COLUMNS, *EVENT_COLUMNS).join(Committee, Committee.id == Meeting.committee_id)
-            .where(store.one_of(Meeting.id, missing))
+            .where(one_of(Meeting.id, missing))
         ))
     return _views(rows, _agendas(ids))
 
@@ -623,14 +653,15 @@ def _deadline_key(deadline: ical.Deadline, locale: str, base_url: str) -> tuple:
     return ("deadline", deadline.key, deadline.due_at, deadline.updated_at, deadline.sequence, locale, base_url)
 
 
-def build_feed(scope: Scope, base_url: str, *, events: _LRU | None = None, stored: bool = False) -> bytes:
-    """The feed's bytes.
+def build_events(scope: Scope, base_url: str, reuse: dict | None = None) -> tuple[bytes, dict]:
+    """The feed's bytes and its serialised events by their keys.
 
-    `events` caches serialised VEVENTs by the meeting's (id, updated_at, sequence, ...); with `stored`,
-    the events missing there are looked for in the database (store), and those written are stored.
-    Only the meetings of events found nowhere are loaded (as MeetingView rows) and written.
+    `reuse`: the events of an earlier build of this feed (CachedFeed.events); those whose key has not
+    moved are taken as they are, and only the meetings of the others are loaded (as MeetingView rows)
+    and written.
     """
     locale = str(get_locale() or "ja")
+    reuse = reuse or {}
     rows = feed_rows(scope)
     deadlines: list[ical.Deadline] = []
     if scope.user is not None and scope.include_deadlines:
@@ -638,27 +669,16 @@ def build_feed(scope: Scope, base_url: str, *, events: _LRU | None = None, store
         deadlines.sort(key=lambda deadline: (deadline.due_at, deadline.key))
     meeting_keys = [_meeting_key(row, locale, base_url) for row in rows]
     deadline_keys = [_deadline_key(deadline, locale, base_url) for deadline in deadlines]
-    cached = {}
-    if events is not None:
-        cached = {key: chunk for key in meeting_keys + deadline_keys if (chunk := events.get(key)) is not None}
-    if stored and len(cached) < len(meeting_keys) + len(deadline_keys):
-        found = store.fetch([key for key in meeting_keys + deadline_keys if key not in cached])
-        if events is not None:
-            for key, chunk in found.items():
-                events.put(key, chunk)
-        cached.update(found)
-    wanted = {row.id for row, key in zip(rows, meeting_keys) if key not in cached}
-    wanted |= {deadline.meeting_id for deadline, key in zip(deadlines, deadline_keys) if key not in cached}
+    wanted = {row.id for row, key in zip(rows, meeting_keys) if key not in reuse}
+    wanted |= {deadline.meeting_id for deadline, key in zip(deadlines, deadline_keys) if key not in reuse}
     meetings = load_meetings(wanted, rows)
-    written: list[tuple[tuple, bytes]] = []
+    events: dict = {}
 
     def chunk(key: tuple, make, *args) -> bytes:
-        data = cached.get(key)
+        data = reuse.get(key)
         if data is None:
             data = make(*args)
-            written.append((key, data))
-            if events is not None:
-                events.put(key, data)
+        events[key] = data
         return data
 
     with ical.cached_texts():
@@ -671,33 +691,54 @@ def build_feed(scope: Scope, base_url: str, *, events: _LRU | None = None, store
             for deadline, key in zip(deadlines, deadline_keys)
         ]
         body = ical.calendar_bytes(scope.name, chunks)
-    if stored and written:
-        store.save(written)
-    return body
+    return body, events
+
+
+def build_feed(scope: Scope, base_url: str) -> bytes:
+    """The feed's bytes, every event written."""
+    return build_events(scope, base_url)[0]
 
 
 def make_feed(body: bytes, last_modified: datetime) -> Feed:
     return Feed(body=body, etag=hashlib.sha256(body).hexdigest()[:40], last_modified=last_modified)
 
 
-def cached_feed(scope: Scope) -> Feed:
-    """The feed for a scope: from the cache when its data has not changed, else built and cached."""
+def cached_feed(scope: Scope, *, key: tuple | None = None, recheck_seconds: int = 0) -> Feed:
+    """The feed for a scope: from the cache when its version has not changed, else built and cached.
+
+    `key` names the feed in the cache (default: its scope and language); with `recheck_seconds`, a
+    revalidation under that key within so many seconds needs no query (recently_checked).
+    """
     base_url = current_app.config["BASE_URL"]
     calendar_state = state()
+    key = key or ("scope", scope.key, str(get_locale() or "ja"))
     version = feed_version(scope, base_url)
-    feed = calendar_state.feeds.get(version.key)
-    if feed is None:
-        stored = current_app.config.get("CALENDAR_EVENT_STORE", True)
-        feed = make_feed(build_feed(scope, base_url, events=calendar_state.events, stored=stored), version.last_modified)
+    entry = calendar_state.cache.get(key)
+    if entry is None or entry.version != version.key:
+        body, events = build_events(scope, base_url, entry.events if entry is not None else None)
+        entry = CachedFeed(version=version.key, feed=make_feed(body, version.last_modified), events=events)
         calendar_state.builds += 1
-        calendar_state.feeds.put(version.key, feed)
-    return feed
+    entry.checked_until = time.monotonic() + recheck_seconds if recheck_seconds else 0.0
+    calendar_state.cache.put(key, entry)
+    return entry.feed
 
 
-def user_feed(user: User, *, locale: str | None = None) -> Feed:
-    """The personal feed, in the user's own language."""
+def recently_checked(token: str) -> Feed | None:
+    """The personal feed of `token` as checked within FEED_RECHECK_SECONDS, or None."""
+    entry = state().cache.get(("token", token))
+    if entry is None or entry.checked_until < time.monotonic():
+        return None
+    return entry.feed
+
+
+def user_feed(user: User, *, locale: str | None = None, token: str | None = None) -> Feed:
+    """The personal feed, in the user's own language; requested by its `token`, it is cached under it and
+    its next revalidations within FEED_RECHECK_SECONDS need no query."""
     with force_locale(locale or user.locale or "ja"):
-        return cached_feed(user_scope(user))
+        if token is None:
+            return cached_feed(user_scope(user))
+        return cached_feed(user_scope(user), key=("token", token),
+                           recheck_seconds=current_app.config.get("FEED_RECHECK_SECONDS", 0))
 
 
 def committee_feed(committee: Committee) -> Feed:

@@ -1,7 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 from .audit import AuditEvent
 from .bodies import Body, BodyKind, PlanPolicy
-from .calendar import CalendarEvent
 from .committees import ROLE_ORDER, Committee, CommitteeKind, Membership, Role
 from .meetings import (
     AgendaItem, AgendaKind, AgendaOutcome, Attachment, Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus,
@@ -26,7 +25,6 @@ __all__ = [
     "AuditEvent",
     "Body",
     "BodyKind",
-    "CalendarEvent",
     "Committee",
     "CommitteeKind",
     "Membership",

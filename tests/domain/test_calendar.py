@@ -6,7 +6,7 @@ from datetime import timedelta
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import delete, select
+from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 
 from liaison.calendar import feeds, ical, tokens
@@ -518,64 +518,6 @@ def test_after_the_april_handover_the_meetings_own_seats_review_its_minutes(ctx,
     uid = f"deadline-minutes-review-{minutes.id}@liaison.test"
     assert minutes_rules.can_review(former, minutes) and not minutes_rules.can_review(successor, minutes)
     assert uid in feed_uids(former) and uid not in feed_uids(successor)
-
-
-# ------------------------------------------------------------------ stored events
-
-def test_storing_events_never_waits_for_the_sessions_own_writes(ctx, meetings, backend):
-    """SQLite has one writer: while the session writes, storing (in a connection of its own) is skipped,
-    where waiting would block until SQLite's timeout; PostgreSQL stores."""
-    import time
-
-    from liaison.calendar import store
-    from liaison.models import CalendarEvent
-
-    meeting = meetings.make("planning")
-    meeting.place = "別の会議室"
-    ctx.flush()  # the session's transaction now writes
-    started = time.monotonic()
-    saved = store.save([(("meeting", meeting.id, "v", "ja", BASE_URL), b"BEGIN:VEVENT\r\nEND:VEVENT\r\n")])
-    assert time.monotonic() - started < 2
-    assert saved is (backend == "postgresql")
-    ctx.rollback()
-    assert store.fetch([("meeting", meeting.id, "v", "ja", BASE_URL)]) == (
-        {("meeting", meeting.id, "v", "ja", BASE_URL): b"BEGIN:VEVENT\r\nEND:VEVENT\r\n"} if saved else {}
-    )
-    assert store.fetch([("meeting", meeting.id, "another version", "ja", BASE_URL)]) == {}
-    ctx.execute(delete(CalendarEvent))
-    ctx.commit()
-
-
-def test_storing_events_does_not_queue_behind_another_writer(app, ctx, backend):
-    """Another connection holds the lock: storing gives up after a moment (a cache), and SQLite's
-    pooled connections keep their usual patience."""
-    import time
-
-    from sqlalchemy import text
-
-    from liaison.calendar import store
-    from liaison.models import CalendarEvent
-
-    key = ("meeting", 1, "v", "ja", BASE_URL)
-    assert store.save([(key, b"first")])
-    ctx.commit()
-    with db.engine.connect() as other:
-        if backend == "sqlite":
-            other.exec_driver_sql("BEGIN IMMEDIATE")  # the write lock of the whole file
-        else:
-            other.execute(text("SELECT 1 FROM calendar_events FOR UPDATE"))  # the row's lock
-        started = time.monotonic()
-        assert store.save([(key, b"second")]) is False
-        assert time.monotonic() - started < 3
-        other.rollback()
-    assert store.fetch([key]) == {key: b"first"}
-    if backend == "sqlite":
-        with db.engine.connect() as connection:
-            assert connection.exec_driver_sql("PRAGMA busy_timeout").scalar() == 10000
-    assert store.save([(key, b"second")])
-    assert store.fetch([key]) == {key: b"second"}
-    ctx.execute(delete(CalendarEvent))
-    ctx.commit()
 
 
 def test_the_feed_cache_keeps_to_its_byte_budget():

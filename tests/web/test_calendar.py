@@ -11,12 +11,12 @@ from pathlib import Path
 
 import pytest
 from icalendar import Calendar
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from liaison.calendar import feeds, store, tokens
+from liaison.calendar import feeds, tokens
 from liaison.dates import to_tokyo, utcnow
 from liaison.extensions import db
-from liaison.models import CalendarEvent, MeetingFormat, MeetingStatus, User
+from liaison.models import MeetingFormat, MeetingStatus, User
 
 from ..calendar_helpers import MeetingBuilder, reset_calendar_state, tokyo_day_at
 
@@ -231,15 +231,16 @@ def test_wrong_tokens_are_rate_limited_per_address(app, client, factory, meeting
 def test_feed_query_count_does_not_grow_with_meetings(app, client, factory, meetings, count_queries):
     factory.member("planning", email="member@example.jp")
     path = feed_path(app, "member@example.jp")
+    token = path.removeprefix("/calendar/").removesuffix(".ics")
 
-    def counted(*, cached: bool = False, stored: bool = False) -> tuple[int, int]:
-        """Reads and writes of one feed request: its events cached in the process, stored in the database, or neither."""
+    def counted(*, previous_build: bool = False) -> tuple[int, int]:
+        """Reads and writes of one feed request that builds the feed: from nothing, or after a change
+        with the events of the feed's previous build at hand."""
         with app.app_context():
-            feeds.state().feeds.clear()
-            if not cached:
-                feeds.state().events.clear()
-            if not stored:
-                store.clear()
+            if previous_build:
+                feeds.state().cache.get(("token", token)).version = "an older version"
+            else:
+                feeds.state().clear()
         with count_queries() as counter:
             assert client.get(path).status_code == 200
         writes = [s for s in counter.statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "SET"))]
@@ -247,52 +248,44 @@ def test_feed_query_count_does_not_grow_with_meetings(app, client, factory, meet
 
     meetings.many(5, "planning")
     reads, writes = counted()
-    assert writes  # the events written are stored
+    assert writes == 0  # a feed request writes nothing
     meetings.many(95, "planning", first_day=6)
     assert len(events(client.get(path))) == 200  # 100 meetings and their answer deadlines
-    assert counted() == (reads, writes)  # nothing anywhere: read the stored ones, agendas, write them, store them
-    assert counted(stored=True) == (reads - 1, 0)  # a worker that has just started: no agenda, nothing to store
-    # every event cached in the process: neither the store nor an agenda (the meetings come with the feed's rows)
-    assert counted(cached=True, stored=True) == (reads - 2, 0)
+    assert counted() == (reads, 0)  # every event written: the feed's rows and the agendas, whatever their number
+    # every event at hand from the previous build: no agenda (the meetings come with the feed's rows)
+    assert counted(previous_build=True) == (reads - 1, 0)
     with count_queries() as counter:  # a cached feed: the user, one aggregate query, and one per deadline provider
         client.get(path)  # that has a version of its own (written votes, minutes review)
     assert counter.count == 4
 
 
-def test_a_new_worker_reads_the_stored_events(app, client, factory, meetings, count_queries, monkeypatch):
+def test_a_rebuild_after_one_change_writes_only_that_meetings_events(app, client, factory, meetings, monkeypatch):
+    from liaison.calendar import ical
+
     factory.member("planning", email="member@example.jp")
     path = feed_path(app, "member@example.jp")
-    meetings.many(3, "planning")
+    made = [meetings.make("planning", days=days) for days in (3, 4, 5)]
     first = client.get(path)
-    with app.app_context():
-        stored = {row.owner: row.version for row in db.session.scalars(select(CalendarEvent))}
-    assert len(stored) == 6 and all(owner.endswith(" ja http://liaison.test") for owner in stored)
-    reset_calendar_state(app)  # another worker, or this one restarted
-    with count_queries() as counter:
-        again = client.get(path)
-    assert again.data == first.data and again.headers["ETag"] == first.headers["ETag"]
-    assert not any("agenda_items.kind" in statement for statement in counter.statements), "nothing written again"
-    # a deploy that changes how events are written (code, messages, seed files) makes them stale
-    monkeypatch.setattr(store, "fingerprint", lambda: "another-deploy")
+    written = []
+    real = ical.meeting_event_bytes
+    monkeypatch.setattr(ical, "meeting_event_bytes", lambda meeting, *args: written.append(meeting.id) or real(meeting, *args))
+    meetings.change(made[0].id, place="第2会議室")
+    changed = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and "第2会議室" in changed.get_data(as_text=True)
+    assert written == [made[0].id]  # the other meetings' events come from the previous build
+    # a worker that has just started writes every event, and the same bytes
     reset_calendar_state(app)
-    with count_queries() as counter:
-        assert client.get(path).data == first.data
-    assert any("agenda_items.kind" in statement for statement in counter.statements), "written again"
-    with app.app_context():
-        rewritten = {row.owner: row.version for row in db.session.scalars(select(CalendarEvent))}
-    assert rewritten.keys() == stored.keys() and all(rewritten[owner] != stored[owner] for owner in stored)
+    written.clear()
+    again = client.get(path)
+    assert again.data == changed.data and again.headers["ETag"] == changed.headers["ETag"]
+    assert sorted(written) == sorted(m.id for m in made)
 
 
-def test_storing_events_is_a_best_effort(app, client, factory, meetings, monkeypatch):
-    from sqlalchemy import text
+def test_a_cached_feed_weighs_its_bytes_and_its_events(app):
+    from liaison.calendar.feeds import CachedFeed, make_feed
 
-    factory.member("planning", email="member@example.jp")
-    meetings.many(2, "planning")
-    monkeypatch.setattr(store, "_upsert", lambda dialect: text("INSERT INTO no_such_table VALUES (1)"))
-    response = client.get(feed_path(app, "member@example.jp"))
-    assert response.status_code == 200 and len(events(response)) == 4
-    with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(CalendarEvent)) == 0
+    feed = make_feed(b"x" * 300, utcnow())
+    assert CachedFeed(version="v", feed=feed, events={("meeting", 1): b"x" * 300}).weight == 600
 
 
 def _open_written_votes(app, session_id: int, count: int) -> list[int]:
@@ -325,7 +318,6 @@ def test_feed_query_count_does_not_grow_with_written_votes_and_minutes_in_review
     def counted() -> int:
         with app.app_context():
             feeds.state().clear()
-            store.clear()
         with count_queries() as counter:
             assert client.get(path).status_code == 200
         return counter.count
