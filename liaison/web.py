@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 from . import dates
 from .domain import DomainError
 from .domain import access
+from .domain import attachments as attachment_files
 from .domain import notifications as notification_rules
 from .extensions import db, login_manager
 from .markdown import render as render_markdown
@@ -109,6 +110,7 @@ def _install_memoised_gettext(app: Flask) -> None:
 
 def init_web(app: Flask, babel) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Tokyo")
+    attachment_files.register_listeners()
     _install_memoised_gettext(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself

@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import attachments as files
 from ..dates import format_date
 from ..domain import DomainError, require
+from ..domain import attachments as files
 from ..domain import meetings as meeting_rules
 from ..domain import proposals as rules
 from ..extensions import db
@@ -17,6 +17,7 @@ from ..forms.proposals import (
 )
 from ..models import AgendaKind, Attachment, Body, Meeting, PlanPolicy, Proposal, ProposalComment, ProposalStatus
 from ..pagination import paginate
+from .downloads import send_attachment
 from .scoping import committee_blueprint
 
 bp = committee_blueprint("proposals", __name__, "/proposals")
@@ -275,7 +276,7 @@ def _attachment_or_404(proposal: Proposal, attachment_id: int) -> Attachment:
 @bp.get("/<int:proposal_id>/attachments/<int:attachment_id>")
 def download(proposal_id, attachment_id):
     proposal = _proposal_or_404(proposal_id)
-    return files.send_attachment(_attachment_or_404(proposal, attachment_id))
+    return send_attachment(_attachment_or_404(proposal, attachment_id))
 
 
 @bp.post("/<int:proposal_id>/attachments/<int:attachment_id>/delete")

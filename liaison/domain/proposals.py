@@ -23,7 +23,7 @@ from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..i18n import per_locale
-from .. import attachments as files
+from . import attachments as files
 from .. import events, textsearch
 from ..dates import current_fiscal_year, era_year, fiscal_year_of, utcnow
 from ..extensions import db
