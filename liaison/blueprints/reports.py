@@ -1,12 +1,13 @@
 """Reports for every logged-in user: /reports/plan, the 第6次広域計画 report per fiscal year (and as CSV)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
+from flask import Blueprint, abort, render_template, request
 from flask_login import login_required
 
 from ..dates import current_fiscal_year
 from ..domain import proposals as proposal_rules
 from ..domain import reports as rules
+from .csv_export import csv_response
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -36,11 +37,4 @@ def plan():
 @bp.get("/plan.csv")
 def plan_csv():
     year = _fiscal_year()
-    body = rules.plan_report_csv(rules.plan_report(year))
-    return Response(
-        body.encode("utf-8"), mimetype="text/csv",
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f"attachment; filename=\"plan-report-{year}.csv\"",
-        },
-    )
+    return csv_response(*rules.plan_report_table(rules.plan_report(year)), f"plan-report-{year}.csv")

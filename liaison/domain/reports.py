@@ -1,8 +1,6 @@
 """Reports across committees: what each policy item of 第6次広域計画 saw in a fiscal year."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -89,21 +87,19 @@ def meeting_label(meeting: Meeting | None) -> str:
     return meeting_rules.meeting_name(meeting) if meeting is not None else ""
 
 
-def plan_report_csv(report: PlanReport) -> str:
-    """The report as CSV, one row per proposal (and one per policy item without activity), UTF-8 with BOM for Excel."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_("年度"), _("分野"), _("施策コード"), _("施策"), _("会議"), _("提案番号"), _("件名"), _("提出団体"),
-                     _("状態"), _("審議した会議"), _("決定日")])
+def plan_report_table(report: PlanReport) -> tuple[list[str], list[list]]:
+    """Header and rows of the report's CSV: one row per proposal (and one per policy item without activity)."""
+    header = [_("年度"), _("分野"), _("施策コード"), _("施策"), _("会議"), _("提案番号"), _("件名"), _("提出団体"),
+              _("状態"), _("審議した会議"), _("決定日")]
+    rows: list[list] = []
     year = fiscal_year_label(report.fiscal_year)
     for line in report.lines:
         head = [year, line.policy.area, line.policy.code, line.policy.title]
         if not line.proposals:
-            writer.writerow(head + ["", "", "", "", _("実績なし"), "", ""])
+            rows.append(head + ["", "", "", "", _("実績なし"), "", ""])
         for p in line.proposals:
-            writer.writerow(head + [
+            rows.append(head + [
                 p.committee.name, p.number or "", p.title, p.seat_label, proposal_rules.status_label(p.status),
                 meeting_label(decision_meeting(p)), format_date(p.decided_at) if p.decided_at else "",
             ])
-    return out.getvalue()
+    return header, rows
