@@ -78,7 +78,7 @@ def _text_form(proposal: Proposal | None = None) -> ProposalForm:
     form = ProposalForm(obj=proposal if request.method == "GET" else None)
     form.plan_policy_id.choices = [(0, _("選んでください"))] + [(p.id, f"{p.code} {p.area}: {p.title}") for p in _policies()]
     form.desired_meeting_id.choices = [(0, _("(指定なし)"))] + [
-        (m.id, _meeting_choice(m)) for m in rules.schedulable_meetings(g.committee)
+        (m.id, _meeting_choice(m)) for m in rules.schedulable_meetings(g.committee, current_user)
     ]
     if request.method == "GET" and proposal is not None:
         form.desired_meeting_id.data = proposal.desired_meeting_id or 0
@@ -161,7 +161,7 @@ def _show(proposal: Proposal, status: int = 200, **forms):
 
 def _schedule_choices(form: ScheduleForm) -> None:
     form.meeting_id.choices = [(0, _("選んでください"))] + [
-        (m.id, _meeting_choice(m)) for m in rules.schedulable_meetings(g.committee)
+        (m.id, _meeting_choice(m)) for m in rules.schedulable_meetings(g.committee, current_user)
     ]
     form.kind.choices = [
         (AgendaKind.RESOLUTION.value, _("議決事項")), (AgendaKind.DISCUSSION.value, _("協議事項")),

@@ -642,15 +642,17 @@ def awaiting_review(user, limit: int = 20) -> list[Proposal]:
     )
 
 
-def schedulable_meetings(committee: Committee) -> list[Meeting]:
-    """Draft and convened meetings of the committee, soonest first."""
-    return list(
-        db.session.scalars(
-            select(Meeting).options(joinedload(Meeting.committee))
-            .where(Meeting.committee_id == committee.id, Meeting.status.in_(SCHEDULABLE_MEETINGS))
-            .order_by(Meeting.starts_at)
-        )
+def schedulable_meetings(committee: Committee, user) -> list[Meeting]:
+    """Draft and convened meetings of the committee that the user may open (meetings.can_view), soonest first.
+
+    A member is never offered a draft meeting that would answer 403; the secretariat sees them all.
+    """
+    meetings = db.session.scalars(
+        select(Meeting).options(joinedload(Meeting.committee))
+        .where(Meeting.committee_id == committee.id, Meeting.status.in_(SCHEDULABLE_MEETINGS))
+        .order_by(Meeting.starts_at)
     )
+    return [meeting for meeting in meetings if meeting_rules.can_view(user, meeting)]
 
 
 def proposal_years() -> list[int]:

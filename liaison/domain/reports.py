@@ -51,8 +51,12 @@ def default_year(current: int) -> int:
     return min(max(current, PLAN_YEARS[0]), PLAN_YEARS[-1])
 
 
-def plan_report(fiscal_year: int) -> PlanReport:
-    """Per policy item, the submitted proposals of the year in every committee (drafts never submitted stay private)."""
+def plan_report(fiscal_year: int, user) -> PlanReport:
+    """Per policy item, the year's submitted proposals that the user may open (proposals.can_view, as SQL).
+
+    The secretariat sees every committee; a member sees the committees where they sit; drafts never
+    submitted stay private.
+    """
     policies = db.session.scalars(select(PlanPolicy).order_by(PlanPolicy.position)).all()
     proposals = db.session.scalars(
         select(Proposal)
@@ -62,7 +66,8 @@ def plan_report(fiscal_year: int) -> PlanReport:
             # one query whatever the number of proposals (selectinload would batch them 500 at a time)
             subqueryload(Proposal.agenda_items).joinedload(AgendaItem.meeting).joinedload(Meeting.committee),
         )
-        .where(Proposal.fiscal_year == fiscal_year, Proposal.submitted_at.is_not(None))
+        .where(Proposal.fiscal_year == fiscal_year, Proposal.submitted_at.is_not(None),
+               proposal_rules.readable_condition(user))
         .order_by(Committee.position, Proposal.serial.is_(None), Proposal.serial, Proposal.id)
     ).all()
     lines = {policy.id: PolicyLine(policy) for policy in policies}
