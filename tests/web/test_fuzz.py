@@ -20,9 +20,12 @@ from hypothesis import strategies as st
 from sqlalchemy import event, select
 from wtforms.fields.core import UnboundField
 
-import liaison.forms as form_package
+import flask_wtf
 from liaison.extensions import db
-from liaison.models import Attachment, Meeting, Membership, Notification, Proposal, User, Vote
+from liaison.models import (
+    AgendaItem, Attachment, Committee, Meeting, Membership, MinutesVersion, Notification, Proposal, ProposalComment, User,
+    Vote,
+)
 from liaison.seed.demo import seed_demo
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "400"))
@@ -55,7 +58,7 @@ def _form_field_names() -> list[str]:
     for module_name in ("admin", "auth", "calendar", "meetings", "minutes", "notifications", "proposals", "votes"):
         module = __import__(f"liaison.forms.{module_name}", fromlist=["*"])
         for _name, cls in inspect.getmembers(module, inspect.isclass):
-            if issubclass(cls, form_package.FlaskForm):
+            if issubclass(cls, flask_wtf.FlaskForm):
                 names |= {key for key, value in vars(cls).items() if isinstance(value, UnboundField)}
     return sorted(names)
 
@@ -106,10 +109,30 @@ def demo(app):
                 db.session.commit()
             except Exception:  # a demo part that needs another's data: fuzz with what there is
                 db.session.rollback()
-        ids = set()
-        for model in (Meeting, Proposal, Vote, Membership, User, Attachment, Notification):
-            ids |= set(db.session.scalars(select(model.id).limit(40)))
-        return sorted(ids)
+        return _pools()
+
+
+def _pools() -> dict[str, list[tuple[int, str | None]]]:
+    """Ids the demo holds, per URL argument name, with the slug of the committee they belong to."""
+    slug = {c.id: c.slug for c in db.session.scalars(select(Committee))}
+    meetings = db.session.scalars(select(Meeting)).all()
+    meeting_slug = {m.id: slug[m.committee_id] for m in meetings}
+
+    def rows(model, committee_of):
+        return [(row.id, committee_of(row)) for row in db.session.scalars(select(model).limit(60))]
+
+    return {
+        "meeting_id": [(m.id, meeting_slug[m.id]) for m in meetings],
+        "item_id": rows(AgendaItem, lambda i: meeting_slug.get(i.meeting_id)),
+        "proposal_id": rows(Proposal, lambda p: slug[p.committee_id]),
+        "vote_id": rows(Vote, lambda v: None),
+        "membership_id": rows(Membership, lambda m: slug[m.committee_id]),
+        "user_id": rows(User, lambda u: None),
+        "attachment_id": rows(Attachment, lambda a: None),
+        "notification_id": rows(Notification, lambda n: None),
+        "comment_id": rows(ProposalComment, lambda c: None),
+        "number": [(version.number, None) for version in db.session.scalars(select(MinutesVersion).limit(10))] or [(1, None)],
+    }
 
 
 def test_no_route_answers_5xx_or_writes_on_refusal(app, demo, backend):
@@ -129,11 +152,11 @@ def test_no_route_answers_5xx_or_writes_on_refusal(app, demo, backend):
 
     rules = [rule for rule in app.url_map.iter_rules() if rule.endpoint not in SKIPPED_ENDPOINTS]
     with app.app_context():
-        slugs = [c.slug for c in db.session.scalars(select(form_package_committee()))]
+        slugs = [c.slug for c in db.session.scalars(select(Committee))]
         engine = db.engine
     fields = _form_field_names()
-    known = st.sampled_from(demo or [1])
-    ints = st.one_of(known, known, known, st.sampled_from(INT_EDGES), st.integers(min_value=0, max_value=2**70))
+    every_id = sorted({i for pool in demo.values() for i, _slug in pool}) or [1]
+    ints = st.one_of(st.sampled_from(every_id), st.sampled_from(INT_EDGES), st.integers(min_value=0, max_value=2**70))
     texts = st.one_of(st.sampled_from(NASTY_TEXT), st.text(max_size=40),
                       st.text(alphabet=string.digits + "-T:", max_size=20))
     results = {"requests": 0, "by_status": {}, "server_errors": [], "written_on_refusal": []}
@@ -146,12 +169,21 @@ def test_no_route_answers_5xx_or_writes_on_refusal(app, demo, backend):
         rule = data.draw(st.sampled_from(rules), label="rule")
         role = data.draw(st.sampled_from(sorted(ROLES)), label="role")
         values = {}
+        owner = None  # the committee of the first id drawn from the demo, so that most URLs name a real row
         for kind, name in _arguments(rule.rule):
             if kind == "int":
-                values[name] = data.draw(ints, label=name)
-            elif kind == "slug":
-                values[name] = data.draw(st.one_of(st.sampled_from(slugs), st.sampled_from(["x", "admin", "a" * 90])), label=name)
-            else:
+                pool = demo.get(name)
+                if pool and data.draw(st.integers(0, 3), label="known") > 0:
+                    values[name], slug = data.draw(st.sampled_from(pool), label=name)
+                    owner = owner or slug
+                else:
+                    values[name] = data.draw(ints, label=name)
+        for kind, name in _arguments(rule.rule):
+            if kind == "slug":
+                odd = st.sampled_from(["x", "admin", "a" * 90])
+                choice = st.one_of(st.just(owner), st.just(owner), st.sampled_from(slugs), odd) if owner else st.one_of(st.sampled_from(slugs), odd)
+                values[name] = data.draw(choice, label=name)
+            elif kind != "int":
                 values[name] = data.draw(st.one_of(texts.filter(lambda t: "/" not in t and t), st.just("abc")), label=name)
         url = "".join(piece if kind == "static" else str(values[piece]).replace("\x00", "%00") for kind, piece in _split(rule.rule))
         query = data.draw(st.dictionaries(st.sampled_from(QUERY_KEYS), st.one_of(texts, ints.map(str)), max_size=3), label="query")
@@ -189,12 +221,6 @@ def test_no_route_answers_5xx_or_writes_on_refusal(app, demo, backend):
     assert results["requests"] >= EXAMPLES // 2
     assert results["server_errors"] == [], "\n".join(results["server_errors"][:30])
     assert results["written_on_refusal"] == [], "\n".join(results["written_on_refusal"][:30])
-
-
-def form_package_committee():
-    from liaison.models import Committee
-
-    return Committee
 
 
 def _arguments(rule: str) -> list[tuple[str, str]]:
