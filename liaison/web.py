@@ -12,9 +12,10 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import dates
+from . import dates, input_guard
 from .domain import DomainError
 from .domain import access
+from .domain import attachments as attachment_files
 from .domain import notifications as notification_rules
 from .extensions import db, login_manager
 from .markdown import render as render_markdown
@@ -109,6 +110,9 @@ def _install_memoised_gettext(app: Flask) -> None:
 
 def init_web(app: Flask, babel) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Tokyo")
+    attachment_files.register_listeners()
+    input_guard.install_converters(app)
+    input_guard.init_app(app)
     _install_memoised_gettext(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself
@@ -157,6 +161,8 @@ def init_web(app: Flask, babel) -> None:
     @app.errorhandler(HTTPException)
     def _http_error(error: HTTPException):
         db.session.rollback()
+        if isinstance(error, input_guard.InputRefused):
+            return _render_error(400, error.description)
         if error.code in (400, 403, 404, 405, 429):
             return _render_error(error.code)
         return error

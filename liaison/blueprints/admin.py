@@ -17,6 +17,7 @@ from ..extensions import db
 from ..forms.admin import (
     AppointForm, EmptyForm, HandoverForm, NewUserForm, PasswordResetForm, RoleForm, UserForm,
 )
+from ..forms.guards import sane_day, sane_year
 from ..models import AuditEvent, Body, Committee, Membership, Role, User
 from ..pagination import paginate
 
@@ -242,7 +243,7 @@ def handover():
     form = HandoverForm(formdata=request.form if request.method == "POST" else None)
     if request.method == "GET":
         form.from_year.data = request.args.get("fy", type=int) or current_fiscal_year()
-    from_year = form.from_year.data or current_fiscal_year()
+    from_year = form.from_year.data if sane_year(form.from_year.data) else current_fiscal_year()
     current = membership_rules.seats(committee, from_year)
     status = 200
     if request.method == "POST":
@@ -282,9 +283,10 @@ def _parse_day(value: str | None):
     if not value:
         return None
     try:
-        return datetime.strptime(value, "%Y-%m-%d").date()
+        day = datetime.strptime(value, "%Y-%m-%d").date()
     except ValueError:
         return None
+    return day if sane_day(day) else None  # 9999-12-31 + 1 day would overflow
 
 
 @bp.get("/audit")
@@ -305,9 +307,10 @@ def audit_log():
     if day_to:
         query = query.where(AuditEvent.at < datetime.combine(day_to + timedelta(days=1), time(0), TOKYO))
     object_types = db.session.scalars(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)).all()
+    invalid_dates = bool((request.args.get("from") and not day_from) or (request.args.get("to") and not day_to))
     return render_template(
         "admin/audit.html", page=paginate(query, per_page=50), object_types=object_types,
         filters={"actor": actor_q, "object_type": object_type, "object_id": object_id or "",
                  "from": request.args.get("from", ""), "to": request.args.get("to", "")},
-        invalid_dates=(request.args.get("from") and not day_from) or (request.args.get("to") and not day_to),
-    )
+        invalid_dates=invalid_dates,
+    ), 400 if invalid_dates else 200

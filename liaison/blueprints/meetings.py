@@ -11,9 +11,9 @@ from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
-from .. import attachments as files
 from ..dates import TOKYO, to_tokyo, utcnow
 from ..domain import DomainError, require
+from ..domain import attachments as files
 from ..domain import meetings as rules
 from ..extensions import db
 from ..forms.meetings import (
@@ -23,6 +23,7 @@ from ..models import (
     AgendaItem, AgendaKind, Attachment, AttendanceResponse, Body, Meeting, MeetingFormat, MeetingStatus, Membership,
 )
 from ..pagination import paginate
+from .downloads import send_attachment
 from .scoping import committee_blueprint
 
 bp = committee_blueprint("meetings", __name__, "/meetings")
@@ -444,7 +445,7 @@ def _attachment_or_404(meeting: Meeting, attachment_id: int) -> Attachment:
 @bp.get("/<int:meeting_id>/attachments/<int:attachment_id>")
 def download(meeting_id, attachment_id):
     meeting = _meeting_or_404(meeting_id)  # who may see the meeting may read its 資料
-    return files.send_attachment(_attachment_or_404(meeting, attachment_id))
+    return send_attachment(_attachment_or_404(meeting, attachment_id))
 
 
 @bp.post("/<int:meeting_id>/attachments/<int:attachment_id>/delete")

@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
 
-from .. import attachments as files
 from ..dates import format_date
 from ..domain import DomainError, require
+from ..domain import attachments as files
 from ..domain import meetings as meeting_rules
 from ..domain import proposals as rules
 from ..extensions import db
@@ -17,6 +17,7 @@ from ..forms.proposals import (
 )
 from ..models import AgendaKind, Attachment, Body, Meeting, PlanPolicy, Proposal, ProposalComment, ProposalStatus
 from ..pagination import paginate
+from .downloads import send_attachment
 from .scoping import committee_blueprint
 
 bp = committee_blueprint("proposals", __name__, "/proposals")
@@ -77,7 +78,7 @@ def _text_form(proposal: Proposal | None = None) -> ProposalForm:
     form = ProposalForm(obj=proposal if request.method == "GET" else None)
     form.plan_policy_id.choices = [(0, _("選んでください"))] + [(p.id, f"{p.code} {p.area}: {p.title}") for p in _policies()]
     form.desired_meeting_id.choices = [(0, _("(指定なし)"))] + [
-        (m.id, _meeting_choice(m)) for m in rules.schedulable_meetings(g.committee)
+        (m.id, _meeting_choice(m)) for m in rules.schedulable_meetings(g.committee, current_user)
     ]
     if request.method == "GET" and proposal is not None:
         form.desired_meeting_id.data = proposal.desired_meeting_id or 0
@@ -160,7 +161,7 @@ def _show(proposal: Proposal, status: int = 200, **forms):
 
 def _schedule_choices(form: ScheduleForm) -> None:
     form.meeting_id.choices = [(0, _("選んでください"))] + [
-        (m.id, _meeting_choice(m)) for m in rules.schedulable_meetings(g.committee)
+        (m.id, _meeting_choice(m)) for m in rules.schedulable_meetings(g.committee, current_user)
     ]
     form.kind.choices = [
         (AgendaKind.RESOLUTION.value, _("議決事項")), (AgendaKind.DISCUSSION.value, _("協議事項")),
@@ -275,7 +276,7 @@ def _attachment_or_404(proposal: Proposal, attachment_id: int) -> Attachment:
 @bp.get("/<int:proposal_id>/attachments/<int:attachment_id>")
 def download(proposal_id, attachment_id):
     proposal = _proposal_or_404(proposal_id)
-    return files.send_attachment(_attachment_or_404(proposal, attachment_id))
+    return send_attachment(_attachment_or_404(proposal, attachment_id))
 
 
 @bp.post("/<int:proposal_id>/attachments/<int:attachment_id>/delete")

@@ -1,12 +1,13 @@
 """Reports for every logged-in user: /reports/plan, the 第6次広域計画 report per fiscal year (and as CSV)."""
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, render_template, request
-from flask_login import login_required
+from flask import Blueprint, abort, render_template, request
+from flask_login import current_user, login_required
 
 from ..dates import current_fiscal_year
 from ..domain import proposals as proposal_rules
 from ..domain import reports as rules
+from .csv_export import csv_response
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
 
@@ -14,7 +15,7 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 @bp.before_request
 @login_required
 def _logged_in():
-    """Every logged-in user: the report counts proposals, it shows no private drafts."""
+    """Every logged-in user: the report counts the proposals that user may open (proposals.can_view)."""
 
 
 def _fiscal_year() -> int:
@@ -26,7 +27,7 @@ def _fiscal_year() -> int:
 
 @bp.get("/plan")
 def plan():
-    report = rules.plan_report(_fiscal_year())
+    report = rules.plan_report(_fiscal_year(), current_user)
     return render_template(
         "reports/plan.html", report=report, years=rules.PLAN_YEARS, status_label=proposal_rules.status_label,
         decision_meeting=rules.decision_meeting, meeting_label=rules.meeting_label,
@@ -36,11 +37,4 @@ def plan():
 @bp.get("/plan.csv")
 def plan_csv():
     year = _fiscal_year()
-    body = rules.plan_report_csv(rules.plan_report(year))
-    return Response(
-        body.encode("utf-8"), mimetype="text/csv",
-        headers={
-            "Content-Type": "text/csv; charset=utf-8",
-            "Content-Disposition": f"attachment; filename=\"plan-report-{year}.csv\"",
-        },
-    )
+    return csv_response(*rules.plan_report_table(rules.plan_report(year, current_user)), f"plan-report-{year}.csv")

@@ -1,7 +1,7 @@
 """Votes (表決) under a committee: the secretariat's panel on an agenda item, the ballot and result page, CSV."""
 from __future__ import annotations
 
-from flask import Response, abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -16,6 +16,7 @@ from ..forms.votes import (
 )
 from ..models import AgendaItem, Choice, Majority, Meeting, VoteMethod, VoteState
 from ..pagination import paginate
+from .csv_export import csv_response
 from .scoping import committee_blueprint
 
 bp = committee_blueprint("votes", __name__)
@@ -44,13 +45,6 @@ def _vote_or_404(vote_id: int):
 def _fiscal_year() -> int:
     fiscal_year = request.args.get("fy", type=int) or current_fiscal_year()
     return fiscal_year if 2000 <= fiscal_year <= 2100 else current_fiscal_year()
-
-
-def _csv_response(text: str, filename: str) -> Response:
-    return Response(
-        text.encode("utf-8"), mimetype="text/csv",
-        headers={"Content-Type": "text/csv; charset=utf-8", "Content-Disposition": f"attachment; filename={filename}"},
-    )
 
 
 def _panel_url(item: AgendaItem) -> str:
@@ -264,7 +258,7 @@ def casting(vote_id: int):
 @bp.get("/votes/<int:vote_id>/ballots.csv")
 def ballots_csv(vote_id: int):
     vote = _vote_or_404(vote_id)
-    return _csv_response(votes.ballots_csv(vote, current_user), f"vote-{vote.id}-ballots.csv")
+    return csv_response(*votes.ballots_table(vote, current_user), f"vote-{vote.id}-ballots.csv")
 
 
 # ------------------------------------------------------------------------------------- lists and settings
@@ -282,7 +276,7 @@ def index():
 @bp.get("/votes/decisions.csv")
 def decisions_csv():
     fiscal_year = _fiscal_year()
-    return _csv_response(votes.decisions_csv(g.committee, fiscal_year), f"{g.committee.slug}-{fiscal_year}-decisions.csv")
+    return csv_response(*votes.decisions_table(g.committee, fiscal_year), f"{g.committee.slug}-{fiscal_year}-decisions.csv")
 
 
 @bp.route("/votes/quorum", methods=["GET", "POST"])

@@ -32,7 +32,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
 from ..i18n import per_locale
-from .. import attachments as files
+from . import attachments as files
 from .. import events
 from ..dates import fiscal_year_label, fiscal_year_of, format_date, format_datetime, holiday_name, is_day_off, to_tokyo, utcnow
 from ..extensions import db

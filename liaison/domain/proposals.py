@@ -23,7 +23,7 @@ from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
 from ..i18n import per_locale
-from .. import attachments as files
+from . import attachments as files
 from .. import events, textsearch
 from ..dates import current_fiscal_year, era_year, fiscal_year_of, utcnow
 from ..extensions import db
@@ -647,15 +647,17 @@ def awaiting_review(user, limit: int = 20) -> list[Proposal]:
     )
 
 
-def schedulable_meetings(committee: Committee) -> list[Meeting]:
-    """Draft and convened meetings of the committee, soonest first."""
-    return list(
-        db.session.scalars(
-            select(Meeting).options(joinedload(Meeting.committee))
-            .where(Meeting.committee_id == committee.id, Meeting.status.in_(SCHEDULABLE_MEETINGS))
-            .order_by(Meeting.starts_at)
-        )
+def schedulable_meetings(committee: Committee, user) -> list[Meeting]:
+    """Draft and convened meetings of the committee that the user may open (meetings.can_view), soonest first.
+
+    A member is never offered a draft meeting that would answer 403; the secretariat sees them all.
+    """
+    meetings = db.session.scalars(
+        select(Meeting).options(joinedload(Meeting.committee))
+        .where(Meeting.committee_id == committee.id, Meeting.status.in_(SCHEDULABLE_MEETINGS))
+        .order_by(Meeting.starts_at)
     )
+    return [meeting for meeting in meetings if meeting_rules.can_view(user, meeting)]
 
 
 def proposal_years() -> list[int]:

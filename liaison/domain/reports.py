@@ -1,8 +1,6 @@
 """Reports across committees: what each policy item of 第6次広域計画 saw in a fiscal year."""
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
@@ -53,8 +51,12 @@ def default_year(current: int) -> int:
     return min(max(current, PLAN_YEARS[0]), PLAN_YEARS[-1])
 
 
-def plan_report(fiscal_year: int) -> PlanReport:
-    """Per policy item, the submitted proposals of the year in every committee (drafts never submitted stay private)."""
+def plan_report(fiscal_year: int, user) -> PlanReport:
+    """Per policy item, the year's submitted proposals that the user may open (proposals.can_view, as SQL).
+
+    The secretariat sees every committee; a member sees the committees where they sit; drafts never
+    submitted stay private.
+    """
     policies = db.session.scalars(select(PlanPolicy).order_by(PlanPolicy.position)).all()
     proposals = db.session.scalars(
         select(Proposal)
@@ -64,7 +66,8 @@ def plan_report(fiscal_year: int) -> PlanReport:
             # one query whatever the number of proposals (selectinload would batch them 500 at a time)
             subqueryload(Proposal.agenda_items).joinedload(AgendaItem.meeting).joinedload(Meeting.committee),
         )
-        .where(Proposal.fiscal_year == fiscal_year, Proposal.submitted_at.is_not(None))
+        .where(Proposal.fiscal_year == fiscal_year, Proposal.submitted_at.is_not(None),
+               proposal_rules.readable_condition(user))
         .order_by(Committee.position, Proposal.serial.is_(None), Proposal.serial, Proposal.id)
     ).all()
     lines = {policy.id: PolicyLine(policy) for policy in policies}
@@ -89,21 +92,19 @@ def meeting_label(meeting: Meeting | None) -> str:
     return meeting_rules.meeting_name(meeting) if meeting is not None else ""
 
 
-def plan_report_csv(report: PlanReport) -> str:
-    """The report as CSV, one row per proposal (and one per policy item without activity), UTF-8 with BOM for Excel."""
-    out = io.StringIO()
-    out.write("\ufeff")
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow([_("年度"), _("分野"), _("施策コード"), _("施策"), _("会議"), _("提案番号"), _("件名"), _("提出団体"),
-                     _("状態"), _("審議した会議"), _("決定日")])
+def plan_report_table(report: PlanReport) -> tuple[list[str], list[list]]:
+    """Header and rows of the report's CSV: one row per proposal (and one per policy item without activity)."""
+    header = [_("年度"), _("分野"), _("施策コード"), _("施策"), _("会議"), _("提案番号"), _("件名"), _("提出団体"),
+              _("状態"), _("審議した会議"), _("決定日")]
+    rows: list[list] = []
     year = fiscal_year_label(report.fiscal_year)
     for line in report.lines:
         head = [year, line.policy.area, line.policy.code, line.policy.title]
         if not line.proposals:
-            writer.writerow(head + ["", "", "", "", _("実績なし"), "", ""])
+            rows.append(head + ["", "", "", "", _("実績なし"), "", ""])
         for p in line.proposals:
-            writer.writerow(head + [
+            rows.append(head + [
                 p.committee.name, p.number or "", p.title, p.seat_label, proposal_rules.status_label(p.status),
                 meeting_label(decision_meeting(p)), format_date(p.decided_at) if p.decided_at else "",
             ])
-    return out.getvalue()
+    return header, rows

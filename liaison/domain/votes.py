@@ -21,8 +21,6 @@ Rules decided here (the design card leaves them open):
 """
 from __future__ import annotations
 
-import csv
-import io
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -654,20 +652,13 @@ def pending_written_votes(user, now: datetime | None = None) -> list[tuple[Vote,
     return [(vote, seat) for vote, seat in rows]
 
 
-# ---------------------------------------------------------------------------------------------- CSV
+# ------------------------------------------------------------------------- tables for the CSV exports
 
-def _csv(header: list[str], rows) -> str:
-    """UTF-8 with a BOM so that Excel opens Japanese text correctly."""
-    buffer = io.StringIO()
-    buffer.write("\ufeff")
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buffer.getvalue()
+def ballots_table(vote: Vote, user) -> tuple[list[str], list[list]]:
+    """Header and rows: each seat with whether it voted, and its choice unless the vote is secret (or still hidden from the user).
 
-
-def ballots_csv(vote: Vote, user) -> str:
-    """Each seat with whether it voted, and its choice unless the vote is secret (or still hidden from the user)."""
+    Written as CSV by liaison.blueprints.csv_export.
+    """
     show = may_see_choices(user, vote)
     rows = []
     for line in seat_lines(vote):
@@ -680,7 +671,7 @@ def ballots_csv(vote: Vote, user) -> str:
             _("事務局記録") if (ballot and ballot.recorded_by_secretariat) else "",
             {True: _("出席"), False: _("欠席"), None: ""}[line.seat.present],
         ])
-    return _csv([_("議席"), _("委員"), _("投票"), _("表決"), _("日時"), _("記録"), _("出席")], rows)
+    return [_("議席"), _("委員"), _("投票"), _("表決"), _("日時"), _("記録"), _("出席")], rows
 
 
 def decisions(committee: Committee, fiscal_year: int) -> list[tuple[AgendaItem, Vote | None]]:
@@ -704,7 +695,8 @@ def decisions(committee: Committee, fiscal_year: int) -> list[tuple[AgendaItem, 
     return [(item, closed.get(item.id)) for item in items]
 
 
-def decisions_csv(committee: Committee, fiscal_year: int) -> str:
+def decisions_table(committee: Committee, fiscal_year: int) -> tuple[list[str], list[list]]:
+    """Header and rows of the fiscal year's decisions with their tallies (the decisions.csv export)."""
     rows = []
     for item, vote in decisions(committee, fiscal_year):
         meeting = item.meeting
@@ -721,4 +713,4 @@ def decisions_csv(committee: Committee, fiscal_year: int) -> str:
     header = [_("年度"), _("回"), _("開催日時"), _("議事番号"), _("議事"), _("結果"), _("決定日時"), _("表決方法"),
               _("必要な賛成数"), _("賛成"), _("反対"), _("棄権"), _("未投票"), _("出席"), _("議席数"), _("母数"),
               _("定足数"), _("議長裁決")]
-    return _csv(header, rows)
+    return header, rows

@@ -1,6 +1,6 @@
 """Administration forms: users, memberships, handover, audit filter."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from . import FlaskForm
 from wtforms import BooleanField, EmailField, IntegerField, PasswordField, SelectField, StringField
 from wtforms.validators import DataRequired, Email, Length, NumberRange, Optional
 

@@ -1,6 +1,6 @@
 """Log-in and account forms."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from . import FlaskForm
 from wtforms import EmailField, HiddenField, PasswordField, SelectField
 from wtforms.validators import DataRequired, EqualTo, Length
 

@@ -1,6 +1,6 @@
 """Forms of the calendar feed section on the account page."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from . import FlaskForm
 from wtforms import BooleanField
 
 

@@ -1,6 +1,6 @@
 """Meeting forms: schedule, postpone, cancel, agenda items, 資料 upload, attendance."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from . import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, DateTimeLocalField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.fields.choices import SelectChoice

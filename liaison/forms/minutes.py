@@ -1,6 +1,6 @@
 """Minutes forms: the secretariat's text per section, review deadline, members' comments."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from . import FlaskForm
 from wtforms import DateTimeLocalField, SelectField, StringField, TextAreaField
 from wtforms.validators import Length, Optional
 

@@ -1,6 +1,6 @@
 """Notification forms: a user's preferences, reminder settings of committees and meetings."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
+from . import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 

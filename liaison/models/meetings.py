@@ -5,8 +5,8 @@ import enum
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, Text, UniqueConstraint, true
+from sqlalchemy.orm import Mapped, deferred, mapped_column, relationship
 
 from ..extensions import db
 from .bodies import Body
@@ -151,7 +151,10 @@ class Attendance(db.Model):
 
 
 class Attachment(db.Model):
-    """資料: an uploaded file, stored outside the web root under a generated name.
+    """資料: an uploaded file, kept in the database (content) so that every web host serves it.
+
+    Rows from before migration 0014 whose file could not be copied keep content NULL and are read
+    from UPLOAD_FOLDER under stored_name.
 
     A meeting's document has meeting_id; one of an agenda item has both meeting_id and agenda_item_id.
     """
@@ -168,6 +171,8 @@ class Attachment(db.Model):
     sha256: Mapped[str] = mapped_column(String(64))
     uploaded_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     uploaded_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    # Loaded only when the file is sent: lists of 資料 never read the bytes.
+    content: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))
 
     uploaded_by: Mapped[User | None] = relationship()
     # A proposal's document (提案資料).

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import Forbidden
 
 from liaison import events
+from liaison.blueprints.csv_export import csv_text
 from liaison.dates import current_fiscal_year, utcnow
 from liaison.domain import DomainError
 from liaison.domain import memberships as membership_rules
@@ -218,7 +219,7 @@ def test_a_secret_vote_keeps_who_voted_but_not_how(ctx, factory, staff):
     audit_data = [e.data for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("ballot.%")))]
     assert len(audit_data) == 5
     assert all("after" not in d and "before" not in d for d in audit_data)
-    exported = votes.ballots_csv(vote, staff)
+    exported = csv_text(*votes.ballots_table(vote, staff))
     assert "賛成" not in exported and "反対" not in exported and "棄権" not in exported
     assert exported.count("投票済み") == 4 and exported.count("未投票") == 1
     assert not votes.may_see_choices(staff, vote)
@@ -447,7 +448,7 @@ def test_defer_and_note_items(ctx, factory, staff):
         open_on(resolution, staff)
     rows = votes.decisions(factory.committee("council"), current_fiscal_year())
     assert [(i.title, v) for i, v in rows] == [(resolution.title, None), (report.title, None)]
-    assert "継続審議" in votes.decisions_csv(factory.committee("council"), current_fiscal_year())
+    assert "継続審議" in csv_text(*votes.decisions_table(factory.committee("council"), current_fiscal_year()))
 
 
 

@@ -51,7 +51,8 @@ def test_upload_and_download_keep_the_japanese_name(client, login, factory, peop
     assert response.status_code == 303
     [attachment] = _attachments(app)
     assert attachment.original_name == "資料1 令和9年度研修計画(案).pdf" and attachment.agenda_item_id == item_id
-    assert (Path(app.config["UPLOAD_FOLDER"]) / attachment.stored_name).is_file()
+    with app.app_context():
+        assert db.session.get(Attachment, attachment.id).content == PDF  # in the database, for every host
 
     client.form("/logout")
     login(client, people["member"].email)
@@ -151,6 +152,19 @@ def test_deleting_an_attachment_removes_the_file(client, login, factory, people,
     path = Path(app.config["UPLOAD_FOLDER"]) / attachment.stored_name
     response = client.form(f"/planning/meetings/{meeting.id}/attachments/{attachment.id}/delete")
     assert response.status_code == 303
-    assert _attachments(app) == [] and not path.exists()
+    assert _attachments(app) == [] and not path.exists()  # the row, and with it the bytes, is gone
     with app.app_context():
         assert db.session.scalar(select(func.count()).select_from(Attachment)) == 0
+
+
+def test_an_office_file_with_macros_is_refused_with_a_message_that_says_so(client, login, factory, people, app):
+    from ..domain.test_attachments import ooxml
+    from ..ole_fixtures import word_doc
+
+    meeting = factory.meeting("planning")
+    login(client, people["secretariat"].email)
+    for name, data in [("議案.doc", word_doc(macros=True)), ("議案.docm.docx", ooxml("word/document.xml", "word/vbaProject.bin"))]:
+        response = _post_file(client, meeting.id, name, data)
+        assert response.status_code == 400
+        assert "マクロ(VBA)" in response.get_data(as_text=True)
+    assert _attachments(app) == []

@@ -492,7 +492,8 @@ def test_plan_report_counts_areas_marks_inactive_items_and_exports_csv(client, l
     factory.proposal(cast["colleague"], status="draft", title="非公開の下書き", policy="REC-1")
     council = factory.member(committee="council", body="川越市", email="kawagoe-council@example.jp")
     factory.proposal(council, committee="council", status="returned", title="連絡調整の効率化", policy="RES-2")
-    login(client, cast["outsider"].email)
+    # the secretariat sees every committee's proposals (test_plan_report_follows_visibility: a member sees fewer)
+    login(client, cast["secretariat"].email)
     fy = current_fiscal_year()
     if fy not in range(2024, 2029):
         pytest.skip("the plan covers 令和6〜10年度 only")
@@ -517,6 +518,46 @@ def test_plan_report_counts_areas_marks_inactive_items_and_exports_csv(client, l
     assert any(line.split(",")[2] == "EXC-1" and "実績なし" in line for line in lines)
     assert "非公開の下書き" not in text
     assert len(lines) == 1 + 13 - 3 + 3  # one line per inactive item, one per proposal
+
+
+def test_plan_report_follows_visibility(client, login, factory, cast, app):
+    """A member sees in the report and its CSV only the proposals they may open (proposals.can_view)."""
+    fy = current_fiscal_year()
+    if fy not in range(2024, 2029):
+        pytest.skip("the plan covers 令和6〜10年度 only")
+    factory.proposal(cast["author"], status="submitted", title="企画部会の提出案", policy="HRD-3")
+    factory.proposal(cast["author"], status="returned", title="企画部会の差戻し案", policy="HRD-3")
+    factory.proposal(cast["colleague"], status="withdrawn", title="企画部会の取下げ案", policy="REC-1")
+    council = factory.member(committee="council", body="川越市", email="kawagoe-council2@example.jp")
+    factory.proposal(council, committee="council", status="submitted", title="連絡調整会議の提出案", policy="RES-2")
+    planning_titles = ("企画部会の提出案", "企画部会の差戻し案")
+    for viewer, sees, hidden in [
+        ("outsider", ("連絡調整会議の提出案",), planning_titles),  # council only
+        ("author", planning_titles, ("連絡調整会議の提出案",)),  # planning only
+        ("secretariat", planning_titles + ("連絡調整会議の提出案",), ()),
+    ]:
+        login(client, cast[viewer].email)
+        shown = page(client.get(f"/reports/plan?fy={fy}"))
+        exported = client.get(f"/reports/plan.csv?fy={fy}").get_data(as_text=True)
+        for title in sees:
+            assert title in shown and title in exported, (viewer, title)
+        for title in hidden:
+            assert title not in shown and title not in exported, (viewer, title)
+        client.form("/logout")
+
+
+def test_the_proposal_form_offers_no_meeting_the_member_cannot_open(client, login, factory, cast):
+    draft = factory.meeting("planning", status="draft", title="未公開の会議")
+    convened = factory.meeting("planning", status="convened", title="招集済みの会議")
+    login(client, cast["author"].email)
+    form = page(client.get("/planning/proposals/new"))
+    offered = re.search(r'<select[^>]*name="desired_meeting_id".*?</select>', form, re.S).group(0)
+    assert f'value="{convened.id}"' in offered and f'value="{draft.id}"' not in offered
+    assert client.get(f"/planning/meetings/{draft.id}").status_code == 403  # the one rule: no choice that 403s
+    response = client.form("/planning/proposals/new", {
+        "title": "会議指定の提案", "summary": "", "body": "", "plan_policy_id": "0", "desired_meeting_id": str(draft.id),
+    })
+    assert response.status_code == 400
 
 
 def test_report_year_selector_offers_the_plan_years(client, login, cast):
