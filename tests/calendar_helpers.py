@@ -23,8 +23,11 @@ def reset_calendar_state(app) -> None:
     from liaison.blueprints.calendar import forget_recent_checks
 
     forget_recent_checks()
+    from liaison.security import reset_throttles
+
     with app.app_context():
         feeds.state().clear()
+        reset_throttles()
 
 
 class MeetingBuilder:

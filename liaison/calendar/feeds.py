@@ -32,7 +32,6 @@ from ..models import (
     MinutesStatus, MinutesVersion, Role, User, Vote, VoteMethod, VoteSeat, VoteState,
 )
 from . import ical, store
-from .ratelimit import FailureLimiter
 
 # Drafts are never published; cancelled meetings stay (struck) for a while, then drop out.
 FEED_STATUSES = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED, MeetingStatus.HELD, MeetingStatus.CANCELLED)
@@ -444,17 +443,15 @@ class _LRU:
 
 @dataclass
 class CalendarState:
-    """Per-app caches and the wrong-token limiter (each process has its own)."""
+    """Per-app caches (each process has its own; the wrong-token throttle lives in liaison.security)."""
 
     feeds: _LRU
     events: _LRU
-    limiter: FailureLimiter
     builds: int = 0  # how many feeds were built (tests check a 304 built none)
 
     def clear(self) -> None:
         self.feeds.clear()
         self.events.clear()
-        self.limiter.reset()
         self.builds = 0
 
 
@@ -465,10 +462,6 @@ def state() -> CalendarState:
             # A council member's feed over five years is about 1 MB: keep the built feeds to 64 MB per process.
             feeds=_LRU(FEED_CACHE_SIZE, max_bytes=FEED_CACHE_BYTES, weigh=lambda feed: len(feed.body)),
             events=_LRU(EVENT_CACHE_SIZE),
-            limiter=FailureLimiter(
-                current_app.config.get("FEED_TOKEN_MAX_FAILURES", 10),
-                current_app.config.get("FEED_TOKEN_WINDOW_SECONDS", 600),
-            ),
         )
     return extensions["liaison.calendar"]
 
