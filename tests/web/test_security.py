@@ -271,3 +271,16 @@ def test_hsts_only_when_the_base_url_is_https(app, client):
         assert client.get("/login").headers["Strict-Transport-Security"].startswith("max-age=")
     finally:
         app.config["BASE_URL"] = saved
+
+
+def test_ending_sessions_needs_the_csrf_token(app, client, login, factory):
+    user = factory.member(email="chief@example.jp")
+    admin = factory.admin()
+    login(client, admin.email)
+    with app.app_context():
+        version = db.session.get(User, user.id).session_version
+    assert client.post(f"/admin/users/{user.id}/sessions").status_code == 400
+    assert client.post("/logout").status_code == 400
+    with app.app_context():
+        assert db.session.get(User, user.id).session_version == version
+    assert client.get("/account").status_code == 200
