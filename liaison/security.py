@@ -26,6 +26,8 @@ from flask_login import logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import RateLimitItem, parse_many
 
+from .config import ConfigError
+
 EXTENSION = "liaison.limiter"
 DEVICE_COOKIE = "liaison_device"
 DEVICE_COOKIE_DAYS = 365
@@ -52,6 +54,11 @@ def init_security(app: Flask) -> None:
         headers_enabled=False,
     )
     app.extensions[EXTENSION] = limiter
+    for throttle in (LOGIN_ACCOUNT, LOGIN_ADDRESS, CURRENT_PASSWORD, FEED_TOKENS):
+        try:  # a mistyped limit stops the start, not a log-in later
+            throttle.items_for(config)
+        except ValueError as error:
+            raise ConfigError(f"the {throttle.name} limits are not valid: {error}") from error
 
     @app.before_request
     def _absolute_session_lifetime():
@@ -102,9 +109,12 @@ class Throttle:
     name: str
     limits: object
 
-    def _items(self) -> tuple[RateLimitItem, ...]:
-        value = self.limits(current_app.config) if callable(self.limits) else current_app.config[self.limits]
+    def items_for(self, config) -> tuple[RateLimitItem, ...]:
+        value = self.limits(config) if callable(self.limits) else config[self.limits]
         return _parse(value)
+
+    def _items(self) -> tuple[RateLimitItem, ...]:
+        return self.items_for(current_app.config)
 
     def retry_after(self, key: str) -> int:
         """Seconds until one more attempt is allowed for key; 0 when it is allowed now."""

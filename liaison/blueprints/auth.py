@@ -7,9 +7,9 @@ from flask import Blueprint, flash, make_response, redirect, render_template, re
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import security
 from ..domain import DomainError
 from ..domain import users as user_rules
-from .. import security
 from ..extensions import db
 from ..forms.auth import LocaleForm, LoginForm, PasswordChangeForm
 

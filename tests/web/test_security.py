@@ -284,3 +284,10 @@ def test_ending_sessions_needs_the_csrf_token(app, client, login, factory):
     with app.app_context():
         assert db.session.get(User, user.id).session_version == version
     assert client.get("/account").status_code == 200
+
+
+def test_a_mistyped_limit_stops_the_start(tmp_path):
+    from liaison.config import ConfigError
+
+    with pytest.raises(ConfigError, match="login-address"):
+        make_app(f"sqlite:///{tmp_path / 'x.sqlite3'}", tmp_path, LOGIN_ADDRESS_LIMITS="thirty a minute")
