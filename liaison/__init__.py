@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     app.config.update(load_config(Path(app.instance_path), config))
 
     from . import models  # noqa: F401  (register the tables with the metadata)
+    from .security import init_security
     from .web import init_web
 
     db.init_app(app)
@@ -29,6 +30,7 @@ def create_app(config: dict | None = None) -> Flask:
     csrf.init_app(app)
     login_manager.init_app(app)
     init_web(app, babel)
+    init_security(app)
 
     from .blueprints import register_blueprints
     from .cli import register_cli

@@ -62,10 +62,21 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "NOTIFY_CHANGE_DELAY_MINUTES": int(env.get("NOTIFY_CHANGE_DELAY_MINUTES", "5")),
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER", str(instance_path / "uploads")),
         "MAX_UPLOAD_MB": int(env.get("MAX_UPLOAD_MB", "20")),
+        # Log-in throttling with growing delays (liaison.security): per account, LOGIN_MAX_FAILURES wrong
+        # passwords per LOGIN_LOCK_MINUTES, twice as many per 15 times as long, four times as many per 60 times
+        # (defaults: 5 a minute, 10 in 15 minutes, 20 an hour), unless LOGIN_ACCOUNT_LIMITS spells the limits
+        # out ("5 per minute; 10 per 15 minutes"); per address, LOGIN_ADDRESS_LIMITS over every account.
         "LOGIN_MAX_FAILURES": int(env.get("LOGIN_MAX_FAILURES", "5")),
-        "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "15")),
+        "LOGIN_LOCK_MINUTES": int(env.get("LOGIN_LOCK_MINUTES", "1")),
+        "LOGIN_ACCOUNT_LIMITS": env.get("LOGIN_ACCOUNT_LIMITS", ""),
+        "LOGIN_ADDRESS_LIMITS": env.get("LOGIN_ADDRESS_LIMITS", "30 per 10 minutes; 100 per day"),
+        # Wrong current passwords on the account page, per user.
+        "CURRENT_PASSWORD_LIMITS": env.get("CURRENT_PASSWORD_LIMITS", "5 per 15 minutes; 20 per day"),
+        # Where the throttles count: Redis when REDIS_URL is set (shared by every web host), else this process.
+        "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
+        "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": env.get("RATELIMIT_KEY_PREFIX", "liaison")} if env.get("REDIS_URL") else {},
         "PER_PAGE": 20,
-        # Wrong calendar feed URLs tolerated per address and window before 429.
+        # Wrong calendar feed URLs tolerated per address and window before wrong ones get 429 (a valid URL never does).
         "FEED_TOKEN_MAX_FAILURES": 10,
         "FEED_TOKEN_WINDOW_SECONDS": 600,
         # A personal feed revalidated again within this many seconds gets its 304 without a database query.
@@ -75,7 +86,9 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),
         "REMEMBER_COOKIE_HTTPONLY": True,
         "REMEMBER_COOKIE_SAMESITE": "Lax",
+        # Idle lifetime (the signed cookie's age, renewed by use) and absolute lifetime from the log-in.
         "PERMANENT_SESSION_LIFETIME": int(env.get("SESSION_HOURS", "8")) * 3600,
+        "SESSION_ABSOLUTE_HOURS": int(env.get("SESSION_ABSOLUTE_HOURS", "12")),
         "BABEL_DEFAULT_LOCALE": "ja",
         "BABEL_DEFAULT_TIMEZONE": "Asia/Tokyo",
         "WTF_CSRF_TIME_LIMIT": None,

@@ -20,8 +20,11 @@ def tokyo_day_at(days: int, hour: int = 14, minute: int = 0) -> datetime:
 
 def reset_calendar_state(app) -> None:
     """Forget cached feeds, recent checks and wrong-token counts (they live in the session-wide app)."""
+    from liaison.security import reset_throttles
+
     with app.app_context():
         feeds.state().clear()
+        reset_throttles()
 
 
 class MeetingBuilder:

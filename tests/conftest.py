@@ -17,6 +17,7 @@ from sqlalchemy import event
 
 from liaison import create_app
 from liaison.extensions import db
+from liaison.security import reset_throttles
 from liaison.seed import seed_reference_data
 
 from .dbs import BACKENDS, REQUIRE_POSTGRES, temporary_database
@@ -77,6 +78,8 @@ def _clean(app) -> None:
 def app(_session_app):
     yield _session_app
     _clean(_session_app)
+    with _session_app.app_context():
+        reset_throttles()  # log-in and feed-token failures counted by one test do not slow the next
 
 
 @pytest.fixture()

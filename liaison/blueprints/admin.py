@@ -141,6 +141,18 @@ def set_active(user_id):
     return redirect(url_for("admin.edit_user", user_id=user.id)), 303
 
 
+@bp.post("/users/<int:user_id>/sessions")
+def end_sessions(user_id):
+    """Log the user out everywhere: every session of theirs, on every host, ends at its next request."""
+    user = _get_or_404(User, user_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    user_rules.end_sessions(user, actor=current_user)
+    db.session.commit()
+    flash(_("このアカウントのすべてのセッションを終了しました。"), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id)), 303
+
+
 @bp.post("/users/<int:user_id>/password")
 def reset_password(user_id):
     user = _get_or_404(User, user_id)

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
+from .. import security
 from ..domain import DomainError
 from ..domain import users as user_rules
 from ..extensions import db
@@ -36,24 +37,40 @@ def login():
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
     if form.validate_on_submit():
+        email = user_rules.normalise_email(form.email.data)
+        wait = security.login_wait(email)
+        if wait:
+            # The same answer whether the address has an account or not, and whatever the password.
+            flash(_too_many_attempts(wait), "error")
+            return render_template("auth/login.html", form=form), 429, {"Retry-After": str(wait)}
         try:
-            user = user_rules.authenticate(form.email.data, form.password.data)
+            user = user_rules.authenticate(email, form.password.data)
         except user_rules.LoginRefused as refused:
-            db.session.commit()  # keep the failure count and any lock
+            security.login_failed(email)
             flash(refused.message, "error")
             return render_template("auth/login.html", form=form), 401
-        db.session.commit()
         session.clear()
         login_user(user)
+        security.session_started()
         session["locale"] = user.locale
-        return redirect(safe_next(form.next.data) or url_for("dashboard.index"))
+        response = make_response(redirect(safe_next(form.next.data) or url_for("dashboard.index")))
+        security.login_succeeded(email, response)
+        return response
     status = 400 if request.method == "POST" else 200
     return render_template("auth/login.html", form=form), status
+
+
+def _too_many_attempts(seconds: int) -> str:
+    return _("ログインの失敗が続いたため、しばらく受け付けを停止しています。約%(minutes)d分後に再度お試しください。",
+             minutes=max(1, (seconds + 59) // 60))
 
 
 @bp.post("/logout")
 @login_required
 def logout():
+    # The session generation goes up: this cookie, and any copy of it, is refused by every host from now on.
+    user_rules.end_sessions(current_user, actor=current_user)
+    db.session.commit()
     logout_user()
     session.clear()
     flash(_("ログアウトしました。"), "success")
@@ -65,10 +82,18 @@ def logout():
 def account():
     form = PasswordChangeForm()
     if form.validate_on_submit():
+        user_key = str(current_user.id)
+        wait = security.CURRENT_PASSWORD.retry_after(user_key)
+        if wait:
+            flash(_("現在のパスワードの誤りが続いたため、しばらく変更を受け付けません。約%(minutes)d分後に再度お試しください。",
+                    minutes=max(1, (wait + 59) // 60)), "error")
+            return render_template("auth/account.html", form=form), 429, {"Retry-After": str(wait)}
         try:
             user_rules.change_own_password(current_user, form.current.data, form.password.data)
         except DomainError as error:
             db.session.rollback()
+            if error.field == "current":
+                security.CURRENT_PASSWORD.fail(user_key)
             flash(error.message, "error")
             return render_template("auth/account.html", form=form), 400
         db.session.commit()

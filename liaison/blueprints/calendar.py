@@ -8,6 +8,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, selectinload
 
+from .. import security
 from ..calendar import feeds, tokens
 from ..calendar.feeds import Feed
 from ..domain import calendar as calendar_rules
@@ -58,14 +59,15 @@ def feed(token: str):
     recent = feeds.recently_checked(token)
     if recent is not None and request.if_none_match.contains_weak(recent.etag):
         return calendar_response(recent)
-    limiter = feeds.state().limiter
-    address = request.remote_addr or "unknown"
-    retry_after = limiter.retry_after(address)
-    if retry_after:
-        return _too_many_wrong_tokens(retry_after)
     user = tokens.user_for_token(token)
     if user is None:
-        limiter.fail(address)
+        # Wrong (or revoked) URLs are counted per address, in the shared throttle storage; a valid URL is
+        # never refused for them, so one guesser behind a town hall's NAT cannot stop everyone's calendars.
+        address = security.remote_address()
+        retry_after = security.FEED_TOKENS.retry_after(address)
+        if retry_after:
+            return _too_many_wrong_tokens(retry_after)
+        security.FEED_TOKENS.fail(address)
         abort(404)
     return calendar_response(feeds.user_feed(user, token=token))
 

@@ -36,7 +36,6 @@ from ..models import (
     MinutesStatus, MinutesVersion, Role, User, Vote, VoteMethod, VoteSeat, VoteState,
 )
 from . import ical
-from .ratelimit import FailureLimiter
 
 # Drafts are never published; cancelled meetings stay (struck) for a while, then drop out.
 FEED_STATUSES = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED, MeetingStatus.HELD, MeetingStatus.CANCELLED)
@@ -467,15 +466,13 @@ class CachedFeed:
 
 @dataclass
 class CalendarState:
-    """Per-app state (each process has its own): the one cache of built feeds and the wrong-token limiter."""
+    """Per-app state (each process has its own): the one cache of built feeds."""
 
     cache: _LRU
-    limiter: FailureLimiter
     builds: int = 0  # how many feeds were built (tests check a 304 built none)
 
     def clear(self) -> None:
         self.cache.clear()
-        self.limiter.reset()
         self.builds = 0
 
 
@@ -485,10 +482,6 @@ def state() -> CalendarState:
         extensions["liaison.calendar"] = CalendarState(
             # A council member's feed over five years is about 1 MB (2 MB with its events): 64 MB per process.
             cache=_LRU(FEED_CACHE_SIZE, max_bytes=FEED_CACHE_BYTES),
-            limiter=FailureLimiter(
-                current_app.config.get("FEED_TOKEN_MAX_FAILURES", 10),
-                current_app.config.get("FEED_TOKEN_WINDOW_SECONDS", 600),
-            ),
         )
     return extensions["liaison.calendar"]
 

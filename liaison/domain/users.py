@@ -1,14 +1,10 @@
 """Accounts: creation, deactivation, password resets and log-in with lock-out."""
 from __future__ import annotations
 
-from datetime import timedelta
-
-from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import func, select
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ..dates import utcnow
 from ..extensions import db
 from ..models import Body, User
 from . import DomainError, check, require
@@ -43,31 +39,25 @@ def find_by_email(email: str) -> User | None:
 def authenticate(email: str, password: str) -> User:
     """Return the user for a correct e-mail and password, or raise LoginRefused.
 
-    After LOGIN_MAX_FAILURES wrong passwords in a row the account is locked for
-    LOGIN_LOCK_MINUTES; the lock is checked before the password.
+    An unknown e-mail and a wrong password get the same message after the same work. Repeated failures
+    are throttled by the caller (liaison.security), per account and per address, never by a lock here.
     """
     user = find_by_email(email)
     if user is None:
         _spend_hash_time(password or "")
         raise LoginRefused(_("メールアドレスまたはパスワードが正しくありません。"))
-    now = utcnow()
-    if user.locked_until and user.locked_until > now:
-        minutes = max(1, int((user.locked_until - now).total_seconds() // 60) + 1)
-        raise LoginRefused(
-            _("ログインの失敗が続いたため、このアカウントは一時的にロックされています。約%(minutes)d分後に再度お試しください。", minutes=minutes)
-        )
     if not user.check_password(password or ""):
-        user.failed_logins += 1
-        if user.failed_logins >= current_app.config["LOGIN_MAX_FAILURES"]:
-            user.locked_until = now + timedelta(minutes=current_app.config["LOGIN_LOCK_MINUTES"])
-            user.failed_logins = 0
-            audit.record(None, "user.locked", user)
         raise LoginRefused(_("メールアドレスまたはパスワードが正しくありません。"))
     if not user.active:
         raise LoginRefused(_("このアカウントは無効になっています。事務局にお問い合わせください。"))
-    user.failed_logins = 0
-    user.locked_until = None
     return user
+
+
+def end_sessions(user: User, *, actor) -> None:
+    """End every session of the user on every host (log-out, or an administrator's "log out everywhere")."""
+    require(actor is not None and (actor.id == user.id or actor.is_admin), "only the user or an administrator")
+    user.session_version += 1
+    audit.record(actor, "user.sessions_ended", user)
 
 
 def validate_password(password: str) -> None:

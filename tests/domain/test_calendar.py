@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+import time
 from datetime import timedelta
 
 import pytest
@@ -10,11 +11,11 @@ from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 
 from liaison.calendar import feeds, ical, tokens
-from liaison.calendar.ratelimit import FailureLimiter
 from liaison.dates import current_fiscal_year, fiscal_year_label, format_datetime, to_tokyo, utcnow
 from liaison.domain import calendar as calendar_rules
 from liaison.extensions import db
 from liaison.models import AuditEvent, Meeting, MeetingFormat, MeetingStatus, User
+from liaison.security import Throttle
 
 from ..calendar_helpers import MeetingBuilder, reset_calendar_state, tokyo_day_at
 
@@ -333,17 +334,17 @@ def test_inactive_users_feed_is_gone(ctx, factory):
     assert tokens.user_for_token(token) is None
 
 
-def test_failure_limiter_blocks_after_the_limit_and_forgets_after_the_window():
-    now = [1000.0]
-    limiter = FailureLimiter(3, 60, clock=lambda: now[0])
+def test_failure_limiter_blocks_after_the_limit_and_forgets_after_the_window(ctx):
+    """The wrong-token throttle (Flask-Limiter's storage, liaison.security) per address, over a moving window."""
+    throttle = Throttle("test-feed-token", lambda config: "3 per 1 second")
     for _ in range(2):
-        limiter.fail("192.0.2.1")
-    assert limiter.retry_after("192.0.2.1") == 0
-    limiter.fail("192.0.2.1")
-    assert limiter.retry_after("192.0.2.1") > 0
-    assert limiter.retry_after("192.0.2.2") == 0
-    now[0] += 61
-    assert limiter.retry_after("192.0.2.1") == 0
+        throttle.fail("192.0.2.1")
+    assert throttle.retry_after("192.0.2.1") == 0
+    throttle.fail("192.0.2.1")
+    assert throttle.retry_after("192.0.2.1") > 0
+    assert throttle.retry_after("192.0.2.2") == 0
+    time.sleep(1.1)
+    assert throttle.retry_after("192.0.2.1") == 0
 
 
 def test_subscribe_links_carry_the_feed_url():

@@ -116,10 +116,13 @@ def browse(request, browser, live_server):
     request.node.stash[_VISITORS] = visitors
     yield _browse
     unchecked = {visitor.name: visitor.unchecked_pages() for visitor in visitors if visitor.unchecked_pages()}
+    blocked = [violation for visitor in visitors for violation in visitor.csp_violations]
     for visitor in visitors:
         visitor.context.close()
     if unchecked and not getattr(request.node, "_e2e_failed", False):
         pytest.fail(f"pages reached without an accessibility check (use the Visitor's methods): {unchecked}")
+    if blocked and not getattr(request.node, "_e2e_failed", False):
+        pytest.fail("the Content-Security-Policy blocked something on these pages:\n" + "\n".join(blocked))
 
 
 _VISITORS = pytest.StashKey[list]()

@@ -54,3 +54,18 @@ def test_mailbox_catches_japanese_mail_sent_over_smtp(mail_catcher, mailbox):
     assert "下記のとおり開催します。" in mail.text
     with pytest.raises(AssertionError, match="no mail to member03@example.jp"):
         mailbox.wait_for("member03@example.jp", timeout=0.1)
+
+
+def test_the_apps_csp_blocks_an_inline_script_and_the_visitor_notices(browse):
+    """Issue 17: the Content-Security-Policy works in a real browser, and a journey would fail on what it blocks."""
+    visitor = browse()
+    visitor.open("/login")
+    visitor.page.evaluate("""() => {
+        const script = document.createElement("script");
+        script.textContent = "window.inlineRan = true";
+        document.body.appendChild(script);
+    }""")
+    assert visitor.page.evaluate("() => window.inlineRan === true") is False
+    visitor.page.wait_for_timeout(200)
+    assert visitor.csp_violations, "the browser reported no CSP violation"
+    visitor.csp_violations.clear()  # seen and expected: the journey's end check is not about this one

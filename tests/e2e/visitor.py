@@ -19,6 +19,13 @@ class Visitor:
         self.missed: list[str] = []  # pages reached without an accessibility check
         self._unchecked: str | None = None
         self.page.on("framenavigated", self._navigated)
+        # What the Content-Security-Policy blocked (an inline script or style it would silently break).
+        self.csp_violations: list[str] = []
+        self.page.on("console", self._console)
+
+    def _console(self, message) -> None:
+        if "Content Security Policy" in message.text or "Content-Security-Policy" in message.text:
+            self.csp_violations.append(f"{self.page.url}: {message.text}")
 
     def _navigated(self, frame) -> None:
         if frame != self.page.main_frame:

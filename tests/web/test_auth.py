@@ -25,15 +25,18 @@ def test_login_failure_shows_japanese_message(client, factory):
     assert response.status_code == 401
 
 
-def test_login_is_locked_after_repeated_failures(app, client, factory):
+def test_login_is_throttled_after_repeated_failures(app, client, factory):
+    """Issue 17: a delay that grows, not a lock written to the account (which anyone could trigger)."""
     factory.user(email="chief@example.jp")
     for _ in range(app.config["LOGIN_MAX_FAILURES"]):
-        client.form("/login", {"email": "chief@example.jp", "password": "wrong-password"})
+        assert client.form("/login", {"email": "chief@example.jp", "password": "wrong-password"}).status_code == 401
     response = client.form("/login", {"email": "chief@example.jp", "password": PASSWORD})
-    assert response.status_code == 401
-    assert "ロック" in response.get_data(as_text=True)
+    assert response.status_code == 429
+    assert "ログインの失敗が続いたため" in response.get_data(as_text=True)
+    assert int(response.headers["Retry-After"]) > 0
+    assert client.get("/").status_code == 302  # not logged in
     with app.app_context():
-        assert db.session.scalar(select(User).where(User.email == "chief@example.jp")).locked_until is not None
+        assert db.session.scalar(select(User).where(User.email == "chief@example.jp")).locked_until is None
 
 
 def test_post_without_csrf_token_is_refused(client, factory):

@@ -1,5 +1,6 @@
 """Vote pages: the secretariat's panel, members' ballots, results, CSV, dashboard, access, CSRF, query counts, races."""
 import threading
+import time
 from datetime import timedelta
 
 import pytest
@@ -11,6 +12,7 @@ from liaison.extensions import db
 from liaison.models import (
     AgendaItem, AuditEvent, Ballot, Choice, Committee, Majority, Membership, User, Vote, VoteMethod, VoteOutcome, VoteState,
 )
+from liaison.security import SESSION_STARTED
 
 
 def open_vote(app, item_id, method=VoteMethod.ELECTRONIC, **settings):
@@ -392,6 +394,7 @@ def test_64_seats_cast_at_once_and_every_ballot_counts_once(app, backend, factor
         c = app.test_client()
         with c.session_transaction() as session:
             session["_user_id"], session["_fresh"] = f"{user.id}:1", True
+            session[SESSION_STARTED] = int(time.time())  # when the log-in happened (the absolute lifetime)
         c.csrf_token()
         return c
 
