@@ -287,30 +287,36 @@ def record_state(lock: Lock, now: datetime, result: PassResult) -> None:
 
 
 def recover_stuck(now: datetime, epoch: int | None = None) -> int:
-    """Rows left in "sending" by a sender that died go back to pending (or fail after the last attempt).
+    """Rows left in "sending" by a sender that died go back to pending.
 
-    Under an epoch (the lock is held): every row claimed under another epoch, at once. A row claimed
-    without one (by an older version of the sender, which no epoch fences) after the timeout.
+    Under an epoch (the lock is held): every row claimed under another epoch, at once, its attempt
+    given back (a killed or cut-off sender is the sender's outage, not the row's failure). A row
+    claimed without one (by an older version of the sender, which no epoch fences) after the
+    timeout, failed after its last attempt as before.
     """
     config = current_app.config
-    timed_out = Notification.claimed_at < now - timedelta(minutes=config["NOTIFY_SENDING_TIMEOUT_MINUTES"])
-    if epoch is None:
-        stuck = (Notification.state == NotificationState.SENDING, timed_out)
-    else:
-        stuck = (Notification.state == NotificationState.SENDING,
-                 (Notification.claim_epoch.is_not(None) & (Notification.claim_epoch != epoch))
-                 | (Notification.claim_epoch.is_(None) & timed_out))
+    timed_out = (Notification.state == NotificationState.SENDING, Notification.claim_epoch.is_(None),
+                 Notification.claimed_at < now - timedelta(minutes=config["NOTIFY_SENDING_TIMEOUT_MINUTES"]))
     interrupted = "interrupted while sending (the scheduler stopped or crashed)"
     db.session.execute(
-        update(Notification).where(*stuck, Notification.attempts >= config["NOTIFY_MAX_ATTEMPTS"])
+        update(Notification).where(*timed_out, Notification.attempts >= config["NOTIFY_MAX_ATTEMPTS"])
         .values(state=NotificationState.FAILED, last_error=interrupted)
         .execution_options(synchronize_session=False)
     )
     recovered = db.session.execute(
-        update(Notification).where(*stuck)
+        update(Notification).where(*timed_out)
         .values(state=NotificationState.PENDING, next_attempt_at=None, last_error=interrupted)
         .execution_options(synchronize_session=False)
     ).rowcount
+    if epoch is not None:
+        recovered += db.session.execute(
+            update(Notification)
+            .where(Notification.state == NotificationState.SENDING, Notification.claim_epoch.is_not(None),
+                   Notification.claim_epoch != epoch)
+            .values(state=NotificationState.PENDING, next_attempt_at=None, last_error=interrupted,
+                    attempts=Notification.attempts - 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
     db.session.commit()
     return recovered
 

@@ -100,6 +100,8 @@ def test_rows_left_sending_under_an_older_epoch_go_back_at_once(members, mailbox
     result = sender.run_pass()  # seconds later, no 10-minute wait
     assert result.recovered == 1 and result.count(sender.Outcome.SENT) == len(members)
     assert mailbox.recipients() == sorted(m.email for m in members)
+    # the interrupted claim did not spend an attempt: a sender killed again and again fails no row
+    assert all(n.attempts == 1 for n in rows(NotificationKind.CONVOCATION))
 
 
 def test_a_stale_holders_mark_does_not_overwrite_a_newer_claim(members, mailbox):
