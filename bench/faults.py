@@ -418,6 +418,8 @@ class Harness:
 # --- the scenarios -----------------------------------------------------------------------------------------
 
 SIZES = {
+    "test": dict(mails=60, kills=2, hits=2, bursts=1, burst_seconds=0.5, outage=3.0, cut_rate=0.05, web_seconds=3.0,
+                 refused_every=20, busy_every=20, users=60),
     #            mails, kills, hits, bursts, burst s, outage s, cut rate, web s
     "small": dict(mails=200, kills=3, hits=3, bursts=1, burst_seconds=1.0, outage=4.0, cut_rate=0.03, web_seconds=4.0,
                   refused_every=25, busy_every=25, users=100),
