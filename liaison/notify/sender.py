@@ -578,7 +578,17 @@ class Marks:
 
     @staticmethod
     def _open() -> Connection:
-        return db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        if connection.dialect.name == "sqlite":
+            # A kill between the server's 250 and the mark sends that mail again: on SQLite that window is the
+            # commit itself. In WAL mode with synchronous=NORMAL a commit is an append to the log (no fsync),
+            # durable against a crash of the process (not of the machine). Best effort: WAL needs a moment
+            # without other connections' transactions, and it stays on for the database file once set.
+            with contextlib.suppress(SQLAlchemyError):
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            with contextlib.suppress(SQLAlchemyError):
+                connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        return connection
 
     def record(self, statement) -> None:
         deadline = monotonic() + current_app.config["NOTIFY_MARK_RETRY_SECONDS"]
@@ -601,6 +611,9 @@ class Marks:
 
     def close(self) -> None:
         if self.connection is not None:
+            if getattr(getattr(self.connection, "dialect", None), "name", "") == "sqlite":
+                with contextlib.suppress(SQLAlchemyError):  # back to the default before it returns to the pool
+                    self.connection.exec_driver_sql("PRAGMA synchronous=FULL")
             try:
                 self.connection.close()
             except SQLAlchemyError:  # gone either way
