@@ -60,6 +60,16 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "NOTIFY_RETRY_BASE_SECONDS": int(env.get("NOTIFY_RETRY_BASE_SECONDS", "60")),
         "NOTIFY_SENDING_TIMEOUT_MINUTES": int(env.get("NOTIFY_SENDING_TIMEOUT_MINUTES", "10")),
         "NOTIFY_CHANGE_DELAY_MINUTES": int(env.get("NOTIFY_CHANGE_DELAY_MINUTES", "5")),
+        # The scheduler's pass interval; the SQLite sender lease (renewed at a fifth of it); how long the
+        # outcome of a sent mail is retried against a failing database; the SMTP circuit breaker's pause
+        # (as long as the outage has lasted, within these bounds); a due mail waiting longer than
+        # NOTIFY_STUCK_MINUTES makes /readyz answer 503.
+        "NOTIFY_INTERVAL_SECONDS": float(env.get("NOTIFY_INTERVAL_SECONDS", "60")),
+        "NOTIFY_LEASE_SECONDS": float(env.get("NOTIFY_LEASE_SECONDS", "15")),
+        "NOTIFY_MARK_RETRY_SECONDS": float(env.get("NOTIFY_MARK_RETRY_SECONDS", "60")),
+        "NOTIFY_BREAKER_MIN_SECONDS": float(env.get("NOTIFY_BREAKER_MIN_SECONDS", "30")),
+        "NOTIFY_BREAKER_MAX_SECONDS": float(env.get("NOTIFY_BREAKER_MAX_SECONDS", "600")),
+        "NOTIFY_STUCK_MINUTES": float(env.get("NOTIFY_STUCK_MINUTES", "15")),
         "UPLOAD_FOLDER": env.get("UPLOAD_FOLDER", str(instance_path / "uploads")),
         "MAX_UPLOAD_MB": int(env.get("MAX_UPLOAD_MB", "20")),
         # Log-in throttling with growing delays (liaison.security): per account, LOGIN_MAX_FAILURES wrong

@@ -10,6 +10,7 @@ from flask_login import current_user
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import dates, input_guard
@@ -24,6 +25,38 @@ from .request_cache import RequestCache
 
 log = logging.getLogger(__name__)
 LOCALES = ("ja", "en")
+DATABASE_UNAVAILABLE = "liaison.database_unavailable"  # set on the WSGI environ by the 503 handler
+RETRY_AFTER_SECONDS = 5
+
+
+class RetryReadsOnce:
+    """A GET or HEAD that failed on a dropped database connection runs once more before its 503 goes out.
+
+    The second run takes a new pooled connection (checked by pool_pre_ping); a write (POST) is never
+    repeated: it answers 503 with Retry-After, its transaction rolled back.
+    """
+
+    def __init__(self, wsgi_app):
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
+            return self.wsgi_app(environ, start_response)
+        fresh = dict(environ)
+        started = []
+
+        def hold(status, headers, exc_info=None):
+            started[:] = [status, headers, exc_info]
+            return lambda data: None  # never used by Flask: the body is the returned iterable
+
+        body = self.wsgi_app(environ, hold)
+        if not environ.get(DATABASE_UNAVAILABLE):
+            start_response(*started)
+            return body
+        if hasattr(body, "close"):
+            body.close()
+        log.warning("a read hit a dead database connection; running %s once more", environ.get("PATH_INFO"))
+        return self.wsgi_app(fresh, start_response)
 
 
 @event.listens_for(Engine, "connect")
@@ -41,6 +74,8 @@ def select_locale() -> str:
         return "ja"
     if "locale" in session and session["locale"] in LOCALES:
         return session["locale"]
+    if request.environ.get(DATABASE_UNAVAILABLE):  # the user cannot be loaded: no query
+        return "ja"
     if current_user and getattr(current_user, "is_authenticated", False) and current_user.locale in LOCALES:
         return current_user.locale
     return "ja"
@@ -113,6 +148,7 @@ def init_web(app: Flask, babel) -> None:
     attachment_files.register_listeners()
     input_guard.install_converters(app)
     input_guard.init_app(app)
+    app.wsgi_app = RetryReadsOnce(app.wsgi_app)
     _install_memoised_gettext(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself
@@ -166,6 +202,24 @@ def init_web(app: Flask, babel) -> None:
         if error.code in (400, 403, 404, 405, 429):
             return _render_error(error.code)
         return error
+
+    @app.errorhandler(DBAPIError)
+    def _database_error(error: DBAPIError):
+        """A dropped or refused database connection: 503 with Retry-After and a Japanese page, never a 500."""
+        if not isinstance(error, (OperationalError, InterfaceError)) and not error.connection_invalidated:
+            return _server_error(error)
+        log.warning("database unavailable on %s %s: %s", request.method, request.path, error.orig)
+        try:
+            db.session.rollback()
+        except Exception:  # the connection is gone; the session starts afresh next time
+            db.session.remove()
+        request.environ[DATABASE_UNAVAILABLE] = True
+        # Rendered without the context processors: they would query the database again.
+        page = app.jinja_env.get_template("errors/unavailable.html").render(
+            locale=select_locale(), path=request.path, title=_("ただいま処理できません"),
+            message=_("データベースに接続できませんでした。入力した内容は保存されていません。しばらくしてからもう一度お試しください。"),
+        )
+        return page, 503, {"Retry-After": str(RETRY_AFTER_SECONDS)}
 
     @app.errorhandler(Exception)
     def _server_error(error: Exception):

@@ -73,7 +73,8 @@ class Mailbox:
         return sorted(r for e in self.envelopes for r in e.rcpt_tos)
 
 
-SMTP_KEYS = ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USER", "NOTIFY_MAX_ATTEMPTS")
+SMTP_KEYS = ("SMTP_HOST", "SMTP_PORT", "SMTP_STARTTLS", "SMTP_USER", "NOTIFY_MAX_ATTEMPTS", "NOTIFY_BREAKER_MIN_SECONDS",
+             "NOTIFY_BREAKER_MAX_SECONDS", "NOTIFY_MARK_RETRY_SECONDS")
 
 
 @pytest.fixture()

@@ -131,7 +131,10 @@ def outbox():
         query = query.where(Notification.state == NotificationState(state))
     failed_first = case((Notification.state == NotificationState.FAILED, 0), else_=1)
     page = paginate(query.order_by(failed_first, Notification.due_at.desc(), Notification.id.desc()))
-    return render_template("notifications/admin.html", page=page, state=state, states=STATE_FILTERS, form=EmptyForm())
+    from ..notify.status import sender_status
+
+    return render_template("notifications/admin.html", page=page, state=state, states=STATE_FILTERS, form=EmptyForm(),
+                           sender=sender_status())
 
 
 @admin_bp.post("/<int:notification_id>/retry")

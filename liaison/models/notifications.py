@@ -85,6 +85,9 @@ class Notification(db.Model):
     last_error: Mapped[str] = mapped_column(Text, default="")
     claimed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     claimed_by: Mapped[str] = mapped_column(String(100), default="")
+    # The sender lock's epoch (fencing token) of the pass that claimed the row: a later holder puts rows of an
+    # older epoch back to pending at once, and a mark is only recorded while the row is still of this epoch.
+    claim_epoch: Mapped[int | None] = mapped_column(Integer)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     delivery: Mapped[Delivery | None] = mapped_column(str_enum(Delivery))
     digest_id: Mapped[int | None] = mapped_column(ForeignKey("notifications.id"), index=True)
@@ -113,10 +116,18 @@ class NotificationPreference(db.Model):
 
 
 class SchedulerLease(db.Model):
-    """The sender's lease on SQLite (PostgreSQL uses an advisory lock): one holder until it expires."""
+    """The sender's lease and state: the lease itself on SQLite (PostgreSQL holds an advisory lock), the
+    fencing epoch every new holder raises (both databases), and what the operator sees of the sender."""
 
     __tablename__ = "scheduler_leases"
 
     name: Mapped[str] = mapped_column(String(40), primary_key=True)
     holder: Mapped[str] = mapped_column(String(100), default="")
     expires_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    last_pass_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    last_sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # The SMTP circuit breaker: unreachable since, next try not before, and the last answer or error.
+    smtp_down_since: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    smtp_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    smtp_error: Mapped[str] = mapped_column(Text, default="", server_default="")

@@ -25,7 +25,14 @@ class PermanentFailure(Exception):
 
 
 class ServerUnavailable(Exception):
-    """No conversation with the server (refused, timed out, dropped, login failed): stop this pass."""
+    """No conversation with the server (refused, timed out, dropped, 421, login failed): stop this pass.
+
+    `connecting` tells a failed connection (the server is down) from a conversation cut midway.
+    """
+
+    def __init__(self, message: str, *, connecting: bool = False):
+        super().__init__(message)
+        self.connecting = connecting
 
 
 def message_id(notification: Notification) -> str:
@@ -126,23 +133,31 @@ class Mailer:
         return connection
 
     def send(self, message: EmailMessage, recipient: str) -> None:
-        """Send or raise: PermanentFailure for a 5xx refusal, anything else is worth retrying."""
+        """Send or raise: PermanentFailure (5xx about this mail or recipient), ServerUnavailable (no usable
+        conversation: refused, timed out, cut, 421 "closing", login failed), or SMTPException (a 4xx about
+        this mail or recipient, worth retrying later)."""
         if self.connection is None:
             try:
                 self.connection = self._connect()
             except (OSError, smtplib.SMTPException) as error:
-                raise ServerUnavailable(f"{type(error).__name__}: {error}") from error
+                raise ServerUnavailable(f"{type(error).__name__}: {error}", connecting=True) from error
         try:
             self.connection.send_message(message, from_addr=self.config["MAIL_FROM"], to_addrs=[recipient])
         except smtplib.SMTPRecipientsRefused as error:
             code, reply = next(iter(error.recipients.values()))
+            if code == 421:
+                self.close()
+                raise ServerUnavailable(f"{code} {reply.decode(errors='replace')}") from error
             if code >= 500:
                 raise PermanentFailure(f"{code} {reply.decode(errors='replace')}") from error
-            raise
+            raise  # smtplib has reset the conversation (RSET): the next mail goes on
         except (OSError, smtplib.SMTPServerDisconnected) as error:
             self.close()
             raise ServerUnavailable(f"{type(error).__name__}: {error}") from error
         except smtplib.SMTPResponseException as error:
+            if error.smtp_code == 421:  # the server is closing the conversation: not about this mail
+                self.close()
+                raise ServerUnavailable(f"{error.smtp_code} {error.smtp_error!r}") from error
             if error.smtp_code >= 500:
                 raise PermanentFailure(f"{error.smtp_code} {error.smtp_error!r}") from error
             self.close()

@@ -42,10 +42,11 @@ def run_command() -> None:
 
     app = current_app._get_current_object()
     scheduler = BlockingScheduler(timezone=TOKYO, executors={"default": ThreadPoolExecutor(1)})
+    interval = float(app.config.get("NOTIFY_INTERVAL_SECONDS", 60))
     scheduler.add_job(
-        send_due, "interval", args=[app], minutes=1, id="send-due-notifications",
-        next_run_time=datetime.now(TOKYO),  # catch up at once after a start, then every minute
-        max_instances=1, coalesce=True, misfire_grace_time=50,
+        send_due, "interval", args=[app], seconds=interval, id="send-due-notifications",
+        next_run_time=datetime.now(TOKYO),  # catch up at once after a start, then every interval (a minute)
+        max_instances=1, coalesce=True, misfire_grace_time=max(1, int(interval * 5 / 6)),
     )
 
     def stop(signum, frame):

@@ -1,9 +1,22 @@
-"""One pass of the sender: take the lock, retry stuck rows, claim each due row once, deliver, record.
+"""One pass of the sender: take the lock, recover what an earlier holder left, claim each due row once, deliver, record.
 
 A row is claimed by a conditional UPDATE (pending → sending) whose returned ids say which rows
-were ours, committed before the mail goes out, then marked sent. A crash between the two leaves it
-in "sending"; after NOTIFY_SENDING_TIMEOUT_MINUTES a later pass puts it back to pending. The stable
-Message-ID lets mail clients recognise the rare resend of a mail whose "sent" mark was lost.
+were ours, committed before the mail goes out, then marked sent. Every claim carries the sender lock's
+fencing epoch and is refused by the database once a newer holder has raised it (locks.py); a row left
+"sending" under an older epoch goes back to pending as soon as a new holder takes the lock (a row
+claimed without an epoch, by an older version of the sender, after NOTIFY_SENDING_TIMEOUT_MINUTES).
+
+Once the SMTP server has accepted a mail, its outcome is kept: if the database fails while marking
+it, the mark is retried on a new connection with backoff (NOTIFY_MARK_RETRY_SECONDS), then kept in
+memory and recorded first thing in the next pass; the row is never put back to pending. What remains
+is a process killed between the server's 250 and the mark (one autocommit UPDATE on a connection kept
+open): the row is sent again by the next holder, with the same stable Message-ID.
+
+An unreachable or refusing server (connection refused, timeout, 421, a cut connection after one
+immediate reconnection) is an outage, not a failure of a row: the pass stops, the rows go back to
+pending with their attempt not counted, and sending pauses (a circuit breaker, NOTIFY_BREAKER_*_SECONDS,
+its state in the "sender" row of scheduler_leases). Only an answer about a mail or a recipient (5xx;
+4xx for it) counts against that row.
 
 Rows are claimed, checked and built a chunk (CLAIM_CHUNK) at a time in one transaction, committed
 before the chunk's first mail: what a mail says, and whether it is still wanted, is as of its
@@ -20,7 +33,7 @@ import threading
 from dataclasses import dataclass, field
 from datetime import datetime, time, timedelta, timezone
 from email.message import EmailMessage
-from time import monotonic
+from time import monotonic, sleep
 
 from flask import current_app
 from sqlalchemy import Connection, select, update
@@ -31,10 +44,11 @@ from ..dates import TOKYO, to_tokyo, utcnow
 from ..extensions import db
 from ..models import (
     Attendance, AttendanceResponse, Ballot, Delivery, Meeting, Membership, Minutes, MinutesReview, MinutesStatus,
-    MinutesVersion, Notification, NotificationKind, NotificationPreference, NotificationState, User, Vote, VoteState,
+    MinutesVersion, Notification, NotificationKind, NotificationPreference, NotificationState, SchedulerLease, User,
+    Vote, VoteState,
 )
 from . import content, outbox
-from .locks import sender_lock
+from .locks import LEASE_NAME, Lock, sender_lock
 from .mail import Mailer, PermanentFailure, ServerUnavailable, build_message
 from .producers import ANNOUNCED, REMINDER_KINDS, REVIEW_KINDS
 
@@ -42,6 +56,7 @@ log = logging.getLogger(__name__)
 DIGEST_TIME = time(8, 0)  # 08:00 Asia/Tokyo
 CLAIM_CHUNK = 25  # rows claimed and prepared per transaction; each is marked sent in its own, right after its mail
 PASS_BUDGET = timedelta(seconds=50)  # a pass starts no further batch after this (the scheduler runs every minute)
+HOLDINGS_PER_PASS = 4  # a pass whose lock connection died takes the lock again (a new epoch) this many times at most
 
 
 class Outcome(enum.Enum):
@@ -54,12 +69,21 @@ class Outcome(enum.Enum):
     SKIPPED = "skipped"  # another sender had claimed it
 
 
+class DatabaseUnavailable(Exception):
+    """The outcome of a mail could not be recorded within NOTIFY_MARK_RETRY_SECONDS: the pass stops."""
+
+
 @dataclass
 class PassResult:
     locked: bool = True
     recovered: int = 0
     outcomes: dict[Outcome, int] = field(default_factory=dict)
     server_down: bool = False
+    paused: bool = False  # the circuit breaker was open: no mail was tried
+    server_reached: bool = False  # the SMTP server answered about at least one mail
+    smtp_error: str = ""
+    lock_lost: bool = False
+    database_down: bool = False
 
     def count(self, outcome: Outcome) -> int:
         return self.outcomes.get(outcome, 0)
@@ -68,19 +92,56 @@ class PassResult:
         if n:
             self.outcomes[outcome] = self.count(outcome) + n
 
+    def merge(self, other: PassResult) -> None:
+        self.recovered += other.recovered
+        for outcome, n in other.outcomes.items():
+            self.add(outcome, n)
+        self.server_down = self.server_down or other.server_down
+        self.paused = self.paused or other.paused
+        self.server_reached = self.server_reached or other.server_reached
+        self.smtp_error = other.smtp_error or self.smtp_error
+        self.lock_lost = other.lock_lost
+        self.database_down = other.database_down
+
     def summary(self) -> str:
         if not self.locked:
             return "another scheduler is sending; nothing done"
         parts = [f"{outcome.value} {n}" for outcome, n in self.outcomes.items() if n]
         if self.recovered:
             parts.append(f"recovered {self.recovered}")
-        if self.server_down:
+        if self.paused:
+            parts.append("SMTP server unavailable, sending paused (circuit breaker)")
+        elif self.server_down:
             parts.append("SMTP server unavailable, the rest waits for the next pass")
+        if self.lock_lost:
+            parts.append("sender lock lost, stopped")
+        if self.database_down:
+            parts.append("database unavailable, stopped")
         return ", ".join(parts) or "nothing due"
 
 
 def worker_name() -> str:
     return f"{socket.gethostname()}:{os.getpid()}:{threading.get_ident()}"[:100]
+
+
+# Marks (statements) of mails the server has answered that could not be recorded yet: recorded first
+# thing in the next pass of this process, before anything else is claimed or sent.
+_unrecorded: list = []
+_unrecorded_guard = threading.Lock()
+
+
+def record_unrecorded() -> bool:
+    """Record the marks a failed database left over; False while the database still fails."""
+    with _unrecorded_guard:
+        while _unrecorded:
+            try:
+                with db.engine.begin() as connection:
+                    connection.execute(_unrecorded[0])
+            except SQLAlchemyError:
+                log.warning("%d mail outcome(s) still cannot be recorded", len(_unrecorded), exc_info=True)
+                return False
+            _unrecorded.pop(0)
+    return True
 
 
 def run_pass(now: datetime | None = None, *, holder: str | None = None, batch: int = 500,
@@ -89,37 +150,84 @@ def run_pass(now: datetime | None = None, *, holder: str | None = None, batch: i
 
     Takes `batch` rows at a time, and another batch while rows are left and `budget` has not run
     out, so a burst (a convocation to every seat) goes out at full speed, not one batch a minute.
+    When the lock's own connection dies (the lock is lost, a newer epoch is needed) or the database
+    fails for a moment, the pass takes the lock again and goes on while its budget lasts.
     """
     holder = holder or worker_name()
+    stop_at = monotonic() + budget.total_seconds()
+    total = None
+    for holding in range(HOLDINGS_PER_PASS):
+        if not record_unrecorded():
+            result = PassResult(database_down=True)
+        else:
+            try:
+                result = _hold_and_send(now, holder, batch, stop_at)
+            except SQLAlchemyError:  # taking the lock, recovering or recording the state failed
+                log.warning("the database failed during the sender pass", exc_info=True)
+                with contextlib.suppress(SQLAlchemyError):
+                    db.session.rollback()
+                result = PassResult(database_down=True)
+        if total is None:
+            total = result
+        else:
+            total.merge(result)
+            total.locked = total.locked or result.locked
+        if not result.locked or not (result.lock_lost or result.database_down) or monotonic() >= stop_at:
+            break
+        sleep(min(0.25 * 2 ** holding, 2.0))  # the database is back in a moment, or the pass ends
+    return total
+
+
+def _hold_and_send(now: datetime | None, holder: str, batch: int, stop_at: float) -> PassResult:
     with sender_lock(holder) as lock:
         if not lock.held:
             return PassResult(locked=False)
         now = now or utcnow()
-        stop_at = monotonic() + budget.total_seconds()
-        result = PassResult(recovered=recover_stuck(now))
+        result = PassResult(recovered=recover_stuck(now, lock.epoch))
         result.add(Outcome.VOIDED, void_expired(now))
+        if breaker_open(now):
+            result.server_down = result.paused = True
+            record_state(lock, now, result)
+            return result
         mailer = Mailer(current_app.config)
         try:
             with contextlib.closing(Marks()) as marks:
-                while True:
-                    due = due_ids(now, batch)
-                    for start in range(0, len(due), CLAIM_CHUNK):
-                        if not lock.renew():
-                            log.warning("sender lock lost; stopping this pass")
-                            return result
-                        if not deliver_chunk(due[start:start + CLAIM_CHUNK], now, holder, mailer, marks, result):
-                            return result  # the SMTP server is unavailable
-                    if len(due) < batch or monotonic() >= stop_at:
-                        break
+                marks.epoch = lock.epoch
+                _send_batches(now, batch, stop_at, lock, holder, mailer, marks, result)
+        except DatabaseUnavailable:
+            result.database_down = True
+        except SQLAlchemyError:
+            log.warning("the database failed during the sender pass", exc_info=True)
+            db.session.rollback()
+            result.database_down = True
+            with contextlib.suppress(SQLAlchemyError):
+                _release_mine(lock.epoch)
         finally:
             mailer.close()
+        with contextlib.suppress(SQLAlchemyError):
+            record_state(lock, now, result)
     return result
 
 
-def deliver_chunk(ids: list[int], now: datetime, holder: str, mailer: Mailer, marks: Marks,
-                  result: PassResult) -> bool:
-    """Claim the rows, prepare them, send their mails; False when the server was unavailable."""
-    mine = claim_all(ids, now, holder)
+def _send_batches(now: datetime, batch: int, stop_at: float, lock: Lock, holder: str, mailer: Mailer,
+                  marks: Marks, result: PassResult) -> None:
+    while True:
+        due = due_ids(now, batch)
+        for start in range(0, len(due), CLAIM_CHUNK):
+            if not lock.renew():
+                log.warning("sender lock lost; stopping this pass")
+                result.lock_lost = True
+                return
+            if not deliver_chunk(due[start:start + CLAIM_CHUNK], now, lock, mailer, marks, result, holder):
+                return  # the SMTP server is unavailable, or the lock was lost
+        if len(due) < batch or monotonic() >= stop_at:
+            return
+
+
+def deliver_chunk(ids: list[int], now: datetime, lock: Lock, mailer: Mailer, marks: Marks,
+                  result: PassResult, holder: str = "") -> bool:
+    """Claim the rows, prepare them, send their mails; False when the server was unavailable or the lock lost."""
+    mine = claim_all(ids, now, holder, lock.epoch)
     result.add(Outcome.SKIPPED, len(ids) - len(mine))
     mails = []
     for item in prepare_claimed(mine, now):
@@ -128,37 +236,87 @@ def deliver_chunk(ids: list[int], now: datetime, holder: str, mailer: Mailer, ma
         else:
             mails.append(item)
     for position, mail in enumerate(mails):
+        if not lock.check():
+            log.warning("sender lock lost before a mail; the chunk's other rows go back to pending")
+            result.lock_lost = True
+            _release([later.notification_id for later in mails[position:]], lock.epoch)
+            return False
         try:
             outcome = send_prepared(mail, now, mailer, marks)
-        except ServerUnavailable:
-            result.add(Outcome.RETRY)
+        except ServerUnavailable as error:
             result.server_down = True
-            _release([later.notification_id for later in mails[position + 1:]])
+            result.smtp_error = str(error)[:2000]
+            _release([later.notification_id for later in mails[position:]], lock.epoch)
             return False
-        except Exception as error:  # e.g. the database failed marking it; retried like a failed mail
-            log.exception("notification %s could not be delivered", mail.notification_id)
-            db.session.rollback()
-            outcome = _retry_later(mail.notification_id, mail.attempts, now, f"{type(error).__name__}: {error}")
+        result.server_reached = True
         result.add(outcome)
     return True
 
 
-def recover_stuck(now: datetime) -> int:
-    """Rows left in "sending" by a sender that died go back to pending (or fail after the last attempt)."""
+def breaker_open(now: datetime) -> bool:
+    """The SMTP server was unavailable and its next try is not due yet."""
+    retry_at = db.session.scalar(select(SchedulerLease.smtp_retry_at).where(SchedulerLease.name == LEASE_NAME))
+    db.session.commit()
+    return retry_at is not None and now < retry_at
+
+
+def record_state(lock: Lock, now: datetime, result: PassResult) -> None:
+    """What the operator sees (/admin/notifications, /readyz): the pass, the last mail sent, the breaker."""
+    if lock.epoch is None:
+        return
     config = current_app.config
-    stuck = (Notification.state == NotificationState.SENDING,
-             Notification.claimed_at < now - timedelta(minutes=config["NOTIFY_SENDING_TIMEOUT_MINUTES"]))
+    clock = utcnow()
+    values: dict = {"last_pass_at": clock}
+    if result.count(Outcome.SENT):
+        values["last_sent_at"] = clock
+    if result.server_down and not result.paused:
+        down_since = db.session.scalar(
+            select(SchedulerLease.smtp_down_since).where(SchedulerLease.name == LEASE_NAME)) or now
+        # Pause as long as the outage has lasted (so the tries thin out), within the configured bounds.
+        pause = min(max((now - down_since).total_seconds(), config["NOTIFY_BREAKER_MIN_SECONDS"]),
+                    config["NOTIFY_BREAKER_MAX_SECONDS"])
+        values.update(smtp_down_since=down_since, smtp_retry_at=now + timedelta(seconds=pause),
+                      smtp_error=result.smtp_error)
+    elif result.server_reached:
+        values.update(smtp_down_since=None, smtp_retry_at=None, smtp_error="")
+    db.session.execute(
+        update(SchedulerLease).where(SchedulerLease.name == LEASE_NAME, SchedulerLease.epoch == lock.epoch)
+        .values(**values).execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+
+
+def recover_stuck(now: datetime, epoch: int | None = None) -> int:
+    """Rows left in "sending" by a sender that died go back to pending.
+
+    Under an epoch (the lock is held): every row claimed under another epoch, at once, its attempt
+    given back (a killed or cut-off sender is the sender's outage, not the row's failure). A row
+    claimed without one (by an older version of the sender, which no epoch fences) after the
+    timeout, failed after its last attempt as before.
+    """
+    config = current_app.config
+    timed_out = (Notification.state == NotificationState.SENDING, Notification.claim_epoch.is_(None),
+                 Notification.claimed_at < now - timedelta(minutes=config["NOTIFY_SENDING_TIMEOUT_MINUTES"]))
     interrupted = "interrupted while sending (the scheduler stopped or crashed)"
     db.session.execute(
-        update(Notification).where(*stuck, Notification.attempts >= config["NOTIFY_MAX_ATTEMPTS"])
+        update(Notification).where(*timed_out, Notification.attempts >= config["NOTIFY_MAX_ATTEMPTS"])
         .values(state=NotificationState.FAILED, last_error=interrupted)
         .execution_options(synchronize_session=False)
     )
     recovered = db.session.execute(
-        update(Notification).where(*stuck)
+        update(Notification).where(*timed_out)
         .values(state=NotificationState.PENDING, next_attempt_at=None, last_error=interrupted)
         .execution_options(synchronize_session=False)
     ).rowcount
+    if epoch is not None:
+        recovered += db.session.execute(
+            update(Notification)
+            .where(Notification.state == NotificationState.SENDING, Notification.claim_epoch.is_not(None),
+                   Notification.claim_epoch != epoch)
+            .values(state=NotificationState.PENDING, next_attempt_at=None, last_error=interrupted,
+                    attempts=Notification.attempts - 1)
+            .execution_options(synchronize_session=False)
+        ).rowcount
     db.session.commit()
     return recovered
 
@@ -180,28 +338,39 @@ def due_ids(now: datetime, batch: int) -> list[int]:
     return ids
 
 
-def claim(notification_id: int, now: datetime, holder: str) -> bool:
+def _fenced(epoch: int | None) -> tuple:
+    """The claim's condition that its epoch is still the current one (none without an epoch)."""
+    if epoch is None:
+        return ()
+    current = select(SchedulerLease.epoch).where(SchedulerLease.name == LEASE_NAME).scalar_subquery()
+    return (current == epoch,)
+
+
+def claim(notification_id: int, now: datetime, holder: str, epoch: int | None = None) -> bool:
     """pending → sending for exactly one sender: the UPDATE's row count says whether it was us."""
     claimed = db.session.execute(
         update(Notification)
-        .where(Notification.id == notification_id, Notification.state == NotificationState.PENDING)
-        .values(state=NotificationState.SENDING, claimed_at=now, claimed_by=holder,
-                attempts=Notification.attempts + 1)
+        .where(Notification.id == notification_id, Notification.state == NotificationState.PENDING, *_fenced(epoch))
+        .values(state=NotificationState.SENDING, claimed_at=now, claimed_by=holder or worker_name(),
+                claim_epoch=epoch, attempts=Notification.attempts + 1)
         .execution_options(synchronize_session=False)
     ).rowcount
     return claimed == 1
 
 
-def claim_all(ids: list[int], now: datetime, holder: str) -> list[int]:
-    """Claim the rows still pending in one conditional UPDATE (RETURNING says which were ours); commit."""
+def claim_all(ids: list[int], now: datetime, holder: str, epoch: int | None = None) -> list[int]:
+    """Claim the rows still pending in one conditional UPDATE (RETURNING says which were ours); commit.
+
+    With an epoch, the database refuses the claim once a newer holder has raised it (a stale sender).
+    """
     if not ids:
         return []
     claimed = set(
         db.session.execute(
             update(Notification)
-            .where(Notification.id.in_(ids), Notification.state == NotificationState.PENDING)
-            .values(state=NotificationState.SENDING, claimed_at=now, claimed_by=holder,
-                    attempts=Notification.attempts + 1)
+            .where(Notification.id.in_(ids), Notification.state == NotificationState.PENDING, *_fenced(epoch))
+            .values(state=NotificationState.SENDING, claimed_at=now, claimed_by=holder or worker_name(),
+                    claim_epoch=epoch, attempts=Notification.attempts + 1)
             .returning(Notification.id)
             .execution_options(synchronize_session=False)
         ).scalars()
@@ -210,16 +379,34 @@ def claim_all(ids: list[int], now: datetime, holder: str) -> list[int]:
     return [notification_id for notification_id in ids if notification_id in claimed]
 
 
-def _release(ids: list[int]) -> None:
+def _release(ids: list[int], epoch: int | None = None) -> None:
     """Claimed rows this pass will not get to go back to pending, their attempt not counted."""
     if ids:
-        db.session.execute(
-            update(Notification)
-            .where(Notification.id.in_(ids), Notification.state == NotificationState.SENDING)
-            .values(state=NotificationState.PENDING, attempts=Notification.attempts - 1)
-            .execution_options(synchronize_session=False)
-        )
-        db.session.commit()
+        mine = (Notification.claim_epoch == epoch,) if epoch is not None else ()
+        try:
+            db.session.execute(
+                update(Notification)
+                .where(Notification.id.in_(ids), Notification.state == NotificationState.SENDING, *mine)
+                .values(state=NotificationState.PENDING, attempts=Notification.attempts - 1)
+                .execution_options(synchronize_session=False)
+            )
+            db.session.commit()
+        except SQLAlchemyError:  # they stay "sending" under this epoch: the next holder puts them back
+            log.warning("claimed rows could not be released", exc_info=True)
+            db.session.rollback()
+
+
+def _release_mine(epoch: int | None) -> None:
+    """After a database failure mid-pass: this holding's claimed rows not sent (any sent one is marked or kept)."""
+    if epoch is None:
+        return
+    db.session.execute(
+        update(Notification)
+        .where(Notification.state == NotificationState.SENDING, Notification.claim_epoch == epoch)
+        .values(state=NotificationState.PENDING, attempts=Notification.attempts - 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def void_expired(now: datetime) -> int:
@@ -343,17 +530,26 @@ def prepare(notification: Notification, now: datetime, preference: NotificationP
 
 
 def send_prepared(mail: Outgoing, now: datetime, mailer: Mailer, marks: Marks | None = None) -> Outcome:
-    """Send one built mail, then mark its row sent (or failed, or pending for a retry), committed at once."""
+    """Send one built mail, then mark its row sent (or failed, or pending for a retry), committed at once.
+
+    ServerUnavailable (after one immediate reconnection when an open conversation was cut) is raised
+    with the row untouched: an outage is not the row's failure.
+    """
     try:
-        mailer.send(mail.message, mail.address)
+        try:
+            mailer.send(mail.message, mail.address)
+        except ServerUnavailable as error:
+            if getattr(error, "connecting", False):
+                raise
+            log.info("the SMTP conversation was cut; reconnecting once: %s", error)
+            mailer.send(mail.message, mail.address)
+    except ServerUnavailable:
+        raise
     except PermanentFailure as error:
         _finish(mail.notification_id, NotificationState.FAILED, marks, last_error=str(error)[:2000])
         return Outcome.FAILED
-    except Exception as error:
-        outcome = _retry_later(mail.notification_id, mail.attempts, now, f"{type(error).__name__}: {error}", marks)
-        if isinstance(error, ServerUnavailable):
-            raise
-        return outcome
+    except Exception as error:  # a 4xx about this mail or recipient: this row's attempt
+        return _retry_later(mail.notification_id, mail.attempts, now, f"{type(error).__name__}: {error}", marks)
     _finish(mail.notification_id, NotificationState.SENT, marks, delivery=Delivery.EMAIL, sent_at=now, last_error="")
     return Outcome.SENT
 
@@ -369,25 +565,55 @@ class Marks:
     """Records each mail's outcome as it happens: one autocommit UPDATE on a connection kept for the pass.
 
     Through the session a mark cost four round trips to PostgreSQL (the pool's pre-ping on checkout,
-    BEGIN, UPDATE, COMMIT). Should the connection fail, the marks go through the session.
+    BEGIN, UPDATE, COMMIT). Should the connection fail, the mark is retried on a new connection with
+    backoff for NOTIFY_MARK_RETRY_SECONDS, then kept for the next pass (DatabaseUnavailable): a mail the
+    server has answered is never put back to pending.
     """
 
     def __init__(self):
-        self.connection: Connection | None = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        self.epoch: int | None = None
+        self.connection: Connection | None = None
+        with contextlib.suppress(SQLAlchemyError):
+            self.connection = self._open()
+
+    @staticmethod
+    def _open() -> Connection:
+        connection = db.engine.connect().execution_options(isolation_level="AUTOCOMMIT")
+        if connection.dialect.name == "sqlite":
+            # A kill between the server's 250 and the mark sends that mail again: on SQLite that window is the
+            # commit itself. In WAL mode with synchronous=NORMAL a commit is an append to the log (no fsync),
+            # durable against a crash of the process (not of the machine). Best effort: WAL needs a moment
+            # without other connections' transactions, and it stays on for the database file once set.
+            with contextlib.suppress(SQLAlchemyError):
+                connection.exec_driver_sql("PRAGMA journal_mode=WAL")
+            with contextlib.suppress(SQLAlchemyError):
+                connection.exec_driver_sql("PRAGMA synchronous=NORMAL")
+        return connection
 
     def record(self, statement) -> None:
-        if self.connection is not None:
+        deadline = monotonic() + current_app.config["NOTIFY_MARK_RETRY_SECONDS"]
+        delay = 0.05
+        while True:
             try:
+                if self.connection is None:
+                    self.connection = self._open()
                 self.connection.execute(statement)
                 return
             except SQLAlchemyError:
-                log.warning("the sender's connection for marks failed; marking through the session", exc_info=True)
+                log.warning("a mail's outcome could not be recorded; retrying on a new connection", exc_info=True)
                 self.close()
-        db.session.execute(statement.execution_options(synchronize_session=False))
-        db.session.commit()
+            if monotonic() >= deadline:
+                with _unrecorded_guard:
+                    _unrecorded.append(statement)
+                raise DatabaseUnavailable("the database did not answer; the outcome is kept for the next pass")
+            sleep(delay)
+            delay = min(delay * 2, 2.0)
 
     def close(self) -> None:
         if self.connection is not None:
+            if getattr(getattr(self.connection, "dialect", None), "name", "") == "sqlite":
+                with contextlib.suppress(SQLAlchemyError):  # back to the default before it returns to the pool
+                    self.connection.exec_driver_sql("PRAGMA synchronous=FULL")
             try:
                 self.connection.close()
             except SQLAlchemyError:  # gone either way
@@ -396,9 +622,18 @@ class Marks:
 
 
 def _finish(notification_id: int, state: NotificationState, marks: Marks | None = None, **values) -> None:
-    """Record a row's final (or next) state and commit it."""
+    """Record a row's final (or next) state and commit it.
+
+    Under an epoch only while the row is still this holding's claim: "sent" also when a newer holder
+    has put it back to pending but not claimed it again (the mail did go out: no second one).
+    """
     if marks is not None:
-        marks.record(update(Notification).where(Notification.id == notification_id).values(state=state, **values))
+        where = [Notification.id == notification_id]
+        if marks.epoch is not None:
+            states = ((NotificationState.SENDING, NotificationState.PENDING) if state is NotificationState.SENT
+                      else (NotificationState.SENDING,))
+            where += [Notification.claim_epoch == marks.epoch, Notification.state.in_(states)]
+        marks.record(update(Notification).where(*where).values(state=state, **values))
         return
     _set_state(notification_id, state, **values)
     db.session.commit()

@@ -270,21 +270,34 @@ def test_a_row_claimed_by_a_crashed_sender_goes_out_once_after_the_timeout(membe
 
 # --- SMTP down, retries, failures ------------------------------------------------------------------
 
-def test_smtp_down_keeps_rows_with_rising_attempts_and_sends_when_back(members, smtp_config):
+def test_smtp_down_spends_no_attempt_pauses_sending_and_sends_when_back(members, smtp_config, app):
+    # Issue 16: an unreachable server is an outage, not a failure of the rows (it used to spend the
+    # first row's attempt on every pass: a ~2-hour outage ended rows as failed).
+    from liaison.models import SchedulerLease
+
     port = free_port()
     smtp_config(port)
     convene(make_meeting(starts_in=timedelta(days=10)))
     now = utcnow()
 
     down = sender.run_pass(now)
-    assert down.server_down
+    assert down.server_down and not down.paused
     tried = rows(NotificationKind.CONVOCATION)
-    assert [n.attempts for n in tried] == [1, 0, 0]  # the pass stops at the first refused connection
-    assert tried[0].state is NotificationState.PENDING and "Connection" in tried[0].last_error
-    assert tried[0].next_attempt_at == now + timedelta(minutes=1)
+    assert [n.attempts for n in tried] == [0, 0, 0]  # the pass stops at the first refused connection, no attempt spent
+    assert all(n.state is NotificationState.PENDING and n.next_attempt_at is None for n in tried)
+    state = db.session.get(SchedulerLease, "sender")
+    db.session.refresh(state)
+    assert state.smtp_down_since == now and "Connection" in state.smtp_error
+    assert state.smtp_retry_at == now + timedelta(seconds=app.config["NOTIFY_BREAKER_MIN_SECONDS"])
+
+    paused = sender.run_pass(now + timedelta(seconds=1))  # the circuit breaker is open: nothing is tried
+    assert paused.paused and paused.outcomes == {}
 
     sender.run_pass(now + timedelta(minutes=2))
-    assert sorted(n.attempts for n in rows(NotificationKind.CONVOCATION)) == [0, 0, 2]
+    assert sorted(n.attempts for n in rows(NotificationKind.CONVOCATION)) == [0, 0, 0]
+    db.session.refresh(state)
+    assert state.smtp_down_since == now  # still down since the first refusal; the pause grows with the outage
+    assert state.smtp_retry_at == now + timedelta(minutes=4)
 
     box = Mailbox(port)
     box.start()
@@ -294,18 +307,44 @@ def test_smtp_down_keeps_rows_with_rising_attempts_and_sends_when_back(members, 
         box.stop()
     assert back.count(sender.Outcome.SENT) == len(members)
     assert box.recipients() == sorted(m.email for m in members)
-    assert all(n.state is NotificationState.SENT for n in rows(NotificationKind.CONVOCATION))
+    assert all(n.state is NotificationState.SENT and n.attempts == 1 for n in rows(NotificationKind.CONVOCATION))
+    db.session.refresh(state)
+    assert state.smtp_down_since is None and state.smtp_retry_at is None and state.last_sent_at is not None
+
+
+class BusyMailbox(Mailbox):
+    """Answers 450 (mailbox busy) for every recipient: an answer about the recipient, worth retrying."""
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        return "450 4.2.1 Mailbox busy, try again later"
 
 
 def test_retries_back_off_and_end_as_failed_with_the_error_kept(members, smtp_config):
-    smtp_config(free_port(), NOTIFY_MAX_ATTEMPTS=3)
-    convene(make_meeting(starts_in=timedelta(days=10)))
-    now = utcnow()
-    for minutes in (0, 1, 3):  # 1 then 2 minutes of backoff
-        sender.run_pass(now + timedelta(minutes=minutes))
+    # A 4xx about the recipient spends the row's attempts (a refused connection no longer does: issue 16).
+    box = BusyMailbox(free_port())
+    box.start()
+    try:
+        smtp_config(box.port, NOTIFY_MAX_ATTEMPTS=3)
+        convene(make_meeting(starts_in=timedelta(days=10)))
+        now = utcnow()
+        for minutes in (0, 1, 3):  # 1 then 2 minutes of backoff
+            sender.run_pass(now + timedelta(minutes=minutes))
+    finally:
+        box.stop()
     first = rows(NotificationKind.CONVOCATION)[0]
     assert first.state is NotificationState.FAILED and first.attempts == 3
-    assert "ConnectionRefused" in first.last_error
+    assert "450" in first.last_error
+    assert all(n.state is NotificationState.FAILED for n in rows(NotificationKind.CONVOCATION))
+    assert box.envelopes == []
+
+
+def test_a_refused_connection_never_fails_a_row_however_long_the_outage(members, smtp_config):
+    smtp_config(free_port(), NOTIFY_MAX_ATTEMPTS=3, NOTIFY_BREAKER_MIN_SECONDS=1, NOTIFY_BREAKER_MAX_SECONDS=1)
+    convene(make_meeting(starts_in=timedelta(days=10)))
+    now = utcnow()
+    for minutes in range(0, 240, 10):  # four hours of passes against a closed port
+        assert sender.run_pass(now + timedelta(minutes=minutes)).server_down
+    assert all(n.state is NotificationState.PENDING and n.attempts == 0 for n in rows(NotificationKind.CONVOCATION))
 
 
 class RefusingMailbox(Mailbox):
