@@ -8,7 +8,7 @@ import pytest
 from flask_migrate import upgrade
 from sqlalchemy import delete, func, insert, select, text, update
 
-from liaison.domain import audit, audit_chain
+from liaison.domain import audit, audit_chain, audit_labels
 from liaison.domain import users as user_rules
 from liaison.extensions import db
 from liaison.models import AuditEvent, Committee, User
@@ -135,6 +135,7 @@ def test_verify_passes_on_the_demo(ctx):
     assert verdict.ok and verdict.rows == db.session.scalar(select(func.count()).select_from(AuditEvent)) > 100
     with_committee = db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.committee_id.is_not(None)))
     assert with_committee > verdict.rows / 2
+    assert set(db.session.scalars(select(AuditEvent.action).distinct())) <= audit_labels.known_actions()
 
 
 def test_verify_passes_on_the_scale_data_set_and_finds_an_altered_row(ctx):
