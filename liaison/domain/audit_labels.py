@@ -182,6 +182,7 @@ def _field_labels() -> dict[str, str]:
         "proposal_reminder_days": _("提案締切の何日前"), "vote_reminder_days": _("書面表決の締切の何日前"),
         "review_reminder_days": _("確認期限の何日前"), "outcome": _("結果"), "base": _("可否を数える票数"),
         "quorum_met": _("定足数を満たす"),
+        "ended_at": _("任期の終了"),
         # details recorded next to the change
         "reason": _("理由"), "seat": _("議席"), "version": _("版"), "deadline": _("確認期限"), "method": _("表決方法"),
         "majority": _("議決要件"), "secret": _("無記名"), "opens_at": _("受付開始"), "closes_at": _("締切"),

@@ -169,3 +169,23 @@ def test_an_unknown_event_type_is_still_described_in_japanese(ctx):
     assert audit_labels.describe(event) == "表決 議案第1号 を許可"
     event = AuditEvent(action="meeting.frobbed", object_type="meetings", object_id=3, object_label="", data={})
     assert audit_labels.describe(event) == "会議 #3 を操作"
+
+
+def test_outcomes_without_a_vote_and_ended_seats_record_before_and_after(ctx, factory):
+    from liaison.domain import memberships as membership_rules
+    from liaison.domain import votes as vote_rules
+    from liaison.models import AgendaItem, Membership, User
+
+    staff = factory.secretariat()
+    item = db.session.get(AgendaItem, factory.agenda_item("council", kind="discussion").id)
+    vote_rules.defer_item(item, actor=db.session.get(User, staff.id))
+    admin = factory.admin()
+    member = factory.member("planning")
+    seat = db.session.scalar(select(Membership).where(Membership.user_id == member.id))
+    membership_rules.end(seat, actor=db.session.get(User, admin.id))
+    db.session.commit()
+    deferred = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "agenda_item.continued"))
+    assert [(c.field, c.before, c.after) for c in audit_labels.changes(deferred)] == [("結果", "(なし)", "継続審議")]
+    ended = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "membership.ended"))
+    [change] = audit_labels.changes(ended)
+    assert change.field == "任期の終了" and change.before == "(なし)" and change.after.startswith("令和")
