@@ -290,7 +290,7 @@ def _parse_day(value: str | None):
 def _audit_filter() -> tuple[audit.AuditFilter, dict, bool]:
     """The audit page's filters from the query string (bad dates are ignored and reported)."""
     committee_slug = (request.args.get("committee") or "").strip()
-    committee = db.session.scalar(select(Committee).where(Committee.slug == committee_slug)) if committee_slug else None
+    committee = next((c for c in access.all_committees() if c.slug == committee_slug), None) if committee_slug else None
     filters = audit.AuditFilter(
         committee_id=committee.id if committee else None,
         object_type=(request.args.get("object_type") or "").strip(),
