@@ -25,6 +25,7 @@ from flask import g
 from sqlalchemy import func, insert, select, text
 
 from liaison.dates import TOKYO, current_fiscal_year, fiscal_year_label, is_day_off, utcnow
+from liaison.domain import audit_chain
 from liaison.domain import minutes as minutes_rules
 from liaison.domain.proposals import proposal_number, status_after
 from liaison.domain.votes import agenda_outcome_of, base_of, casting_outcome, outcome_of, quorum_met
@@ -744,6 +745,7 @@ class _Generator:
 
     # --------------------------------------------------------------------------------------- done
     def finish(self) -> None:
+        self.chain_audit_rows()
         self.flush(AuditEvent)
         if db.session.get_bind().dialect.name == "postgresql":
             for model in (User, Membership, Meeting, AgendaItem, Attendance, Proposal, ProposalRevision, ProposalComment,
@@ -754,6 +756,19 @@ class _Generator:
                     f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
                     f"COALESCE((SELECT MAX(id) FROM {table}), 0) + 1, false)"
                 ))
+
+    def chain_audit_rows(self) -> None:
+        """The audit rows in the order of their times, each with its committee and its link in the hash chain."""
+        committee_of = {("meetings", m["id"]): m["committee_id"] for m in self.meeting_list}
+        committee_of |= {("proposals", pid): p["committee_id"] for pid, p in self._proposal_rows.items()}
+        rows = sorted(self.rows[AuditEvent], key=lambda r: (r["at"], r["id"]))
+        for row in rows:
+            row["committee_id"] = committee_of.get((row["object_type"], row["object_id"]))
+        audit_chain.lock(db.session)
+        last_seq, last_hash = audit_chain.tail(db.session)
+        for row, values in zip(rows, audit_chain.chain(rows, after_seq=last_seq, after_hash=last_hash)):
+            row.update(values)
+        self.rows[AuditEvent] = rows
 
     def collect_samples(self) -> None:
         """Ids and logins the benchmark and the query-budget test request pages with."""

@@ -26,6 +26,9 @@ def create_app(config: dict | None = None) -> Flask:
     from .web import init_web
 
     db.init_app(app)
+    from .domain import audit_chain
+
+    audit_chain.init_app(app)  # seals audit rows into the hash chain at commit
     migrate.init_app(app, db, directory=str(PROJECT_ROOT / "migrations"))
     csrf.init_app(app)
     login_manager.init_app(app)

@@ -12,6 +12,7 @@ from .extensions import db
 from .notify.scheduler import scheduler_cli
 
 users_cli = AppGroup("users", help="User accounts.")
+audit_cli = AppGroup("audit", help="The audit trail.")
 
 
 @click.command("seed")
@@ -94,7 +95,22 @@ def feed_url_command(email: str) -> None:
     click.echo(feed_url(user))
 
 
+@audit_cli.command("verify")
+def audit_verify_command() -> None:
+    """Walk the audit trail's hash chain; exit 1 at the first row altered, deleted or inserted."""
+    from .domain import audit_chain
+
+    verdict = audit_chain.verify(db.session)
+    db.session.rollback()
+    if not verdict.ok:
+        click.echo(f"audit verify: FAILED after {verdict.rows:,} good rows: {verdict.problem}", err=True)
+        click.echo(f"audit verify: first bad row id {verdict.row_id}", err=True)
+        raise SystemExit(1)
+    click.echo(f"audit verify: OK, {verdict.rows:,} rows chained; head #{verdict.head_seq} {verdict.head_hash}")
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users_cli)
+    app.cli.add_command(audit_cli)
     app.cli.add_command(scheduler_cli)

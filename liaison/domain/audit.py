@@ -1,24 +1,61 @@
-"""Writing the audit log (one row per state change)."""
+"""Writing the audit log (one row per state change) and querying it for the audit page and its CSV."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+
+from flask_babel import gettext as _
+from sqlalchemy import or_, select
+from sqlalchemy.orm import joinedload
+
+from ..dates import TOKYO
 from ..extensions import db
-from ..models import AuditEvent
+from ..models import AuditEvent, User
 
 
-def record(actor, action: str, obj, label: str = "", **data) -> AuditEvent:
-    """Log `action` by `actor` on `obj` (flushes obj to get its id)."""
+def record(actor, action: str, obj, label: str = "", *, changes: dict | None = None, **data) -> AuditEvent:
+    """Log `action` by `actor` on `obj` (flushes obj to get its id).
+
+    `changes` maps a field to its (before, after) values; it is stored as the `before` and `after`
+    mappings of the row's data, which the audit page shows as 「項目: 前 → 後」. Callers that pass
+    `before=` / `after=` themselves (a status, or mappings of fields) keep doing so.
+    """
     if getattr(obj, "id", None) is None:
         db.session.flush()
+    if changes:
+        before = dict(data.pop("before", None) or {})
+        after = dict(data.pop("after", None) or {})
+        for field, (old, new) in changes.items():
+            before[field], after[field] = old, new
+        data.update(before=before, after=after)
     event = AuditEvent(
         actor_id=getattr(actor, "id", None),
         action=action,
         object_type=obj.__tablename__,
         object_id=obj.id,
         object_label=(label or str(getattr(obj, "name", "") or getattr(obj, "email", "") or ""))[:200],
+        committee_id=committee_of(obj),
         data=_jsonable(data),
     )
     db.session.add(event)
     return event
+
+
+def committee_of(obj) -> int | None:
+    """The committee an audited object belongs to, through its parents (the identity map answers when loaded)."""
+    from ..models import AgendaItem, Committee, Meeting, Minutes, Proposal, Vote
+
+    if isinstance(obj, Committee):
+        return obj.id
+    if getattr(obj, "committee_id", None) is not None:
+        return obj.committee_id
+    for column, model in (("meeting_id", Meeting), ("vote_id", Vote), ("proposal_id", Proposal),
+                          ("agenda_item_id", AgendaItem), ("minutes_id", Minutes)):
+        parent_id = getattr(obj, column, None)
+        if parent_id is not None:
+            parent = db.session.get(model, parent_id)
+            return committee_of(parent) if parent is not None else None
+    return None
 
 
 def _jsonable(value):
@@ -31,3 +68,63 @@ def _jsonable(value):
     if hasattr(value, "isoformat"):
         return value.isoformat()
     return value
+
+
+# --------------------------------------------------------------------------------------------- reading
+
+@dataclass
+class AuditFilter:
+    """The audit page's filters (all optional); dates are days in Tokyo, both ends included."""
+
+    committee_id: int | None = None
+    object_type: str = ""
+    object_id: int | None = None
+    actor: str = ""  # part of the name or e-mail
+    day_from: date | None = None
+    day_to: date | None = None
+
+
+def events_query(filters: AuditFilter):
+    """select() of the matching audit rows, newest first, with actor and committee loaded."""
+    query = (select(AuditEvent).options(joinedload(AuditEvent.actor), joinedload(AuditEvent.committee))
+             .order_by(AuditEvent.at.desc(), AuditEvent.id.desc()))
+    if filters.committee_id:
+        query = query.where(AuditEvent.committee_id == filters.committee_id)
+    if filters.object_type:
+        query = query.where(AuditEvent.object_type == filters.object_type)
+    if filters.object_id:
+        query = query.where(AuditEvent.object_id == filters.object_id)
+    if filters.actor:
+        pattern = f"%{filters.actor}%"
+        query = query.where(AuditEvent.actor_id.in_(
+            select(User.id).where(or_(User.email.ilike(pattern), User.name.like(pattern)))))
+    if filters.day_from:
+        query = query.where(AuditEvent.at >= datetime.combine(filters.day_from, time(0), TOKYO))
+    if filters.day_to:
+        query = query.where(AuditEvent.at < datetime.combine(filters.day_to + timedelta(days=1), time(0), TOKYO))
+    return query
+
+
+def csv_header() -> tuple[str, ...]:
+    return ("ID", _("日時"), _("操作者"), _("操作者のメールアドレス"), _("会議体"), _("操作"), _("操作の種類"),
+            _("対象の種類"), _("対象ID"), _("対象"), _("変更内容"), _("詳細"), _("連番"), _("前の行のハッシュ"),
+            _("ハッシュ"))
+
+
+def csv_rows(events):
+    """One CSV row per audit row (a generator), under csv_header(); times as ISO 8601 in JST."""
+    from . import audit_labels
+
+    for event in events:
+        yield (
+            event.id, event.at.astimezone(TOKYO).isoformat(timespec="seconds"),
+            event.actor.name if event.actor else _("システム"), event.actor.email if event.actor else "",
+            event.committee.name if event.committee else "", audit_labels.describe(event), event.action,
+            audit_labels.object_type_label(event.object_type), event.object_id or "", event.object_label,
+            audit_labels.changes_text(event), audit_labels.details_text(event), event.seq or "",
+            event.prev_hash or "", event.row_hash or "",
+        )
+
+
+def object_types() -> list[str]:
+    return list(db.session.scalars(select(AuditEvent.object_type).distinct().order_by(AuditEvent.object_type)))

@@ -132,7 +132,8 @@ def end(membership: Membership, *, actor) -> None:
     require(actor.is_admin, "only administrators manage memberships")
     check(membership.ended_at is None, _("この委員は既に終了しています。"))
     membership.ended_at = utcnow()
-    audit.record(actor, "membership.ended", membership, label=membership.user.name)
+    audit.record(actor, "membership.ended", membership, label=membership.user.name,
+                 changes={"ended_at": (None, membership.ended_at)})
 
 
 def handover(

@@ -521,7 +521,8 @@ def defer_item(item: AgendaItem, *, actor, now: datetime | None = None) -> None:
     _check_undecided(item)
     apply_outcome(item, AgendaOutcome.CONTINUED, actor=actor, now=now)
     db.session.flush()
-    audit.record(actor, "agenda_item.continued", item, label=item.title, meeting_id=item.meeting_id)
+    audit.record(actor, "agenda_item.continued", item, label=item.title, meeting_id=item.meeting_id,
+                 changes={"outcome": (None, AgendaOutcome.CONTINUED)})
 
 
 def note_item(item: AgendaItem, *, actor, now: datetime | None = None) -> None:
@@ -531,7 +532,8 @@ def note_item(item: AgendaItem, *, actor, now: datetime | None = None) -> None:
     _check_undecided(item)
     apply_outcome(item, AgendaOutcome.NOTED, actor=actor, now=now)
     db.session.flush()
-    audit.record(actor, "agenda_item.noted", item, label=item.title, meeting_id=item.meeting_id)
+    audit.record(actor, "agenda_item.noted", item, label=item.title, meeting_id=item.meeting_id,
+                 changes={"outcome": (None, AgendaOutcome.NOTED)})
 
 
 def _check_undecided(item: AgendaItem) -> None:

@@ -84,6 +84,7 @@ PAGES = {
     "admin.memberships": ("admin", "/admin/memberships?committee=council"),
     "admin.handover": ("admin", "/admin/handover"),
     "admin.audit_log": ("admin", "/admin/audit"),
+    "admin.audit_csv": ("admin", "/admin/audit.csv?committee=council&from=2024-04-01"),
     "notification_admin.outbox": ("admin", "/admin/notifications/?state=all"),
     "notification_admin.reminders": ("admin", "/admin/notifications/reminders"),
 }

@@ -1,0 +1,189 @@
+"""The audit trail's hash chain: each row carries the SHA-256 of its content and of the previous row's hash.
+
+Canonical form (version 1) of a row, the bytes that are hashed: the UTF-8 of
+
+    json.dumps({"v": 1, "id", "seq", "prev", "at", "actor_id", "action", "object_type", "object_id",
+                "object_label", "committee_id", "data"}, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
+
+with `at` in UTC as `YYYY-MM-DDTHH:MM:SS.ffffffZ` and `prev` the previous row's `row_hash` (64 zeros for the
+first row, the genesis). Rows are chained in `seq` order (1, 2, 3 …, unique).
+
+Sealing happens when the transaction that wrote the rows commits (a `before_commit` hook): under a lock
+(PostgreSQL: `pg_advisory_xact_lock`, held to the end of the transaction; SQLite: the transaction already
+holds the database's single write lock), the chain's tail is read and the new rows are numbered and
+hashed from their stored values. The lock is taken last, just before the commit, so it is held for
+milliseconds and never before another row lock (no deadlock with the domain's own `FOR UPDATE`s).
+
+`verify()` walks the chain and returns the first row that was altered, deleted or slipped in. Its limit:
+without an outside copy of the head hash, removing the *last* rows cannot be told from never having
+written them — `flask audit verify` prints the head (position and hash) for the operator to keep.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass
+from datetime import datetime, timezone
+
+from sqlalchemy import bindparam, event, select, text, update
+from sqlalchemy.orm import Session
+
+from ..models import AuditEvent
+
+GENESIS = "0" * 64
+VERSION = 1
+# pg_advisory_xact_lock key for appending to the chain (any constant; the scheduler's lease is a row, not a key).
+LOCK_KEY = 0x6C69_6175_6469  # "liaudi"
+_PENDING = "liaison.audit_unsealed"
+
+_table = AuditEvent.__table__
+CONTENT_COLUMNS = ("id", "at", "actor_id", "action", "object_type", "object_id", "object_label", "committee_id", "data")
+
+
+def _utc_text(value: datetime) -> str:
+    if value.tzinfo is None:  # a UTCDateTime read through plain SQL on SQLite
+        value = value.replace(tzinfo=timezone.utc)
+    return value.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+def canonical(row, seq: int, prev_hash: str) -> bytes:
+    """The bytes hashed for a row (a mapping or a Row with the CONTENT_COLUMNS)."""
+    get = row.__getitem__ if isinstance(row, dict) else row._mapping.__getitem__
+    at = get("at")
+    if isinstance(at, str):
+        at = datetime.fromisoformat(at)
+    content = {
+        "v": VERSION, "id": get("id"), "seq": seq, "prev": prev_hash, "at": _utc_text(at),
+        "actor_id": get("actor_id"), "action": get("action"), "object_type": get("object_type"),
+        "object_id": get("object_id"), "object_label": get("object_label") or "", "committee_id": get("committee_id"),
+        # Through JSON once, as the database stores it: tuples become lists, keys strings.
+        "data": json.loads(json.dumps(get("data") or {}, ensure_ascii=False)),
+    }
+    return json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+
+
+def row_hash(row, seq: int, prev_hash: str) -> str:
+    return hashlib.sha256(canonical(row, seq, prev_hash)).hexdigest()
+
+
+def chain(rows, *, after_seq: int = 0, after_hash: str = GENESIS) -> list[dict]:
+    """Number and hash these rows (in the given order) after the tail (after_seq, after_hash): the values to store."""
+    sealed = []
+    for row in rows:
+        after_seq += 1
+        digest = row_hash(row, after_seq, after_hash)
+        sealed.append({"seq": after_seq, "prev_hash": after_hash, "row_hash": digest})
+        after_hash = digest
+    return sealed
+
+
+# ---------------------------------------------------------------------------------------------- sealing
+
+def lock(session_or_connection) -> None:
+    """Serialise appends to the chain until the end of the transaction (PostgreSQL; SQLite writes are serial)."""
+    if session_or_connection.get_bind().dialect.name == "postgresql":
+        session_or_connection.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": LOCK_KEY})
+
+
+def tail(session_or_connection) -> tuple[int, str]:
+    """(seq, row_hash) of the chain's last row, or (0, GENESIS)."""
+    last = session_or_connection.execute(
+        select(_table.c.seq, _table.c.row_hash).where(_table.c.seq.is_not(None)).order_by(_table.c.seq.desc()).limit(1)
+    ).first()
+    return (last.seq, last.row_hash) if last else (0, GENESIS)
+
+
+def seal(session: Session) -> int:
+    """Chain the audit rows this session wrote and has not sealed yet; returns how many."""
+    if not session.info.get(_PENDING) and not any(isinstance(obj, AuditEvent) for obj in session.new):
+        return 0
+    session.flush()  # collects the rows still unflushed into the pending list
+    pending = session.info.pop(_PENDING, None) or []
+    ids = sorted({event.id for event in pending if event.id is not None})
+    if not ids:
+        return 0
+    lock(session)
+    rows = session.execute(
+        select(*(_table.c[name] for name in CONTENT_COLUMNS))
+        .where(_table.c.id.in_(ids), _table.c.seq.is_(None)).order_by(_table.c.id)
+    ).all()
+    if not rows:
+        return 0
+    last_seq, last_hash = tail(session)
+    values = [dict(v, row_id=row.id) for row, v in zip(rows, chain(rows, after_seq=last_seq, after_hash=last_hash))]
+    session.execute(
+        update(_table).where(_table.c.id == bindparam("row_id"))
+        .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), row_hash=bindparam("row_hash")),
+        values, execution_options={"synchronize_session": False},
+    )
+    for item in pending:
+        if item in session:
+            session.expire(item, ["seq", "prev_hash", "row_hash"])
+    return len(values)
+
+
+def _collect(session: Session, flush_context, instances) -> None:
+    new = [obj for obj in session.new if isinstance(obj, AuditEvent)]
+    if new:
+        session.info.setdefault(_PENDING, []).extend(new)
+
+
+def _forget(session: Session, previous_transaction) -> None:
+    if previous_transaction.parent is None:
+        session.info.pop(_PENDING, None)
+
+
+def init_app(app=None) -> None:
+    """Install the sealing hooks on every SQLAlchemy session (idempotent)."""
+    for name, function in (("before_flush", _collect), ("before_commit", seal),
+                           ("after_soft_rollback", _forget)):
+        if not event.contains(Session, name, function):
+            event.listen(Session, name, function)
+
+
+# --------------------------------------------------------------------------------------------- verifying
+
+@dataclass
+class Verdict:
+    ok: bool
+    rows: int  # rows checked
+    head_seq: int = 0
+    head_hash: str = GENESIS
+    row_id: int | None = None  # the first row found altered, or the row after a deleted one
+    problem: str = ""
+
+
+def verify(session_or_connection, batch: int = 5000) -> Verdict:
+    """Walk the chain in order; stop at the first row whose content, link or position does not hold."""
+    expected_seq, prev = 1, GENESIS
+    checked = 0
+    columns = [_table.c[name] for name in CONTENT_COLUMNS] + [_table.c.seq, _table.c.prev_hash, _table.c.row_hash]
+    result = session_or_connection.execute(
+        select(*columns).where(_table.c.seq.is_not(None)).order_by(_table.c.seq)
+        .execution_options(yield_per=batch)
+    )
+    try:
+        for row in result:
+            if row.seq != expected_seq:
+                missing = (f"#{expected_seq}" if row.seq == expected_seq + 1 else f"#{expected_seq}–#{row.seq - 1}")
+                return Verdict(False, checked, expected_seq - 1, prev, row.id,
+                               f"row {row.id}: the row(s) at chain position {missing} before it were deleted")
+            if row.prev_hash != prev:
+                return Verdict(False, checked, expected_seq - 1, prev, row.id,
+                               f"row {row.id}: its link does not match the previous row's hash "
+                               "(the previous row was replaced or deleted)")
+            if row_hash(row, row.seq, row.prev_hash) != row.row_hash:
+                return Verdict(False, checked, expected_seq - 1, prev, row.id,
+                               f"row {row.id}: its content was altered after it was written")
+            prev = row.row_hash
+            expected_seq += 1
+            checked += 1
+    finally:
+        result.close()
+    stray = session_or_connection.execute(
+        select(_table.c.id).where(_table.c.seq.is_(None)).order_by(_table.c.id).limit(1)
+    ).scalar()
+    if stray is not None:
+        return Verdict(False, checked, expected_seq - 1, prev, stray,
+                       f"row {stray}: not part of the chain (inserted outside the application)")
+    return Verdict(True, checked, expected_seq - 1, prev)
