@@ -1,7 +1,7 @@
 """sender fencing epoch and state: scheduler_leases.epoch/last_pass_at/last_sent_at/smtp_*, notifications.claim_epoch
 
 Revision ID: 0012
-Revises: 0009
+Revises: 0011
 Create Date: 2026-12-04
 
 """
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0012'
-down_revision = '0009'
+down_revision = '0011'
 branch_labels = None
 depends_on = None
 

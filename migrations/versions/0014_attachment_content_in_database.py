@@ -1,7 +1,7 @@
 """attachments: the file's bytes in the database (bytea / blob), copied from UPLOAD_FOLDER
 
 Revision ID: 0014
-Revises: 0009
+Revises: 0012
 Create Date: 2026-12-04
 
 Every web host then serves every file. Files found in this host's UPLOAD_FOLDER are copied into
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0014'
-down_revision = '0009'
+down_revision = '0012'
 branch_labels = None
 depends_on = None
 
