@@ -482,3 +482,18 @@ def test_demo_seed_decides_the_held_meetings_and_leaves_a_written_vote_half_answ
     assert counts == (db.session.scalar(select(func.count()).select_from(Vote)),
                       db.session.scalar(select(func.count()).select_from(Ballot)),
                       db.session.scalar(select(func.count()).select_from(AuditEvent)))
+
+
+def test_the_outcome_mappings_the_scale_generator_asks_for():
+    """bench/scale.py asks the domain for these instead of repeating them."""
+    from liaison.domain.proposals import status_after
+    from liaison.models import AgendaOutcome, Choice, ProposalStatus, VoteOutcome
+
+    assert votes.casting_outcome(Choice.YES) is VoteOutcome.ADOPTED
+    assert votes.casting_outcome(Choice.NO) is VoteOutcome.REJECTED
+    assert votes.agenda_outcome_of(VoteOutcome.ADOPTED) is AgendaOutcome.ADOPTED
+    assert votes.agenda_outcome_of(VoteOutcome.REJECTED) is AgendaOutcome.REJECTED
+    assert votes.agenda_outcome_of(VoteOutcome.NO_QUORUM) is None  # the item stays undecided
+    assert status_after(AgendaOutcome.ADOPTED) is ProposalStatus.ADOPTED
+    assert status_after(AgendaOutcome.CONTINUED) is ProposalStatus.CONTINUED
+    assert status_after("rejected") is ProposalStatus.REJECTED
