@@ -203,6 +203,16 @@ def init_web(app: Flask, babel) -> None:
             return _render_error(error.code)
         return error
 
+    @app.teardown_appcontext
+    def _close_session(exc):
+        """Close the session before Flask-SQLAlchemy does (teardowns run in reverse order): a connection the
+        server dropped after the response was built must not turn that response into a 500."""
+        try:
+            db.session.remove()
+        except DBAPIError:
+            log.warning("closing the session on a dropped database connection", exc_info=True)
+            db.session.registry.clear()
+
     @app.errorhandler(DBAPIError)
     def _database_error(error: DBAPIError):
         """A dropped or refused database connection: 503 with Retry-After and a Japanese page, never a 500."""
@@ -233,7 +243,10 @@ def init_web(app: Flask, babel) -> None:
     def _rollback_uncommitted(exc):
         # A request commits explicitly; anything left over is discarded, never half-written.
         if exc is not None:
-            db.session.rollback()
+            try:
+                db.session.rollback()
+            except DBAPIError:  # the connection is gone: nothing to roll back
+                log.warning("rollback on a dropped database connection", exc_info=True)
         # What the request kept on flask.g (seats, committees, the unread count) ends with it, even when
         # the app context outlives the request.
         RequestCache.forget_all()

@@ -96,3 +96,20 @@ def test_a_read_that_fails_twice_and_a_write_answer_503_with_retry_after(app, cl
         from liaison.models import Notification
 
         assert all(db.session.get(Notification, i).read_at is None for i in ids)  # nothing half-written
+
+
+def test_a_connection_dropped_after_the_response_is_built_is_not_a_500(app, client, monkeypatch):
+    # bench/faults.py found it: the teardown's rollback on a terminated backend turned a built 200 into a 500.
+    real_remove = db.session.remove
+    calls = {"n": 0}
+
+    def remove():
+        calls["n"] += 1
+        if calls["n"] == 1:
+            raise OperationalError("ROLLBACK", {}, Exception("terminating connection due to administrator command"))
+        return real_remove()
+
+    monkeypatch.setattr(db.session, "remove", remove)
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json["status"] == "ok"
+    assert calls["n"] >= 2  # the broken session was dropped, then closed again cleanly
