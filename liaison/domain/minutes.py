@@ -119,6 +119,14 @@ def visible_version(user, minutes: Minutes) -> MinutesVersion | None:
     return published_version(minutes)
 
 
+def can_see(user, meeting: Meeting, minutes: Minutes | None) -> bool:
+    """The minutes pages of a meeting: who may see the meeting, and anyone with a version to read
+    (the published one for the whole union; last year's members for the meetings they sat in)."""
+    if meeting_rules.can_view(user, meeting):
+        return True
+    return minutes is not None and visible_version(user, minutes) is not None
+
+
 def can_view_versions(user, minutes: Minutes) -> bool:
     """Version history and diffs: the secretariat, and the committee once review has been opened."""
     return can_manage(user) or (minutes.review_opened_at is not None and _committee_member(user, minutes))
