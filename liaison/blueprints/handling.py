@@ -53,10 +53,9 @@ def _as_status(rv: ResponseReturnValue, status: int) -> Response:
 def _put_under_field(error: DomainError, form, fields: Mapping[str, str] | None, fallback: str | None) -> None:
     if form is None:
         return
-    name = (fields or {}).get(error.field, error.field) if error.field else None
-    if not name or name not in form:
-        name = fallback
-    if name and name in form:
+    candidates = [(fields or {}).get(error.field), error.field] if error.field else []
+    name = next((name for name in [*candidates, fallback] if name and name in form), None)
+    if name:
         form[name].errors = [*form[name].errors, error.message]
 
 
