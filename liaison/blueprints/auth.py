@@ -9,8 +9,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from ..domain import DomainError
 from ..domain import users as user_rules
-from ..extensions import db
 from ..forms.auth import LocaleForm, LoginForm, PasswordChangeForm
+from .handling import act, keep_changes
 
 bp = Blueprint("auth", __name__)
 
@@ -35,20 +35,25 @@ def login():
     form = LoginForm()
     if request.method == "GET":
         form.next.data = request.args.get("next", "")
-    if form.validate_on_submit():
+
+    def authenticate():
         try:
-            user = user_rules.authenticate(form.email.data, form.password.data)
+            return user_rules.authenticate(form.email.data, form.password.data)
         except user_rules.LoginRefused as refused:
-            db.session.commit()  # keep the failure count and any lock
-            flash(refused.message, "error")
-            return render_template("auth/login.html", form=form), 401
-        db.session.commit()
+            keep_changes()  # the failure count and any lock stay
+            raise DomainError(refused.message) from None
+
+    def logged_in(user):
         session.clear()
         login_user(user)
         session["locale"] = user.locale
         return redirect(safe_next(form.next.data) or url_for("dashboard.index"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("auth/login.html", form=form), status
+
+    return act(
+        form, authenticate, success=None, to=logged_in,
+        page=lambda: render_template("auth/login.html", form=form),
+        refused=lambda: (render_template("auth/login.html", form=form), 401),
+    )
 
 
 @bp.post("/logout")
@@ -64,29 +69,28 @@ def logout():
 @login_required
 def account():
     form = PasswordChangeForm()
-    if form.validate_on_submit():
-        try:
-            user_rules.change_own_password(current_user, form.current.data, form.password.data)
-        except DomainError as error:
-            db.session.rollback()
-            flash(error.message, "error")
-            return render_template("auth/account.html", form=form), 400
-        db.session.commit()
+
+    def changed(_result):
         login_user(current_user)  # the session version changed: renew this session only
-        flash(_("パスワードを変更しました。"), "success")
         return redirect(url_for("auth.account"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("auth/account.html", form=form), status
+
+    return act(
+        form, lambda: user_rules.change_own_password(current_user, form.current.data, form.password.data),
+        success=_("パスワードを変更しました。"), to=changed,
+        page=lambda: render_template("auth/account.html", form=form),
+    )
 
 
 @bp.post("/locale")
 def set_locale():
     form = LocaleForm()
-    if not form.validate_on_submit():
-        flash(_("表示言語を変更できませんでした。"), "error")
-        return redirect(url_for("dashboard.index")), 303
-    session["locale"] = form.locale.data
-    if current_user.is_authenticated:
-        current_user.locale = form.locale.data
-        db.session.commit()
-    return redirect(safe_next(form.next.data) or url_for("dashboard.index")), 303
+
+    def choose():
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            current_user.locale = form.locale.data
+
+    return act(
+        form, choose, success=None, to=lambda _result: safe_next(form.next.data) or url_for("dashboard.index"),
+        page=lambda: (redirect(url_for("dashboard.index")), 303), invalid=_("表示言語を変更できませんでした。"),
+    )

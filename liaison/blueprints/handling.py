@@ -102,7 +102,8 @@ def act(
         answer = refused or page
         if answer is None:
             raise  # the error page (400) says why
-        db.session.rollback()
+        if not g.get(_KEEP, False):
+            db.session.rollback()
         _put_under_field(error, form, fields, fallback_field)
         flash(error.message, "error")
         return _as_status(answer(), 400)
