@@ -35,10 +35,11 @@ def init_transactions(app: Flask) -> None:
             return response
         try:
             db.session.commit()
-        except Exception:
+        except Exception as error:
             db.session.rollback()
             session.pop("_flashes", None)  # "saved" must not be shown for what was not saved
-            raise
+            # The app's error handlers answer (the 500 page), instead of the view's success.
+            return app.make_response(app.handle_user_exception(error))
         return response
 
 
