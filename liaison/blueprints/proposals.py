@@ -11,6 +11,7 @@ from ..dates import format_date
 from ..domain import DomainError, require
 from ..domain import meetings as meeting_rules
 from ..domain import proposals as rules
+from ..domain import votes as vote_rules
 from ..extensions import db
 from ..forms.proposals import (
     ActionForm, AttachmentForm, CommentForm, ProposalForm, ReturnForm, ScheduleForm, WithdrawForm,
@@ -131,7 +132,7 @@ def _show(proposal: Proposal, **forms):
         attachment_form=forms.get("attachment_form") or AttachmentForm(formdata=None), accept=files.ACCEPT,
         max_mb=current_app.config["MAX_UPLOAD_MB"],
         can_edit_comment=rules.can_edit_comment, can_delete_comment=rules.can_delete_comment,
-        current_item=rules.current_agenda_item(proposal), decisions=rules.decisions(proposal),
+        current_item=rules.current_agenda_item(proposal), decisions=vote_rules.proposal_decisions(proposal),
     )
 
 

@@ -29,11 +29,10 @@ from ..dates import current_fiscal_year, era_year, fiscal_year_of, utcnow
 from ..extensions import db
 from ..models import (
     AgendaItem, AgendaKind, Attachment, AuditEvent, Committee, Meeting, MeetingStatus, Membership, PlanPolicy, Proposal, ProposalComment,
-    ProposalRevision, ProposalStatus, Role, Vote,
+    ProposalRevision, ProposalStatus, Role,
 )
 from . import access, audit, check, require
 from . import meetings as meeting_rules
-from . import votes as vote_rules
 
 S = ProposalStatus
 TRANSITIONS = {
@@ -370,14 +369,6 @@ def return_to_submitter(proposal: Proposal, *, actor, reason: str, now: datetime
 def current_agenda_item(proposal: Proposal) -> AgendaItem | None:
     """The agenda item the proposal was last put on (a continued proposal may have several)."""
     return max(proposal.agenda_items, key=lambda item: item.id, default=None)
-
-
-def decisions(proposal: Proposal) -> list[tuple[AgendaItem, Vote | None]]:
-    """The meetings' decisions on the proposal, oldest first: each decided agenda item with the vote that
-    decided it (None for 継続審議 without a vote). Needs `agenda_items` loaded; one query for the votes."""
-    items = [item for item in proposal.agenda_items if item.outcome is not None]
-    votes = vote_rules.deciding_votes(items)
-    return [(item, votes.get(item.id)) for item in items]
 
 
 def schedule(proposal: Proposal, meeting: Meeting, *, actor, kind=None, now: datetime | None = None) -> AgendaItem:

@@ -37,10 +37,11 @@ from ..dates import fiscal_year_label, format_datetime, utcnow
 from ..extensions import db
 from ..models import (
     AgendaItem, AgendaKind, AgendaOutcome, Attendance, AttendanceResponse, Ballot, Choice, Committee, Majority,
-    Meeting, MeetingStatus, Membership, Role, Vote, VoteMethod, VoteOutcome, VoteSeat, VoteState,
+    Meeting, MeetingStatus, Membership, Proposal, Role, Vote, VoteMethod, VoteOutcome, VoteSeat, VoteState,
 )
 from . import check, require
 from . import access, audit
+from . import proposals as proposal_rules
 from .memberships import seats as committee_seats
 
 VOTABLE_MEETINGS = (MeetingStatus.CONVENED, MeetingStatus.HELD)
@@ -499,9 +500,7 @@ def apply_outcome(item: AgendaItem, outcome: AgendaOutcome, *, actor, now: datet
     item.outcome, item.decided_at = outcome, now or utcnow()
     proposal = item.proposal
     if proposal is not None and outcome is not AgendaOutcome.NOTED:
-        from . import proposals
-
-        proposals.decide(proposal, outcome.value, actor=actor)
+        proposal_rules.decide(proposal, outcome.value, actor=actor)
 
 
 def defer_item(item: AgendaItem, *, actor, now: datetime | None = None) -> None:
@@ -589,6 +588,14 @@ def load_vote(vote_id: int, committee: Committee) -> Vote | None:
 
 def votes_of_item(item: AgendaItem) -> list[Vote]:
     return list(db.session.scalars(select(Vote).where(Vote.agenda_item_id == item.id).order_by(Vote.id.desc())))
+
+
+def proposal_decisions(proposal: Proposal) -> list[tuple[AgendaItem, Vote | None]]:
+    """The meetings' decisions on the proposal, oldest first: each decided agenda item with the vote that
+    decided it (None for 継続審議 without a vote). Needs `agenda_items` loaded; one query for the votes."""
+    items = [item for item in proposal.agenda_items if item.outcome is not None]
+    votes = deciding_votes(items)
+    return [(item, votes.get(item.id)) for item in items]
 
 
 def deciding_votes(items) -> dict[int, Vote]:
