@@ -30,9 +30,11 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     init_web(app, babel)
 
+    from . import notify
     from .blueprints import register_blueprints
     from .cli import register_cli
 
+    notify.init_app(app)  # the notifier listens to the domain's events
     register_blueprints(app)
     register_cli(app)
     if app.config.get("BENCH_BARE_ROUTE"):

@@ -30,6 +30,7 @@ from sqlalchemy.orm import joinedload
 
 from ..i18n import per_locale
 from .. import events, textsearch
+from ..events import Event
 from ..dates import format_datetime, to_tokyo, utcnow
 from ..extensions import db
 from ..models import (
@@ -451,7 +452,7 @@ def open_review(minutes: Minutes, *, actor, deadline: datetime, now: datetime | 
     db.session.flush()
     audit.record(actor, "minutes.review_opened", minutes, label=_label(minutes), before=before, after=minutes.status,
                  deadline=deadline, version=latest_version(minutes).number)
-    events.emit("minutes.review_opened", minutes, deadline=deadline)
+    events.emit(Event.MINUTES_REVIEW_OPENED, minutes, deadline=deadline)
 
 
 def return_to_draft(minutes: Minutes, *, actor) -> None:
@@ -528,7 +529,7 @@ def approve(minutes: Minutes, *, actor, now: datetime | None = None) -> MinutesV
     db.session.flush()
     audit.record(actor, "minutes.approved", minutes, label=_label(minutes), version=version.number,
                  role=version.approver_role, before=MinutesStatus.IN_REVIEW, after=minutes.status)
-    events.emit("minutes.approved", minutes, version=version)
+    events.emit(Event.MINUTES_APPROVED, minutes, version=version)
     return version
 
 
@@ -551,7 +552,7 @@ def publish(minutes: Minutes, *, actor, now: datetime | None = None) -> MinutesV
     db.session.flush()
     audit.record(actor, "minutes.published", minutes, label=_label(minutes), version=version.number,
                  before=before, after=version.number)
-    events.emit("minutes.published", minutes, version=version)
+    events.emit(Event.MINUTES_PUBLISHED, minutes, version=version)
     return version
 
 

@@ -33,6 +33,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from ..i18n import per_locale
 from .. import events
+from ..events import Event
 from ..dates import fiscal_year_label, format_datetime, utcnow
 from ..extensions import db
 from ..models import (
@@ -254,7 +255,7 @@ def open_vote(
         method=method, majority=majority, abstentions_in_base=vote.abstentions_in_base, secret=vote.secret,
         opens_at=opens_at, closes_at=closes_at, entitled=[m.seat_label for m in entitled],
     )
-    events.emit("vote.opened", vote)
+    events.emit(Event.VOTE_OPENED, vote)
     return vote
 
 
@@ -451,7 +452,7 @@ def close_vote(vote: Vote, *, actor, now: datetime | None = None) -> Vote:
             return vote
         _finish(vote, tally.outcome, actor=actor, now=now)
     audit.record(actor, "vote.closed", vote, label=vote_label(vote), outcome=tally.outcome, **counts)
-    events.emit("vote.closed", vote)
+    events.emit(Event.VOTE_CLOSED, vote)
     return vote
 
 
@@ -467,7 +468,7 @@ def record_casting_vote(vote: Vote, choice: Choice, *, actor, now: datetime | No
     audit.record(actor, "vote.casting_vote", vote, label=vote_label(vote), choice=choice, outcome=outcome)
     audit.record(actor, "vote.closed", vote, label=vote_label(vote), outcome=outcome,
                  yes=vote.yes_count, no=vote.no_count, abstain=vote.abstain_count, casting_vote=choice)
-    events.emit("vote.closed", vote)
+    events.emit(Event.VOTE_CLOSED, vote)
     return vote
 
 
@@ -489,7 +490,7 @@ def cancel_vote(vote: Vote, *, actor, reason: str, now: datetime | None = None) 
     vote.state, vote.cancelled_at, vote.cancel_reason = VoteState.CANCELLED, now or utcnow(), reason
     db.session.flush()
     audit.record(actor, "vote.cancelled", vote, label=vote_label(vote), before=before, reason=reason)
-    events.emit("vote.cancelled", vote)
+    events.emit(Event.VOTE_CANCELLED, vote)
     return vote
 
 
