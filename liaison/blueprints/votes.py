@@ -237,7 +237,7 @@ def decisions_csv():
 
 @bp.route("/votes/quorum", methods=["GET", "POST"])
 def quorum():
-    require(current_user.is_admin, "only administrators set the quorum")
+    require(votes.can_set_quorum(current_user), "only administrators set the quorum")
     committee = g.committee
     form = QuorumForm()
     if request.method == "GET":

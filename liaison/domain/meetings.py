@@ -143,6 +143,20 @@ def can_view(user, meeting: Meeting) -> bool:
     return meeting.status is not MeetingStatus.DRAFT and access.can_view_committee(user, meeting.committee)
 
 
+def has_answered(meeting: Meeting, user_id: int) -> bool:
+    """The user's seat has answered attendance for the meeting (anything but 未定)."""
+    return db.session.scalar(
+        select(Attendance.id)
+        .join(Attendance.membership)
+        .where(
+            Attendance.meeting_id == meeting.id,
+            Membership.user_id == user_id,
+            Attendance.response != AttendanceResponse.UNDECIDED,
+        )
+        .limit(1)
+    ) is not None
+
+
 def answer_deadline_of(meeting: Meeting) -> datetime:
     return meeting.answer_deadline or meeting.starts_at
 

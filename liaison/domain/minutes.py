@@ -120,6 +120,16 @@ def visible_version(user, minutes: Minutes) -> MinutesVersion | None:
     return published_version(minutes)
 
 
+def has_reviewed(minutes: Minutes, user_id: int) -> bool:
+    """The user's seat gave 異議なし on the version now under review (the latest one)."""
+    latest = (select(MinutesVersion.id).where(MinutesVersion.minutes_id == minutes.id)
+              .order_by(MinutesVersion.number.desc()).limit(1).scalar_subquery())
+    return db.session.scalar(
+        select(MinutesReview.id).join(Membership, Membership.id == MinutesReview.membership_id)
+        .where(MinutesReview.version_id == latest, Membership.user_id == user_id).limit(1)
+    ) is not None
+
+
 def can_see(user, meeting: Meeting, minutes: Minutes | None) -> bool:
     """The minutes pages of a meeting: who may see the meeting, and anyone with a version to read
     (the published one for the whole union; last year's members for the meetings they sat in)."""

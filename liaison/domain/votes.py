@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager, joinedload
 
@@ -535,9 +535,14 @@ def _check_undecided(item: AgendaItem) -> None:
 
 # ------------------------------------------------------------------------------ committee quorum rule
 
+def can_set_quorum(user) -> bool:
+    """定足数 is a committee setting for administrators (not the secretariat)."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_admin)
+
+
 def set_quorum(committee: Committee, *, actor, numerator: int, denominator: int, at_least: bool) -> None:
     """定足数 of a committee (administrators); open votes keep the rule they opened with."""
-    require(getattr(actor, "is_admin", False), "only administrators set the quorum")
+    require(can_set_quorum(actor), "only administrators set the quorum")
     check(isinstance(numerator, int) and isinstance(denominator, int) and 0 < numerator <= denominator <= 100,
           _("定足数は「分母」以下の正の分子で指定してください(例: 2分の1)。"), "numerator")
     before = quorum_label(committee.quorum_numerator, committee.quorum_denominator, committee.quorum_at_least)
@@ -628,23 +633,45 @@ def committee_votes_query(committee: Committee, fiscal_year: int):
     )
 
 
+def has_voted(vote: Vote, user_id: int) -> bool:
+    """The user's seat in the vote has a ballot (cast by the member, or recorded by the secretariat)."""
+    return db.session.scalar(
+        select(Ballot.id).join(Membership, Membership.id == Ballot.membership_id)
+        .where(Ballot.vote_id == vote.id, Membership.user_id == user_id).limit(1)
+    ) is not None
+
+
+def written_ballots_owed(user, *columns) -> Select:
+    """SELECT columns FROM the 書面表決 in which one of the user's seats still owes a ballot.
+
+    The seats are the vote's frozen entitled seats (VoteSeat) held by the user, not ended, not an
+    observer's; the vote is written, open and has a deadline; the seat has no ballot yet. Callers narrow
+    it (the dashboard to the votes open for casting now) and add their columns and joins; the calendar
+    feed and the dashboard ask this one rule.
+    """
+    return (
+        select(*columns).select_from(Vote)
+        .join(VoteSeat, VoteSeat.vote_id == Vote.id)
+        .join(Membership, Membership.id == VoteSeat.membership_id)
+        .outerjoin(Ballot, and_(Ballot.vote_id == Vote.id, Ballot.membership_id == VoteSeat.membership_id))
+        .where(
+            Membership.user_id == user.id, Membership.ended_at.is_(None), Membership.role != Role.OBSERVER,
+            Vote.method == VoteMethod.WRITTEN, Vote.state == VoteState.OPEN, Vote.closes_at.is_not(None),
+            Ballot.id.is_(None),
+        )
+    )
+
+
 def pending_written_votes(user, now: datetime | None = None) -> list[tuple[Vote, VoteSeat]]:
-    """書面表決 my seats still have to answer, deadline first (one query)."""
+    """書面表決 my seats still have to answer and may answer now, deadline first (one query)."""
     if not getattr(user, "is_authenticated", False):
         return []
     now = now or utcnow()
     rows = db.session.execute(
-        select(Vote, VoteSeat)
-        .join(VoteSeat, VoteSeat.vote_id == Vote.id)
-        .join(Membership, Membership.id == VoteSeat.membership_id)
-        .outerjoin(Ballot, and_(Ballot.vote_id == Vote.id, Ballot.membership_id == VoteSeat.membership_id))
+        written_ballots_owed(user, Vote, VoteSeat)
         .options(joinedload(Vote.agenda_item).joinedload(AgendaItem.meeting), joinedload(Vote.committee),
                  contains_eager(VoteSeat.membership).joinedload(Membership.body))
-        .where(
-            Membership.user_id == user.id, Membership.ended_at.is_(None), Membership.role != Role.OBSERVER,
-            Vote.method == VoteMethod.WRITTEN, Vote.state == VoteState.OPEN,
-            Vote.closes_at > now, (Vote.opens_at.is_(None)) | (Vote.opens_at <= now), Ballot.id.is_(None),
-        )
+        .where(Vote.closes_at > now, (Vote.opens_at.is_(None)) | (Vote.opens_at <= now))
         .order_by(Vote.closes_at)
     )
     return [(vote, seat) for vote, seat in rows]
