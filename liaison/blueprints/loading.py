@@ -17,7 +17,7 @@ from ..domain import proposals as proposal_rules
 from ..domain import require
 from ..domain import votes as vote_rules
 from ..extensions import db
-from ..models import AgendaItem, Attachment, Meeting, Minutes, Proposal, ProposalComment, Vote
+from ..models import AgendaItem, Attachment, Meeting, Minutes, MinutesVersion, Notification, Proposal, ProposalComment, Vote
 
 
 def get_or_404(model, object_id: int):
@@ -77,6 +77,15 @@ def minutes_or_404(meeting_id: int) -> tuple[Meeting, Minutes | None]:
     return meeting, minutes
 
 
+def version_or_404(minutes: Minutes, number: int | None) -> MinutesVersion:
+    """A version of the minutes (the latest when number is None) the user may read."""
+    version = minutes_rules.latest_version(minutes) if number is None else minutes_rules.load_version(minutes, number)
+    if version is None:
+        abort(404)
+    require(minutes_rules.can_read_version(current_user, minutes, version), "not allowed to read this version")
+    return version
+
+
 def proposal_or_404(proposal_id: int, *, for_page: bool = False) -> Proposal:
     """A proposal of this committee the user may see (a draft is its body's)."""
     proposal = proposal_rules.load_for_page(proposal_id) if for_page else db.session.get(Proposal, proposal_id)
@@ -112,3 +121,11 @@ def attachment_or_404(attachment_id: int, *, meeting: Meeting | None = None, pro
     if proposal is not None and attachment.proposal_id != proposal.id:
         abort(404)
     return attachment
+
+
+def own_notification_or_404(notification_id: int) -> Notification:
+    """One of the user's own notifications (someone else's is not found)."""
+    notification = db.session.get(Notification, notification_id)
+    if notification is None or notification.recipient_id != current_user.id:
+        abort(404)
+    return notification

@@ -29,7 +29,7 @@ from ..forms.minutes import CommentForm, ReviewForm, field_name, text_form
 from ..models import Meeting, Minutes, MinutesVersion, User
 from ..pagination import paginate_rows
 from .handling import act
-from .loading import minutes_or_404
+from .loading import minutes_or_404, version_or_404
 from .scoping import committee_blueprint, union_wide
 
 bp = committee_blueprint("minutes", __name__, "/meetings")
@@ -57,14 +57,6 @@ def _managed(meeting_id: int) -> tuple[Meeting, Minutes]:
     if minutes is None:
         abort(404)
     return meeting, minutes
-
-
-def _version_or_404(minutes: Minutes, number: int | None) -> MinutesVersion:
-    version = rules.latest_version(minutes) if number is None else rules.load_version(minutes, number)
-    if version is None:
-        abort(404)
-    require(rules.can_read_version(current_user, minutes, version), "not allowed to read this version")
-    return version
 
 
 def _to_minutes(meeting: Meeting, anchor: str | None = None):
@@ -206,7 +198,7 @@ def versions(meeting_id):
 @union_wide
 def version(meeting_id, number):
     meeting, minutes = _drafted(meeting_id)
-    shown = _version_or_404(minutes, number)
+    shown = version_or_404(minutes, number)
     return render_template("minutes/version.html", meeting=meeting, committee=g.committee, minutes=minutes,
                            version=shown, approver=rules.approver_of(shown))
 
@@ -219,7 +211,7 @@ def diff(meeting_id):
     latest = rules.latest_version(minutes).number
     new_number = request.args.get("to", latest, type=int)
     old_number = request.args.get("from", max(1, new_number - 1), type=int)
-    old, new = _version_or_404(minutes, old_number), _version_or_404(minutes, new_number)
+    old, new = version_or_404(minutes, old_number), version_or_404(minutes, new_number)
     return render_template("minutes/diff.html", meeting=meeting, committee=g.committee, minutes=minutes,
                            old=old, new=new, rows=rules.diff(old, new))
 
@@ -308,7 +300,7 @@ def _export_version(meeting_id: int) -> tuple[Meeting, Minutes, MinutesVersion]:
         shown = rules.visible_version(current_user, minutes)
         require(shown is not None, "minutes not published")
         return meeting, minutes, shown
-    return meeting, minutes, _version_or_404(minutes, number)
+    return meeting, minutes, version_or_404(minutes, number)
 
 
 def _download(content: bytes, mimetype: str, version: MinutesVersion, suffix: str) -> Response:

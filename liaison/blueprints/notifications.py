@@ -17,7 +17,7 @@ from ..models import Committee, Meeting, Notification, NotificationKind, Notific
 from ..notify.content import kind_label, meeting_label
 from ..pagination import paginate
 from .handling import act
-from .loading import get_or_404, meeting_or_404
+from .loading import get_or_404, meeting_or_404, own_notification_or_404
 from .scoping import committee_blueprint
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -36,13 +36,6 @@ def notification_kind_label(kind: NotificationKind) -> str:
     return kind_label(kind)
 
 
-def _own_or_404(notification_id: int) -> Notification:
-    notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.recipient_id != current_user.id:
-        abort(404)
-    return notification
-
-
 @bp.get("/")
 @login_required
 def index():
@@ -54,7 +47,7 @@ def index():
 @login_required
 def open_notification(notification_id: int):
     """Mark read and go to the page it is about."""
-    notification = _own_or_404(notification_id)
+    notification = own_notification_or_404(notification_id)
     return act(EmptyForm(), lambda: rules.mark_read(notification, actor=current_user), success=None,
                to=lambda _result: notification.link or url_for(".index"))
 
@@ -62,7 +55,7 @@ def open_notification(notification_id: int):
 @bp.post("/<int:notification_id>/read")
 @login_required
 def mark_read(notification_id: int):
-    notification = _own_or_404(notification_id)
+    notification = own_notification_or_404(notification_id)
     return act(EmptyForm(), lambda: rules.mark_read(notification, actor=current_user), success=None,
                to=url_for(".index", page=request.args.get("page", 1, type=int)))
 
