@@ -35,9 +35,11 @@ def create_app(config: dict | None = None) -> Flask:
     init_web(app, babel)
     init_security(app)
 
+    from . import notify
     from .blueprints import register_blueprints
     from .cli import register_cli
 
+    notify.init_app(app)  # the notifier listens to the domain's events
     register_blueprints(app)
     register_cli(app)
     return app

@@ -12,7 +12,10 @@ class SlugConverter(BaseConverter):
 
 
 def register_blueprints(app: Flask) -> None:
+    from .handling import init_transactions
+
     app.url_map.converters["slug"] = SlugConverter
+    init_transactions(app)  # the request's one commit, after the view
     from . import (
         admin, auth, calendar, committees, dashboard, health, meetings, minutes, notifications, proposals, reports,
         votes,

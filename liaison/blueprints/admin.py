@@ -21,6 +21,8 @@ from ..forms.guards import sane_day, sane_year
 from ..models import Body, Committee, Membership, Role, User
 from ..pagination import paginate
 from .csv_export import csv_response
+from .handling import act
+from .loading import get_or_404
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -39,20 +41,6 @@ def _body_choices(blank: bool = True):
 
 def _role_choices():
     return [(role.value, membership_rules.role_label(role)) for role in Role]
-
-
-def _get_or_404(model, object_id):
-    obj = db.session.get(model, object_id)
-    if obj is None:
-        abort(404)
-    return obj
-
-
-def _fail(error: DomainError, form=None):
-    db.session.rollback()
-    if form is not None and error.field and error.field in form:
-        form[error.field].errors.append(error.message)
-    flash(error.message, "error")
 
 
 @bp.get("/")
@@ -75,43 +63,36 @@ def users():
 def new_user():
     form = NewUserForm()
     form.body_id.choices = _body_choices()
-    if form.validate_on_submit():
-        try:
-            user = user_rules.create_user(
-                actor=current_user, email=form.email.data, name=form.name.data, password=form.password.data,
-                title=form.title.data, body=db.session.get(Body, form.body_id.data) if form.body_id.data else None,
-                department=form.department.data, is_admin=form.is_admin.data, is_secretariat=form.is_secretariat.data,
-            )
-            db.session.commit()
-        except DomainError as error:
-            _fail(error, form)
-            return render_template("admin/user_form.html", form=form, user=None), 400
-        flash(_("%(name)sさんのアカウントを作成しました。", name=user.name), "success")
-        return redirect(url_for("admin.edit_user", user_id=user.id))
-    return render_template("admin/user_form.html", form=form, user=None), 400 if request.method == "POST" else 200
+    return act(
+        form,
+        lambda: user_rules.create_user(
+            actor=current_user, email=form.email.data, name=form.name.data, password=form.password.data,
+            title=form.title.data, body=db.session.get(Body, form.body_id.data) if form.body_id.data else None,
+            department=form.department.data, is_admin=form.is_admin.data, is_secretariat=form.is_secretariat.data,
+        ),
+        success=lambda user: _("%(name)sさんのアカウントを作成しました。", name=user.name),
+        to=lambda user: redirect(url_for("admin.edit_user", user_id=user.id)),
+        page=lambda: render_template("admin/user_form.html", form=form, user=None),
+    )
 
 
 @bp.route("/users/<int:user_id>", methods=["GET", "POST"])
 def edit_user(user_id):
-    user = _get_or_404(User, user_id)
+    user = get_or_404(User, user_id)
     form = UserForm(obj=user if request.method == "GET" else None)
     form.body_id.choices = _body_choices()
     if request.method == "GET":
         form.body_id.data = user.body_id or 0
-    if form.validate_on_submit():
-        try:
-            user_rules.update_profile(
-                user, actor=current_user, email=form.email.data, name=form.name.data, title=form.title.data,
-                body=db.session.get(Body, form.body_id.data) if form.body_id.data else None,
-                department=form.department.data, is_admin=form.is_admin.data, is_secretariat=form.is_secretariat.data,
-            )
-            db.session.commit()
-        except DomainError as error:
-            _fail(error, form)
-            return _user_page(user, form), 400
-        flash(_("アカウントを更新しました。"), "success")
-        return redirect(url_for("admin.edit_user", user_id=user.id))
-    return _user_page(user, form), 400 if request.method == "POST" else 200
+    return act(
+        form,
+        lambda: user_rules.update_profile(
+            user, actor=current_user, email=form.email.data, name=form.name.data, title=form.title.data,
+            body=db.session.get(Body, form.body_id.data) if form.body_id.data else None,
+            department=form.department.data, is_admin=form.is_admin.data, is_secretariat=form.is_secretariat.data,
+        ),
+        success=_("アカウントを更新しました。"), to=lambda _result: redirect(url_for("admin.edit_user", user_id=user.id)),
+        page=lambda: _user_page(user, form),
+    )
 
 
 def _user_page(user, form):
@@ -126,51 +107,54 @@ def _user_page(user, form):
     )
 
 
+def _back(url: str):
+    """A button on a list: success and refusal alike go back to it (the flash says which)."""
+    return lambda *_result: (redirect(url), 303)
+
+
 @bp.post("/users/<int:user_id>/active")
 def set_active(user_id):
-    user = _get_or_404(User, user_id)
-    form = EmptyForm()
-    if form.validate_on_submit():
-        activate = request.form.get("active") == "1"
-        try:
-            user_rules.set_active(user, activate, actor=current_user)
-            db.session.commit()
-            flash(_("アカウントを有効にしました。") if activate else _("アカウントを無効にしました。"), "success")
-        except DomainError as error:
-            _fail(error)
-            return redirect(url_for("admin.edit_user", user_id=user.id)), 303
-    return redirect(url_for("admin.edit_user", user_id=user.id)), 303
+    user = get_or_404(User, user_id)
+    activate = request.form.get("active") == "1"
+    back = _back(url_for("admin.edit_user", user_id=user.id))
+    return act(
+        EmptyForm(), lambda: user_rules.set_active(user, activate, actor=current_user),
+        success=_("アカウントを有効にしました。") if activate else _("アカウントを無効にしました。"), to=back, page=back,
+    )
+
+
+def _flash_errors(form) -> None:
+    for errors in form.errors.values():
+        for message in errors:
+            flash(message, "error")
 
 
 @bp.post("/users/<int:user_id>/sessions")
 def end_sessions(user_id):
     """Log the user out everywhere: every session of theirs, on every host, ends at its next request."""
-    user = _get_or_404(User, user_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    user_rules.end_sessions(user, actor=current_user)
-    db.session.commit()
-    flash(_("このアカウントのすべてのセッションを終了しました。"), "success")
-    return redirect(url_for("admin.edit_user", user_id=user.id)), 303
+    user = get_or_404(User, user_id)
+    return act(
+        EmptyForm(), lambda: user_rules.end_sessions(user, actor=current_user),
+        success=_("このアカウントのすべてのセッションを終了しました。"),
+        to=_back(url_for("admin.edit_user", user_id=user.id)),
+    )
 
 
 @bp.post("/users/<int:user_id>/password")
 def reset_password(user_id):
-    user = _get_or_404(User, user_id)
+    user = get_or_404(User, user_id)
     form = PasswordResetForm()
-    if not form.validate_on_submit():
-        for errors in form.errors.values():
-            for message in errors:
-                flash(message, "error")
-        return _user_page(user, UserForm(obj=user)), 400
-    try:
-        user_rules.reset_password(user, form.password.data, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        _fail(error)
-        return _user_page(user, UserForm(obj=user)), 400
-    flash(_("パスワードを再設定しました。本人に安全な方法で伝えてください。"), "success")
-    return redirect(url_for("admin.edit_user", user_id=user.id)), 303
+
+    def invalid_page():
+        _flash_errors(form)
+        return _user_page(user, UserForm(obj=user))
+
+    return act(
+        form, lambda: user_rules.reset_password(user, form.password.data, actor=current_user),
+        success=_("パスワードを再設定しました。本人に安全な方法で伝えてください。"),
+        to=lambda _result: (redirect(url_for("admin.edit_user", user_id=user.id)), 303),
+        page=invalid_page, refused=lambda: _user_page(user, UserForm(obj=user)),
+    )
 
 
 def _committee_from_args() -> tuple[Committee, int]:
@@ -195,59 +179,40 @@ def memberships():
         (u.id, f"{u.name} <{u.email}>")
         for u in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.name))
     ]
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            try:
-                membership_rules.appoint(
-                    actor=current_user, committee=committee, fiscal_year=fiscal_year,
-                    user=_get_or_404(User, form.user_id.data), body=_get_or_404(Body, form.body_id.data),
-                    role=Role(form.role.data), department=form.department.data,
-                )
-                db.session.commit()
-                flash(_("委員を登録しました。"), "success")
-                return redirect(url_for("admin.memberships", committee=committee.slug, fy=fiscal_year)), 303
-            except DomainError as error:
-                _fail(error, form)
-        status = 400
-    return render_template(
-        "admin/memberships.html", committee=committee, fiscal_year=fiscal_year, form=form,
-        seats=membership_rules.seats(committee, fiscal_year), role_label=membership_rules.role_label,
-        committees=access.all_committees(),
-        role_form=RoleForm(formdata=None), action_form=EmptyForm(), role_choices=_role_choices(),
-    ), status
+    return act(
+        form,
+        lambda: membership_rules.appoint(
+            actor=current_user, committee=committee, fiscal_year=fiscal_year,
+            user=get_or_404(User, form.user_id.data), body=get_or_404(Body, form.body_id.data),
+            role=Role(form.role.data), department=form.department.data,
+        ),
+        success=_("委員を登録しました。"),
+        to=lambda _seat: (redirect(url_for("admin.memberships", committee=committee.slug, fy=fiscal_year)), 303),
+        page=lambda: render_template(
+            "admin/memberships.html", committee=committee, fiscal_year=fiscal_year, form=form,
+            seats=membership_rules.seats(committee, fiscal_year), role_label=membership_rules.role_label,
+            committees=access.all_committees(),
+            role_form=RoleForm(formdata=None), action_form=EmptyForm(), role_choices=_role_choices(),
+        ),
+    )
 
 
 @bp.post("/memberships/<int:membership_id>/role")
 def change_role(membership_id):
-    membership = _get_or_404(Membership, membership_id)
+    membership = get_or_404(Membership, membership_id)
     form = RoleForm()
     form.role.choices = _role_choices()
-    back = url_for("admin.memberships", committee=membership.committee.slug, fy=membership.fiscal_year)
-    if form.validate_on_submit():
-        try:
-            membership_rules.change_role(membership, Role(form.role.data), actor=current_user)
-            db.session.commit()
-            flash(_("役割を変更しました。"), "success")
-        except DomainError as error:
-            _fail(error)
-    else:
-        flash(_("役割を選んでください。"), "error")
-    return redirect(back), 303
+    back = _back(url_for("admin.memberships", committee=membership.committee.slug, fy=membership.fiscal_year))
+    return act(form, lambda: membership_rules.change_role(membership, Role(form.role.data), actor=current_user),
+               success=_("役割を変更しました。"), to=back, page=back, invalid=_("役割を選んでください。"))
 
 
 @bp.post("/memberships/<int:membership_id>/end")
 def end_membership(membership_id):
-    membership = _get_or_404(Membership, membership_id)
-    back = url_for("admin.memberships", committee=membership.committee.slug, fy=membership.fiscal_year)
-    if EmptyForm().validate_on_submit():
-        try:
-            membership_rules.end(membership, actor=current_user)
-            db.session.commit()
-            flash(_("委員を終了しました。記録は残ります。"), "success")
-        except DomainError as error:
-            _fail(error)
-    return redirect(back), 303
+    membership = get_or_404(Membership, membership_id)
+    back = _back(url_for("admin.memberships", committee=membership.committee.slug, fy=membership.fiscal_year))
+    return act(EmptyForm(), lambda: membership_rules.end(membership, actor=current_user),
+               success=_("委員を終了しました。記録は残ります。"), to=back, page=back)
 
 
 @bp.route("/handover", methods=["GET", "POST"])
@@ -258,38 +223,33 @@ def handover():
         form.from_year.data = request.args.get("fy", type=int) or current_fiscal_year()
     from_year = form.from_year.data if sane_year(form.from_year.data) else current_fiscal_year()
     current = membership_rules.seats(committee, from_year)
-    status = 200
-    if request.method == "POST":
-        if form.validate_on_submit():
-            replacements, problems = {}, []
-            for membership in current:
-                email = (request.form.get(f"replace-{membership.id}") or "").strip()
-                if not email:
-                    continue
-                successor = user_rules.find_by_email(email)
-                if successor is None:
-                    problems.append(_("%(seat)s: %(email)s というアカウントはありません。", seat=membership.seat_label, email=email))
-                else:
-                    replacements[membership.id] = successor
-            if not problems:
-                try:
-                    created = membership_rules.handover(
-                        actor=current_user, committee=committee, from_year=from_year, replacements=replacements
-                    )
-                    db.session.commit()
-                    flash(_("%(n)d件の委員を%(year)s年度へ引き継ぎました。", n=len(created), year=from_year + 1), "success")
-                    return redirect(url_for("admin.memberships", committee=committee.slug, fy=from_year + 1)), 303
-                except DomainError as error:
-                    problems.append(error.message)
-                    db.session.rollback()
-            for problem in problems:
+
+    def hand_over():
+        replacements, problems = {}, []
+        for membership in current:
+            email = (request.form.get(f"replace-{membership.id}") or "").strip()
+            if not email:
+                continue
+            successor = user_rules.find_by_email(email)
+            if successor is None:
+                problems.append(_("%(seat)s: %(email)s というアカウントはありません。", seat=membership.seat_label, email=email))
+            else:
+                replacements[membership.id] = successor
+        if problems:
+            for problem in problems[:-1]:
                 flash(problem, "error")
-        status = 400
-    return render_template(
-        "admin/handover.html", committee=committee, form=form, from_year=from_year, seats=current,
-        role_label=membership_rules.role_label,
-        committees=access.all_committees(),
-    ), status
+            raise DomainError(problems[-1])  # the last one is flashed with the refusal
+        return membership_rules.handover(actor=current_user, committee=committee, from_year=from_year, replacements=replacements)
+
+    return act(
+        form, hand_over,
+        success=lambda created: _("%(n)d件の委員を%(year)s年度へ引き継ぎました。", n=len(created), year=from_year + 1),
+        to=lambda _created: (redirect(url_for("admin.memberships", committee=committee.slug, fy=from_year + 1)), 303),
+        page=lambda: render_template(
+            "admin/handover.html", committee=committee, form=form, from_year=from_year, seats=current,
+            role_label=membership_rules.role_label, committees=access.all_committees(),
+        ),
+    )
 
 
 def _parse_day(value: str | None):

@@ -10,8 +10,8 @@ from flask_login import current_user, login_required, login_user, logout_user
 from .. import security
 from ..domain import DomainError
 from ..domain import users as user_rules
-from ..extensions import db
 from ..forms.auth import LocaleForm, LoginForm, PasswordChangeForm
+from .handling import act
 
 bp = Blueprint("auth", __name__)
 
@@ -70,7 +70,6 @@ def _too_many_attempts(seconds: int) -> str:
 def logout():
     # The session generation goes up: this cookie, and any copy of it, is refused by every host from now on.
     user_rules.end_sessions(current_user, actor=current_user)
-    db.session.commit()
     logout_user()
     session.clear()
     flash(_("ログアウトしました。"), "success")
@@ -81,37 +80,41 @@ def logout():
 @login_required
 def account():
     form = PasswordChangeForm()
-    if form.validate_on_submit():
-        user_key = str(current_user.id)
-        wait = security.CURRENT_PASSWORD.retry_after(user_key)
-        if wait:
-            flash(_("現在のパスワードの誤りが続いたため、しばらく変更を受け付けません。約%(minutes)d分後に再度お試しください。",
-                    minutes=max(1, (wait + 59) // 60)), "error")
-            return render_template("auth/account.html", form=form), 429, {"Retry-After": str(wait)}
+    user_key = str(current_user.id)
+    wait = security.CURRENT_PASSWORD.retry_after(user_key) if form.is_submitted() else 0
+    if wait:
+        flash(_("現在のパスワードの誤りが続いたため、しばらく変更を受け付けません。約%(minutes)d分後に再度お試しください。",
+                minutes=max(1, (wait + 59) // 60)), "error")
+        return render_template("auth/account.html", form=form), 429, {"Retry-After": str(wait)}
+
+    def change():
         try:
             user_rules.change_own_password(current_user, form.current.data, form.password.data)
         except DomainError as error:
-            db.session.rollback()
             if error.field == "current":
-                security.CURRENT_PASSWORD.fail(user_key)
-            flash(error.message, "error")
-            return render_template("auth/account.html", form=form), 400
-        db.session.commit()
+                security.CURRENT_PASSWORD.fail(user_key)  # guesses at the current password are throttled
+            raise
+
+    def changed(_result):
         login_user(current_user)  # the session version changed: renew this session only
-        flash(_("パスワードを変更しました。"), "success")
         return redirect(url_for("auth.account"))
-    status = 400 if request.method == "POST" else 200
-    return render_template("auth/account.html", form=form), status
+
+    return act(
+        form, change, success=_("パスワードを変更しました。"), to=changed,
+        page=lambda: render_template("auth/account.html", form=form),
+    )
 
 
 @bp.post("/locale")
 def set_locale():
     form = LocaleForm()
-    if not form.validate_on_submit():
-        flash(_("表示言語を変更できませんでした。"), "error")
-        return redirect(url_for("dashboard.index")), 303
-    session["locale"] = form.locale.data
-    if current_user.is_authenticated:
-        current_user.locale = form.locale.data
-        db.session.commit()
-    return redirect(safe_next(form.next.data) or url_for("dashboard.index")), 303
+
+    def choose():
+        session["locale"] = form.locale.data
+        if current_user.is_authenticated:
+            current_user.locale = form.locale.data
+
+    return act(
+        form, choose, success=None, to=lambda _result: safe_next(form.next.data) or url_for("dashboard.index"),
+        page=lambda: (redirect(url_for("dashboard.index")), 303), invalid=_("表示言語を変更できませんでした。"),
+    )

@@ -2,7 +2,7 @@
 a committee's feed and a single meeting's .ics (the stable URLs of DESIGN.md)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -12,10 +12,11 @@ from .. import security
 from ..calendar import feeds, tokens
 from ..calendar.feeds import Feed
 from ..domain import calendar as calendar_rules
-from ..domain.access import is_staff
+from ..domain.meetings import can_view
 from ..extensions import db
 from ..forms.calendar import FeedRegenerateForm, FeedSettingsForm
-from ..models import AgendaItem, Meeting, MeetingStatus
+from ..models import AgendaItem, Meeting
+from .handling import act
 from .scoping import committee_blueprint
 
 bp = Blueprint("calendar", __name__)
@@ -89,25 +90,22 @@ def calendar_feed_section() -> dict:
 @bp.post("/account/calendar/regenerate")
 @login_required
 def regenerate():
-    if not FeedRegenerateForm().validate_on_submit():
-        abort(400)
-    calendar_rules.regenerate_feed_token(current_user, actor=current_user)
-    db.session.commit()
-    flash(_("カレンダーのURLを再発行しました。以前のURLは使えなくなりました。カレンダーアプリに新しいURLを登録し直してください。"), "success")
-    return redirect(url_for("auth.account", _anchor="calendar"), 303)
+    return act(
+        FeedRegenerateForm(), lambda: calendar_rules.regenerate_feed_token(current_user, actor=current_user),
+        success=_("カレンダーのURLを再発行しました。以前のURLは使えなくなりました。カレンダーアプリに新しいURLを登録し直してください。"),
+        to=url_for("auth.account", _anchor="calendar"),
+    )
 
 
 @bp.post("/account/calendar/settings")
 @login_required
 def settings():
     form = FeedSettingsForm()
-    if not form.validate_on_submit():
-        abort(400)
-    changed = calendar_rules.set_feed_options(current_user, actor=current_user, include_deadlines=form.include_deadlines.data)
-    db.session.commit()
-    if changed:
-        flash(_("カレンダーの設定を保存しました。"), "success")
-    return redirect(url_for("auth.account", _anchor="calendar"), 303)
+    return act(
+        form, lambda: calendar_rules.set_feed_options(current_user, actor=current_user, include_deadlines=form.include_deadlines.data),
+        success=lambda changed: _("カレンダーの設定を保存しました。") if changed else None,
+        to=url_for("auth.account", _anchor="calendar"),
+    )
 
 
 @committee_bp.get("/calendar.ics")
@@ -122,6 +120,6 @@ def meeting_ics(meeting_id: int):
         .where(Meeting.id == meeting_id, Meeting.committee_id == g.committee.id)
         .options(joinedload(Meeting.committee), selectinload(Meeting.agenda_items).joinedload(AgendaItem.presenter_body))
     )
-    if meeting is None or (meeting.status is MeetingStatus.DRAFT and not is_staff(current_user)):
-        abort(404)
+    if meeting is None or not can_view(current_user, meeting):
+        abort(404)  # a draft is not announced: not even its existence
     return calendar_response(feeds.meeting_feed(meeting), filename=f"meeting-{meeting.id}.ics")

@@ -32,7 +32,6 @@ def readyz():
     for attempt in (1, 2):  # as /healthz: once more on a new connection
         try:
             status = sender_status()
-            db.session.commit()
             break
         except SQLAlchemyError:
             db.session.rollback()

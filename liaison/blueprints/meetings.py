@@ -8,11 +8,10 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from ..dates import TOKYO, to_tokyo, utcnow
-from ..domain import DomainError, require
+from ..domain import require
 from ..domain import attachments as files
 from ..domain import meetings as rules
 from ..extensions import db
@@ -20,10 +19,12 @@ from ..forms.meetings import (
     ActionForm, AgendaItemForm, AttachmentForm, AttendanceForm, CancelForm, MeetingForm, PostponeForm,
 )
 from ..models import (
-    AgendaItem, AgendaKind, Attachment, AttendanceResponse, Body, Meeting, MeetingFormat, MeetingStatus, Membership,
+    AgendaItem, AgendaKind, AttendanceResponse, Body, Meeting, MeetingFormat, MeetingStatus, Membership,
 )
 from ..pagination import paginate
 from .downloads import send_attachment
+from .handling import act
+from .loading import agenda_item_or_404, attachment_or_404, get_or_404, meeting_or_404
 from .scoping import committee_blueprint
 
 bp = committee_blueprint("meetings", __name__, "/meetings")
@@ -38,33 +39,6 @@ FORM_FIELD = {"starts_at": "start_time", "ends_at": "end_time"}
 
 
 # ------------------------------------------------------------------------------------------- helpers
-
-def _meeting_or_404(meeting_id: int) -> Meeting:
-    meeting = db.session.scalar(
-        select(Meeting).options(joinedload(Meeting.committee))
-        .where(Meeting.id == meeting_id, Meeting.committee_id == g.committee.id)
-    )
-    if meeting is None:
-        abort(404)
-    require(rules.can_view(current_user, meeting), "not allowed to see this meeting")
-    return meeting
-
-
-def _item_or_404(meeting: Meeting, item_id: int) -> AgendaItem:
-    item = db.session.get(AgendaItem, item_id)
-    if item is None or item.meeting_id != meeting.id:
-        abort(404)
-    return item
-
-
-def _failed(error: DomainError, form=None) -> None:
-    """Undo the request's changes and show the message (under its field when the form has it)."""
-    db.session.rollback()
-    name = FORM_FIELD.get(error.field, error.field)
-    if form is not None and name and name in form:
-        form[name].errors = list(form[name].errors) + [error.message]
-    flash(error.message, "error")
-
 
 def _unless_allowed(meeting: Meeting, allowed_states, message: str):
     """A form for a step the meeting's state does not allow: back to the meeting page, saying why."""
@@ -126,23 +100,31 @@ def index():
 def new():
     require(rules.can_manage(current_user), "only the secretariat schedules meetings")
     form = MeetingForm()
-    if form.validate_on_submit():
-        try:
-            meeting = rules.create_meeting(g.committee, actor=current_user, **_schedule(form))
-            db.session.commit()
-        except DomainError as error:
-            _failed(error, form)
-            return render_template("meetings/form.html", form=form, meeting=None, committee=g.committee), 400
-        flash(_("%(name)sを下書きとして作成しました。議事を追加してから招集してください。", name=rules.meeting_name(meeting)), "success")
+
+    def created(meeting: Meeting):
         _warn_day_off(meeting)
         return _redirect_to(meeting)
-    status = 400 if request.method == "POST" else 200
-    return render_template("meetings/form.html", form=form, meeting=None, committee=g.committee), status
+
+    return act(
+        form, lambda: rules.create_meeting(g.committee, actor=current_user, **_schedule(form)),
+        success=lambda meeting: _("%(name)sを下書きとして作成しました。議事を追加してから招集してください。", name=rules.meeting_name(meeting)),
+        to=created, fields=FORM_FIELD,
+        page=lambda: render_template("meetings/form.html", form=form, meeting=None, committee=g.committee),
+    )
+
+
+def _edited(changed, meeting: Meeting) -> str | None:
+    if not changed:
+        flash(_("変更はありませんでした。"), "info")
+        return None
+    if meeting.status in rules.ANNOUNCED and set(changed) & set(rules.SCHEDULE_FIELDS):
+        return _("会議を変更しました。委員に変更が通知されます。")
+    return _("会議を変更しました。")
 
 
 @bp.route("/<int:meeting_id>/edit", methods=["GET", "POST"])
 def edit(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat edits meetings")
     refused = _unless_allowed(meeting, rules.EDITABLE, _("開催済み・中止の会議は編集できません。"))
     if refused:
@@ -155,23 +137,16 @@ def edit(meeting_id):
         form.title.data, form.notes.data = meeting.title, meeting.notes
         form.answer_deadline.data = to_tokyo(meeting.answer_deadline).replace(tzinfo=None) if meeting.answer_deadline else None
         form.proposal_deadline.data = to_tokyo(meeting.proposal_deadline).replace(tzinfo=None) if meeting.proposal_deadline else None
-    if form.validate_on_submit():
-        try:
-            changed = rules.update_meeting(meeting, actor=current_user, **_schedule(form))
-            db.session.commit()
-        except DomainError as error:
-            _failed(error, form)
-            return render_template("meetings/form.html", form=form, meeting=meeting, committee=g.committee), 400
-        if not changed:
-            flash(_("変更はありませんでした。"), "info")
-        elif meeting.status in rules.ANNOUNCED and set(changed) & set(rules.SCHEDULE_FIELDS):
-            flash(_("会議を変更しました。委員に変更が通知されます。"), "success")
-        else:
-            flash(_("会議を変更しました。"), "success")
+
+    def edited(_changed):
         _warn_day_off(meeting)
         return _redirect_to(meeting)
-    status = 400 if request.method == "POST" else 200
-    return render_template("meetings/form.html", form=form, meeting=meeting, committee=g.committee), status
+
+    return act(
+        form, lambda: rules.update_meeting(meeting, actor=current_user, **_schedule(form)),
+        success=lambda changed: _edited(changed, meeting), to=edited, fields=FORM_FIELD,
+        page=lambda: render_template("meetings/form.html", form=form, meeting=meeting, committee=g.committee),
+    )
 
 
 # ---------------------------------------------------------------------------------------------- show
@@ -196,7 +171,7 @@ def _page_data(meeting: Meeting) -> dict:
     )
 
 
-def _show(meeting: Meeting, status: int = 200, attendance_form=None, attachment_form=None):
+def _show(meeting: Meeting, attendance_form=None, attachment_form=None):
     data = _page_data(meeting)
     if attendance_form is None:
         attendance_form = AttendanceForm(formdata=None)
@@ -213,111 +188,88 @@ def _show(meeting: Meeting, status: int = 200, attendance_form=None, attachment_
     return render_template(
         "meetings/show.html", attendance_form=attendance_form, attachment_form=attachment_form,
         accept=files.ACCEPT, max_mb=current_app.config["MAX_UPLOAD_MB"], **data,
-    ), status
+    )
 
 
 @bp.get("/<int:meeting_id>")
 def show(meeting_id):
-    return _show(_meeting_or_404(meeting_id))
+    return _show(meeting_or_404(meeting_id))
 
 
 @bp.get("/<int:meeting_id>/notice")
 def notice(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     text = rules.convocation_text(meeting, current_app.config["BASE_URL"])
     return render_template("meetings/notice.html", meeting=meeting, committee=g.committee, text=text)
 
 
 # ----------------------------------------------------------------------------------------- lifecycle
 
-def _act(meeting: Meeting, change, success):
-    """One button's POST on a meeting: run the domain change, commit once; a refusal re-renders the page (400)."""
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        change()
-        db.session.commit()
-    except DomainError as error:
-        _failed(error)
-        return _show(meeting, 400)
-    flash(success(), "success")
-    return _redirect_to(meeting)
+def _button(meeting: Meeting, change, success, to=None):
+    """One button's POST on a meeting; a refusal shows the meeting page again (400)."""
+    return act(ActionForm(), change, success=success, to=to or (lambda _result: _redirect_to(meeting)),
+               page=lambda: _show(meeting))
 
 
 @bp.post("/<int:meeting_id>/convene")
 def convene(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
-    return _act(meeting, lambda: rules.convene(meeting, actor=current_user),
-                lambda: _("%(name)sを招集しました。委員に招集通知が送られます。", name=rules.meeting_name(meeting)))
+    meeting = meeting_or_404(meeting_id)
+    return _button(meeting, lambda: rules.convene(meeting, actor=current_user),
+                   lambda _result: _("%(name)sを招集しました。委員に招集通知が送られます。", name=rules.meeting_name(meeting)))
 
 
 @bp.route("/<int:meeting_id>/postpone", methods=["GET", "POST"])
 def postpone(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat postpones meetings")
     refused = _unless_allowed(meeting, rules.ANNOUNCED, _("「%(status)s」の会議は延期できません。", status=rules.status_label(meeting.status)))
     if refused:
         return refused
     form = PostponeForm()
-    if form.validate_on_submit():
-        try:
-            rules.postpone(
-                meeting, actor=current_user, starts_at=_at(form.day.data, form.start_time.data),
-                ends_at=_at(form.day.data, form.end_time.data), reason=form.reason.data or "",
-                answer_deadline=_local(form.answer_deadline.data),
-            )
-            db.session.commit()
-        except DomainError as error:
-            _failed(error, form)
-            return render_template("meetings/postpone.html", form=form, meeting=meeting, committee=g.committee), 400
-        flash(_("会議を延期しました。委員に延期が通知されます。"), "success")
+
+    def postponed(_result):
         _warn_day_off(meeting)
         return _redirect_to(meeting)
-    status = 400 if request.method == "POST" else 200
-    return render_template("meetings/postpone.html", form=form, meeting=meeting, committee=g.committee), status
+
+    return act(
+        form,
+        lambda: rules.postpone(
+            meeting, actor=current_user, starts_at=_at(form.day.data, form.start_time.data),
+            ends_at=_at(form.day.data, form.end_time.data), reason=form.reason.data or "",
+            answer_deadline=_local(form.answer_deadline.data),
+        ),
+        success=_("会議を延期しました。委員に延期が通知されます。"), to=postponed, fields=FORM_FIELD,
+        page=lambda: render_template("meetings/postpone.html", form=form, meeting=meeting, committee=g.committee),
+    )
 
 
 @bp.route("/<int:meeting_id>/cancel", methods=["GET", "POST"])
 def cancel(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat cancels meetings")
     refused = _unless_allowed(meeting, rules.ANNOUNCED, _("「%(status)s」の会議は中止できません。", status=rules.status_label(meeting.status)))
     if refused:
         return refused
     form = CancelForm()
-    if form.validate_on_submit():
-        try:
-            rules.cancel(meeting, actor=current_user, reason=form.reason.data or "")
-            db.session.commit()
-        except DomainError as error:
-            _failed(error, form)
-            return render_template("meetings/cancel.html", form=form, meeting=meeting, committee=g.committee), 400
-        flash(_("会議を中止しました。委員に中止が通知されます。"), "success")
-        return _redirect_to(meeting)
-    status = 400 if request.method == "POST" else 200
-    return render_template("meetings/cancel.html", form=form, meeting=meeting, committee=g.committee), status
+    return act(
+        form, lambda: rules.cancel(meeting, actor=current_user, reason=form.reason.data or ""),
+        success=_("会議を中止しました。委員に中止が通知されます。"), to=lambda _result: _redirect_to(meeting),
+        page=lambda: render_template("meetings/cancel.html", form=form, meeting=meeting, committee=g.committee),
+    )
 
 
 @bp.post("/<int:meeting_id>/held")
 def mark_held(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
-    return _act(meeting, lambda: rules.mark_held(meeting, actor=current_user), lambda: _("会議を開催済みにしました。"))
+    meeting = meeting_or_404(meeting_id)
+    return _button(meeting, lambda: rules.mark_held(meeting, actor=current_user), _("会議を開催済みにしました。"))
 
 
 @bp.post("/<int:meeting_id>/delete")
 def delete(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    meeting = meeting_or_404(meeting_id)
     name = rules.meeting_name(meeting)
-    try:
-        rules.delete_draft(meeting, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error)
-        return _show(meeting, 400)
-    flash(_("%(name)sの下書きを削除しました。", name=name), "success")
-    return redirect(url_for("meetings.index"), 303)
+    return _button(meeting, lambda: rules.delete_draft(meeting, actor=current_user),
+                   _("%(name)sの下書きを削除しました。", name=name), to=url_for("meetings.index"))
 
 
 # -------------------------------------------------------------------------------------------- agenda
@@ -341,128 +293,84 @@ def _agenda_values(form: AgendaItemForm) -> dict:
 
 @bp.route("/<int:meeting_id>/agenda/new", methods=["GET", "POST"])
 def add_item(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat builds agendas")
     refused = _unless_allowed(meeting, rules.EDITABLE, _("開催済み・中止の会議の議事は変更できません。"))
     if refused:
         return refused
     form = _agenda_form(meeting)
-    if form.validate_on_submit():
-        try:
-            rules.add_agenda_item(meeting, actor=current_user, **_agenda_values(form))
-            db.session.commit()
-        except DomainError as error:
-            _failed(error, form)
-            return render_template("meetings/item_form.html", form=form, meeting=meeting, item=None, committee=g.committee), 400
-        flash(_("議事を追加しました。"), "success")
-        return _redirect_to(meeting, "agenda")
-    status = 400 if request.method == "POST" else 200
-    return render_template("meetings/item_form.html", form=form, meeting=meeting, item=None, committee=g.committee), status
+    return act(
+        form, lambda: rules.add_agenda_item(meeting, actor=current_user, **_agenda_values(form)),
+        success=_("議事を追加しました。"), to=lambda _item: _redirect_to(meeting, "agenda"),
+        page=lambda: render_template("meetings/item_form.html", form=form, meeting=meeting, item=None, committee=g.committee),
+    )
 
 
 @bp.route("/<int:meeting_id>/agenda/<int:item_id>/edit", methods=["GET", "POST"])
 def edit_item(meeting_id, item_id):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat builds agendas")
-    item = _item_or_404(meeting, item_id)
+    item = agenda_item_or_404(meeting, item_id)
     refused = _unless_allowed(meeting, rules.EDITABLE, _("開催済み・中止の会議の議事は変更できません。"))
     if refused:
         return refused
     form = _agenda_form(meeting, item)
-    if form.validate_on_submit():
-        try:
-            rules.update_agenda_item(item, actor=current_user, **_agenda_values(form))
-            db.session.commit()
-        except DomainError as error:
-            _failed(error, form)
-            return render_template("meetings/item_form.html", form=form, meeting=meeting, item=item, committee=g.committee), 400
-        flash(_("議事を変更しました。"), "success")
-        return _redirect_to(meeting, "agenda")
-    status = 400 if request.method == "POST" else 200
-    return render_template("meetings/item_form.html", form=form, meeting=meeting, item=item, committee=g.committee), status
+    return act(
+        form, lambda: rules.update_agenda_item(item, actor=current_user, **_agenda_values(form)),
+        success=_("議事を変更しました。"), to=lambda _result: _redirect_to(meeting, "agenda"),
+        page=lambda: render_template("meetings/item_form.html", form=form, meeting=meeting, item=item, committee=g.committee),
+    )
 
 
 @bp.post("/<int:meeting_id>/agenda/<int:item_id>/remove")
 def remove_item(meeting_id, item_id):
-    meeting = _meeting_or_404(meeting_id)
-    item = _item_or_404(meeting, item_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        rules.remove_agenda_item(item, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error)
-        return _show(meeting, 400)
-    flash(_("議事を削除しました。"), "success")
-    return _redirect_to(meeting, "agenda")
+    meeting = meeting_or_404(meeting_id)
+    item = agenda_item_or_404(meeting, item_id)
+    return _button(meeting, lambda: rules.remove_agenda_item(item, actor=current_user), _("議事を削除しました。"),
+                   to=lambda _result: _redirect_to(meeting, "agenda"))
 
 
 @bp.post("/<int:meeting_id>/agenda/<int:item_id>/move")
 def move_item(meeting_id, item_id):
-    meeting = _meeting_or_404(meeting_id)
-    item = _item_or_404(meeting, item_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        rules.move_agenda_item(item, actor=current_user, direction=request.form.get("direction", ""))
-        db.session.commit()
-    except DomainError as error:
-        _failed(error)
-        return _show(meeting, 400)
-    return _redirect_to(meeting, f"item-{item.id}")
+    meeting = meeting_or_404(meeting_id)
+    item = agenda_item_or_404(meeting, item_id)
+    return _button(meeting, lambda: rules.move_agenda_item(item, actor=current_user, direction=request.form.get("direction", "")),
+                   None, to=lambda _result: _redirect_to(meeting, f"item-{item.id}"))
 
 
 # ---------------------------------------------------------------------------------------------- 資料
 
 @bp.post("/<int:meeting_id>/attachments")
 def upload(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat attaches documents")
     form = AttachmentForm()
     form.agenda_item_id.choices = [SelectChoice(0)] + [SelectChoice(item.id) for item in meeting.agenda_items]
-    if not form.validate_on_submit():
-        flash(_("添付先を選び直してください。"), "error")
-        return _show(meeting, 400, attachment_form=form)
-    item = _item_or_404(meeting, form.agenda_item_id.data) if form.agenda_item_id.data else None
-    try:
-        attachment = rules.add_attachment(meeting, form.file.data, actor=current_user, agenda_item=item)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error, form)
-        return _show(meeting, 400, attachment_form=form)
-    flash(_("資料「%(name)s」を添付しました。", name=attachment.original_name), "success")
-    return _redirect_to(meeting, "documents")
 
+    def attach():
+        item = agenda_item_or_404(meeting, form.agenda_item_id.data) if form.agenda_item_id.data else None
+        return rules.add_attachment(meeting, form.file.data, actor=current_user, agenda_item=item)
 
-def _attachment_or_404(meeting: Meeting, attachment_id: int) -> Attachment:
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.meeting_id != meeting.id:
-        abort(404)
-    return attachment
+    return act(
+        form, attach, invalid=_("添付先を選び直してください。"),
+        success=lambda attachment: _("資料「%(name)s」を添付しました。", name=attachment.original_name),
+        to=lambda _attachment: _redirect_to(meeting, "documents"), page=lambda: _show(meeting, attachment_form=form),
+    )
 
 
 @bp.get("/<int:meeting_id>/attachments/<int:attachment_id>")
 def download(meeting_id, attachment_id):
-    meeting = _meeting_or_404(meeting_id)  # who may see the meeting may read its 資料
-    return send_attachment(_attachment_or_404(meeting, attachment_id))
+    meeting = meeting_or_404(meeting_id)  # who may see the meeting may read its 資料
+    return send_attachment(attachment_or_404(attachment_id, meeting=meeting))
 
 
 @bp.post("/<int:meeting_id>/attachments/<int:attachment_id>/delete")
 def delete_attachment(meeting_id, attachment_id):
-    meeting = _meeting_or_404(meeting_id)
-    attachment = _attachment_or_404(meeting, attachment_id)
-    if not ActionForm().validate_on_submit():
-        abort(400)
+    meeting = meeting_or_404(meeting_id)
+    attachment = attachment_or_404(attachment_id, meeting=meeting)
     name = attachment.original_name
-    try:
-        rules.remove_attachment(attachment, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error)
-        return _show(meeting, 400)
-    flash(_("資料「%(name)s」を削除しました。", name=name), "success")
-    return _redirect_to(meeting, "documents")
+    return _button(meeting, lambda: rules.remove_attachment(attachment, actor=current_user),
+                   _("資料「%(name)s」を削除しました。", name=name), to=lambda _result: _redirect_to(meeting, "documents"))
 
 
 # ----------------------------------------------------------------------------------------- attendance
@@ -474,34 +382,32 @@ def _answer(meeting: Meeting, membership: Membership, form: AttendanceForm) -> N
     )
 
 
+def _answered(form: AttendanceForm) -> str:
+    return _("出欠を「%(answer)s」で回答しました。", answer=rules.response_label(AttendanceResponse(form.response.data)))
+
+
 @bp.post("/<int:meeting_id>/attendance")
 def answer(meeting_id):
     """A member answers for their own seat."""
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     form = AttendanceForm()
     seat = next((m for m in rules.voting_seats(meeting) if m.user_id == current_user.id), None)
     require(seat is not None, "only seat holders answer attendance")
-    if not form.validate_on_submit():
-        return _show(meeting, 400, attendance_form=form)
-    try:
-        _answer(meeting, seat, form)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error, form)
-        return _show(meeting, 400, attendance_form=form)
-    flash(_("出欠を「%(answer)s」で回答しました。", answer=rules.response_label(AttendanceResponse(form.response.data))), "success")
-    return _redirect_to(meeting, "attendance")
+    return act(
+        form, lambda: _answer(meeting, seat, form), success=lambda _result: _answered(form),
+        to=lambda _result: _redirect_to(meeting, "attendance"), page=lambda: _show(meeting, attendance_form=form),
+    )
 
 
 @bp.get("/<int:meeting_id>/attendance")
 def attendance(meeting_id):
     """The secretariat's sheet: answer for any seat (e.g. by phone) and record who was present."""
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat manages attendance")
     return _attendance_page(meeting)
 
 
-def _attendance_page(meeting: Meeting, status: int = 200, failed_form=None, failed_seat: int | None = None):
+def _attendance_page(meeting: Meeting, failed_form=None, failed_seat: int | None = None):
     sheet = rules.attendance_sheet(meeting)
     forms = {}
     for line in sheet.lines:
@@ -516,44 +422,36 @@ def _attendance_page(meeting: Meeting, status: int = 200, failed_form=None, fail
     return render_template(
         "meetings/attendance.html", meeting=meeting, committee=g.committee, sheet=sheet, forms=forms,
         action_form=ActionForm(formdata=None), open_for_answers=meeting.status in (*rules.ANNOUNCED, MeetingStatus.HELD),
-    ), status
+    )
 
 
 @bp.post("/<int:meeting_id>/attendance/<int:membership_id>")
 def answer_for_seat(meeting_id, membership_id):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat answers for a seat")
-    membership = db.session.get(Membership, membership_id)
-    if membership is None:
-        abort(404)
+    membership = get_or_404(Membership, membership_id)
     form = AttendanceForm()
-    if not form.validate_on_submit():
-        return _attendance_page(meeting, 400, form, membership_id)
+    return act(
+        form, lambda: _answer(meeting, membership, form),
+        success=_("%(seat)sの出欠を記録しました。", seat=membership.seat_label),
+        to=url_for("meetings.attendance", meeting_id=meeting.id, _anchor=f"seat-{membership_id}"),
+        page=lambda: _attendance_page(meeting, form, membership_id),
+    )
+
+
+def _present_ids() -> list[int]:
     try:
-        _answer(meeting, membership, form)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error, form)
-        return _attendance_page(meeting, 400, form, membership_id)
-    flash(_("%(seat)sの出欠を記録しました。", seat=membership.seat_label), "success")
-    return redirect(url_for("meetings.attendance", meeting_id=meeting.id, _anchor=f"seat-{membership_id}"), 303)
+        return [int(value) for value in request.form.getlist("present")]
+    except ValueError:
+        abort(400)
 
 
 @bp.post("/<int:meeting_id>/presence")
 def record_presence(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat records presence")
-    if not ActionForm().validate_on_submit():
-        abort(400)
-    try:
-        ids = [int(value) for value in request.form.getlist("present")]
-    except ValueError:
-        abort(400)
-    try:
-        count = rules.record_presence(meeting, actor=current_user, present_membership_ids=ids)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error)
-        return _attendance_page(meeting, 400)
-    flash(_("出席者を記録しました(%(n)d名)。", n=count), "success")
-    return redirect(url_for("meetings.attendance", meeting_id=meeting.id), 303)
+    return act(
+        ActionForm(), lambda: rules.record_presence(meeting, actor=current_user, present_membership_ids=_present_ids()),
+        success=lambda count: _("出席者を記録しました(%(n)d名)。", n=count),
+        to=url_for("meetings.attendance", meeting_id=meeting.id), page=lambda: _attendance_page(meeting),
+    )

@@ -15,12 +15,11 @@ from flask import Blueprint, Response, abort, flash, g, redirect, render_templat
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 from wtforms.fields.choices import SelectChoice
 
 from .. import exports
 from ..dates import TOKYO
-from ..domain import DomainError, access, require
+from ..domain import access, require
 from ..domain import meetings as meeting_rules
 from ..domain import minutes as rules
 from ..domain import search
@@ -29,6 +28,8 @@ from ..forms.meetings import ActionForm
 from ..forms.minutes import CommentForm, ReviewForm, field_name, text_form
 from ..models import Meeting, Minutes, MinutesVersion, User
 from ..pagination import paginate_rows
+from .handling import act
+from .loading import minutes_or_404, version_or_404
 from .scoping import committee_blueprint, union_wide
 
 bp = committee_blueprint("minutes", __name__, "/meetings")
@@ -41,67 +42,44 @@ bp.add_app_template_global(exports.approval_line, "minutes_approval_line")
 
 # ------------------------------------------------------------------------------------------- helpers
 
-def _meeting_or_404(meeting_id: int) -> Meeting:
-    meeting = db.session.scalar(
-        select(Meeting).options(joinedload(Meeting.committee), joinedload(Meeting.convened_by), joinedload(Meeting.created_by))
-        .where(Meeting.id == meeting_id, Meeting.committee_id == g.committee.id)
-    )
-    if meeting is None:
-        abort(404)
-    return meeting
-
-
-def _minutes_or_404(meeting: Meeting) -> Minutes:
-    minutes = rules.minutes_of(meeting)
+def _drafted(meeting_id: int) -> tuple[Meeting, Minutes]:
+    """The meeting and its minutes; 404 before the minutes are drafted."""
+    meeting, minutes = minutes_or_404(meeting_id)
     if minutes is None:
         abort(404)
-    return minutes
+    return meeting, minutes
 
 
 def _managed(meeting_id: int) -> tuple[Meeting, Minutes]:
     """For the secretariat's steps: the meeting and its minutes, 403 for anyone else."""
-    meeting = _meeting_or_404(meeting_id)
+    meeting, minutes = minutes_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat manages minutes")
-    return meeting, _minutes_or_404(meeting)
-
-
-def _version_or_404(minutes: Minutes, number: int | None) -> MinutesVersion:
-    version = rules.latest_version(minutes) if number is None else rules.load_version(minutes, number)
-    if version is None:
+    if minutes is None:
         abort(404)
-    require(rules.can_read_version(current_user, minutes, version), "not allowed to read this version")
-    return version
+    return meeting, minutes
 
 
 def _to_minutes(meeting: Meeting, anchor: str | None = None):
     return redirect(url_for("minutes.show", meeting_id=meeting.id, _anchor=anchor), 303)
 
 
-def _valid_post() -> None:
-    if not ActionForm().validate_on_submit():
-        abort(400)
+def _on_page(meeting: Meeting, minutes: Minutes | None, change, success, form=None, to=None, **page_forms):
+    """A POST from the minutes page; invalid input or a refusal shows the page again (400)."""
+    return act(
+        form if form is not None else ActionForm(), change, success=success,
+        to=to or (lambda _result: _to_minutes(meeting)), fields=_FIELDS,
+        page=lambda: _page(meeting, rules.minutes_of(meeting) if minutes is None else minutes, **page_forms),
+    )
 
 
-def _act(meeting: Meeting, minutes, change, success, anchor: str | None = None):
-    """One button's POST: run the domain change, commit once; a refusal re-renders the page (400)."""
-    _valid_post()
-    try:
-        result = change()
-        db.session.commit()
-    except DomainError as error:
-        _failed(error)
-        return _page(meeting, minutes, 400)
-    flash(success(result) if callable(success) else success, "success")
-    return _to_minutes(meeting, anchor)
+class _MinutesFields(dict):
+    """A domain field (a section key) names its form field through forms.minutes.field_name."""
+
+    def get(self, key, default=None):
+        return field_name(key) if key else default
 
 
-def _failed(error: DomainError, form=None) -> None:
-    db.session.rollback()
-    if form is not None and error.field:
-        name = field_name(error.field) if error.field not in form else error.field
-        if name in form:
-            form[name].errors = list(form[name].errors) + [error.message]
-    flash(error.message, "error")
+_FIELDS = _MinutesFields()
 
 
 def _sections(version: MinutesVersion) -> list[tuple[str, str]]:
@@ -115,12 +93,10 @@ def _sections(version: MinutesVersion) -> list[tuple[str, str]]:
 
 # ----------------------------------------------------------------------------------------- the page
 
-def _page(meeting: Meeting, minutes: Minutes | None, status: int = 200, review_form=None, comment_form=None):
-    """Everything the minutes page shows, in a fixed number of queries."""
+def _page(meeting: Meeting, minutes: Minutes | None, review_form=None, comment_form=None):
+    """Everything the minutes page shows, in a fixed number of queries (access: minutes_or_404)."""
     member = meeting_rules.can_view(current_user, meeting)
     version = rules.visible_version(current_user, minutes) if minutes else None
-    if version is None and not member:
-        require(False, "minutes not published")
     data = dict(meeting=meeting, committee=g.committee, minutes=minutes, version=version, member=member, steps=rules.STATUS_ORDER,
                 can_manage=rules.can_manage(current_user), action_form=ActionForm(formdata=None))
     if minutes is not None and member:
@@ -143,45 +119,41 @@ def _page(meeting: Meeting, minutes: Minutes | None, status: int = 200, review_f
         )
     if version is not None:
         data["approver"] = rules.approver_of(version)
-    return render_template("minutes/show.html", **data), status
+    return render_template("minutes/show.html", **data)
 
 
 @bp.get("/<int:meeting_id>/minutes")
 @union_wide
 def show(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
-    return _page(meeting, rules.minutes_of(meeting))
+    return _page(*minutes_or_404(meeting_id))
 
 
 @bp.post("/<int:meeting_id>/minutes/create")
 def create(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
-    _valid_post()
-    try:
-        rules.create(meeting, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error)
-        return _page(meeting, rules.minutes_of(meeting), 400)
-    flash(_("会議の記録から議事録の案を作成しました。各議事の内容を記入してください。"), "success")
-    return redirect(url_for("minutes.edit", meeting_id=meeting.id), 303)
+    meeting, minutes = minutes_or_404(meeting_id)
+    return _on_page(meeting, minutes, lambda: rules.create(meeting, actor=current_user),
+                    _("会議の記録から議事録の案を作成しました。各議事の内容を記入してください。"),
+                    to=url_for("minutes.edit", meeting_id=meeting.id))
+
+
+def _regenerated(version) -> str | None:
+    if version is None:
+        flash(_("会議の記録に変更はありませんでした。"), "info")
+        return None
+    return _("出欠・議事・表決結果を会議の記録から更新しました(第%(n)d版)。記入した内容はそのままです。", n=version.number)
 
 
 @bp.post("/<int:meeting_id>/minutes/regenerate")
 def regenerate(meeting_id):
     meeting, minutes = _managed(meeting_id)
-    _valid_post()
-    try:
-        version = rules.regenerate(minutes, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error)
-        return _page(meeting, minutes, 400)
+    return _on_page(meeting, minutes, lambda: rules.regenerate(minutes, actor=current_user), _regenerated)
+
+
+def _saved(version) -> str | None:
     if version is None:
-        flash(_("会議の記録に変更はありませんでした。"), "info")
-    else:
-        flash(_("出欠・議事・表決結果を会議の記録から更新しました(第%(n)d版)。記入した内容はそのままです。", n=version.number), "success")
-    return _to_minutes(meeting)
+        flash(_("変更はありませんでした。"), "info")
+        return None
+    return _("議事録を保存しました(第%(n)d版)。", n=version.number)
 
 
 @bp.route("/<int:meeting_id>/minutes/edit", methods=["GET", "POST"])
@@ -193,28 +165,18 @@ def edit(meeting_id):
     if request.method == "GET":
         for key, _label in sections:
             form[field_name(key)].data = current.texts.get(key, "")
-    status = 200
-    if form.validate_on_submit():
+
+    def save():
         texts = {key: form[field_name(key)].data or "" for key, _label in sections}
-        try:
-            version = rules.save_text(minutes, actor=current_user, texts=texts, reason=form.reason.data or "")
-            db.session.commit()
-        except DomainError as error:
-            _failed(error, form)
-            status = 400
-        else:
-            if version is None:
-                flash(_("変更はありませんでした。"), "info")
-            else:
-                flash(_("議事録を保存しました(第%(n)d版)。", n=version.number), "success")
-            return _to_minutes(meeting)
-    elif request.method == "POST":
-        status = 400
-    return render_template(
-        "minutes/edit.html", meeting=meeting, committee=g.committee, minutes=minutes, version=current, form=form,
-        sections=sections, field_name=field_name,
-        frozen=minutes.status.value in ("approved", "published"),
-    ), status
+        return rules.save_text(minutes, actor=current_user, texts=texts, reason=form.reason.data or "")
+
+    return act(
+        form, save, success=_saved, to=lambda _version: _to_minutes(meeting), fields=_FIELDS,
+        page=lambda: render_template(
+            "minutes/edit.html", meeting=meeting, committee=g.committee, minutes=minutes, version=current, form=form,
+            sections=sections, field_name=field_name, frozen=minutes.status.value in ("approved", "published"),
+        ),
+    )
 
 
 # ------------------------------------------------------------------------------- versions and diff
@@ -222,8 +184,7 @@ def edit(meeting_id):
 @bp.get("/<int:meeting_id>/minutes/versions")
 @union_wide
 def versions(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
-    minutes = _minutes_or_404(meeting)
+    meeting, minutes = _drafted(meeting_id)
     require(rules.can_view_versions(current_user, minutes), "not allowed to see the history")
     rows = [v for v in reversed(minutes.versions) if rules.can_read_version(current_user, minutes, v)]
     authors = {user.id: user for user in db.session.scalars(
@@ -236,9 +197,8 @@ def versions(meeting_id):
 @bp.get("/<int:meeting_id>/minutes/versions/<int:number>")
 @union_wide
 def version(meeting_id, number):
-    meeting = _meeting_or_404(meeting_id)
-    minutes = _minutes_or_404(meeting)
-    shown = _version_or_404(minutes, number)
+    meeting, minutes = _drafted(meeting_id)
+    shown = version_or_404(minutes, number)
     return render_template("minutes/version.html", meeting=meeting, committee=g.committee, minutes=minutes,
                            version=shown, approver=rules.approver_of(shown))
 
@@ -246,13 +206,12 @@ def version(meeting_id, number):
 @bp.get("/<int:meeting_id>/minutes/diff")
 @union_wide
 def diff(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
-    minutes = _minutes_or_404(meeting)
+    meeting, minutes = _drafted(meeting_id)
     require(rules.can_view_versions(current_user, minutes), "not allowed to see the history")
     latest = rules.latest_version(minutes).number
     new_number = request.args.get("to", latest, type=int)
     old_number = request.args.get("from", max(1, new_number - 1), type=int)
-    old, new = _version_or_404(minutes, old_number), _version_or_404(minutes, new_number)
+    old, new = version_or_404(minutes, old_number), version_or_404(minutes, new_number)
     return render_template("minutes/diff.html", meeting=meeting, committee=g.committee, minutes=minutes,
                            old=old, new=new, rows=rules.diff(old, new))
 
@@ -263,56 +222,47 @@ def diff(meeting_id):
 def open_review(meeting_id):
     meeting, minutes = _managed(meeting_id)
     form = ReviewForm()
-    if not form.validate_on_submit():
-        flash(_("確認の期限を正しく入力してください。"), "error")
-        return _page(meeting, minutes, 400, review_form=form)
-    deadline = form.deadline.data.replace(tzinfo=TOKYO) if form.deadline.data else None
-    try:
-        rules.open_review(minutes, actor=current_user, deadline=deadline)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error, form)
-        return _page(meeting, minutes, 400, review_form=form)
-    flash(_("委員に議事録の確認を依頼しました。"), "success")
-    return _to_minutes(meeting)
+
+    def open_it():
+        deadline = form.deadline.data.replace(tzinfo=TOKYO) if form.deadline.data else None
+        return rules.open_review(minutes, actor=current_user, deadline=deadline)
+
+    return act(
+        form, open_it, success=_("委員に議事録の確認を依頼しました。"), to=lambda _result: _to_minutes(meeting),
+        invalid=_("確認の期限を正しく入力してください。"), fields=_FIELDS,
+        page=lambda: _page(meeting, minutes, review_form=form),
+    )
 
 
 @bp.post("/<int:meeting_id>/minutes/return")
 def return_to_draft(meeting_id):
     meeting, minutes = _managed(meeting_id)
-    return _act(meeting, minutes, lambda: rules.return_to_draft(minutes, actor=current_user),
-                _("議事録を作成中に戻しました。委員の意見は残っています。"))
+    return _on_page(meeting, minutes, lambda: rules.return_to_draft(minutes, actor=current_user),
+                    _("議事録を作成中に戻しました。委員の意見は残っています。"))
 
 
 @bp.post("/<int:meeting_id>/minutes/no-objection")
 @union_wide
 def no_objection(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
-    minutes = _minutes_or_404(meeting)
-    return _act(meeting, minutes, lambda: rules.mark_no_objection(minutes, actor=current_user),
-                _("「異議なし」を登録しました。"), "review")
+    meeting, minutes = _drafted(meeting_id)
+    return _on_page(meeting, minutes, lambda: rules.mark_no_objection(minutes, actor=current_user),
+                    _("「異議なし」を登録しました。"), to=lambda _result: _to_minutes(meeting, "review"))
 
 
 @bp.post("/<int:meeting_id>/minutes/comments")
 @union_wide
 def comment(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
-    minutes = _minutes_or_404(meeting)
+    meeting, minutes = _drafted(meeting_id)
     form = CommentForm()
     form.agenda_item_id.choices = [SelectChoice(0, "")] + [
         SelectChoice(item["id"], item["title"]) for item in rules.latest_version(minutes).facts["items"]
     ]
-    if not form.validate_on_submit():
-        return _page(meeting, minutes, 400, comment_form=form)
-    try:
-        rules.add_comment(minutes, actor=current_user, text=form.text.data or "",
-                          agenda_item_id=form.agenda_item_id.data or None)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error, form)
-        return _page(meeting, minutes, 400, comment_form=form)
-    flash(_("意見を送りました。"), "success")
-    return _to_minutes(meeting, "comments")
+    return _on_page(
+        meeting, minutes,
+        lambda: rules.add_comment(minutes, actor=current_user, text=form.text.data or "",
+                                  agenda_item_id=form.agenda_item_id.data or None),
+        _("意見を送りました。"), form=form, to=lambda _result: _to_minutes(meeting, "comments"), comment_form=form,
+    )
 
 
 # ----------------------------------------------------------------------------- approve and publish
@@ -320,45 +270,37 @@ def comment(meeting_id):
 @bp.post("/<int:meeting_id>/minutes/approve")
 @union_wide
 def approve(meeting_id):
-    meeting = _meeting_or_404(meeting_id)
-    minutes = _minutes_or_404(meeting)
-    return _act(meeting, minutes, lambda: rules.approve(minutes, actor=current_user),
-                lambda version: _("議事録(第%(n)d版)を承認しました。", n=version.number))
+    meeting, minutes = _drafted(meeting_id)
+    return _on_page(meeting, minutes, lambda: rules.approve(minutes, actor=current_user),
+                    lambda version: _("議事録(第%(n)d版)を承認しました。", n=version.number))
 
 
 @bp.post("/<int:meeting_id>/minutes/publish")
 def publish(meeting_id):
     meeting, minutes = _managed(meeting_id)
-    return _act(meeting, minutes, lambda: rules.publish(minutes, actor=current_user),
-                _("議事録を公開しました。連合のすべての利用者が閲覧できます。"))
+    return _on_page(meeting, minutes, lambda: rules.publish(minutes, actor=current_user),
+                    _("議事録を公開しました。連合のすべての利用者が閲覧できます。"))
 
 
 @bp.post("/<int:meeting_id>/minutes/confirmation")
 def add_confirmation(meeting_id):
     meeting, minutes = _managed(meeting_id)
-    _valid_post()
-    try:
-        item = rules.add_confirmation_item(minutes, actor=current_user)
-        db.session.commit()
-    except DomainError as error:
-        _failed(error)
-        return _page(meeting, minutes, 400)
-    flash(_("次回の会議の議事に「前回議事録の確認」を追加しました。"), "success")
-    return redirect(url_for("meetings.show", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"), 303)
+    return _on_page(meeting, minutes, lambda: rules.add_confirmation_item(minutes, actor=current_user),
+                    _("次回の会議の議事に「前回議事録の確認」を追加しました。"),
+                    to=lambda item: url_for("meetings.show", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"))
 
 
 # ------------------------------------------------------------------------------------ PDF and Word
 
 def _export_version(meeting_id: int) -> tuple[Meeting, Minutes, MinutesVersion]:
     """?version=N, or what the user reads on the minutes page."""
-    meeting = _meeting_or_404(meeting_id)
-    minutes = _minutes_or_404(meeting)
+    meeting, minutes = _drafted(meeting_id)
     number = request.args.get("version", type=int)
     if number is None:
         shown = rules.visible_version(current_user, minutes)
         require(shown is not None, "minutes not published")
         return meeting, minutes, shown
-    return meeting, minutes, _version_or_404(minutes, number)
+    return meeting, minutes, version_or_404(minutes, number)
 
 
 def _download(content: bytes, mimetype: str, version: MinutesVersion, suffix: str) -> Response:

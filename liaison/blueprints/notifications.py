@@ -2,13 +2,13 @@
 (/admin/notifications), and a meeting's reminder settings (/<slug>/meetings/<id>/reminders)."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import case, select
 from sqlalchemy.orm import joinedload
 
-from ..domain import DomainError, access, require
+from ..domain import access, require
 from ..domain import notifications as rules
 from ..extensions import db
 from ..forms.admin import EmptyForm
@@ -16,6 +16,8 @@ from ..forms.notifications import KIND_LABELS, CommitteeRemindersForm, MeetingRe
 from ..models import Committee, Meeting, Notification, NotificationKind, NotificationState
 from ..notify.content import kind_label, meeting_label
 from ..pagination import paginate
+from .handling import act
+from .loading import get_or_404, meeting_or_404, own_notification_or_404
 from .scoping import committee_blueprint
 
 bp = Blueprint("notifications", __name__, url_prefix="/notifications")
@@ -34,13 +36,6 @@ def notification_kind_label(kind: NotificationKind) -> str:
     return kind_label(kind)
 
 
-def _own_or_404(notification_id: int) -> Notification:
-    notification = db.session.get(Notification, notification_id)
-    if notification is None or notification.recipient_id != current_user.id:
-        abort(404)
-    return notification
-
-
 @bp.get("/")
 @login_required
 def index():
@@ -52,34 +47,24 @@ def index():
 @login_required
 def open_notification(notification_id: int):
     """Mark read and go to the page it is about."""
-    notification = _own_or_404(notification_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    rules.mark_read(notification, actor=current_user)
-    db.session.commit()
-    return redirect(notification.link or url_for(".index"), 303)
+    notification = own_notification_or_404(notification_id)
+    return act(EmptyForm(), lambda: rules.mark_read(notification, actor=current_user), success=None,
+               to=lambda _result: notification.link or url_for(".index"))
 
 
 @bp.post("/<int:notification_id>/read")
 @login_required
 def mark_read(notification_id: int):
-    notification = _own_or_404(notification_id)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    rules.mark_read(notification, actor=current_user)
-    db.session.commit()
-    return redirect(url_for(".index", page=request.args.get("page", 1, type=int)), 303)
+    notification = own_notification_or_404(notification_id)
+    return act(EmptyForm(), lambda: rules.mark_read(notification, actor=current_user), success=None,
+               to=url_for(".index", page=request.args.get("page", 1, type=int)))
 
 
 @bp.post("/read-all")
 @login_required
 def mark_all_read():
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    marked = rules.mark_all_read(actor=current_user)
-    db.session.commit()
-    flash(_("%(count)d件を既読にしました。", count=marked), "success")
-    return redirect(url_for(".index"), 303)
+    return act(EmptyForm(), lambda: rules.mark_all_read(actor=current_user),
+               success=lambda marked: _("%(count)d件を既読にしました。", count=marked), to=url_for(".index"))
 
 
 @bp.route("/settings", methods=["GET", "POST"])
@@ -91,17 +76,15 @@ def settings():
         form.daily_digest.data = preference.daily_digest
         for kind, field in form.kind_fields():
             field.data = preference.wants_email(kind)
-    elif form.validate_on_submit():
-        rules.update_preferences(
+    return act(
+        form,
+        lambda: rules.update_preferences(
             current_user, actor=current_user, daily_digest=form.daily_digest.data,
             email_kinds={kind for kind, field in form.kind_fields() if field.data},
-        )
-        db.session.commit()
-        flash(_("通知の設定を保存しました。"), "success")
-        return redirect(url_for(".settings"), 303)
-    else:
-        return render_template("notifications/settings.html", form=form), 400
-    return render_template("notifications/settings.html", form=form)
+        ),
+        success=_("通知の設定を保存しました。"), to=url_for(".settings"),
+        page=lambda: render_template("notifications/settings.html", form=form),
+    )
 
 
 # --- administrators: the outbox ---------------------------------------------------------------------
@@ -139,13 +122,10 @@ def outbox():
 
 @admin_bp.post("/<int:notification_id>/retry")
 def retry(notification_id: int):
-    notification = db.session.get(Notification, notification_id) or abort(404)
-    if not EmptyForm().validate_on_submit():
-        abort(400)
-    rules.retry(notification, actor=current_user)
-    db.session.commit()
-    flash(_("再送を予約しました。次回のスケジューラ実行で送信します。"), "success")
-    return redirect(url_for(".outbox", state=request.args.get("state", "problems")), 303)
+    notification = get_or_404(Notification, notification_id)
+    return act(EmptyForm(), lambda: rules.retry(notification, actor=current_user),
+               success=_("再送を予約しました。次回のスケジューラ実行で送信します。"),
+               to=url_for(".outbox", state=request.args.get("state", "problems")))
 
 
 def _committee_forms(committees, failed: Committee | None = None, failed_form=None):
@@ -165,14 +145,14 @@ def _committee_forms(committees, failed: Committee | None = None, failed_form=No
     return forms
 
 
-def _reminders_page(forms, status: int = 200):
+def _reminders_page(forms):
     committees = list(access.all_committees())
     meetings = rules.upcoming_meetings()
     by_id = {c.id: c for c in committees}
     return render_template(
         "notifications/reminders.html", committees=committees, forms=forms, meetings=meetings,
         committee_of=by_id, meeting_label=meeting_label,
-    ), status
+    )
 
 
 @admin_bp.get("/reminders")
@@ -185,52 +165,36 @@ def reminders():
 def committee_reminders(slug: str):
     committee = access.committee_by_slug(slug) or abort(404)
     form = CommitteeRemindersForm(prefix=committee.slug)
-    committees = list(access.all_committees())
-    if form.validate_on_submit():
-        try:
-            rules.set_committee_reminders(
-                committee, actor=current_user, days=form.days.data or "", at=form.at.data,
-                answer_days=form.answer_days.data, proposal_days=form.proposal_days.data,
-                vote_days=form.vote_days.data or "", review_days=form.review_days.data,
-            )
-        except DomainError as error:
-            db.session.rollback()
-            getattr(form, error.field or "days").errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("%(name)sのお知らせの既定を保存しました。", name=committee.name), "success")
-            return redirect(url_for(".reminders"), 303)
-    return _reminders_page(_committee_forms(committees, committee, form), 400)
+    return act(
+        form,
+        lambda: rules.set_committee_reminders(
+            committee, actor=current_user, days=form.days.data or "", at=form.at.data,
+            answer_days=form.answer_days.data, proposal_days=form.proposal_days.data,
+            vote_days=form.vote_days.data or "", review_days=form.review_days.data,
+        ),
+        success=_("%(name)sのお知らせの既定を保存しました。", name=committee.name), to=url_for(".reminders"),
+        fallback_field="days", page=lambda: _reminders_page(_committee_forms(list(access.all_committees()), committee, form)),
+    )
 
 
 # --- one meeting's reminders (the secretariat) ------------------------------------------------------
 
-def _meeting_or_404(meeting_id: int) -> Meeting:
-    meeting = db.session.get(Meeting, meeting_id)
-    if meeting is None or meeting.committee_id != g.committee.id:
-        abort(404)
-    return meeting
-
-
 @meeting_bp.route("/<int:meeting_id>/reminders", methods=["GET", "POST"])
 def meeting_reminders(meeting_id: int):
-    meeting = _meeting_or_404(meeting_id)
+    meeting = meeting_or_404(meeting_id)
     require(access.is_staff(current_user), "the secretariat sets a meeting's reminders")
     form = MeetingRemindersForm()
     if request.method == "GET":
         form.enabled.data = meeting.reminders_enabled
         form.days.data = meeting.reminder_days or ""
-    elif form.validate_on_submit():
-        try:
-            rules.set_meeting_reminders(meeting, actor=current_user, enabled=form.enabled.data, days=form.days.data or "")
-        except DomainError as error:
-            db.session.rollback()
-            form.days.errors.append(error.message)
-        else:
-            db.session.commit()
-            flash(_("この会議のお知らせの設定を保存しました。"), "success")
-            return redirect(url_for(".meeting_reminders", meeting_id=meeting.id), 303)
-    status = 400 if request.method == "POST" else 200
+    return act(
+        form, lambda: rules.set_meeting_reminders(meeting, actor=current_user, enabled=form.enabled.data, days=form.days.data or ""),
+        success=_("この会議のお知らせの設定を保存しました。"), to=url_for(".meeting_reminders", meeting_id=meeting.id),
+        fields={"enabled": "days"}, fallback_field="days", page=lambda: _meeting_reminders_page(meeting, form),
+    )
+
+
+def _meeting_reminders_page(meeting: Meeting, form):
     pending = db.session.scalars(
         select(Notification.due_at)
         .where(Notification.object_type == Meeting.__tablename__, Notification.object_id == meeting.id,
@@ -241,4 +205,4 @@ def meeting_reminders(meeting_id: int):
     return render_template(
         "notifications/meeting_reminders.html", meeting=meeting, form=form, label=meeting_label(meeting),
         pending=pending, kind_labels=KIND_LABELS,
-    ), status
+    )

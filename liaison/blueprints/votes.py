@@ -1,45 +1,26 @@
 """Votes (表決) under a committee: the secretariat's panel on an agenda item, the ballot and result page, CSV."""
 from __future__ import annotations
 
-from flask import abort, flash, g, redirect, render_template, request, url_for
+from flask import abort, flash, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
-from sqlalchemy.orm import joinedload
 
 from ..dates import current_fiscal_year, utcnow
-from ..domain import DomainError, require
+from ..domain import require
 from ..domain import votes
-from ..extensions import db
 from ..forms.votes import (
     BallotForm, CancelVoteForm, CastingVoteForm, ConfirmForm, OpenVoteForm, QuorumForm, tokyo_to_utc,
 )
-from ..models import AgendaItem, Choice, Majority, Meeting, VoteMethod, VoteState
+from ..models import AgendaItem, Choice, Majority, VoteMethod, VoteState
 from ..pagination import paginate
 from .csv_export import csv_response
+from .handling import act
+from .loading import item_with_meeting_or_404, vote_or_404
 from .scoping import committee_blueprint
 
 bp = committee_blueprint("votes", __name__)
 # The meeting page shows each agenda item's outcome (可決, 継続審議 …).
 bp.add_app_template_global(votes.outcome_label, "vote_outcome_label")
-
-
-def _item_or_404(meeting_id: int, item_id: int) -> AgendaItem:
-    item = db.session.scalar(
-        select(AgendaItem).join(AgendaItem.meeting)
-        .options(joinedload(AgendaItem.meeting).joinedload(Meeting.committee))
-        .where(AgendaItem.id == item_id, AgendaItem.meeting_id == meeting_id, Meeting.committee_id == g.committee.id)
-    )
-    if item is None:
-        abort(404)
-    return item
-
-
-def _vote_or_404(vote_id: int):
-    vote = votes.load_vote(vote_id, g.committee)
-    if vote is None:
-        abort(404)
-    return vote
 
 
 def _fiscal_year() -> int:
@@ -76,7 +57,7 @@ def _casting_form() -> CastingVoteForm:
 
 # --------------------------------------------------------------------------------------- the panel
 
-def _render_panel(item: AgendaItem, form: OpenVoteForm | None = None, cancel_form=None, status: int = 200):
+def _render_panel(item: AgendaItem, form: OpenVoteForm | None = None, cancel_form=None):
     require(votes.can_manage(current_user), "the vote panel is the secretariat's")
     history = votes.votes_of_item(item)
     live = next((v for v in history if v.state in (VoteState.OPEN, VoteState.TIED)), None)
@@ -84,46 +65,36 @@ def _render_panel(item: AgendaItem, form: OpenVoteForm | None = None, cancel_for
         "votes/panel.html", item=item, meeting=item.meeting, history=history, live=live,
         lines=votes.seat_lines(live) if live else [], form=form or _open_form(),
         cancel_form=cancel_form or CancelVoteForm(), confirm_form=ConfirmForm(), votes=votes,
-    ), status
+    )
 
 
 @bp.get("/meetings/<int:meeting_id>/items/<int:item_id>/vote")
 def panel(meeting_id: int, item_id: int):
-    return _render_panel(_item_or_404(meeting_id, item_id))
+    return _render_panel(item_with_meeting_or_404(meeting_id, item_id))
 
 
 @bp.post("/meetings/<int:meeting_id>/items/<int:item_id>/vote")
 def open_vote(meeting_id: int, item_id: int):
-    item = _item_or_404(meeting_id, item_id)
+    item = item_with_meeting_or_404(meeting_id, item_id)
     require(votes.can_manage(current_user), "only the secretariat opens votes")
     form = _open_form()
-    if not form.validate_on_submit():
-        return _render_panel(item, form, status=400)
-    try:
-        vote = votes.open_vote(
+    return act(
+        form,
+        lambda: votes.open_vote(
             item, actor=current_user, method=VoteMethod(form.method.data), majority=Majority(form.majority.data),
             abstentions_in_base=form.abstentions_in_base.data, secret=form.secret.data,
             opens_at=tokyo_to_utc(form.opens_at.data), closes_at=tokyo_to_utc(form.closes_at.data),
-        )
-    except DomainError as error:
-        db.session.rollback()
-        target = form[error.field] if error.field and error.field in form else form.method
-        target.errors = [*target.errors, error.message]
-        return _render_panel(item, form, status=400)
-    db.session.commit()
-    flash(_("表決を開始しました。"), "success")
-    return redirect(_vote_url(vote) if vote.method is not VoteMethod.IN_MEETING else _panel_url(item), 303)
+        ),
+        success=_("表決を開始しました。"), fallback_field="method",
+        to=lambda vote: _vote_url(vote) if vote.method is not VoteMethod.IN_MEETING else _panel_url(item),
+        page=lambda: _render_panel(item, form),
+    )
 
 
 def _decide_without_vote(meeting_id: int, item_id: int, decide, success: str):
     """継続審議 / 報告了承: an outcome without a vote, by a button (a refusal is the DomainError page, 400)."""
-    item = _item_or_404(meeting_id, item_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    decide(item, actor=current_user)
-    db.session.commit()
-    flash(success, "success")
-    return redirect(_panel_url(item), 303)
+    item = item_with_meeting_or_404(meeting_id, item_id)
+    return act(ConfirmForm(), lambda: decide(item, actor=current_user), success=success, to=_panel_url(item))
 
 
 @bp.post("/meetings/<int:meeting_id>/items/<int:item_id>/defer")
@@ -138,7 +109,7 @@ def note(meeting_id: int, item_id: int):
 
 # ------------------------------------------------------------------------------ the vote and result page
 
-def _render_vote(vote, *, ballot_form=None, casting_form=None, status: int = 200, template: str = "votes/show.html"):
+def _render_vote(vote, *, ballot_form=None, casting_form=None, template: str = "votes/show.html"):
     my_seat = votes.seat_of(current_user, vote)
     lines = votes.seat_lines(vote)
     my_line = next((line for line in lines if my_seat and line.seat.id == my_seat.id), None)
@@ -150,45 +121,44 @@ def _render_vote(vote, *, ballot_form=None, casting_form=None, status: int = 200
         ballot_form=ballot_form or _choice_form(), casting_form=casting_form or _casting_form(),
         cancel_form=CancelVoteForm(), confirm_form=ConfirmForm(), cast_count=sum(1 for line in lines if line.ballot),
         votes=votes, now=utcnow(),
-    ), status
+    )
 
 
 @bp.get("/votes/<int:vote_id>")
 def show(vote_id: int):
-    return _render_vote(_vote_or_404(vote_id))
+    return _render_vote(vote_or_404(vote_id))
 
 
 @bp.post("/votes/<int:vote_id>/ballot")
 def cast(vote_id: int):
     """A member's own ballot; a written vote asks for confirmation before it is saved."""
-    vote = _vote_or_404(vote_id)
+    vote = vote_or_404(vote_id)
     my_seat = votes.seat_of(current_user, vote)
     require(my_seat is not None, "only the seat's member casts its ballot")
     form = _choice_form()
-    if not form.validate_on_submit():
-        return _render_vote(vote, ballot_form=form, status=400)
-    choice = Choice(form.choice.data)
-    if vote.method is VoteMethod.WRITTEN and form.confirmed.data != "1":
+    if form.validate_on_submit() and vote.method is VoteMethod.WRITTEN and form.confirmed.data != "1":
         return _render_vote(vote, ballot_form=form, template="votes/confirm.html")
-    try:
-        votes.cast_ballot(vote, my_seat.membership, choice, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        form.choice.errors = [*form.choice.errors, error.message]
-        flash(error.message, "error")
-        return _render_vote(vote, ballot_form=form, status=400)
-    db.session.commit()
-    flash(_("「%(choice)s」で投票しました。締切までは変更できます。", choice=votes.choice_label(choice)), "success")
-    return redirect(_vote_url(vote), 303)
+    return act(
+        form, lambda: votes.cast_ballot(vote, my_seat.membership, Choice(form.choice.data), actor=current_user),
+        success=lambda _ballot: _("「%(choice)s」で投票しました。締切までは変更できます。", choice=votes.choice_label(Choice(form.choice.data))),
+        to=_vote_url(vote), fallback_field="choice", page=lambda: _render_vote(vote, ballot_form=form),
+    )
 
 
 @bp.post("/votes/<int:vote_id>/record")
 def record(vote_id: int):
     """The secretariat records seats' ballots (show of hands, roll call, proxies, paper ballots)."""
-    vote = _vote_or_404(vote_id)
+    vote = vote_or_404(vote_id)
     require(votes.can_manage(current_user), "only the secretariat records ballots")
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
+    return act(
+        ConfirmForm(), lambda: votes.record_ballots(vote, _recorded_choices(), actor=current_user),
+        success=lambda changed: _("%(n)d議席の票を記録しました。", n=changed), to=_panel_url(vote.agenda_item),
+        page=lambda: _render_panel(vote.agenda_item),
+    )
+
+
+def _recorded_choices() -> dict:
+    """seat-<membership id> = yes | no | abstain | withdraw, from the secretariat's sheet."""
     choices = {}
     for key, value in request.form.items():
         if not key.startswith("seat-") or not value:
@@ -198,66 +168,46 @@ def record(vote_id: int):
             choices[membership_id] = None if value == "withdraw" else Choice(value)
         except ValueError:
             abort(400)
-    try:
-        changed = votes.record_ballots(vote, choices, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _render_panel(vote.agenda_item, status=400)
-    db.session.commit()
-    flash(_("%(n)d議席の票を記録しました。", n=changed), "success")
-    return redirect(_panel_url(vote.agenda_item), 303)
+    return choices
 
 
 @bp.post("/votes/<int:vote_id>/close")
 def close(vote_id: int):
-    vote = _vote_or_404(vote_id)
-    if not ConfirmForm().validate_on_submit():
-        abort(400)
-    try:
-        votes.close_vote(vote, actor=current_user)
-    except DomainError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return _render_vote(vote, status=400)
-    db.session.commit()
+    vote = vote_or_404(vote_id)
+    return act(ConfirmForm(), lambda: votes.close_vote(vote, actor=current_user), success=lambda _result: _closed(vote),
+               to=_vote_url(vote), page=lambda: _render_vote(vote))
+
+
+def _closed(vote) -> str | None:
     if vote.state is VoteState.TIED:
         flash(_("可否同数です。議長の裁決により結果が確定します。"), "warning")
-    else:
-        flash(_("表決を締め切りました。結果: %(outcome)s", outcome=votes.outcome_label(vote.outcome)), "success")
-    return redirect(_vote_url(vote), 303)
+        return None
+    return _("表決を締め切りました。結果: %(outcome)s", outcome=votes.outcome_label(vote.outcome))
 
 
 @bp.post("/votes/<int:vote_id>/cancel")
 def cancel(vote_id: int):
-    vote = _vote_or_404(vote_id)
+    vote = vote_or_404(vote_id)
     require(votes.can_manage(current_user), "only the secretariat cancels votes")
     form = CancelVoteForm()
-    if not form.validate_on_submit():
-        flash(_("取消の理由を入力してください。"), "error")
-        return _render_panel(vote.agenda_item, cancel_form=form, status=400)
-    votes.cancel_vote(vote, actor=current_user, reason=form.reason.data)
-    db.session.commit()
-    flash(_("表決を取り消しました。"), "success")
-    return redirect(_panel_url(vote.agenda_item), 303)
+    return act(form, lambda: votes.cancel_vote(vote, actor=current_user, reason=form.reason.data),
+               success=_("表決を取り消しました。"), to=_panel_url(vote.agenda_item), invalid=_("取消の理由を入力してください。"),
+               page=lambda: _render_panel(vote.agenda_item, cancel_form=form))
 
 
 @bp.post("/votes/<int:vote_id>/casting")
 def casting(vote_id: int):
-    vote = _vote_or_404(vote_id)
+    vote = vote_or_404(vote_id)
     require(votes.casting_seat(current_user, vote) is not None, "only the chair decides a tie")
     form = _casting_form()
-    if not form.validate_on_submit():
-        return _render_vote(vote, casting_form=form, status=400)
-    votes.record_casting_vote(vote, Choice(form.choice.data), actor=current_user)
-    db.session.commit()
-    flash(_("議長裁決を記録しました。結果: %(outcome)s", outcome=votes.outcome_label(vote.outcome)), "success")
-    return redirect(_vote_url(vote), 303)
+    return act(form, lambda: votes.record_casting_vote(vote, Choice(form.choice.data), actor=current_user),
+               success=lambda _result: _("議長裁決を記録しました。結果: %(outcome)s", outcome=votes.outcome_label(vote.outcome)),
+               to=_vote_url(vote), page=lambda: _render_vote(vote, casting_form=form))
 
 
 @bp.get("/votes/<int:vote_id>/ballots.csv")
 def ballots_csv(vote_id: int):
-    vote = _vote_or_404(vote_id)
+    vote = vote_or_404(vote_id)
     return csv_response(*votes.ballots_table(vote, current_user), f"vote-{vote.id}-ballots.csv")
 
 
@@ -281,23 +231,16 @@ def decisions_csv():
 
 @bp.route("/votes/quorum", methods=["GET", "POST"])
 def quorum():
-    require(current_user.is_admin, "only administrators set the quorum")
+    require(votes.can_set_quorum(current_user), "only administrators set the quorum")
     committee = g.committee
     form = QuorumForm()
     if request.method == "GET":
         form.numerator.data, form.denominator.data = committee.quorum_numerator, committee.quorum_denominator
         form.at_least.data = committee.quorum_at_least
-    elif form.validate_on_submit():
-        try:
-            votes.set_quorum(committee, actor=current_user, numerator=form.numerator.data,
-                             denominator=form.denominator.data, at_least=form.at_least.data)
-        except DomainError as error:
-            db.session.rollback()
-            form.numerator.errors = [*form.numerator.errors, error.message]
-        else:
-            db.session.commit()
-            flash(_("定足数を変更しました。"), "success")
-            return redirect(url_for(".quorum"), 303)
-    status = 400 if request.method == "POST" else 200
-    return render_template("votes/quorum.html", form=form, committee=committee, votes=votes), status
+    return act(
+        form, lambda: votes.set_quorum(committee, actor=current_user, numerator=form.numerator.data,
+                                       denominator=form.denominator.data, at_least=form.at_least.data),
+        success=_("定足数を変更しました。"), to=url_for(".quorum"), fallback_field="numerator",
+        page=lambda: render_template("votes/quorum.html", form=form, committee=committee, votes=votes),
+    )
 

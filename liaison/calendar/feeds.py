@@ -29,6 +29,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import aliased
 
 from ..dates import current_fiscal_year, fiscal_year_bounds, utcnow
+from ..domain import votes as vote_rules
 from ..domain.access import is_staff
 from ..extensions import db
 from ..models import (
@@ -126,17 +127,9 @@ class WrittenVoteDeadlines:
     @staticmethod
     def _pending(user: User, *columns):
         return (
-            select(*columns).select_from(Vote)
-            .join(VoteSeat, VoteSeat.vote_id == Vote.id)
-            .join(Membership, Membership.id == VoteSeat.membership_id)
+            vote_rules.written_ballots_owed(user, *columns)
             .join(AgendaItem, AgendaItem.id == Vote.agenda_item_id)
             .join(Meeting, Meeting.id == AgendaItem.meeting_id)
-            .outerjoin(Ballot, and_(Ballot.vote_id == Vote.id, Ballot.membership_id == VoteSeat.membership_id))
-            .where(
-                Membership.user_id == user.id, Membership.ended_at.is_(None), Membership.role != Role.OBSERVER,
-                Vote.method == VoteMethod.WRITTEN, Vote.state == VoteState.OPEN, Vote.closes_at.is_not(None),
-                Ballot.id.is_(None),
-            )
         )
 
     def version(self, user: User, meeting_ids) -> tuple:

@@ -34,6 +34,7 @@ from sqlalchemy.orm import joinedload
 from ..i18n import per_locale
 from . import attachments as files
 from .. import events
+from ..events import Event
 from ..dates import fiscal_year_label, fiscal_year_of, format_date, format_datetime, holiday_name, is_day_off, to_tokyo, utcnow
 from ..extensions import db
 from ..models import (
@@ -140,6 +141,20 @@ def can_view(user, meeting: Meeting) -> bool:
     if access.is_staff(user):
         return True
     return meeting.status is not MeetingStatus.DRAFT and access.can_view_committee(user, meeting.committee)
+
+
+def has_answered(meeting: Meeting, user_id: int) -> bool:
+    """The user's seat has answered attendance for the meeting (anything but 未定)."""
+    return db.session.scalar(
+        select(Attendance.id)
+        .join(Attendance.membership)
+        .where(
+            Attendance.meeting_id == meeting.id,
+            Membership.user_id == user_id,
+            Attendance.response != AttendanceResponse.UNDECIDED,
+        )
+        .limit(1)
+    ) is not None
 
 
 def answer_deadline_of(meeting: Meeting) -> datetime:
@@ -306,9 +321,9 @@ def update_meeting(
     )
     deadlines_changed = [name for name in DEADLINE_FIELDS if name in changed]
     if schedule_changed and meeting.status in ANNOUNCED:
-        events.emit("meeting.changed", meeting, changed=schedule_changed, before=before)
+        events.emit(Event.MEETING_CHANGED, meeting, changed=schedule_changed, before=before)
     elif deadlines_changed and meeting.status in ANNOUNCED:
-        events.emit("meeting.deadlines_changed", meeting, changed=deadlines_changed, before=before)
+        events.emit(Event.MEETING_DEADLINES_CHANGED, meeting, changed=deadlines_changed, before=before)
     return changed
 
 
@@ -324,7 +339,7 @@ def convene(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
     meeting.convened_by_id = actor.id
     db.session.flush()
     audit.record(actor, "meeting.convened", meeting, label=meeting_name(meeting), before=before, after=meeting.status)
-    events.emit("meeting.convened", meeting)
+    events.emit(Event.MEETING_CONVENED, meeting)
 
 
 def postpone(
@@ -369,7 +384,7 @@ def postpone(
         actor, "meeting.postponed", meeting, label=meeting_name(meeting), reason=reason, before=before,
         after=_snapshot(meeting, ("status", "starts_at", "ends_at", "answer_deadline", "sequence")),
     )
-    events.emit("meeting.postponed", meeting, previous_starts_at=before["starts_at"], reason=reason)
+    events.emit(Event.MEETING_POSTPONED, meeting, previous_starts_at=before["starts_at"], reason=reason)
 
 
 def cancel(meeting: Meeting, *, actor, reason: str) -> None:
@@ -388,7 +403,7 @@ def cancel(meeting: Meeting, *, actor, reason: str) -> None:
     meeting.cancel_reason = reason
     db.session.flush()
     audit.record(actor, "meeting.cancelled", meeting, label=meeting_name(meeting), reason=reason, before=before, after=meeting.status)
-    events.emit("meeting.cancelled", meeting, reason=reason)
+    events.emit(Event.MEETING_CANCELLED, meeting, reason=reason)
 
 
 def mark_held(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
@@ -405,7 +420,7 @@ def mark_held(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
     _transition(meeting, MeetingStatus.HELD)
     db.session.flush()
     audit.record(actor, "meeting.held", meeting, label=meeting_name(meeting), before=before, after=meeting.status)
-    events.emit("meeting.held", meeting)
+    events.emit(Event.MEETING_HELD, meeting)
 
 
 def delete_draft(meeting: Meeting, *, actor) -> None:
@@ -418,7 +433,7 @@ def delete_draft(meeting: Meeting, *, actor) -> None:
     db.session.flush()
     db.session.execute(delete(Attendance).where(Attendance.meeting_id == meeting.id))
     for item in list(meeting.agenda_items):
-        events.emit("agenda_item.removed", item)
+        events.emit(Event.AGENDA_ITEM_REMOVED, item)
     db.session.delete(meeting)
     db.session.flush()
 
@@ -433,7 +448,7 @@ def _agenda_changed(meeting: Meeting, what: str) -> None:
     _touch(meeting)
     if meeting.status in ANNOUNCED:
         meeting.sequence += 1
-        events.emit("meeting.changed", meeting, changed=["agenda"], what=what)
+        events.emit(Event.MEETING_CHANGED, meeting, changed=["agenda"], what=what)
 
 
 def _clean_item(kind, title, minutes_allotted, notes) -> dict:
@@ -505,7 +520,7 @@ def remove_agenda_item(item: AgendaItem, *, actor) -> None:
     meeting = item.meeting
     _check_agenda_editable(meeting)
     audit.record(actor, "agenda_item.removed", item, label=item.title, before=_item_snapshot(item))
-    events.emit("agenda_item.removed", item)
+    events.emit(Event.AGENDA_ITEM_REMOVED, item)
     for attachment in db.session.scalars(select(Attachment).where(Attachment.agenda_item_id == item.id)):
         files.remove(attachment)
     db.session.flush()  # the files' rows go before the item they point to

@@ -30,6 +30,7 @@ from sqlalchemy.orm import joinedload
 
 from ..i18n import per_locale
 from .. import events, textsearch
+from ..events import Event
 from ..dates import format_datetime, to_tokyo, utcnow
 from ..extensions import db
 from ..models import (
@@ -117,6 +118,24 @@ def visible_version(user, minutes: Minutes) -> MinutesVersion | None:
     if minutes.status is not MinutesStatus.DRAFT and _committee_member(user, minutes):
         return latest_version(minutes)
     return published_version(minutes)
+
+
+def has_reviewed(minutes: Minutes, user_id: int) -> bool:
+    """The user's seat gave 異議なし on the version now under review (the latest one)."""
+    latest = (select(MinutesVersion.id).where(MinutesVersion.minutes_id == minutes.id)
+              .order_by(MinutesVersion.number.desc()).limit(1).scalar_subquery())
+    return db.session.scalar(
+        select(MinutesReview.id).join(Membership, Membership.id == MinutesReview.membership_id)
+        .where(MinutesReview.version_id == latest, Membership.user_id == user_id).limit(1)
+    ) is not None
+
+
+def can_see(user, meeting: Meeting, minutes: Minutes | None) -> bool:
+    """The minutes pages of a meeting: who may see the meeting, and anyone with a version to read
+    (the published one for the whole union; last year's members for the meetings they sat in)."""
+    if meeting_rules.can_view(user, meeting):
+        return True
+    return minutes is not None and visible_version(user, minutes) is not None
 
 
 def can_view_versions(user, minutes: Minutes) -> bool:
@@ -443,7 +462,7 @@ def open_review(minutes: Minutes, *, actor, deadline: datetime, now: datetime | 
     db.session.flush()
     audit.record(actor, "minutes.review_opened", minutes, label=_label(minutes), before=before, after=minutes.status,
                  deadline=deadline, version=latest_version(minutes).number)
-    events.emit("minutes.review_opened", minutes, deadline=deadline)
+    events.emit(Event.MINUTES_REVIEW_OPENED, minutes, deadline=deadline)
 
 
 def return_to_draft(minutes: Minutes, *, actor) -> None:
@@ -520,7 +539,7 @@ def approve(minutes: Minutes, *, actor, now: datetime | None = None) -> MinutesV
     db.session.flush()
     audit.record(actor, "minutes.approved", minutes, label=_label(minutes), version=version.number,
                  role=version.approver_role, before=MinutesStatus.IN_REVIEW, after=minutes.status)
-    events.emit("minutes.approved", minutes, version=version)
+    events.emit(Event.MINUTES_APPROVED, minutes, version=version)
     return version
 
 
@@ -543,7 +562,7 @@ def publish(minutes: Minutes, *, actor, now: datetime | None = None) -> MinutesV
     db.session.flush()
     audit.record(actor, "minutes.published", minutes, label=_label(minutes), version=version.number,
                  before=before, after=version.number)
-    events.emit("minutes.published", minutes, version=version)
+    events.emit(Event.MINUTES_PUBLISHED, minutes, version=version)
     return version
 
 

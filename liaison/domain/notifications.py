@@ -12,8 +12,10 @@ from ..request_cache import RequestCache
 from ..models import (
     Committee, Meeting, Notification, NotificationKind, NotificationPreference, NotificationState, User,
 )
-from ..notify.producers import ANNOUNCED, parse_days, parse_deadline_days, sync_reminders
+from .. import events
+from ..events import Event
 from . import access, audit, check, require
+from .meetings import ANNOUNCED
 
 # Kinds a user can choose to get by mail or not (the digest is chosen with its own switch).
 MAIL_KINDS = tuple(kind for kind in NotificationKind if kind is not NotificationKind.DIGEST)
@@ -130,6 +132,21 @@ def _deadline_settings(committee: Committee) -> dict:
             "vote_days": committee.vote_reminder_days, "review_days": committee.review_reminder_days}
 
 
+# Reminder days as typed in the settings.
+
+def parse_days(raw: str | None) -> list[int]:
+    """"7,1" → [7, 1]: whole days before, largest first, duplicates and non-positive values dropped."""
+    days = {int(part) for part in (raw or "").replace("、", ",").split(",") if part.strip().isdigit()}
+    return sorted((d for d in days if 0 < d <= 60), reverse=True)
+
+
+def parse_deadline_days(raw: str | None) -> list[int]:
+    """"2,0" → [2, 0]: days before a deadline (0: on the day), largest first, 0–30, duplicates dropped."""
+    days = {int(part) for part in (raw or "").replace("、", ",").split(",") if part.strip().isdigit()}
+    return sorted((d for d in days if 0 <= d <= 30), reverse=True)
+
+
+
 def set_committee_reminders(
     committee: Committee, *, actor: User, days: str, at: str, answer_days: int,
     proposal_days: int | None = None, vote_days: str | None = None, review_days: int | None = None,
@@ -165,7 +182,7 @@ def set_committee_reminders(
         committee.review_reminder_days = review_days
     audit.record(actor, "committee.reminders", committee, before=before, after=_deadline_settings(committee))
     for meeting in upcoming_meetings(committee):
-        sync_reminders(meeting)
+        events.emit(Event.MEETING_REMINDERS_CHANGED, meeting)
     db.session.flush()
 
 
@@ -179,7 +196,7 @@ def set_meeting_reminders(meeting: Meeting, *, actor: User, enabled: bool, days:
     meeting.reminder_days = ",".join(str(d) for d in parsed) if parsed else None
     audit.record(actor, "meeting.reminders", meeting, before=before,
                  after={"enabled": enabled, "days": meeting.reminder_days})
-    sync_reminders(meeting)
+    events.emit(Event.MEETING_REMINDERS_CHANGED, meeting)
     db.session.flush()
 
 

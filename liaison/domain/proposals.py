@@ -25,15 +25,15 @@ from sqlalchemy.orm import aliased, joinedload, selectinload
 from ..i18n import per_locale
 from . import attachments as files
 from .. import events, textsearch
+from ..events import Event
 from ..dates import current_fiscal_year, era_year, fiscal_year_of, utcnow
 from ..extensions import db
 from ..models import (
     AgendaItem, AgendaKind, Attachment, AuditEvent, Committee, Meeting, MeetingStatus, Membership, PlanPolicy, Proposal, ProposalComment,
-    ProposalRevision, ProposalStatus, Role, Vote,
+    ProposalRevision, ProposalStatus, Role,
 )
 from . import access, audit, check, require
 from . import meetings as meeting_rules
-from . import votes as vote_rules
 
 S = ProposalStatus
 TRANSITIONS = {
@@ -311,7 +311,7 @@ def submit(proposal: Proposal, *, actor, now: datetime | None = None) -> None:
     _touch(proposal, now)
     db.session.flush()
     audit.record(actor, "proposal.submitted", proposal, label=_label(proposal), before=before, after=S.SUBMITTED)
-    events.emit("proposal.submitted", proposal)
+    events.emit(Event.PROPOSAL_SUBMITTED, proposal)
 
 
 def withdraw(proposal: Proposal, *, actor, reason: str = "", now: datetime | None = None) -> None:
@@ -322,7 +322,7 @@ def withdraw(proposal: Proposal, *, actor, reason: str = "", now: datetime | Non
     db.session.flush()
     audit.record(actor, "proposal.withdrawn", proposal, label=_label(proposal), before=before,
                  after=S.WITHDRAWN, reason=(reason or "").strip())
-    events.emit("proposal.withdrawn", proposal)
+    events.emit(Event.PROPOSAL_WITHDRAWN, proposal)
 
 
 def _next_serial(committee_id: int, fiscal_year: int) -> int:
@@ -349,7 +349,7 @@ def accept(proposal: Proposal, *, actor, now: datetime | None = None) -> None:
     db.session.flush()
     audit.record(actor, "proposal.accepted", proposal, label=_label(proposal), before=before, after=S.ACCEPTED,
                  number=proposal.number)
-    events.emit("proposal.accepted", proposal)
+    events.emit(Event.PROPOSAL_ACCEPTED, proposal)
 
 
 def return_to_submitter(proposal: Proposal, *, actor, reason: str, now: datetime | None = None) -> None:
@@ -364,20 +364,12 @@ def return_to_submitter(proposal: Proposal, *, actor, reason: str, now: datetime
     db.session.flush()
     audit.record(actor, "proposal.returned", proposal, label=_label(proposal), before=before, after=S.RETURNED,
                  reason=reason)
-    events.emit("proposal.returned", proposal, reason=reason)
+    events.emit(Event.PROPOSAL_RETURNED, proposal, reason=reason)
 
 
 def current_agenda_item(proposal: Proposal) -> AgendaItem | None:
     """The agenda item the proposal was last put on (a continued proposal may have several)."""
     return max(proposal.agenda_items, key=lambda item: item.id, default=None)
-
-
-def decisions(proposal: Proposal) -> list[tuple[AgendaItem, Vote | None]]:
-    """The meetings' decisions on the proposal, oldest first: each decided agenda item with the vote that
-    decided it (None for 継続審議 without a vote). Needs `agenda_items` loaded; one query for the votes."""
-    items = [item for item in proposal.agenda_items if item.outcome is not None]
-    votes = vote_rules.deciding_votes(items)
-    return [(item, votes.get(item.id)) for item in items]
 
 
 def schedule(proposal: Proposal, meeting: Meeting, *, actor, kind=None, now: datetime | None = None) -> AgendaItem:
@@ -396,7 +388,7 @@ def schedule(proposal: Proposal, meeting: Meeting, *, actor, kind=None, now: dat
     db.session.flush()
     audit.record(actor, "proposal.scheduled", proposal, label=_label(proposal), before=before, after=S.ON_AGENDA,
                  meeting_id=meeting.id, agenda_item_id=item.id)
-    events.emit("proposal.scheduled", proposal, agenda_item=item)
+    events.emit(Event.PROPOSAL_SCHEDULED, proposal, agenda_item=item)
     return item
 
 
@@ -422,10 +414,10 @@ def decide(proposal: Proposal, outcome, *, actor, now: datetime | None = None) -
     _touch(proposal, now)
     db.session.flush()
     audit.record(actor, f"proposal.{target.value}", proposal, label=_label(proposal), before=before, after=target)
-    events.emit("proposal.decided", proposal, outcome=target)
+    events.emit(Event.PROPOSAL_DECIDED, proposal, outcome=target)
 
 
-@events.listen("agenda_item.removed")
+@events.listen(Event.AGENDA_ITEM_REMOVED)
 def _item_removed(item: AgendaItem, **data) -> None:
     """An item taken off the agenda before a decision puts its proposal back among the accepted ones."""
     proposal = item.proposal

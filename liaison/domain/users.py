@@ -7,7 +7,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
 from ..models import Body, User
-from . import DomainError, check, require
+from . import check, require
 from . import audit
 
 MIN_PASSWORD_LENGTH = 10

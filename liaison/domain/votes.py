@@ -25,20 +25,22 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, func, select
+from sqlalchemy import Select, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager, joinedload
 
 from ..i18n import per_locale
 from .. import events
+from ..events import Event
 from ..dates import fiscal_year_label, format_datetime, utcnow
 from ..extensions import db
 from ..models import (
     AgendaItem, AgendaKind, AgendaOutcome, Attendance, AttendanceResponse, Ballot, Choice, Committee, Majority,
-    Meeting, MeetingStatus, Membership, Role, Vote, VoteMethod, VoteOutcome, VoteSeat, VoteState,
+    Meeting, MeetingStatus, Membership, Proposal, Role, Vote, VoteMethod, VoteOutcome, VoteSeat, VoteState,
 )
 from . import check, require
 from . import access, audit
+from . import proposals as proposal_rules
 from .memberships import seats as committee_seats
 
 VOTABLE_MEETINGS = (MeetingStatus.CONVENED, MeetingStatus.HELD)
@@ -263,7 +265,7 @@ def open_vote(
         method=method, majority=majority, abstentions_in_base=vote.abstentions_in_base, secret=vote.secret,
         opens_at=opens_at, closes_at=closes_at, entitled=[m.seat_label for m in entitled],
     )
-    events.emit("vote.opened", vote)
+    events.emit(Event.VOTE_OPENED, vote)
     return vote
 
 
@@ -460,7 +462,7 @@ def close_vote(vote: Vote, *, actor, now: datetime | None = None) -> Vote:
             return vote
         _finish(vote, tally.outcome, actor=actor, now=now)
     audit.record(actor, "vote.closed", vote, label=vote_label(vote), outcome=tally.outcome, **counts)
-    events.emit("vote.closed", vote)
+    events.emit(Event.VOTE_CLOSED, vote)
     return vote
 
 
@@ -476,7 +478,7 @@ def record_casting_vote(vote: Vote, choice: Choice, *, actor, now: datetime | No
     audit.record(actor, "vote.casting_vote", vote, label=vote_label(vote), choice=choice, outcome=outcome)
     audit.record(actor, "vote.closed", vote, label=vote_label(vote), outcome=outcome,
                  yes=vote.yes_count, no=vote.no_count, abstain=vote.abstain_count, casting_vote=choice)
-    events.emit("vote.closed", vote)
+    events.emit(Event.VOTE_CLOSED, vote)
     return vote
 
 
@@ -498,7 +500,7 @@ def cancel_vote(vote: Vote, *, actor, reason: str, now: datetime | None = None) 
     vote.state, vote.cancelled_at, vote.cancel_reason = VoteState.CANCELLED, now or utcnow(), reason
     db.session.flush()
     audit.record(actor, "vote.cancelled", vote, label=vote_label(vote), before=before, reason=reason)
-    events.emit("vote.cancelled", vote)
+    events.emit(Event.VOTE_CANCELLED, vote)
     return vote
 
 
@@ -509,9 +511,7 @@ def apply_outcome(item: AgendaItem, outcome: AgendaOutcome, *, actor, now: datet
     item.outcome, item.decided_at = outcome, now or utcnow()
     proposal = item.proposal
     if proposal is not None and outcome is not AgendaOutcome.NOTED:
-        from . import proposals
-
-        proposals.decide(proposal, outcome.value, actor=actor)
+        proposal_rules.decide(proposal, outcome.value, actor=actor)
 
 
 def defer_item(item: AgendaItem, *, actor, now: datetime | None = None) -> None:
@@ -547,9 +547,14 @@ def _check_undecided(item: AgendaItem) -> None:
 
 # ------------------------------------------------------------------------------ committee quorum rule
 
+def can_set_quorum(user) -> bool:
+    """定足数 is a committee setting for administrators (not the secretariat)."""
+    return bool(getattr(user, "is_authenticated", False) and user.is_admin)
+
+
 def set_quorum(committee: Committee, *, actor, numerator: int, denominator: int, at_least: bool) -> None:
     """定足数 of a committee (administrators); open votes keep the rule they opened with."""
-    require(getattr(actor, "is_admin", False), "only administrators set the quorum")
+    require(can_set_quorum(actor), "only administrators set the quorum")
     check(isinstance(numerator, int) and isinstance(denominator, int) and 0 < numerator <= denominator <= 100,
           _("定足数は「分母」以下の正の分子で指定してください(例: 2分の1)。"), "numerator")
     before = quorum_label(committee.quorum_numerator, committee.quorum_denominator, committee.quorum_at_least)
@@ -603,6 +608,14 @@ def votes_of_item(item: AgendaItem) -> list[Vote]:
     return list(db.session.scalars(select(Vote).where(Vote.agenda_item_id == item.id).order_by(Vote.id.desc())))
 
 
+def proposal_decisions(proposal: Proposal) -> list[tuple[AgendaItem, Vote | None]]:
+    """The meetings' decisions on the proposal, oldest first: each decided agenda item with the vote that
+    decided it (None for 継続審議 without a vote). Needs `agenda_items` loaded; one query for the votes."""
+    items = [item for item in proposal.agenda_items if item.outcome is not None]
+    votes = deciding_votes(items)
+    return [(item, votes.get(item.id)) for item in items]
+
+
 def deciding_votes(items) -> dict[int, Vote]:
     """The closed vote that decided each of these agenda items, by item id (one query).
 
@@ -632,23 +645,45 @@ def committee_votes_query(committee: Committee, fiscal_year: int):
     )
 
 
+def has_voted(vote: Vote, user_id: int) -> bool:
+    """The user's seat in the vote has a ballot (cast by the member, or recorded by the secretariat)."""
+    return db.session.scalar(
+        select(Ballot.id).join(Membership, Membership.id == Ballot.membership_id)
+        .where(Ballot.vote_id == vote.id, Membership.user_id == user_id).limit(1)
+    ) is not None
+
+
+def written_ballots_owed(user, *columns) -> Select:
+    """SELECT columns FROM the 書面表決 in which one of the user's seats still owes a ballot.
+
+    The seats are the vote's frozen entitled seats (VoteSeat) held by the user, not ended, not an
+    observer's; the vote is written, open and has a deadline; the seat has no ballot yet. Callers narrow
+    it (the dashboard to the votes open for casting now) and add their columns and joins; the calendar
+    feed and the dashboard ask this one rule.
+    """
+    return (
+        select(*columns).select_from(Vote)
+        .join(VoteSeat, VoteSeat.vote_id == Vote.id)
+        .join(Membership, Membership.id == VoteSeat.membership_id)
+        .outerjoin(Ballot, and_(Ballot.vote_id == Vote.id, Ballot.membership_id == VoteSeat.membership_id))
+        .where(
+            Membership.user_id == user.id, Membership.ended_at.is_(None), Membership.role != Role.OBSERVER,
+            Vote.method == VoteMethod.WRITTEN, Vote.state == VoteState.OPEN, Vote.closes_at.is_not(None),
+            Ballot.id.is_(None),
+        )
+    )
+
+
 def pending_written_votes(user, now: datetime | None = None) -> list[tuple[Vote, VoteSeat]]:
-    """書面表決 my seats still have to answer, deadline first (one query)."""
+    """書面表決 my seats still have to answer and may answer now, deadline first (one query)."""
     if not getattr(user, "is_authenticated", False):
         return []
     now = now or utcnow()
     rows = db.session.execute(
-        select(Vote, VoteSeat)
-        .join(VoteSeat, VoteSeat.vote_id == Vote.id)
-        .join(Membership, Membership.id == VoteSeat.membership_id)
-        .outerjoin(Ballot, and_(Ballot.vote_id == Vote.id, Ballot.membership_id == VoteSeat.membership_id))
+        written_ballots_owed(user, Vote, VoteSeat)
         .options(joinedload(Vote.agenda_item).joinedload(AgendaItem.meeting), joinedload(Vote.committee),
                  contains_eager(VoteSeat.membership).joinedload(Membership.body))
-        .where(
-            Membership.user_id == user.id, Membership.ended_at.is_(None), Membership.role != Role.OBSERVER,
-            Vote.method == VoteMethod.WRITTEN, Vote.state == VoteState.OPEN,
-            Vote.closes_at > now, (Vote.opens_at.is_(None)) | (Vote.opens_at <= now), Ballot.id.is_(None),
-        )
+        .where(Vote.closes_at > now, (Vote.opens_at.is_(None)) | (Vote.opens_at <= now))
         .order_by(Vote.closes_at)
     )
     return [(vote, seat) for vote, seat in rows]

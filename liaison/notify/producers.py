@@ -18,15 +18,17 @@ from flask import current_app
 from sqlalchemy import select
 
 from .. import events
+from ..events import Event
 from ..dates import TOKYO, current_fiscal_year, to_tokyo, utcnow
 from ..extensions import db
 from ..models import (
-    AgendaItem, Ballot, Committee, Meeting, MeetingStatus, Membership, Minutes, MinutesReview, MinutesVersion, NotificationKind,
+    AgendaItem, Ballot, Committee, Meeting, Membership, Minutes, MinutesReview, MinutesVersion, NotificationKind,
     Proposal, Role, User, Vote, VoteMethod, VoteSeat, VoteState,
 )
+from ..domain.meetings import ANNOUNCED
+from ..domain.notifications import parse_days, parse_deadline_days
 from . import content, outbox
 
-ANNOUNCED = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED)
 NOTICE_KINDS = (NotificationKind.CONVOCATION, NotificationKind.MEETING_CHANGED, NotificationKind.MEETING_CANCELLED)
 REMINDER_KINDS = (NotificationKind.MEETING_REMINDER, NotificationKind.ATTENDANCE_DEADLINE,
                   NotificationKind.PROPOSAL_DEADLINE)
@@ -42,18 +44,6 @@ DEADLINE_REMINDER_TIME = time(9, 0)
 # Deadline reminders come Committee.proposal_reminder_days before a meeting's proposal deadline (at the
 # committee's reminder time), Committee.vote_reminder_days before a written vote's deadline and
 # Committee.review_reminder_days before a minutes review deadline (09:00 Tokyo).
-
-
-def parse_days(raw: str | None) -> list[int]:
-    """"7,1" → [7, 1]: whole days before, largest first, duplicates and non-positive values dropped."""
-    days = {int(part) for part in (raw or "").replace("、", ",").split(",") if part.strip().isdigit()}
-    return sorted((d for d in days if 0 < d <= 60), reverse=True)
-
-
-def parse_deadline_days(raw: str | None) -> list[int]:
-    """"2,0" → [2, 0]: days before a deadline (0: on the day), largest first, 0–30, duplicates dropped."""
-    days = {int(part) for part in (raw or "").replace("、", ",").split(",") if part.strip().isdigit()}
-    return sorted((d for d in days if 0 <= d <= 30), reverse=True)
 
 
 def reminder_days(meeting: Meeting) -> list[int]:
@@ -164,7 +154,6 @@ def _notices(meeting: Meeting, kind_for, now: datetime, only: set[int] | None = 
     outbox.add(rows)
 
 
-@events.listen("meeting.convened")
 def meeting_convened(meeting: Meeting, **data) -> None:
     """招集通知 to every seat holder, and the meeting's reminders."""
     now = utcnow()
@@ -172,14 +161,16 @@ def meeting_convened(meeting: Meeting, **data) -> None:
     sync_reminders(meeting, now)
 
 
-@events.listen("meeting.deadlines_changed")
 def meeting_deadlines_changed(meeting: Meeting, **data) -> None:
     """Only the answer or proposal deadline moved: no notice, the reminders that depend on it follow."""
     sync_reminders(meeting)
 
 
-@events.listen("meeting.changed")
-@events.listen("meeting.postponed")
+def meeting_reminders_changed(meeting: Meeting, **data) -> None:
+    """The meeting's or its committee's reminder settings changed: the pending reminders follow."""
+    sync_reminders(meeting)
+
+
 def meeting_changed(meeting: Meeting, **data) -> None:
     """A change notice (or a fresh convocation for who has not had it yet); reminders follow the new time."""
     now = utcnow()
@@ -197,7 +188,6 @@ def meeting_changed(meeting: Meeting, **data) -> None:
     sync_reminders(meeting, now)
 
 
-@events.listen("meeting.cancelled")
 def meeting_cancelled(meeting: Meeting, **data) -> None:
     """Void everything still pending; tell the seat holders who had been told of the meeting."""
     now = utcnow()
@@ -253,17 +243,14 @@ def _proposal_notice(kind: NotificationKind, proposal: Proposal, happened_at: da
     ])
 
 
-@events.listen("proposal.returned")
 def proposal_returned(proposal: Proposal, reason: str = "", **data) -> None:
     _proposal_notice(NotificationKind.PROPOSAL_RETURNED, proposal, proposal.updated_at, reason=reason)
 
 
-@events.listen("proposal.accepted")
 def proposal_accepted(proposal: Proposal, **data) -> None:
     _proposal_notice(NotificationKind.PROPOSAL_ACCEPTED, proposal, proposal.accepted_at)
 
 
-@events.listen("proposal.scheduled")
 def proposal_scheduled(proposal: Proposal, agenda_item: AgendaItem | None = None, **data) -> None:
     _proposal_notice(NotificationKind.PROPOSAL_SCHEDULED, proposal, proposal.updated_at, item=agenda_item)
 
@@ -305,7 +292,6 @@ def vote_reminder_times(vote: Vote, now: datetime) -> dict[datetime, int]:
     return times
 
 
-@events.listen("vote.opened")
 def vote_opened(vote: Vote, **data) -> None:
     """A written vote's deadline reminders for every entitled seat that has not voted."""
     if vote.state is not VoteState.OPEN:
@@ -327,12 +313,10 @@ def vote_opened(vote: Vote, **data) -> None:
     outbox.add(rows)
 
 
-@events.listen("vote.cancelled")
 def vote_cancelled(vote: Vote, **data) -> None:
     outbox.void_pending(VOTES, vote.id, (NotificationKind.VOTE_DEADLINE,))
 
 
-@events.listen("vote.closed")
 def vote_closed(vote: Vote, **data) -> None:
     """Reminders end; the committee's seat holders get the result (a closed vote never changes: one each)."""
     outbox.void_pending(VOTES, vote.id, (NotificationKind.VOTE_DEADLINE,))
@@ -370,7 +354,6 @@ def reviewers_to_ask(minutes: Minutes) -> list[int]:
             if seat.has_vote and seat.id not in reviewed]
 
 
-@events.listen("minutes.review_opened")
 def minutes_review_opened(minutes: Minutes, **data) -> None:
     """確認依頼 to the reviewers now, and a reminder the day before the deadline (09:00 Tokyo)."""
     now = utcnow()
@@ -404,13 +387,11 @@ def minutes_review_opened(minutes: Minutes, **data) -> None:
     outbox.add(rows)
 
 
-@events.listen("minutes.approved")
 def minutes_approved(minutes: Minutes, **data) -> None:
     """The review is over: what is still pending of it is not sent."""
     outbox.void_pending(MINUTES, minutes.id, REVIEW_KINDS)
 
 
-@events.listen("minutes.published")
 def minutes_published(minutes: Minutes, **data) -> None:
     """公開 to the seat holders of the meeting's year and of the current year (after April, the new ones)."""
     outbox.void_pending(MINUTES, minutes.id, REVIEW_KINDS)
@@ -430,3 +411,30 @@ def minutes_published(minutes: Minutes, **data) -> None:
                subject, body, content.minutes_path(minutes), now, expires)
         for user_id in recipients
     ])
+
+
+# --- the wiring -------------------------------------------------------------------------------------
+
+LISTENERS = {
+    Event.MEETING_CONVENED: meeting_convened,
+    Event.MEETING_DEADLINES_CHANGED: meeting_deadlines_changed,
+    Event.MEETING_CHANGED: meeting_changed,
+    Event.MEETING_REMINDERS_CHANGED: meeting_reminders_changed,
+    Event.MEETING_POSTPONED: meeting_changed,
+    Event.MEETING_CANCELLED: meeting_cancelled,
+    Event.PROPOSAL_RETURNED: proposal_returned,
+    Event.PROPOSAL_ACCEPTED: proposal_accepted,
+    Event.PROPOSAL_SCHEDULED: proposal_scheduled,
+    Event.VOTE_OPENED: vote_opened,
+    Event.VOTE_CANCELLED: vote_cancelled,
+    Event.VOTE_CLOSED: vote_closed,
+    Event.MINUTES_REVIEW_OPENED: minutes_review_opened,
+    Event.MINUTES_APPROVED: minutes_approved,
+    Event.MINUTES_PUBLISHED: minutes_published,
+}
+
+
+def register() -> None:
+    """Listen to the domain's events (called once by liaison.notify.init_app; registering again is a no-op)."""
+    for event, listener in LISTENERS.items():
+        events.listen(event)(listener)

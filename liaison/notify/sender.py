@@ -42,10 +42,12 @@ from sqlalchemy.orm import joinedload
 
 from ..dates import TOKYO, to_tokyo, utcnow
 from ..extensions import db
+from ..domain import meetings as meeting_rules
+from ..domain import minutes as minutes_rules
+from ..domain import votes as vote_rules
 from ..models import (
-    Attendance, AttendanceResponse, Ballot, Delivery, Meeting, Membership, Minutes, MinutesReview, MinutesStatus,
-    MinutesVersion, Notification, NotificationKind, NotificationPreference, NotificationState, SchedulerLease, User,
-    Vote, VoteState,
+    Delivery, Meeting, Minutes, MinutesStatus, Notification, NotificationKind, NotificationPreference, NotificationState,
+    SchedulerLease, User, Vote, VoteState,
 )
 from . import content, outbox
 from .locks import LEASE_NAME, Lock, sender_lock
@@ -676,7 +678,7 @@ def void_reason(notification: Notification, now: datetime) -> str:
         return f"meeting is {meeting.status.value}"
     if kind in REMINDER_KINDS and meeting.starts_at <= now:
         return "meeting has started"
-    if kind is NotificationKind.ATTENDANCE_DEADLINE and has_answered(meeting, notification.recipient_id):
+    if kind is NotificationKind.ATTENDANCE_DEADLINE and meeting_rules.has_answered(meeting, notification.recipient_id):
         return "attendance answered"
     return ""
 
@@ -690,7 +692,7 @@ def _vote_void_reason(notification: Notification) -> str:
         return "vote deleted"
     if vote.state is not VoteState.OPEN:
         return f"vote is {vote.state.value}"
-    if has_voted(vote, notification.recipient_id):
+    if vote_rules.has_voted(vote, notification.recipient_id):
         return "ballot cast"
     return ""
 
@@ -704,40 +706,9 @@ def _minutes_void_reason(notification: Notification) -> str:
         return "minutes deleted"
     if minutes.status is not MinutesStatus.IN_REVIEW:
         return f"minutes are {minutes.status.value}"
-    if has_reviewed(minutes, notification.recipient_id):
+    if minutes_rules.has_reviewed(minutes, notification.recipient_id):
         return "minutes reviewed"
     return ""
-
-
-def has_voted(vote: Vote, user_id: int) -> bool:
-    """The user's seat in the vote has a ballot (cast by the member, or recorded by the secretariat)."""
-    return db.session.scalar(
-        select(Ballot.id).join(Membership, Membership.id == Ballot.membership_id)
-        .where(Ballot.vote_id == vote.id, Membership.user_id == user_id).limit(1)
-    ) is not None
-
-
-def has_reviewed(minutes: Minutes, user_id: int) -> bool:
-    """The user's seat gave 異議なし on the version now under review (the latest one)."""
-    latest = (select(MinutesVersion.id).where(MinutesVersion.minutes_id == minutes.id)
-              .order_by(MinutesVersion.number.desc()).limit(1).scalar_subquery())
-    return db.session.scalar(
-        select(MinutesReview.id).join(Membership, Membership.id == MinutesReview.membership_id)
-        .where(MinutesReview.version_id == latest, Membership.user_id == user_id).limit(1)
-    ) is not None
-
-
-def has_answered(meeting: Meeting, user_id: int) -> bool:
-    return db.session.scalar(
-        select(Attendance.id)
-        .join(Attendance.membership)
-        .where(
-            Attendance.meeting_id == meeting.id,
-            Membership.user_id == user_id,
-            Attendance.response != AttendanceResponse.UNDECIDED,
-        )
-        .limit(1)
-    ) is not None
 
 
 def preferences_of(user_id: int) -> NotificationPreference:
