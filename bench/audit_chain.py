@@ -26,7 +26,7 @@ from liaison.domain import audit, audit_chain
 from liaison.extensions import db
 from liaison.models import AuditEvent, Committee
 from liaison.seed import seed_reference_data
-from liaison.seed.scale import Scale, generate
+from bench.scale import Scale, generate
 
 
 def _app(url: str):

@@ -13,7 +13,7 @@ from liaison.domain import users as user_rules
 from liaison.extensions import db
 from liaison.models import AuditEvent, Committee, User
 from liaison.seed.demo import seed_demo
-from liaison.seed.scale import Scale, generate
+from bench.scale import Scale, generate
 
 from ..conftest import make_app
 from ..dbs import temporary_database

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from liaison.extensions import db
-from liaison.seed.scale import Scale, generate
+from bench.scale import Scale, generate
 
 from .test_query_budget import NOT_PAGES, PAGES, PASSWORD, _ids
 
