@@ -36,7 +36,7 @@ def test_csv_text_neutralises_header_and_every_cell():
 @pytest.fixture()
 def hostile(app, factory):
     """Data whose user-entered text starts like a formula, reachable from every CSV export."""
-    staff = factory.secretariat(email="csv-staff@example.jp")
+    staff = factory.secretariat(email="csv-staff@example.jp", is_admin=True)  # the audit CSV is the administrators'
     users = factory.seated("council", 3)
     item = factory.agenda_item("council", title=ATTACKS[0])
     vote_id = open_vote(app, item.id, method=VoteMethod.ELECTRONIC)
