@@ -14,6 +14,7 @@ from ..domain import DomainError, access, require
 from ..domain import memberships as membership_rules
 from ..domain import users as user_rules
 from ..extensions import db
+from ..labels import role_label
 from ..forms.admin import (
     AppointForm, EmptyForm, HandoverForm, NewUserForm, PasswordResetForm, RoleForm, UserForm,
 )
@@ -36,7 +37,7 @@ def _body_choices(blank: bool = True):
 
 
 def _role_choices():
-    return [(role.value, membership_rules.role_label(role)) for role in Role]
+    return [(role.value, role_label(role)) for role in Role]
 
 
 def _get_or_404(model, object_id):
@@ -120,7 +121,6 @@ def _user_page(user, form):
     return render_template(
         "admin/user_form.html", form=form, user=user, memberships=memberships,
         reset_form=PasswordResetForm(formdata=None), action_form=EmptyForm(),
-        role_label=membership_rules.role_label,
     )
 
 
@@ -198,7 +198,7 @@ def memberships():
         status = 400
     return render_template(
         "admin/memberships.html", committee=committee, fiscal_year=fiscal_year, form=form,
-        seats=membership_rules.seats(committee, fiscal_year), role_label=membership_rules.role_label,
+        seats=membership_rules.seats(committee, fiscal_year),
         committees=access.all_committees(),
         role_form=RoleForm(formdata=None), action_form=EmptyForm(), role_choices=_role_choices(),
     ), status
@@ -273,7 +273,6 @@ def handover():
         status = 400
     return render_template(
         "admin/handover.html", committee=committee, form=form, from_year=from_year, seats=current,
-        role_label=membership_rules.role_label,
         committees=access.all_committees(),
     ), status
 

@@ -16,19 +16,19 @@ from ..dates import TOKYO, to_tokyo, utcnow
 from ..domain import DomainError, require
 from ..domain import meetings as rules
 from ..extensions import db
+from ..labels import label, meeting_name, response_label
 from ..forms.meetings import (
     ActionForm, AgendaItemForm, AttachmentForm, AttendanceForm, CancelForm, MeetingForm, PostponeForm,
 )
 from ..models import (
     AgendaItem, AgendaKind, Attachment, AttendanceResponse, Body, Meeting, MeetingFormat, MeetingStatus, Membership,
 )
+from ..notify import content
 from ..pagination import paginate
 from .scoping import committee_blueprint
 
 bp = committee_blueprint("meetings", __name__, "/meetings")
 
-for helper in (rules.meeting_name, rules.status_label, rules.format_label, rules.kind_label, rules.response_label):
-    bp.add_app_template_global(helper)
 bp.add_app_template_global(files.size_label, "size_label")
 bp.add_app_template_global(rules.can_manage, "can_manage_meetings")
 
@@ -132,7 +132,7 @@ def new():
         except DomainError as error:
             _failed(error, form)
             return render_template("meetings/form.html", form=form, meeting=None, committee=g.committee), 400
-        flash(_("%(name)sを下書きとして作成しました。議事を追加してから招集してください。", name=rules.meeting_name(meeting)), "success")
+        flash(_("%(name)sを下書きとして作成しました。議事を追加してから招集してください。", name=meeting_name(meeting)), "success")
         _warn_day_off(meeting)
         return _redirect_to(meeting)
     status = 400 if request.method == "POST" else 200
@@ -223,7 +223,7 @@ def show(meeting_id):
 @bp.get("/<int:meeting_id>/notice")
 def notice(meeting_id):
     meeting = _meeting_or_404(meeting_id)
-    text = rules.convocation_text(meeting, current_app.config["BASE_URL"])
+    text = content.convocation_text(meeting)
     return render_template("meetings/notice.html", meeting=meeting, committee=g.committee, text=text)
 
 
@@ -247,14 +247,14 @@ def _act(meeting: Meeting, change, success):
 def convene(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     return _act(meeting, lambda: rules.convene(meeting, actor=current_user),
-                lambda: _("%(name)sを招集しました。委員に招集通知が送られます。", name=rules.meeting_name(meeting)))
+                lambda: _("%(name)sを招集しました。委員に招集通知が送られます。", name=meeting_name(meeting)))
 
 
 @bp.route("/<int:meeting_id>/postpone", methods=["GET", "POST"])
 def postpone(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat postpones meetings")
-    refused = _unless_allowed(meeting, rules.ANNOUNCED, _("「%(status)s」の会議は延期できません。", status=rules.status_label(meeting.status)))
+    refused = _unless_allowed(meeting, rules.ANNOUNCED, _("「%(status)s」の会議は延期できません。", status=label(meeting.status)))
     if refused:
         return refused
     form = PostponeForm()
@@ -280,7 +280,7 @@ def postpone(meeting_id):
 def cancel(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat cancels meetings")
-    refused = _unless_allowed(meeting, rules.ANNOUNCED, _("「%(status)s」の会議は中止できません。", status=rules.status_label(meeting.status)))
+    refused = _unless_allowed(meeting, rules.ANNOUNCED, _("「%(status)s」の会議は中止できません。", status=label(meeting.status)))
     if refused:
         return refused
     form = CancelForm()
@@ -308,7 +308,7 @@ def delete(meeting_id):
     meeting = _meeting_or_404(meeting_id)
     if not ActionForm().validate_on_submit():
         abort(400)
-    name = rules.meeting_name(meeting)
+    name = meeting_name(meeting)
     try:
         rules.delete_draft(meeting, actor=current_user)
         db.session.commit()
@@ -488,7 +488,7 @@ def answer(meeting_id):
     except DomainError as error:
         _failed(error, form)
         return _show(meeting, 400, attendance_form=form)
-    flash(_("出欠を「%(answer)s」で回答しました。", answer=rules.response_label(AttendanceResponse(form.response.data))), "success")
+    flash(_("出欠を「%(answer)s」で回答しました。", answer=response_label(AttendanceResponse(form.response.data))), "success")
     return _redirect_to(meeting, "attendance")
 
 

@@ -12,9 +12,9 @@ from ..domain import DomainError, access, require
 from ..domain import notifications as rules
 from ..extensions import db
 from ..forms.admin import EmptyForm
-from ..forms.notifications import KIND_LABELS, CommitteeRemindersForm, MeetingRemindersForm, PreferencesForm
+from ..forms.notifications import CommitteeRemindersForm, MeetingRemindersForm, PreferencesForm
 from ..models import Committee, Meeting, Notification, NotificationKind, NotificationState
-from ..notify.content import kind_label, meeting_label
+from ..labels import meeting_name
 from ..pagination import paginate
 from .scoping import committee_blueprint
 
@@ -27,11 +27,6 @@ meeting_bp = committee_blueprint("meeting_reminders", __name__, "/meetings")
 def _header_badge():
     # Called by base.html only for a logged-in user: one COUNT query per page.
     return {"unread_notifications": lambda: rules.unread_count(current_user)}
-
-
-@bp.app_template_global()
-def notification_kind_label(kind: NotificationKind) -> str:
-    return kind_label(kind)
 
 
 def _own_or_404(notification_id: int) -> Notification:
@@ -168,7 +163,7 @@ def _reminders_page(forms, status: int = 200):
     by_id = {c.id: c for c in committees}
     return render_template(
         "notifications/reminders.html", committees=committees, forms=forms, meetings=meetings,
-        committee_of=by_id, meeting_label=meeting_label,
+        committee_of=by_id, meeting_label=meeting_name,
     ), status
 
 
@@ -236,6 +231,6 @@ def meeting_reminders(meeting_id: int):
         .distinct().order_by(Notification.due_at)
     ).all()
     return render_template(
-        "notifications/meeting_reminders.html", meeting=meeting, form=form, label=meeting_label(meeting),
-        pending=pending, kind_labels=KIND_LABELS,
+        "notifications/meeting_reminders.html", meeting=meeting, form=form, label=meeting_name(meeting),
+        pending=pending,
     ), status

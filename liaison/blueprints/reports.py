@@ -5,7 +5,6 @@ from flask import Blueprint, Response, abort, render_template, request
 from flask_login import login_required
 
 from ..dates import current_fiscal_year
-from ..domain import proposals as proposal_rules
 from ..domain import reports as rules
 
 bp = Blueprint("reports", __name__, url_prefix="/reports")
@@ -28,7 +27,7 @@ def _fiscal_year() -> int:
 def plan():
     report = rules.plan_report(_fiscal_year())
     return render_template(
-        "reports/plan.html", report=report, years=rules.PLAN_YEARS, status_label=proposal_rules.status_label,
+        "reports/plan.html", report=report, years=rules.PLAN_YEARS, 
         decision_meeting=rules.decision_meeting, meeting_label=rules.meeting_label,
     )
 

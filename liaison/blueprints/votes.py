@@ -11,6 +11,8 @@ from ..dates import current_fiscal_year, utcnow
 from ..domain import DomainError, require
 from ..domain import votes
 from ..extensions import db
+from ..labels import choices as label_choices
+from ..labels import label
 from ..forms.votes import (
     BallotForm, CancelVoteForm, CastingVoteForm, ConfirmForm, OpenVoteForm, QuorumForm, tokyo_to_utc,
 )
@@ -20,7 +22,6 @@ from .scoping import committee_blueprint
 
 bp = committee_blueprint("votes", __name__)
 # The meeting page shows each agenda item's outcome (可決, 継続審議 …).
-bp.add_app_template_global(votes.outcome_label, "vote_outcome_label")
 
 
 def _item_or_404(meeting_id: int, item_id: int) -> AgendaItem:
@@ -62,15 +63,12 @@ def _vote_url(vote) -> str:
 
 
 def _open_form() -> OpenVoteForm:
-    form = OpenVoteForm()
-    form.method.choices = [(m.value, votes.method_label(m)) for m in VoteMethod]
-    form.majority.choices = [(m.value, votes.majority_label(m)) for m in Majority]
-    return form
+    return OpenVoteForm()
 
 
 def _choice_form(choices=(Choice.YES, Choice.NO, Choice.ABSTAIN)) -> BallotForm:
     form = BallotForm()
-    form.choice.choices = [(c.value, votes.choice_label(c)) for c in choices]
+    form.choice.choices = label_choices(Choice, order=choices)
     return form
 
 
@@ -184,7 +182,7 @@ def cast(vote_id: int):
         flash(error.message, "error")
         return _render_vote(vote, ballot_form=form, status=400)
     db.session.commit()
-    flash(_("「%(choice)s」で投票しました。締切までは変更できます。", choice=votes.choice_label(choice)), "success")
+    flash(_("「%(choice)s」で投票しました。締切までは変更できます。", choice=label(choice)), "success")
     return redirect(_vote_url(vote), 303)
 
 
@@ -230,7 +228,7 @@ def close(vote_id: int):
     if vote.state is VoteState.TIED:
         flash(_("可否同数です。議長の裁決により結果が確定します。"), "warning")
     else:
-        flash(_("表決を締め切りました。結果: %(outcome)s", outcome=votes.outcome_label(vote.outcome)), "success")
+        flash(_("表決を締め切りました。結果: %(outcome)s", outcome=label(vote.outcome)), "success")
     return redirect(_vote_url(vote), 303)
 
 
@@ -257,7 +255,7 @@ def casting(vote_id: int):
         return _render_vote(vote, casting_form=form, status=400)
     votes.record_casting_vote(vote, Choice(form.choice.data), actor=current_user)
     db.session.commit()
-    flash(_("議長裁決を記録しました。結果: %(outcome)s", outcome=votes.outcome_label(vote.outcome)), "success")
+    flash(_("議長裁決を記録しました。結果: %(outcome)s", outcome=label(vote.outcome)), "success")
     return redirect(_vote_url(vote), 303)
 
 

@@ -22,11 +22,11 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from ..i18n import per_locale
 from .. import attachments as files
 from .. import events, textsearch
 from ..dates import current_fiscal_year, era_year, fiscal_year_of, utcnow
 from ..extensions import db
+from ..labels import label
 from ..models import (
     AgendaItem, AgendaKind, Attachment, AuditEvent, Committee, Meeting, MeetingStatus, Membership, PlanPolicy, Proposal, ProposalComment,
     ProposalRevision, ProposalStatus, Role, Vote,
@@ -59,21 +59,6 @@ ERA_LETTERS = {"令和": "R", "平成": "H"}
 
 
 # ---------------------------------------------------------------------------------------------- labels
-
-@per_locale
-def status_label(status: ProposalStatus) -> str:
-    return {
-        S.DRAFT: _("下書き"),
-        S.SUBMITTED: _("提出済み"),
-        S.RETURNED: _("差戻し"),
-        S.ACCEPTED: _("受理"),
-        S.ON_AGENDA: _("議事に掲載"),
-        S.ADOPTED: _("可決"),
-        S.REJECTED: _("否決"),
-        S.CONTINUED: _("継続審議"),
-        S.WITHDRAWN: _("取下げ"),
-    }[status]
-
 
 def proposal_number(committee: Committee, fiscal_year: int, serial: int) -> str:
     """企画-R7-003: the committee's short name, the 和暦 fiscal year, the serial within the year."""
@@ -202,7 +187,7 @@ def _transition(proposal: Proposal, target: ProposalStatus) -> ProposalStatus:
     before = proposal.status
     check(
         target in TRANSITIONS[before],
-        _("「%(state)s」の提案は「%(target)s」にできません。", state=status_label(before), target=status_label(target)),
+        _("「%(state)s」の提案は「%(target)s」にできません。", state=label(before), target=label(target)),
         "status",
     )
     proposal.status = target
@@ -590,25 +575,6 @@ def history(proposal: Proposal) -> list[AuditEvent]:
             .order_by(AuditEvent.at, AuditEvent.id)
         )
     )
-
-
-@per_locale
-def history_label(action: str) -> str:
-    return {
-        "proposal.created": _("下書きを作成"),
-        "proposal.updated": _("内容を修正"),
-        "proposal.submitted": _("提出"),
-        "proposal.withdrawn": _("取下げ"),
-        "proposal.accepted": _("受理"),
-        "proposal.returned": _("差戻し"),
-        "proposal.scheduled": _("議事に掲載"),
-        "proposal.unscheduled": _("議事から外れた"),
-        "proposal.attachment_added": _("資料を添付"),
-        "proposal.attachment_removed": _("資料を削除"),
-        "proposal.adopted": _("可決"),
-        "proposal.rejected": _("否決"),
-        "proposal.continued": _("継続審議"),
-    }.get(action, action)
 
 
 def my_seat_proposals(seats: list[Membership], limit: int = 10) -> list[Proposal]:
