@@ -15,13 +15,15 @@ from flask import current_app
 from werkzeug.routing import MapAdapter
 
 
-def _adapter(base_url: str) -> MapAdapter:
-    """The app's URL map bound to `base_url`, kept per app and base (binding costs a few µs)."""
-    adapters = current_app.extensions.setdefault("liaison.urls", {})
+def _adapter(base_url: str | None) -> MapAdapter:
+    """The app's URL map bound to `base_url` (default BASE_URL), kept per app and base (binding costs µs)."""
+    app = current_app._get_current_object()
+    base_url = base_url or app.config["BASE_URL"]
+    adapters = app.extensions.setdefault("liaison.urls", {})
     adapter = adapters.get(base_url)
     if adapter is None:
         parts = urlsplit(base_url)
-        adapter = adapters[base_url] = current_app.url_map.bind(
+        adapter = adapters[base_url] = app.url_map.bind(
             parts.netloc, script_name=parts.path.rstrip("/") or "/", url_scheme=parts.scheme or "http",
         )
     return adapter
@@ -29,12 +31,14 @@ def _adapter(base_url: str) -> MapAdapter:
 
 def external_url(endpoint: str, *, base_url: str | None = None, **values) -> str:
     """The absolute URL of `endpoint` under BASE_URL (or `base_url`), e.g. a meeting's page in a mail."""
-    return _adapter(base_url or current_app.config["BASE_URL"]).build(endpoint, values, force_external=True)
+    return _adapter(base_url).build(endpoint, values, force_external=True)
 
 
 def meeting_url(meeting, base_url: str | None = None) -> str:
     """A meeting's page (DESIGN: /<slug>/meetings/<id>), absolute."""
-    return external_url("meetings.show", base_url=base_url, committee=meeting.committee.slug, meeting_id=meeting.id)
+    return _adapter(base_url).build(
+        "meetings.show", {"committee": meeting.committee.slug, "meeting_id": meeting.id}, force_external=True
+    )
 
 
 def internal_path(endpoint: str, **values) -> str:

@@ -106,6 +106,7 @@ def init_web(app: Flask, babel) -> None:
     babel.init_app(app, locale_selector=select_locale, timezone_selector=lambda: "Asia/Tokyo")
     _install_memoised_gettext(app)
     _install_labels(app)
+    RequestCache.listen_all()
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself
     login_manager.session_protection = "basic"

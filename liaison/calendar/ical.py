@@ -130,8 +130,9 @@ def _when(meeting: Meeting) -> str:
     return f"{format_datetime(start, locale=locale)}〜{format_datetime(end, locale=locale)}"
 
 
-def meeting_description(meeting: Meeting, base_url: str, votes: WrittenVotes = NO_WRITTEN_VOTES) -> str:
-    """What, when, where, the agenda (議事) and the link to the meeting's page."""
+def meeting_description(meeting: Meeting, base_url: str, votes: WrittenVotes = NO_WRITTEN_VOTES,
+                        url: str | None = None) -> str:
+    """What, when, where, the agenda (議事) and the link to the meeting's page (`url`, when already built)."""
     lines = [meeting_name(meeting)]
     if meeting.title:
         lines.append(meeting.title)
@@ -165,7 +166,7 @@ def meeting_description(meeting: Meeting, base_url: str, votes: WrittenVotes = N
             lines.append(line)
     else:
         lines.append(_("(未定)"))
-    lines += ["", _("会議のページ: %(url)s", url=meeting_url(meeting, base_url))]
+    lines += ["", _("会議のページ: %(url)s", url=url or meeting_url(meeting, base_url))]
     return "\n".join(lines)
 
 
@@ -217,7 +218,7 @@ def meeting_properties(meeting: Meeting, base_url: str, votes: WrittenVotes = NO
         properties.append(("CONFERENCE", Uri(meeting.online_url), conference))
     properties += [
         ("CREATED", _utc(meeting.created_at), None),
-        ("DESCRIPTION", meeting_description(meeting, base_url, votes), None),
+        ("DESCRIPTION", meeting_description(meeting, base_url, votes, url), None),
         ("LAST-MODIFIED", updated_at, None),
     ]
     location = meeting.place or (meeting.online_url if meeting.format is MeetingFormat.ONLINE else "")
