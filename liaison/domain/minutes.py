@@ -39,7 +39,6 @@ from ..models import (
 from . import access, audit, check, require
 from . import meetings as meeting_rules
 from . import memberships as membership_rules
-from . import votes as vote_rules
 
 OPENING, CLOSING = "opening", "closing"
 MAX_TEXT = 20000

@@ -13,7 +13,6 @@ from ..dates import fiscal_year_label, format_date
 from ..extensions import db
 from ..labels import label, meeting_name
 from ..models import AgendaItem, Committee, Meeting, PlanPolicy, Proposal, ProposalStatus
-from . import meetings as meeting_rules
 from . import proposals as proposal_rules
 
 # 第6次広域計画 runs from 令和6年度 to 令和10年度.
