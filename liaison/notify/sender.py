@@ -33,6 +33,7 @@ from ..models import (
     Attendance, AttendanceResponse, Ballot, Delivery, Meeting, Membership, Minutes, MinutesReview, MinutesStatus,
     MinutesVersion, Notification, NotificationKind, NotificationPreference, NotificationState, User, Vote, VoteState,
 )
+from ..urls import internal_path
 from . import content, outbox
 from .locks import sender_lock
 from .mail import Mailer, PermanentFailure, ServerUnavailable, build_message
@@ -531,7 +532,7 @@ def _digest_for(user_id: int, now: datetime) -> int:
     outbox.add([{
         "recipient_id": user_id, "kind": NotificationKind.DIGEST, "object_type": User.__tablename__,
         "object_id": user_id, "idempotency_key": key, "subject": subject, "body": body,
-        "link": "/notifications/", "due_at": due,
+        "link": internal_path("notifications.index"), "due_at": due,
     }])
     return db.session.scalar(select(Notification.id).where(Notification.idempotency_key == key))
 
