@@ -1,27 +1,52 @@
-"""Translation helpers shared by the domain and the web layer."""
+"""Translation helpers shared by the domain and the web layer: the current locale and one gettext memo."""
 from __future__ import annotations
 
-import functools
+from contextlib import contextmanager
+from contextvars import ContextVar
 
-from flask import has_app_context
-from flask_babel import get_locale
+from flask_babel import get_locale, get_translations
+
+# (locale, message) → translated text. The catalogues never change while the process runs, and a page
+# or a feed asks the same few hundred messages again and again (Flask-Babel finds the catalogue anew on
+# every call, about 10 µs each). This is the process's only gettext memo: templates' _(), the labels of
+# liaison.labels and the calendar all go through `translate`.
+_TRANSLATED: dict[tuple[str, str], str] = {}
+# The locale a block of work is pinned to (see `pinned_locale`), else None: ask Flask-Babel.
+_PINNED: ContextVar[str | None] = ContextVar("liaison_pinned_locale", default=None)
 
 
-def per_locale(function):
-    """Memoise a label function per (locale, arguments).
+def locale() -> str:
+    """The current locale ("ja" outside an app context, or as `force_locale` set it)."""
+    pinned = _PINNED.get()
+    return pinned if pinned is not None else str(get_locale() or "ja")
 
-    The label functions build a dict of every translated label and pick one; a page showing 64 seats
-    would otherwise call gettext hundreds of times. Arguments must be hashable values (enums, strings).
-    """
-    cache: dict = {}
 
-    @functools.wraps(function)
-    def wrapper(*args):
-        key = (str(get_locale()) if has_app_context() else "", *args)
-        try:
-            return cache[key]
-        except KeyError:
-            value = cache[key] = function(*args)
-            return value
+@contextmanager
+def pinned_locale():
+    """Within the block, `locale()` is the current locale read once: building a feed asks it a few
+    thousand times, and finding it costs Flask-Babel a few µs each. Do not switch locales inside."""
+    token = _PINNED.set(locale())
+    try:
+        yield
+    finally:
+        _PINNED.reset(token)
 
-    return wrapper
+
+def translate(message: str) -> str:
+    """gettext without placeholders, looked up once per locale and message."""
+    key = (locale(), message)
+    try:
+        return _TRANSLATED[key]
+    except KeyError:
+        value = _TRANSLATED[key] = get_translations().ugettext(message)
+        return value
+
+
+def gettext(message: str, **variables) -> str:
+    """Flask-Babel's gettext (%-placeholders filled when variables are given), through the memo."""
+    # `translate` inlined: a feed calls this some 8,000 times.
+    pinned = _PINNED.get()
+    text = _TRANSLATED.get((pinned if pinned is not None else str(get_locale() or "ja"), message))
+    if text is None:
+        text = translate(message)
+    return text % variables if variables else text

@@ -10,7 +10,9 @@ class RequestCache:
     """A dict on flask.g for one request. Outside a request nothing is kept.
 
     It is dropped when a flush writes one of `models`, with `on_commit` also at every commit and rollback,
-    and always at the end of the request (web.py calls `forget_all`).
+    and always at the end of the request (web.py calls `forget_all`). Those session listeners are
+    registered by `listen_all`, which the web layer calls when it sets the app up; importing a module
+    that declares a cache changes nothing.
     """
 
     instances: list[RequestCache] = []
@@ -18,11 +20,22 @@ class RequestCache:
     def __init__(self, name: str, models: tuple[type, ...], *, on_commit: bool = False):
         self.name = f"_liaison_{name}"
         self.models = models
+        self.on_commit = on_commit
         RequestCache.instances.append(self)
+
+    def listen(self) -> None:
+        """Drop the kept values when the session writes what they were read from (once per cache)."""
+        if event.contains(Session, "after_flush", self._after_flush):
+            return
         event.listen(Session, "after_flush", self._after_flush)
-        if on_commit:
+        if self.on_commit:
             event.listen(Session, "after_commit", self._forget_event)
             event.listen(Session, "after_soft_rollback", self._forget_event)
+
+    @classmethod
+    def listen_all(cls) -> None:
+        for cache in cls.instances:
+            cache.listen()
 
     def get(self, key, load):
         """The kept value for `key`, or `load()` kept for the rest of the request."""

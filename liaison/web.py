@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import dates, input_guard
+from . import dates, i18n, input_guard, labels
 from .domain import DomainError
 from .domain import access
 from .domain import attachments as attachment_files
@@ -117,29 +117,24 @@ def _page_url(number: int) -> str:
 
 
 def _install_memoised_gettext(app: Flask) -> None:
-    """Templates' _() looked up once per locale and message (a page calls it a few hundred times).
-
-    Flask-Babel's callables fetch the request's translations on every call (about 10 µs each);
-    the catalogues never change while the process runs, so the translated string is kept.
-    """
-    from flask_babel import get_locale, get_translations
-
-    cache: dict[tuple[str, str], str] = {}
-
-    def gettext(string: str) -> str:
-        key = (str(get_locale()), string)
-        try:
-            return cache[key]
-        except KeyError:
-            value = cache[key] = get_translations().ugettext(string)
-            return value
+    """Templates' _() through liaison.i18n's memo (a page calls it a few hundred times)."""
+    from flask_babel import get_translations
 
     app.jinja_env.install_gettext_callables(
-        gettext=gettext,
+        gettext=i18n.translate,
         ngettext=lambda s, p, n: get_translations().ungettext(s, p, n),
         newstyle=True,
         pgettext=lambda c, s: get_translations().upgettext(c, s),
         npgettext=lambda c, s, p, n: get_translations().unpgettext(c, s, p, n),
+    )
+
+
+def _install_labels(app: Flask) -> None:
+    """Every template names a label the same way: label(enum value), and compares enums, not their strings."""
+    app.jinja_env.globals.update(
+        label=labels.label, response_label=labels.response_label, role_label=labels.role_label,
+        quorum_label=labels.quorum_label, history_label=labels.history_label, meeting_name=labels.meeting_name,
+        **{enum_type.__name__: enum_type for enum_type in labels.LABELS},
     )
 
 
@@ -150,6 +145,8 @@ def init_web(app: Flask, babel) -> None:
     input_guard.init_app(app)
     app.wsgi_app = RetryReadsOnce(app.wsgi_app)
     _install_memoised_gettext(app)
+    _install_labels(app)
+    RequestCache.listen_all()
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself
     login_manager.session_protection = "basic"
@@ -170,9 +167,6 @@ def init_web(app: Flask, babel) -> None:
     def _locale() -> str:
         return str(get_locale() or "ja")
 
-    from .domain.memberships import role_label
-
-    app.jinja_env.globals["role_label"] = role_label
     app.jinja_env.globals["page_url"] = _page_url
     app.jinja_env.filters["date_ja"] = lambda v, wareki=False: "" if v is None else dates.format_date(v, wareki=wareki, locale=_locale())
     app.jinja_env.filters["datetime_ja"] = lambda v, wareki=False: "" if v is None else dates.format_datetime(v, wareki=wareki, locale=_locale())

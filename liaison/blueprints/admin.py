@@ -14,6 +14,7 @@ from ..domain import DomainError, access, audit, audit_labels, require
 from ..domain import memberships as membership_rules
 from ..domain import users as user_rules
 from ..extensions import db
+from ..labels import role_label
 from ..forms.admin import (
     AppointForm, EmptyForm, HandoverForm, NewUserForm, PasswordResetForm, RoleForm, UserForm,
 )
@@ -40,7 +41,7 @@ def _body_choices(blank: bool = True):
 
 
 def _role_choices():
-    return [(role.value, membership_rules.role_label(role)) for role in Role]
+    return [(role.value, role_label(role)) for role in Role]
 
 
 @bp.get("/")
@@ -103,7 +104,6 @@ def _user_page(user, form):
     return render_template(
         "admin/user_form.html", form=form, user=user, memberships=memberships,
         reset_form=PasswordResetForm(formdata=None), action_form=EmptyForm(),
-        role_label=membership_rules.role_label,
     )
 
 
@@ -190,7 +190,7 @@ def memberships():
         to=lambda _seat: (redirect(url_for("admin.memberships", committee=committee.slug, fy=fiscal_year)), 303),
         page=lambda: render_template(
             "admin/memberships.html", committee=committee, fiscal_year=fiscal_year, form=form,
-            seats=membership_rules.seats(committee, fiscal_year), role_label=membership_rules.role_label,
+            seats=membership_rules.seats(committee, fiscal_year),
             committees=access.all_committees(),
             role_form=RoleForm(formdata=None), action_form=EmptyForm(), role_choices=_role_choices(),
         ),
@@ -247,7 +247,7 @@ def handover():
         to=lambda _created: (redirect(url_for("admin.memberships", committee=committee.slug, fy=from_year + 1)), 303),
         page=lambda: render_template(
             "admin/handover.html", committee=committee, form=form, from_year=from_year, seats=current,
-            role_label=membership_rules.role_label, committees=access.all_committees(),
+            committees=access.all_committees(),
         ),
     )
 

@@ -6,7 +6,7 @@ from flask_login import current_user
 
 from ..dates import current_fiscal_year
 from ..domain import meetings as meeting_rules
-from ..domain.memberships import role_label, seats
+from ..domain.memberships import seats
 from .scoping import committee_blueprint
 
 bp = committee_blueprint("committees", __name__)
@@ -24,7 +24,6 @@ def show():
         committee=committee,
         fiscal_year=fiscal_year,
         members=members,
-        role_label=role_label,
         years=range(current_fiscal_year() + 1, 2023, -1),
         upcoming_meetings=meeting_rules.upcoming_in(committee, current_user),
     )

@@ -15,12 +15,14 @@ from ..domain import require
 from ..domain import attachments as files
 from ..domain import meetings as rules
 from ..extensions import db
+from ..labels import label, meeting_name, response_label
 from ..forms.meetings import (
     ActionForm, AgendaItemForm, AttachmentForm, AttendanceForm, CancelForm, MeetingForm, PostponeForm,
 )
 from ..models import (
     AgendaItem, AgendaKind, AttendanceResponse, Body, Meeting, MeetingFormat, MeetingStatus, Membership,
 )
+from ..notify import content
 from ..pagination import paginate
 from .downloads import send_attachment
 from .handling import act
@@ -29,8 +31,6 @@ from .scoping import committee_blueprint
 
 bp = committee_blueprint("meetings", __name__, "/meetings")
 
-for helper in (rules.meeting_name, rules.status_label, rules.format_label, rules.kind_label, rules.response_label):
-    bp.add_app_template_global(helper)
 bp.add_app_template_global(files.size_label, "size_label")
 bp.add_app_template_global(rules.can_manage, "can_manage_meetings")
 
@@ -107,7 +107,7 @@ def new():
 
     return act(
         form, lambda: rules.create_meeting(g.committee, actor=current_user, **_schedule(form)),
-        success=lambda meeting: _("%(name)sを下書きとして作成しました。議事を追加してから招集してください。", name=rules.meeting_name(meeting)),
+        success=lambda meeting: _("%(name)sを下書きとして作成しました。議事を追加してから招集してください。", name=meeting_name(meeting)),
         to=created, fields=FORM_FIELD,
         page=lambda: render_template("meetings/form.html", form=form, meeting=None, committee=g.committee),
     )
@@ -199,7 +199,7 @@ def show(meeting_id):
 @bp.get("/<int:meeting_id>/notice")
 def notice(meeting_id):
     meeting = meeting_or_404(meeting_id)
-    text = rules.convocation_text(meeting, current_app.config["BASE_URL"])
+    text = content.convocation_text(meeting)
     return render_template("meetings/notice.html", meeting=meeting, committee=g.committee, text=text)
 
 
@@ -215,14 +215,14 @@ def _button(meeting: Meeting, change, success, to=None):
 def convene(meeting_id):
     meeting = meeting_or_404(meeting_id)
     return _button(meeting, lambda: rules.convene(meeting, actor=current_user),
-                   lambda _result: _("%(name)sを招集しました。委員に招集通知が送られます。", name=rules.meeting_name(meeting)))
+                   lambda _result: _("%(name)sを招集しました。委員に招集通知が送られます。", name=meeting_name(meeting)))
 
 
 @bp.route("/<int:meeting_id>/postpone", methods=["GET", "POST"])
 def postpone(meeting_id):
     meeting = meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat postpones meetings")
-    refused = _unless_allowed(meeting, rules.ANNOUNCED, _("「%(status)s」の会議は延期できません。", status=rules.status_label(meeting.status)))
+    refused = _unless_allowed(meeting, rules.ANNOUNCED, _("「%(status)s」の会議は延期できません。", status=label(meeting.status)))
     if refused:
         return refused
     form = PostponeForm()
@@ -247,7 +247,7 @@ def postpone(meeting_id):
 def cancel(meeting_id):
     meeting = meeting_or_404(meeting_id)
     require(rules.can_manage(current_user), "only the secretariat cancels meetings")
-    refused = _unless_allowed(meeting, rules.ANNOUNCED, _("「%(status)s」の会議は中止できません。", status=rules.status_label(meeting.status)))
+    refused = _unless_allowed(meeting, rules.ANNOUNCED, _("「%(status)s」の会議は中止できません。", status=label(meeting.status)))
     if refused:
         return refused
     form = CancelForm()
@@ -267,7 +267,7 @@ def mark_held(meeting_id):
 @bp.post("/<int:meeting_id>/delete")
 def delete(meeting_id):
     meeting = meeting_or_404(meeting_id)
-    name = rules.meeting_name(meeting)
+    name = meeting_name(meeting)
     return _button(meeting, lambda: rules.delete_draft(meeting, actor=current_user),
                    _("%(name)sの下書きを削除しました。", name=name), to=url_for("meetings.index"))
 
@@ -383,7 +383,7 @@ def _answer(meeting: Meeting, membership: Membership, form: AttendanceForm) -> N
 
 
 def _answered(form: AttendanceForm) -> str:
-    return _("出欠を「%(answer)s」で回答しました。", answer=rules.response_label(AttendanceResponse(form.response.data)))
+    return _("出欠を「%(answer)s」で回答しました。", answer=response_label(AttendanceResponse(form.response.data)))
 
 
 @bp.post("/<int:meeting_id>/attendance")

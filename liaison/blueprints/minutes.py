@@ -35,7 +35,6 @@ from .scoping import committee_blueprint, union_wide
 bp = committee_blueprint("minutes", __name__, "/meetings")
 archive = Blueprint("minutes_archive", __name__, url_prefix="/minutes")
 
-bp.add_app_template_global(rules.status_label, "minutes_status_label")
 bp.add_app_template_global(rules.item_key, "minutes_item_key")
 bp.add_app_template_global(exports.approval_line, "minutes_approval_line")
 

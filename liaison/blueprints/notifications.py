@@ -12,9 +12,9 @@ from ..domain import access, require
 from ..domain import notifications as rules
 from ..extensions import db
 from ..forms.admin import EmptyForm
-from ..forms.notifications import KIND_LABELS, CommitteeRemindersForm, MeetingRemindersForm, PreferencesForm
+from ..forms.notifications import CommitteeRemindersForm, MeetingRemindersForm, PreferencesForm
 from ..models import Committee, Meeting, Notification, NotificationKind, NotificationState
-from ..notify.content import kind_label, meeting_label
+from ..labels import meeting_name
 from ..pagination import paginate
 from .handling import act
 from .loading import get_or_404, meeting_or_404, own_notification_or_404
@@ -31,9 +31,6 @@ def _header_badge():
     return {"unread_notifications": lambda: rules.unread_count(current_user)}
 
 
-@bp.app_template_global()
-def notification_kind_label(kind: NotificationKind) -> str:
-    return kind_label(kind)
 
 
 @bp.get("/")
@@ -151,7 +148,7 @@ def _reminders_page(forms):
     by_id = {c.id: c for c in committees}
     return render_template(
         "notifications/reminders.html", committees=committees, forms=forms, meetings=meetings,
-        committee_of=by_id, meeting_label=meeting_label,
+        committee_of=by_id, meeting_label=meeting_name,
     )
 
 
@@ -203,6 +200,6 @@ def _meeting_reminders_page(meeting: Meeting, form):
         .distinct().order_by(Notification.due_at)
     ).all()
     return render_template(
-        "notifications/meeting_reminders.html", meeting=meeting, form=form, label=meeting_label(meeting),
-        pending=pending, kind_labels=KIND_LABELS,
+        "notifications/meeting_reminders.html", meeting=meeting, form=form, label=meeting_name(meeting),
+        pending=pending,
     )

@@ -9,10 +9,10 @@ from sqlalchemy import select
 from ..dates import format_date
 from ..domain import DomainError, require
 from ..domain import attachments as files
-from ..domain import meetings as meeting_rules
 from ..domain import proposals as rules
 from ..domain import votes as vote_rules
 from ..extensions import db
+from ..labels import meeting_name
 from ..forms.proposals import (
     ActionForm, AttachmentForm, CommentForm, ProposalForm, ReturnForm, ScheduleForm, WithdrawForm,
 )
@@ -24,7 +24,6 @@ from .loading import attachment_or_404, comment_or_404, proposal_or_404
 from .scoping import committee_blueprint
 
 bp = committee_blueprint("proposals", __name__, "/proposals")
-bp.add_app_template_global(rules.status_label, "proposal_status_label")
 
 
 def _redirect_to(proposal: Proposal):
@@ -54,7 +53,7 @@ def index():
     return render_template(
         "proposals/index.html", committee=g.committee, page=page, filters=filters, bodies=bodies,
         policies=_policies(), years=rules.proposal_years(), statuses=list(ProposalStatus),
-        status_label=rules.status_label, can_create=rules.can_create(current_user, g.committee),
+        can_create=rules.can_create(current_user, g.committee),
     )
 
 
@@ -72,7 +71,7 @@ def _text_form(proposal: Proposal | None = None) -> ProposalForm:
 
 
 def _meeting_choice(meeting: Meeting) -> str:
-    return f"{meeting_rules.meeting_name(meeting)}({format_date(meeting.starts_at)})"
+    return f"{meeting_name(meeting)}({format_date(meeting.starts_at)})"
 
 
 def _form_values(form: ProposalForm) -> dict:
@@ -125,7 +124,7 @@ def _show(proposal: Proposal, **forms):
         _schedule_choices(schedule_form)
     return render_template(
         "proposals/show.html", committee=g.committee, proposal=proposal, perms=perms,
-        history=rules.history(proposal), status_label=rules.status_label, history_label=rules.history_label,
+        history=rules.history(proposal),
         comment_form=forms.get("comment_form") or CommentForm(formdata=None),
         return_form=forms.get("return_form") or ReturnForm(formdata=None),
         withdraw_form=forms.get("withdraw_form") or WithdrawForm(formdata=None),
@@ -140,10 +139,6 @@ def _show(proposal: Proposal, **forms):
 def _schedule_choices(form: ScheduleForm) -> None:
     form.meeting_id.choices = [(0, _("選んでください"))] + [
         (m.id, _meeting_choice(m)) for m in rules.schedulable_meetings(g.committee, current_user)
-    ]
-    form.kind.choices = [
-        (AgendaKind.RESOLUTION.value, _("議決事項")), (AgendaKind.DISCUSSION.value, _("協議事項")),
-        (AgendaKind.REPORT.value, _("報告事項")),
     ]
 
 
@@ -286,6 +281,6 @@ def revisions(proposal_id):
     old, new = by_number[old_number], by_number[new_number]
     return render_template(
         "proposals/revisions.html", committee=g.committee, proposal=proposal, old=old, new=new,
-        diffs=rules.diff_revisions(old, new), status_label=rules.status_label,
+        diffs=rules.diff_revisions(old, new),
     )
 

@@ -5,7 +5,6 @@ from flask import Blueprint, abort, render_template, request
 from flask_login import current_user, login_required
 
 from ..dates import current_fiscal_year
-from ..domain import proposals as proposal_rules
 from ..domain import reports as rules
 from .csv_export import csv_response
 
@@ -29,7 +28,7 @@ def _fiscal_year() -> int:
 def plan():
     report = rules.plan_report(_fiscal_year(), current_user)
     return render_template(
-        "reports/plan.html", report=report, years=rules.PLAN_YEARS, status_label=proposal_rules.status_label,
+        "reports/plan.html", report=report, years=rules.PLAN_YEARS, 
         decision_meeting=rules.decision_meeting, meeting_label=rules.meeting_label,
     )
 

@@ -8,6 +8,8 @@ from flask_login import current_user
 from ..dates import current_fiscal_year, utcnow
 from ..domain import require
 from ..domain import votes
+from ..labels import choices as label_choices
+from ..labels import label
 from ..forms.votes import (
     BallotForm, CancelVoteForm, CastingVoteForm, ConfirmForm, OpenVoteForm, QuorumForm, tokyo_to_utc,
 )
@@ -20,7 +22,6 @@ from .scoping import committee_blueprint
 
 bp = committee_blueprint("votes", __name__)
 # The meeting page shows each agenda item's outcome (可決, 継続審議 …).
-bp.add_app_template_global(votes.outcome_label, "vote_outcome_label")
 
 
 def _fiscal_year() -> int:
@@ -37,15 +38,12 @@ def _vote_url(vote) -> str:
 
 
 def _open_form() -> OpenVoteForm:
-    form = OpenVoteForm()
-    form.method.choices = [(m.value, votes.method_label(m)) for m in VoteMethod]
-    form.majority.choices = [(m.value, votes.majority_label(m)) for m in Majority]
-    return form
+    return OpenVoteForm()
 
 
 def _choice_form(choices=(Choice.YES, Choice.NO, Choice.ABSTAIN)) -> BallotForm:
     form = BallotForm()
-    form.choice.choices = [(c.value, votes.choice_label(c)) for c in choices]
+    form.choice.choices = label_choices(Choice, order=choices)
     return form
 
 
@@ -140,7 +138,7 @@ def cast(vote_id: int):
         return _render_vote(vote, ballot_form=form, template="votes/confirm.html")
     return act(
         form, lambda: votes.cast_ballot(vote, my_seat.membership, Choice(form.choice.data), actor=current_user),
-        success=lambda _ballot: _("「%(choice)s」で投票しました。締切までは変更できます。", choice=votes.choice_label(Choice(form.choice.data))),
+        success=lambda _ballot: _("「%(choice)s」で投票しました。締切までは変更できます。", choice=label(Choice(form.choice.data))),
         to=_vote_url(vote), fallback_field="choice", page=lambda: _render_vote(vote, ballot_form=form),
     )
 
@@ -182,7 +180,7 @@ def _closed(vote) -> str | None:
     if vote.state is VoteState.TIED:
         flash(_("可否同数です。議長の裁決により結果が確定します。"), "warning")
         return None
-    return _("表決を締め切りました。結果: %(outcome)s", outcome=votes.outcome_label(vote.outcome))
+    return _("表決を締め切りました。結果: %(outcome)s", outcome=label(vote.outcome))
 
 
 @bp.post("/votes/<int:vote_id>/cancel")
@@ -201,7 +199,7 @@ def casting(vote_id: int):
     require(votes.casting_seat(current_user, vote) is not None, "only the chair decides a tie")
     form = _casting_form()
     return act(form, lambda: votes.record_casting_vote(vote, Choice(form.choice.data), actor=current_user),
-               success=lambda _result: _("議長裁決を記録しました。結果: %(outcome)s", outcome=votes.outcome_label(vote.outcome)),
+               success=lambda _result: _("議長裁決を記録しました。結果: %(outcome)s", outcome=label(vote.outcome)),
                to=_vote_url(vote), page=lambda: _render_vote(vote, casting_form=form))
 
 

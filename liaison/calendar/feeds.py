@@ -32,10 +32,12 @@ from ..dates import current_fiscal_year, fiscal_year_bounds, utcnow
 from ..domain import votes as vote_rules
 from ..domain.access import is_staff
 from ..extensions import db
+from ..i18n import pinned_locale
 from ..models import (
     AgendaItem, AgendaKind, Ballot, Body, Committee, Meeting, MeetingFormat, MeetingStatus, Membership, Minutes, MinutesReview,
     MinutesStatus, MinutesVersion, Role, User, Vote, VoteMethod, VoteSeat, VoteState,
 )
+from ..urls import internal_path
 from . import ical
 
 # Drafts are never published; cancelled meetings stay (struck) for a while, then drop out.
@@ -166,7 +168,7 @@ class WrittenVoteDeadlines:
                 key=f"written-vote-{row.vote_id}", label=label, meeting_id=row.meeting_id, due_at=row.closes_at,
                 # The item's title is in the event: editing the agenda refreshes the meeting's updated_at.
                 updated_at=max(row.opened_at, row.updated_at), sequence=row.sequence, note=note,
-                subject=_("議事%(n)d %(title)s", n=row.position, title=row.title), path=f"/{row.slug}/votes/{row.vote_id}",
+                subject=_("議事%(n)d %(title)s", n=row.position, title=row.title), path=internal_path("votes.show", committee=row.slug, vote_id=row.vote_id),
             )
             for row in rows
         ]
@@ -231,7 +233,7 @@ class MinutesReviewDeadlines:
             ical.Deadline(
                 key=f"minutes-review-{row.minutes_id}", label=label, meeting_id=row.meeting_id, due_at=row.review_deadline,
                 updated_at=max(row.minutes_updated_at, row.updated_at), sequence=row.sequence, note=note,
-                path=f"/{row.slug}/meetings/{row.meeting_id}/minutes",
+                path=internal_path("minutes.show", committee=row.slug, meeting_id=row.meeting_id),
             )
             for row in rows
         ]
@@ -667,7 +669,7 @@ def build_events(scope: Scope, base_url: str, reuse: dict | None = None) -> tupl
         events[key] = data
         return data
 
-    with ical.cached_texts():
+    with pinned_locale():
         chunks = [
             chunk(key, ical.meeting_event_bytes, meetings.get(row.id), base_url, _row_written_votes(row))
             for row, key in zip(rows, meeting_keys)

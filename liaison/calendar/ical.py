@@ -15,20 +15,20 @@ cached and answered with 304. Feeds carry no METHOD: METHOD:REQUEST belongs to i
 """
 from __future__ import annotations
 
-from contextlib import contextmanager
-from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta, timezone
 from functools import lru_cache
 from urllib.parse import urlsplit
 
-from flask_babel import get_locale, get_translations
-from flask_babel import gettext as _gettext
-from flask_babel import lazy_gettext as _l
 from icalendar import Calendar, Component, Event, Timezone, vDuration, vUri
 
-from ..dates import fiscal_year_label, format_datetime, to_tokyo
-from ..models import AgendaKind, Meeting, MeetingFormat, MeetingStatus
+from .. import urls
+from ..dates import format_datetime, to_tokyo
+from ..i18n import gettext as _
+from ..i18n import locale as _locale
+from ..i18n import pinned_locale
+from ..labels import label, meeting_name
+from ..models import Meeting, MeetingFormat, MeetingStatus
 
 PRODID = "-//彩の国さいたま人づくり広域連合//liaison 会議システム//JA"
 TZID = "Asia/Tokyo"
@@ -80,53 +80,7 @@ NO_WRITTEN_VOTES = WrittenVotes()
 
 
 # ------------------------------------------------------------------------------------------ texts
-
-class _Texts:
-    """The current language's messages, each looked up once: a feed asks the same few dozen
-    messages for every event, and flask_babel's gettext finds the catalogue anew on every call."""
-
-    def __init__(self) -> None:
-        self.locale = str(get_locale() or "ja")
-        self._translations = get_translations()
-        self._messages: dict = {}
-
-    def gettext(self, message: str, variables: dict) -> str:
-        text = self._messages.get(message)
-        if text is None:
-            text = self._messages[message] = self._translations.ugettext(message)
-        return text % variables if variables else text
-
-    def lazy(self, label) -> str:
-        """A lazy_gettext label as text, once per label."""
-        key = id(label)
-        text = self._messages.get(key)
-        if text is None:
-            text = self._messages[key] = str(label)
-        return text
-
-
-_TEXTS: ContextVar[_Texts | None] = ContextVar("liaison_ical_texts", default=None)
-
-
-@contextmanager
-def cached_texts():
-    """Within the block, this module's messages and locale are looked up once (for building a feed)."""
-    token = _TEXTS.set(_Texts())
-    try:
-        yield
-    finally:
-        _TEXTS.reset(token)
-
-
-def _(message: str, **variables) -> str:
-    """gettext, from the cache of `cached_texts` when inside one."""
-    texts = _TEXTS.get()
-    return _gettext(message, **variables) if texts is None else texts.gettext(message, variables)
-
-
-def _locale() -> str:
-    texts = _TEXTS.get()
-    return str(get_locale() or "ja") if texts is None else texts.locale
+# Messages go through liaison.i18n's one memo (a feed asks the same few dozen for every event).
 
 
 @lru_cache(maxsize=16)
@@ -140,40 +94,7 @@ def meeting_uid(meeting: Meeting, base_url: str) -> str:
 
 
 def meeting_url(meeting: Meeting, base_url: str) -> str:
-    return f"{base_url}/{meeting.committee.slug}/meetings/{meeting.id}"
-
-
-def meeting_name(meeting: Meeting) -> str:
-    """令和7年度第2回企画運営部会."""
-    return _(
-        "%(year)s第%(number)d回%(committee)s",
-        year=_year_label(meeting.fiscal_year, _locale()), number=meeting.number, committee=meeting.committee.name,
-    )
-
-
-_year_label = lru_cache(maxsize=64)(fiscal_year_label)
-
-
-FORMAT_LABELS = {
-    MeetingFormat.IN_PERSON: _l("対面"),
-    MeetingFormat.ONLINE: _l("オンライン"),
-    MeetingFormat.HYBRID: _l("ハイブリッド"),
-    MeetingFormat.WRITTEN: _l("書面開催"),
-}
-KIND_LABELS = {AgendaKind.REPORT: _l("報告事項"), AgendaKind.DISCUSSION: _l("協議事項"), AgendaKind.RESOLUTION: _l("議決事項")}
-
-
-def _label(label) -> str:
-    texts = _TEXTS.get()
-    return str(label) if texts is None else texts.lazy(label)
-
-
-def format_label(meeting_format: MeetingFormat) -> str:
-    return _label(FORMAT_LABELS[meeting_format])
-
-
-def kind_label(kind: AgendaKind) -> str:
-    return _label(KIND_LABELS[kind])
+    return urls.meeting_url(meeting, base_url)
 
 
 def meeting_summary(meeting: Meeting) -> str:
@@ -209,8 +130,9 @@ def _when(meeting: Meeting) -> str:
     return f"{format_datetime(start, locale=locale)}〜{format_datetime(end, locale=locale)}"
 
 
-def meeting_description(meeting: Meeting, base_url: str, votes: WrittenVotes = NO_WRITTEN_VOTES) -> str:
-    """What, when, where, the agenda (議事) and the link to the meeting's page."""
+def meeting_description(meeting: Meeting, base_url: str, votes: WrittenVotes = NO_WRITTEN_VOTES,
+                        url: str | None = None) -> str:
+    """What, when, where, the agenda (議事) and the link to the meeting's page (`url`, when already built)."""
     lines = [meeting_name(meeting)]
     if meeting.title:
         lines.append(meeting.title)
@@ -223,12 +145,12 @@ def meeting_description(meeting: Meeting, base_url: str, votes: WrittenVotes = N
     elif meeting.status is MeetingStatus.POSTPONED:
         lines += [_("この会議は延期され、日時が変更されました。"), ""]
     if meeting.format is MeetingFormat.WRITTEN:
-        lines.append(_("開催方法: %(format)s", format=format_label(meeting.format)))
+        lines.append(_("開催方法: %(format)s", format=label(meeting.format)))
         deadline = written_deadline(meeting, votes)
         lines.append(_("書面表決の期限: %(deadline)s", deadline=format_datetime(deadline, locale=_locale())))
     else:
         lines.append(_("日時: %(when)s", when=_when(meeting)))
-        lines.append(_("開催方法: %(format)s", format=format_label(meeting.format)))
+        lines.append(_("開催方法: %(format)s", format=label(meeting.format)))
         if meeting.place:
             lines.append(_("会場: %(place)s", place=meeting.place))
         if meeting.online_url:
@@ -238,13 +160,13 @@ def meeting_description(meeting: Meeting, base_url: str, votes: WrittenVotes = N
     lines += ["", _("議事")]
     if meeting.agenda_items:
         for number, item in enumerate(meeting.agenda_items, start=1):
-            line = f"{number}. [{kind_label(item.kind)}] {item.title}"
+            line = f"{number}. [{label(item.kind)}] {item.title}"
             if item.presenter_body is not None:
                 line += _("(%(presenter)s)", presenter=item.presenter_body.name)
             lines.append(line)
     else:
         lines.append(_("(未定)"))
-    lines += ["", _("会議のページ: %(url)s", url=meeting_url(meeting, base_url))]
+    lines += ["", _("会議のページ: %(url)s", url=url or meeting_url(meeting, base_url))]
     return "\n".join(lines)
 
 
@@ -296,7 +218,7 @@ def meeting_properties(meeting: Meeting, base_url: str, votes: WrittenVotes = NO
         properties.append(("CONFERENCE", Uri(meeting.online_url), conference))
     properties += [
         ("CREATED", _utc(meeting.created_at), None),
-        ("DESCRIPTION", meeting_description(meeting, base_url, votes), None),
+        ("DESCRIPTION", meeting_description(meeting, base_url, votes, url), None),
         ("LAST-MODIFIED", updated_at, None),
     ]
     location = meeting.place or (meeting.online_url if meeting.format is MeetingFormat.ONLINE else "")
@@ -329,7 +251,7 @@ def deadline_properties(deadline: Deadline, meeting: Meeting, base_url: str) -> 
     page = meeting_url(meeting, base_url)
     url = page
     if deadline.path:
-        url = f"{base_url}{deadline.path}"
+        url = urls.absolute(deadline.path, base_url)
         lines.append(_("詳細: %(url)s", url=url))
     lines.append(_("会議のページ: %(url)s", url=page))
     return [
@@ -589,5 +511,5 @@ def build_calendar(name: str, meetings, base_url: str, deadlines=(), written_vot
 
 def meeting_calendar_bytes(meeting: Meeting, base_url: str, votes: WrittenVotes = NO_WRITTEN_VOTES) -> bytes:
     """A single meeting's .ics (the meeting page's download and the mails' attachment)."""
-    with cached_texts():
+    with pinned_locale():
         return calendar_bytes(meeting_name(meeting), [meeting_event_bytes(meeting, base_url, votes)])

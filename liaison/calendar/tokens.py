@@ -14,6 +14,7 @@ from flask import current_app
 
 from ..extensions import db
 from ..models import User
+from ..urls import external_url
 
 # 192 bits of HMAC-SHA256, as 32 URL-safe characters.
 MAC_BYTES = 24
@@ -46,7 +47,7 @@ def user_for_token(token: str) -> User | None:
 
 def feed_url(user: User) -> str:
     """The https:// (or http:// in development) URL of the user's personal feed."""
-    return f"{current_app.config['BASE_URL']}/calendar/{feed_token(user)}.ics"
+    return external_url("calendar.feed", token=feed_token(user))
 
 
 def webcal_url(url: str) -> str:

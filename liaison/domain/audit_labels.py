@@ -9,13 +9,13 @@ import re
 from dataclasses import dataclass
 from datetime import datetime
 
-from flask_babel import gettext as _
 
 from sqlalchemy import select
 
 from ..dates import fiscal_year_label, format_datetime
 from ..extensions import db
-from ..i18n import per_locale
+from ..i18n import gettext as _
+from ..labels import label
 from ..models import (
     AgendaKind, AgendaOutcome, AttendanceResponse, Body, Choice, Committee, Majority, MeetingFormat, MeetingStatus,
     MinutesStatus, PlanPolicy, ProposalStatus, Role, VoteMethod, VoteOutcome, VoteState,
@@ -28,7 +28,6 @@ _names = RequestCache("audit_names", (Body, PlanPolicy, Committee))
 ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 
 
-@per_locale
 def object_type_label(object_type: str) -> str:
     return {
         "meetings": _("会議"),
@@ -47,7 +46,6 @@ def object_type_label(object_type: str) -> str:
     }.get(object_type, _("その他"))
 
 
-@per_locale
 def _descriptions() -> dict[str, str]:
     """Event type → description; %(object)s is the object's name at the time (提案番号と件名, 会議名 …)."""
     return {
@@ -130,7 +128,6 @@ def _descriptions() -> dict[str, str]:
     }
 
 
-@per_locale
 def _verbs() -> dict[str, str]:
     """For an event type without its own description: the verb after the dot."""
     return {
@@ -162,7 +159,6 @@ def describe(event) -> str:
 
 # ------------------------------------------------------------------------------------------ fields
 
-@per_locale
 def _field_labels() -> dict[str, str]:
     return {
         "status": _("状態"), "state": _("状態"), "choice": _("票"), "position": _("順番"), "role": _("役職"),
@@ -222,22 +218,13 @@ def field_label(field: str) -> str:
 
 
 def _enum_label(enum_class, value) -> str | None:
-    from . import meetings, memberships, minutes, proposals, votes
-
     try:
         member = enum_class(value)
     except ValueError:
         if enum_class is AgendaOutcome:
             return _enum_label(VoteOutcome, value)
         return None
-    function = {
-        Majority: votes.majority_label, VoteOutcome: votes.outcome_label, AgendaOutcome: votes.outcome_label,
-        MeetingStatus: meetings.status_label, ProposalStatus: proposals.status_label,
-        MinutesStatus: minutes.status_label, VoteState: votes.state_label, Choice: votes.choice_label,
-        AttendanceResponse: meetings.response_label, MeetingFormat: meetings.format_label,
-        AgendaKind: meetings.kind_label, Role: memberships.role_label, VoteMethod: votes.method_label,
-    }[enum_class]
-    return function(member)
+    return label(member)
 
 
 def _reference_names(kind: str) -> dict:

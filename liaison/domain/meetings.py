@@ -1,5 +1,5 @@
 """Meetings (会議): scheduling, convening (招集), postponing (延期), cancelling (中止), the agenda (議事),
-attendance (出欠) and the convocation notice (招集通知).
+attendance (出欠) and what the convocation notice (招集通知) lists; its text is templates/meetings/convocation.txt.
 
 Every change of the meeting, its agenda or its 資料 refreshes `updated_at` (the calendar's
 LAST-MODIFIED; attendance answers do not, they are not part of the event); a change of time, place or
@@ -24,19 +24,18 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from flask import has_request_context
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from sqlalchemy import case, delete, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
-from ..i18n import per_locale
+from ..i18n import locale
 from . import attachments as files
 from .. import events
 from ..events import Event
-from ..dates import fiscal_year_label, fiscal_year_of, format_date, format_datetime, holiday_name, is_day_off, to_tokyo, utcnow
+from ..dates import fiscal_year_of, format_date, format_datetime, holiday_name, is_day_off, utcnow
 from ..extensions import db
+from ..labels import label, meeting_name
 from ..models import (
     AgendaItem, AgendaKind, Attachment, Attendance, AttendanceResponse, Body, Committee, Meeting, MeetingFormat,
     MeetingStatus, Membership,
@@ -66,64 +65,14 @@ MEETING_FIELDS = SCHEDULE_FIELDS + ("title", *DEADLINE_FIELDS, "notes")
 MAX_MINUTES = 600
 
 
-# ---------------------------------------------------------------------------------------------- labels
-
-def _locale() -> str:
-    return str(get_locale() or "ja") if has_request_context() else "ja"
-
-
-def meeting_name(meeting: Meeting) -> str:
-    """令和8年度第3回企画運営部会."""
-    return _(
-        "%(year)s第%(number)d回%(committee)s",
-        year=fiscal_year_label(meeting.fiscal_year, _locale()), number=meeting.number, committee=meeting.committee.name,
-    )
-
-
-@per_locale
-def status_label(status: MeetingStatus) -> str:
-    return {
-        MeetingStatus.DRAFT: _("下書き"),
-        MeetingStatus.CONVENED: _("招集済み"),
-        MeetingStatus.HELD: _("開催済み"),
-        MeetingStatus.CANCELLED: _("中止"),
-        MeetingStatus.POSTPONED: _("延期"),
-    }[status]
-
-
-@per_locale
-def format_label(meeting_format: MeetingFormat) -> str:
-    return {
-        MeetingFormat.IN_PERSON: _("対面"),
-        MeetingFormat.ONLINE: _("オンライン"),
-        MeetingFormat.HYBRID: _("ハイブリッド(対面・オンライン)"),
-        MeetingFormat.WRITTEN: _("書面開催"),
-    }[meeting_format]
-
-
-@per_locale
-def kind_label(kind: AgendaKind) -> str:
-    return {AgendaKind.REPORT: _("報告事項"), AgendaKind.DISCUSSION: _("協議事項"), AgendaKind.RESOLUTION: _("議決事項")}[kind]
-
-
-@per_locale
-def response_label(response: AttendanceResponse | None) -> str:
-    if response is None:
-        return _("未回答")
-    return {
-        AttendanceResponse.ATTEND: _("出席"),
-        AttendanceResponse.ABSENT: _("欠席"),
-        AttendanceResponse.PROXY: _("代理出席"),
-        AttendanceResponse.UNDECIDED: _("未定"),
-    }[response]
-
+# ---------------------------------------------------------------------------------------------- warnings
 
 def day_off_warning(starts_at: datetime) -> str | None:
     """A warning (not an error) for a meeting on a Saturday, Sunday or public holiday."""
     if not is_day_off(starts_at):
         return None
     name = holiday_name(starts_at)
-    day = format_date(starts_at, locale=_locale())
+    day = format_date(starts_at, locale=locale())
     if name:
         return _("%(day)sは祝日(%(holiday)s)です。日程に問題がないか確認してください。", day=day, holiday=name)
     return _("%(day)sは土曜日・日曜日です。日程に問題がないか確認してください。", day=day)
@@ -185,7 +134,7 @@ def _touch(meeting: Meeting) -> None:
 def _check_transition(meeting: Meeting, target: MeetingStatus) -> None:
     check(
         target in TRANSITIONS[meeting.status],
-        _("「%(status)s」の会議はこの操作ができません。", status=status_label(meeting.status)),
+        _("「%(status)s」の会議はこの操作ができません。", status=label(meeting.status)),
         "status",
     )
 
@@ -351,7 +300,7 @@ def postpone(
     now = now or utcnow()
     check(
         meeting.status in ANNOUNCED,
-        _("「%(status)s」の会議は延期できません。", status=status_label(meeting.status)),
+        _("「%(status)s」の会議は延期できません。", status=label(meeting.status)),
         "status",
     )
     check(starts_at is not None and ends_at is not None, _("新しい開催日と時刻を入力してください。"), "starts_at")
@@ -395,7 +344,7 @@ def cancel(meeting: Meeting, *, actor, reason: str) -> None:
     check(len(reason) <= 1000, _("中止の理由は1000文字以内で入力してください。"), "reason")
     check(
         meeting.status in ANNOUNCED,
-        _("「%(status)s」の会議は中止できません。", status=status_label(meeting.status)),
+        _("「%(status)s」の会議は中止できません。", status=label(meeting.status)),
         "status",
     )
     before = meeting.status
@@ -412,7 +361,7 @@ def mark_held(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
     now = now or utcnow()
     check(
         meeting.status in ANNOUNCED,
-        _("「%(status)s」の会議は開催済みにできません。", status=status_label(meeting.status)),
+        _("「%(status)s」の会議は開催済みにできません。", status=label(meeting.status)),
         "status",
     )
     check(meeting.starts_at <= now, _("開始日時より前の会議は開催済みにできません。"), "status")
@@ -614,20 +563,20 @@ def answer_attendance(
     if can_manage(actor):
         check(
             meeting.status in (*ANNOUNCED, MeetingStatus.HELD),
-            _("「%(status)s」の会議は出欠を受け付けていません。", status=status_label(meeting.status)),
+            _("「%(status)s」の会議は出欠を受け付けていません。", status=label(meeting.status)),
             "response",
         )
     else:
         require(membership.user_id == getattr(actor, "id", None), "members answer only for their own seat")
         check(
             meeting.status in ANNOUNCED,
-            _("「%(status)s」の会議は出欠を受け付けていません。", status=status_label(meeting.status)),
+            _("「%(status)s」の会議は出欠を受け付けていません。", status=label(meeting.status)),
             "response",
         )
         check(
             now <= answer_deadline_of(meeting),
             _("出欠の回答期限(%(deadline)s)を過ぎています。変更は事務局にご連絡ください。",
-              deadline=format_datetime(answer_deadline_of(meeting), locale=_locale())),
+              deadline=format_datetime(answer_deadline_of(meeting), locale=locale())),
             "response",
         )
     check(isinstance(response, AttendanceResponse), _("出欠を選んでください。"), "response")
@@ -679,7 +628,7 @@ def record_presence(meeting: Meeting, *, actor, present_membership_ids, now: dat
     require(can_manage(actor), "only the secretariat records presence")
     check(
         meeting.status in (*ANNOUNCED, MeetingStatus.HELD),
-        _("「%(status)s」の会議は出席を記録できません。", status=status_label(meeting.status)),
+        _("「%(status)s」の会議は出席を記録できません。", status=label(meeting.status)),
         "status",
     )
     seat_list = voting_seats(meeting)
@@ -829,89 +778,10 @@ def agenda_of(meeting: Meeting) -> list[AgendaItem]:
     )
 
 
-def _agenda_lines(agenda: list[AgendaItem]) -> list[str]:
-    lines = []
-    kinds = [kind for kind in AgendaKind if any(item.kind is kind for item in agenda)]
-    iroha = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワ"
-    for number, kind in enumerate(kinds, start=1):
-        lines.append(f"  ({number}) {kind_label(kind)}")
-        items = [item for item in agenda if item.kind is kind]
-        for index, item in enumerate(items):
-            mark = iroha[index] if index < len(iroha) else str(index + 1)
-            presenter = item.presenter_body.name if item.presenter_body else _("事務局")
-            lines.append(f"    {mark}\u3000{item.title}({presenter})")
-    if not lines:
-        lines.append("  " + _("(議事は追って通知します)"))
-    return lines
-
-
-def convocation_text(meeting: Meeting, base_url: str) -> str:
-    """招集通知: the notice as plain text (the notice page prints it; the notifier mails it)."""
-    locale = _locale()
-    base_url = base_url.rstrip("/")
-    page = f"{base_url}/{meeting.committee.slug}/meetings/{meeting.id}"
-    name = meeting_name(meeting)
-    documents = meeting_attachments(meeting)
-    agenda = agenda_of(meeting)
-    issued = meeting.convened_at or utcnow()
-    when = format_datetime(meeting.starts_at, wareki=True, locale=locale)
-    if to_tokyo(meeting.starts_at).date() == to_tokyo(meeting.ends_at).date():
-        when += f"〜{to_tokyo(meeting.ends_at):%H:%M}"
-    else:
-        when += "〜" + format_datetime(meeting.ends_at, wareki=True, locale=locale)
-    lines = [
-        format_date(issued, wareki=True, locale=locale),
-        "",
-        _("%(committee)s 委員 各位", committee=meeting.committee.name),
-        "",
-        _("彩の国さいたま人づくり広域連合 事務局"),
-        "",
-        _("%(name)sの開催について(通知)", name=name),
-        "",
-    ]
-    if meeting.status is MeetingStatus.CANCELLED:
-        lines += [_("このことについて、下記の会議は中止となりました。"), _("中止の理由: %(reason)s", reason=meeting.cancel_reason), ""]
-    elif meeting.status is MeetingStatus.POSTPONED and meeting.original_starts_at:
-        lines += [
-            _("このことについて、%(original)sに予定していた会議を、下記のとおり延期して開催します。",
-              original=format_datetime(meeting.original_starts_at, wareki=True, locale=locale)),
-            "",
-        ]
-    elif meeting.format is MeetingFormat.WRITTEN:
-        lines += [_("このことについて、下記のとおり書面により開催しますので、通知します。"), ""]
-    else:
-        lines += [_("このことについて、下記のとおり開催しますので、御出席くださいますようお願いします。"), ""]
-    lines += [_("記"), ""]
-    lines.append("1\u3000" + _("日時") + "\u3000" + when)
-    if meeting.format is MeetingFormat.WRITTEN:
-        lines.append("2\u3000" + _("開催方法") + "\u3000" + format_label(meeting.format))
-    else:
-        lines.append("2\u3000" + _("場所") + "\u3000" + (meeting.place or format_label(meeting.format)))
-        if meeting.online_url:
-            lines.append("    " + _("オンライン参加: %(url)s", url=meeting.online_url))
-    lines.append("3\u3000" + _("議事"))
-    lines += _agenda_lines(agenda)
-    lines.append("4\u3000" + _("出欠の回答"))
-    lines.append(
-        "    " + _("%(deadline)sまでに、次のページから回答してください。",
-                   deadline=format_datetime(answer_deadline_of(meeting), wareki=True, locale=locale))
-    )
-    lines.append("    " + _("代理出席の場合は、代理出席者の氏名と職名を入力してください。"))
-    lines.append(f"    {page}")
-    lines.append("5\u3000" + _("資料"))
-    positions = {item.id: item.position for item in agenda}
-    for number, document in enumerate(documents, start=1):
-        label = _("資料%(n)d", n=number)
-        position = positions.get(document.agenda_item_id)
-        lines.append(f"    {label}\u3000{document.original_name}" + (_("(議事%(n)d)", n=position) if position else ""))
-    if documents:
-        lines.append("    " + _("資料は会議のページからダウンロードできます。"))
-    else:
-        lines.append("    " + _("(なし)"))
-    if meeting.notes:
-        lines += ["6\u3000" + _("その他"), *("    " + line for line in meeting.notes.splitlines())]
-    lines += ["", _("以上")]
-    return "\n".join(lines) + "\n"
+def agenda_by_kind(agenda: list[AgendaItem]) -> list[tuple[AgendaKind, list[AgendaItem]]]:
+    """The agenda grouped as a notice lists it: 報告事項, 協議事項, 議決事項, each kind that has items."""
+    groups = [(kind, [item for item in agenda if item.kind is kind]) for kind in AgendaKind]
+    return [(kind, items) for kind, items in groups if items]
 
 
 def meetings_for_list(committee: Committee, user):

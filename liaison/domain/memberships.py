@@ -7,6 +7,7 @@ from sqlalchemy.orm import joinedload
 
 from ..dates import utcnow
 from ..extensions import db
+from ..labels import role_label
 from ..models import ROLE_ORDER, Body, Committee, Membership, Role, User
 from . import DomainError, check, require
 from . import audit
@@ -75,21 +76,6 @@ def _check_free(committee: Committee, fiscal_year: int, user: User, body: Body, 
             )
         )
         check(holder is None, _("この年度の%(role)sは既に決まっています。", role=role_label(role)), "role")
-
-
-def role_label(role: Role, committee: Committee | None = None) -> str:
-    """議長 / 副議長 in the council, 部会長 / 副部会長 in a 部会; both when the committee is not known."""
-    if committee is not None and role in (Role.CHAIR, Role.VICE_CHAIR):
-        council = committee.parent_id is None
-        if role is Role.CHAIR:
-            return _("議長") if council else _("部会長")
-        return _("副議長") if council else _("副部会長")
-    return {
-        Role.CHAIR: _("議長・部会長"),
-        Role.VICE_CHAIR: _("副議長・副部会長"),
-        Role.MEMBER: _("委員"),
-        Role.OBSERVER: _("オブザーバー"),
-    }[role]
 
 
 def appoint(

@@ -28,11 +28,11 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..i18n import per_locale
 from .. import events, textsearch
 from ..events import Event
 from ..dates import format_datetime, to_tokyo, utcnow
 from ..extensions import db
+from ..labels import label, meeting_name, role_label
 from ..models import (
     AgendaItem, AgendaKind, AttendanceResponse, Committee, Meeting, MeetingStatus, Membership, Minutes,
     MinutesComment, MinutesReview, MinutesStatus, MinutesVersion, Role, User, Vote, VoteState,
@@ -40,8 +40,6 @@ from ..models import (
 from . import access, audit, check, require
 from . import meetings as meeting_rules
 from . import memberships as membership_rules
-from . import votes as vote_rules
-from .memberships import role_label
 
 OPENING, CLOSING = "opening", "closing"
 MAX_TEXT = 20000
@@ -56,16 +54,6 @@ def item_key(item_id: int) -> str:
 
 
 # --------------------------------------------------------------------------------------------- labels
-
-@per_locale
-def status_label(status: MinutesStatus) -> str:
-    return {
-        MinutesStatus.DRAFT: _("作成中"),
-        MinutesStatus.IN_REVIEW: _("委員確認中"),
-        MinutesStatus.APPROVED: _("承認済み"),
-        MinutesStatus.PUBLISHED: _("公開"),
-    }[status]
-
 
 def section_labels() -> dict[str, str]:
     return {OPENING: _("開会・会議の概要"), CLOSING: _("その他・閉会")}
@@ -198,9 +186,9 @@ def vote_results(items: list[AgendaItem]) -> dict[int, dict]:
         results[vote.agenda_item_id] = {
             "yes": vote.yes_count, "no": vote.no_count, "abstain": vote.abstain_count,
             "not_voting": vote.not_voting_count, "entitled": vote.entitled_count, "present": vote.present_count,
-            "method": vote_rules.method_label(vote.method), "majority": vote_rules.majority_label(vote.majority),
-            "outcome": vote_rules.outcome_label(vote.outcome),
-            "casting_vote": vote_rules.choice_label(vote.casting_vote) if vote.casting_vote else "",
+            "method": label(vote.method), "majority": label(vote.majority),
+            "outcome": label(vote.outcome),
+            "casting_vote": label(vote.casting_vote) if vote.casting_vote else "",
             "casting_by": vote.casting_by.name if vote.casting_by else "",
         }
     return results
@@ -208,7 +196,7 @@ def vote_results(items: list[AgendaItem]) -> dict[int, dict]:
 
 def _item_outcome(item: AgendaItem) -> str:
     """可決 / 否決 / 継続審議 / 報告了承 as recorded on the item."""
-    return vote_rules.outcome_label(item.outcome) if item.outcome else ""
+    return label(item.outcome) if item.outcome else ""
 
 
 def _proposal_facts(item: AgendaItem) -> dict | None:
@@ -231,7 +219,7 @@ def _place(meeting: Meeting) -> str:
     if meeting.place:
         parts.append(meeting.place)
     if meeting.online_url or not meeting.place:
-        parts.append(meeting_rules.format_label(meeting.format))
+        parts.append(label(meeting.format))
     return "(".join(parts) + (")" if len(parts) == 2 else "")
 
 
@@ -285,16 +273,16 @@ def generate_facts(meeting: Meeting, *, actor=None) -> dict:
         for item in agenda:
             confirms = item.confirmed_minutes
             items.append({
-                "id": item.id, "number": item.position, "kind": meeting_rules.kind_label(item.kind),
+                "id": item.id, "number": item.position, "kind": label(item.kind),
                 "kind_value": item.kind.value, "title": item.title,
                 "presenter": item.presenter_body.name if item.presenter_body else _("事務局"),
                 "proposal": _proposal_facts(item), "vote": votes.get(item.id), "outcome": _item_outcome(item),
-                "confirms": meeting_rules.meeting_name(confirms.meeting) if confirms else "",
+                "confirms": meeting_name(confirms.meeting) if confirms else "",
             })
         return {
-            "name": meeting_rules.meeting_name(meeting), "committee": meeting.committee.name,
+            "name": meeting_name(meeting), "committee": meeting.committee.name,
             "fiscal_year": meeting.fiscal_year, "number": meeting.number, "title": meeting.title,
-            "when": _when(meeting), "place": _place(meeting), "format": meeting_rules.format_label(meeting.format),
+            "when": _when(meeting), "place": _place(meeting), "format": label(meeting.format),
             "starts_at": meeting.starts_at.isoformat(),
             "attendance": _attendance_facts(meeting), "secretariat": _secretariat(meeting, actor), "items": items,
         }
@@ -370,13 +358,13 @@ def create(meeting: Meeting, *, actor) -> Minutes:
 
 
 def _label(minutes: Minutes) -> str:
-    return _("%(name)s 議事録", name=meeting_rules.meeting_name(minutes.meeting))
+    return _("%(name)s 議事録", name=meeting_name(minutes.meeting))
 
 
 def _check_draft(minutes: Minutes) -> None:
     check(
         minutes.status is MinutesStatus.DRAFT,
-        _("「%(status)s」の議事録は編集できません。", status=status_label(minutes.status)),
+        _("「%(status)s」の議事録は編集できません。", status=label(minutes.status)),
         "status",
     )
 
@@ -447,7 +435,7 @@ def open_review(minutes: Minutes, *, actor, deadline: datetime, now: datetime | 
     now = now or utcnow()
     check(
         minutes.status is MinutesStatus.DRAFT,
-        _("「%(status)s」の議事録は確認依頼できません。", status=status_label(minutes.status)),
+        _("「%(status)s」の議事録は確認依頼できません。", status=label(minutes.status)),
         "status",
     )
     check(deadline is not None, _("確認の期限を入力してください。"), "deadline")
@@ -526,7 +514,7 @@ def approve(minutes: Minutes, *, actor, now: datetime | None = None) -> MinutesV
     require(seat is not None, "only the chair or vice chair approves minutes")
     check(
         minutes.status is MinutesStatus.IN_REVIEW,
-        _("委員確認中の議事録だけが承認できます(現在: %(status)s)。", status=status_label(minutes.status)),
+        _("委員確認中の議事録だけが承認できます(現在: %(status)s)。", status=label(minutes.status)),
         "status",
     )
     now = now or utcnow()
@@ -548,7 +536,7 @@ def publish(minutes: Minutes, *, actor, now: datetime | None = None) -> MinutesV
     require(can_manage(actor), "only the secretariat publishes minutes")
     check(
         minutes.status is MinutesStatus.APPROVED,
-        _("承認された議事録だけが公開できます(現在: %(status)s)。", status=status_label(minutes.status)),
+        _("承認された議事録だけが公開できます(現在: %(status)s)。", status=label(minutes.status)),
         "status",
     )
     now = now or utcnow()
@@ -593,7 +581,7 @@ def add_confirmation_item(minutes: Minutes, *, actor) -> AgendaItem:
     target = next_meeting(minutes)
     check(target is not None, _("議事を追加できる次回の会議がありません。先に次回の会議を作成してください。"), "minutes")
     with force_locale("ja"):
-        notes = _("%(name)sの議事録を確認します。", name=meeting_rules.meeting_name(minutes.meeting))
+        notes = _("%(name)sの議事録を確認します。", name=meeting_name(minutes.meeting))
     item = meeting_rules.add_agenda_item(target, actor=actor, kind=AgendaKind.REPORT, title=CONFIRMATION_TITLE,
                                          notes=notes)
     item.minutes_id = minutes.id

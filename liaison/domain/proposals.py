@@ -22,12 +22,12 @@ from flask_babel import gettext as _
 from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_
 from sqlalchemy.orm import aliased, joinedload, selectinload
 
-from ..i18n import per_locale
 from . import attachments as files
 from .. import events, textsearch
 from ..events import Event
 from ..dates import current_fiscal_year, era_year, fiscal_year_of, utcnow
 from ..extensions import db
+from ..labels import label
 from ..models import (
     AgendaItem, AgendaKind, Attachment, AuditEvent, Committee, Meeting, MeetingStatus, Membership, PlanPolicy, Proposal, ProposalComment,
     ProposalRevision, ProposalStatus, Role,
@@ -35,21 +35,20 @@ from ..models import (
 from . import access, audit, check, require
 from . import meetings as meeting_rules
 
-S = ProposalStatus
 TRANSITIONS = {
-    S.DRAFT: {S.SUBMITTED, S.WITHDRAWN},
-    S.SUBMITTED: {S.RETURNED, S.ACCEPTED, S.WITHDRAWN},
-    S.RETURNED: {S.SUBMITTED, S.WITHDRAWN},
-    S.ACCEPTED: {S.ON_AGENDA, S.WITHDRAWN},
-    S.ON_AGENDA: {S.ON_AGENDA, S.ACCEPTED, S.ADOPTED, S.REJECTED, S.CONTINUED, S.WITHDRAWN},
-    S.CONTINUED: {S.ON_AGENDA, S.WITHDRAWN},
-    S.ADOPTED: set(),
-    S.REJECTED: set(),
-    S.WITHDRAWN: set(),
+    ProposalStatus.DRAFT: {ProposalStatus.SUBMITTED, ProposalStatus.WITHDRAWN},
+    ProposalStatus.SUBMITTED: {ProposalStatus.RETURNED, ProposalStatus.ACCEPTED, ProposalStatus.WITHDRAWN},
+    ProposalStatus.RETURNED: {ProposalStatus.SUBMITTED, ProposalStatus.WITHDRAWN},
+    ProposalStatus.ACCEPTED: {ProposalStatus.ON_AGENDA, ProposalStatus.WITHDRAWN},
+    ProposalStatus.ON_AGENDA: {ProposalStatus.ON_AGENDA, ProposalStatus.ACCEPTED, ProposalStatus.ADOPTED, ProposalStatus.REJECTED, ProposalStatus.CONTINUED, ProposalStatus.WITHDRAWN},
+    ProposalStatus.CONTINUED: {ProposalStatus.ON_AGENDA, ProposalStatus.WITHDRAWN},
+    ProposalStatus.ADOPTED: set(),
+    ProposalStatus.REJECTED: set(),
+    ProposalStatus.WITHDRAWN: set(),
 }
-EDITABLE = (S.DRAFT, S.RETURNED)
-FINAL = (S.ADOPTED, S.REJECTED, S.WITHDRAWN)
-OUTCOMES = (S.ADOPTED, S.REJECTED, S.CONTINUED)
+EDITABLE = (ProposalStatus.DRAFT, ProposalStatus.RETURNED)
+FINAL = (ProposalStatus.ADOPTED, ProposalStatus.REJECTED, ProposalStatus.WITHDRAWN)
+OUTCOMES = (ProposalStatus.ADOPTED, ProposalStatus.REJECTED, ProposalStatus.CONTINUED)
 SCHEDULABLE_MEETINGS = (MeetingStatus.DRAFT, MeetingStatus.CONVENED)
 COMMENT_EDIT_WINDOW = timedelta(minutes=15)
 MAX_TITLE = 200
@@ -59,21 +58,6 @@ ERA_LETTERS = {"令和": "R", "平成": "H"}
 
 
 # ---------------------------------------------------------------------------------------------- labels
-
-@per_locale
-def status_label(status: ProposalStatus) -> str:
-    return {
-        S.DRAFT: _("下書き"),
-        S.SUBMITTED: _("提出済み"),
-        S.RETURNED: _("差戻し"),
-        S.ACCEPTED: _("受理"),
-        S.ON_AGENDA: _("議事に掲載"),
-        S.ADOPTED: _("可決"),
-        S.REJECTED: _("否決"),
-        S.CONTINUED: _("継続審議"),
-        S.WITHDRAWN: _("取下げ"),
-    }[status]
-
 
 def proposal_number(committee: Committee, fiscal_year: int, serial: int) -> str:
     """企画-R7-003: the committee's short name, the 和暦 fiscal year, the serial within the year."""
@@ -157,7 +141,7 @@ def can_review(user) -> bool:
 
 
 def can_accept(user, proposal: Proposal) -> bool:
-    return can_review(user) and proposal.status is S.SUBMITTED
+    return can_review(user) and proposal.status is ProposalStatus.SUBMITTED
 
 
 can_return = can_accept
@@ -168,11 +152,11 @@ def can_schedule(user, proposal: Proposal) -> bool:
 
 
 def _schedulable(proposal: Proposal) -> bool:
-    if proposal.status in (S.ACCEPTED, S.CONTINUED):
+    if proposal.status in (ProposalStatus.ACCEPTED, ProposalStatus.CONTINUED):
         return True
     # On the agenda of a meeting that was then cancelled: it may move to another meeting.
     item = current_agenda_item(proposal)
-    return proposal.status is S.ON_AGENDA and item is not None and item.meeting.status is MeetingStatus.CANCELLED
+    return proposal.status is ProposalStatus.ON_AGENDA and item is not None and item.meeting.status is MeetingStatus.CANCELLED
 
 
 def can_comment(user, proposal: Proposal) -> bool:
@@ -202,7 +186,7 @@ def _transition(proposal: Proposal, target: ProposalStatus) -> ProposalStatus:
     before = proposal.status
     check(
         target in TRANSITIONS[before],
-        _("「%(state)s」の提案は「%(target)s」にできません。", state=status_label(before), target=status_label(target)),
+        _("「%(state)s」の提案は「%(target)s」にできません。", state=label(before), target=label(target)),
         "status",
     )
     proposal.status = target
@@ -261,7 +245,7 @@ def create_draft(
     now = now or utcnow()
     proposal = Proposal(
         committee=committee, body_id=seat.body_id, department=seat.department, submitted_by_id=actor.id,
-        desired_meeting_id=desired_meeting.id if desired_meeting else None, status=S.DRAFT,
+        desired_meeting_id=desired_meeting.id if desired_meeting else None, status=ProposalStatus.DRAFT,
         fiscal_year=fiscal_year_of(now), created_at=now, updated_at=now, **values,
     )
     db.session.add(proposal)
@@ -304,24 +288,24 @@ def submit(proposal: Proposal, *, actor, now: datetime | None = None) -> None:
     """Hand a draft (or a revised returned proposal) to the secretariat."""
     require(can_submit(actor, proposal), "only the submitting seat submits")
     check(proposal.summary.strip() or proposal.body.strip(), _("提出する前に概要または本文を入力してください。"), "summary")
-    before = _transition(proposal, S.SUBMITTED)
+    before = _transition(proposal, ProposalStatus.SUBMITTED)
     now = now or utcnow()
     proposal.submitted_at = now
     proposal.submitted_by_id = actor.id
     _touch(proposal, now)
     db.session.flush()
-    audit.record(actor, "proposal.submitted", proposal, label=_label(proposal), before=before, after=S.SUBMITTED)
+    audit.record(actor, "proposal.submitted", proposal, label=_label(proposal), before=before, after=ProposalStatus.SUBMITTED)
     events.emit(Event.PROPOSAL_SUBMITTED, proposal)
 
 
 def withdraw(proposal: Proposal, *, actor, reason: str = "", now: datetime | None = None) -> None:
     """取下げ by the submitting seat, at any time before a decision."""
     require(can_withdraw(actor, proposal), "only the submitting seat withdraws, before a decision")
-    before = _transition(proposal, S.WITHDRAWN)
+    before = _transition(proposal, ProposalStatus.WITHDRAWN)
     _touch(proposal, now)
     db.session.flush()
     audit.record(actor, "proposal.withdrawn", proposal, label=_label(proposal), before=before,
-                 after=S.WITHDRAWN, reason=(reason or "").strip())
+                 after=ProposalStatus.WITHDRAWN, reason=(reason or "").strip())
     events.emit(Event.PROPOSAL_WITHDRAWN, proposal)
 
 
@@ -338,7 +322,7 @@ def _next_serial(committee_id: int, fiscal_year: int) -> int:
 def accept(proposal: Proposal, *, actor, now: datetime | None = None) -> None:
     """受理: the secretariat accepts a submitted proposal and gives it its number (企画-R7-003)."""
     require(can_review(actor), "only the secretariat accepts proposals")
-    before = _transition(proposal, S.ACCEPTED)
+    before = _transition(proposal, ProposalStatus.ACCEPTED)
     now = now or utcnow()
     if proposal.number is None:
         proposal.fiscal_year = fiscal_year_of(now)
@@ -347,7 +331,7 @@ def accept(proposal: Proposal, *, actor, now: datetime | None = None) -> None:
     proposal.accepted_at = now
     _touch(proposal, now)
     db.session.flush()
-    audit.record(actor, "proposal.accepted", proposal, label=_label(proposal), before=before, after=S.ACCEPTED,
+    audit.record(actor, "proposal.accepted", proposal, label=_label(proposal), before=before, after=ProposalStatus.ACCEPTED,
                  number=proposal.number)
     events.emit(Event.PROPOSAL_ACCEPTED, proposal)
 
@@ -358,11 +342,11 @@ def return_to_submitter(proposal: Proposal, *, actor, reason: str, now: datetime
     reason = (reason or "").strip()
     check(reason, _("差戻しの理由を入力してください。"), "reason")
     check(len(reason) <= MAX_COMMENT, _("理由は%(max)d文字以内で入力してください。", max=MAX_COMMENT), "reason")
-    before = _transition(proposal, S.RETURNED)
+    before = _transition(proposal, ProposalStatus.RETURNED)
     proposal.return_reason = reason
     _touch(proposal, now)
     db.session.flush()
-    audit.record(actor, "proposal.returned", proposal, label=_label(proposal), before=before, after=S.RETURNED,
+    audit.record(actor, "proposal.returned", proposal, label=_label(proposal), before=before, after=ProposalStatus.RETURNED,
                  reason=reason)
     events.emit(Event.PROPOSAL_RETURNED, proposal, reason=reason)
 
@@ -383,10 +367,10 @@ def schedule(proposal: Proposal, meeting: Meeting, *, actor, kind=None, now: dat
         presenter_body=proposal.submitting_body,
     )
     item.proposal = proposal
-    before = _transition(proposal, S.ON_AGENDA)
+    before = _transition(proposal, ProposalStatus.ON_AGENDA)
     _touch(proposal, now)
     db.session.flush()
-    audit.record(actor, "proposal.scheduled", proposal, label=_label(proposal), before=before, after=S.ON_AGENDA,
+    audit.record(actor, "proposal.scheduled", proposal, label=_label(proposal), before=before, after=ProposalStatus.ON_AGENDA,
                  meeting_id=meeting.id, agenda_item_id=item.id)
     events.emit(Event.PROPOSAL_SCHEDULED, proposal, agenda_item=item)
     return item
@@ -405,9 +389,9 @@ def decide(proposal: Proposal, outcome, *, actor, now: datetime | None = None) -
     """
     target = status_after(outcome)
     check(target in OUTCOMES, _("提案の結果は可決・否決・継続審議のいずれかです。"))
-    if proposal.status is S.WITHDRAWN:
+    if proposal.status is ProposalStatus.WITHDRAWN:
         return
-    check(proposal.status is S.ON_AGENDA, _("議事に掲載された提案だけに結果を付けられます。"), "status")
+    check(proposal.status is ProposalStatus.ON_AGENDA, _("議事に掲載された提案だけに結果を付けられます。"), "status")
     before = _transition(proposal, target)
     now = now or utcnow()
     proposal.decided_at = now
@@ -421,10 +405,10 @@ def decide(proposal: Proposal, outcome, *, actor, now: datetime | None = None) -
 def _item_removed(item: AgendaItem, **data) -> None:
     """An item taken off the agenda before a decision puts its proposal back among the accepted ones."""
     proposal = item.proposal
-    if proposal is not None and proposal.status is S.ON_AGENDA and current_agenda_item(proposal) is item:
-        before = _transition(proposal, S.ACCEPTED)
+    if proposal is not None and proposal.status is ProposalStatus.ON_AGENDA and current_agenda_item(proposal) is item:
+        before = _transition(proposal, ProposalStatus.ACCEPTED)
         _touch(proposal)
-        audit.record(None, "proposal.unscheduled", proposal, label=_label(proposal), before=before, after=S.ACCEPTED,
+        audit.record(None, "proposal.unscheduled", proposal, label=_label(proposal), before=before, after=ProposalStatus.ACCEPTED,
                      agenda_item_id=item.id)
 
 
@@ -589,25 +573,6 @@ def history(proposal: Proposal) -> list[AuditEvent]:
     )
 
 
-@per_locale
-def history_label(action: str) -> str:
-    return {
-        "proposal.created": _("下書きを作成"),
-        "proposal.updated": _("内容を修正"),
-        "proposal.submitted": _("提出"),
-        "proposal.withdrawn": _("取下げ"),
-        "proposal.accepted": _("受理"),
-        "proposal.returned": _("差戻し"),
-        "proposal.scheduled": _("議事に掲載"),
-        "proposal.unscheduled": _("議事から外れた"),
-        "proposal.attachment_added": _("資料を添付"),
-        "proposal.attachment_removed": _("資料を削除"),
-        "proposal.adopted": _("可決"),
-        "proposal.rejected": _("否決"),
-        "proposal.continued": _("継続審議"),
-    }.get(action, action)
-
-
 def my_seat_proposals(seats: list[Membership], limit: int = 10) -> list[Proposal]:
     """The proposals of these seats (the user's, this year, every committee), most recently changed first."""
     keys = [(m.committee_id, m.body_id, m.department) for m in seats if m.has_vote]
@@ -632,7 +597,7 @@ def awaiting_review(user, limit: int = 20) -> list[Proposal]:
         db.session.scalars(
             select(Proposal)
             .options(joinedload(Proposal.committee), joinedload(Proposal.submitting_body))
-            .where(Proposal.status == S.SUBMITTED)
+            .where(Proposal.status == ProposalStatus.SUBMITTED)
             .order_by(Proposal.submitted_at, Proposal.id)
             .limit(limit)
         )

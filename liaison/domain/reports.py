@@ -9,8 +9,8 @@ from sqlalchemy.orm import joinedload, subqueryload
 
 from ..dates import fiscal_year_label, format_date
 from ..extensions import db
+from ..labels import label, meeting_name
 from ..models import AgendaItem, Committee, Meeting, PlanPolicy, Proposal, ProposalStatus
-from . import meetings as meeting_rules
 from . import proposals as proposal_rules
 
 # 第6次広域計画 runs from 令和6年度 to 令和10年度.
@@ -89,7 +89,7 @@ def decision_meeting(proposal: Proposal) -> Meeting | None:
 
 
 def meeting_label(meeting: Meeting | None) -> str:
-    return meeting_rules.meeting_name(meeting) if meeting is not None else ""
+    return meeting_name(meeting) if meeting is not None else ""
 
 
 def plan_report_table(report: PlanReport) -> tuple[list[str], list[list]]:
@@ -104,7 +104,7 @@ def plan_report_table(report: PlanReport) -> tuple[list[str], list[list]]:
             rows.append(head + ["", "", "", "", _("実績なし"), "", ""])
         for p in line.proposals:
             rows.append(head + [
-                p.committee.name, p.number or "", p.title, p.seat_label, proposal_rules.status_label(p.status),
+                p.committee.name, p.number or "", p.title, p.seat_label, label(p.status),
                 meeting_label(decision_meeting(p)), format_date(p.decided_at) if p.decided_at else "",
             ])
     return header, rows

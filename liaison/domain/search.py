@@ -17,7 +17,6 @@ from flask_babel import gettext as _
 from sqlalchemy import String, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
-from ..i18n import per_locale
 from .. import textsearch
 from ..extensions import db
 from ..models import Committee, Meeting, Minutes, MinutesVersion, Proposal
@@ -30,7 +29,6 @@ class ResultKind(enum.Enum):
     PROPOSAL = "proposal"
 
 
-@per_locale
 def kind_label(kind: ResultKind) -> str:
     return {ResultKind.MINUTES: _("議事録"), ResultKind.PROPOSAL: _("提案")}[kind]
 

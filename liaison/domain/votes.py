@@ -29,11 +29,11 @@ from sqlalchemy import Select, and_, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import contains_eager, joinedload
 
-from ..i18n import per_locale
 from .. import events
 from ..events import Event
 from ..dates import fiscal_year_label, format_datetime, utcnow
 from ..extensions import db
+from ..labels import label, quorum_label
 from ..models import (
     AgendaItem, AgendaKind, AgendaOutcome, Attendance, AttendanceResponse, Ballot, Choice, Committee, Majority,
     Meeting, MeetingStatus, Membership, Proposal, Role, Vote, VoteMethod, VoteOutcome, VoteSeat, VoteState,
@@ -47,65 +47,6 @@ VOTABLE_MEETINGS = (MeetingStatus.CONVENED, MeetingStatus.HELD)
 
 
 # --------------------------------------------------------------------------------------------- labels
-
-@per_locale
-def method_label(method: VoteMethod) -> str:
-    return {
-        VoteMethod.IN_MEETING: _("会議での表決(挙手・点呼、事務局が記録)"),
-        VoteMethod.ELECTRONIC: _("電子表決(会議中に各委員が入力)"),
-        VoteMethod.WRITTEN: _("書面表決"),
-    }[method]
-
-
-@per_locale
-def majority_label(majority: Majority) -> str:
-    return {
-        Majority.SIMPLE: _("過半数"),
-        Majority.TWO_THIRDS: _("3分の2以上"),
-        Majority.UNANIMITY: _("全会一致"),
-    }[majority]
-
-
-@per_locale
-def state_label(state: VoteState) -> str:
-    return {
-        VoteState.OPEN: _("受付中"),
-        VoteState.TIED: _("可否同数(議長裁決待ち)"),
-        VoteState.CLOSED: _("締切・確定"),
-        VoteState.CANCELLED: _("取消"),
-    }[state]
-
-
-@per_locale
-def outcome_label(outcome: VoteOutcome | AgendaOutcome | None) -> str:
-    if outcome is None:
-        return ""
-    return {
-        VoteOutcome.ADOPTED: _("可決"),
-        VoteOutcome.REJECTED: _("否決"),
-        VoteOutcome.NO_QUORUM: _("定足数不足"),
-        AgendaOutcome.ADOPTED: _("可決"),
-        AgendaOutcome.REJECTED: _("否決"),
-        AgendaOutcome.CONTINUED: _("継続審議"),
-        AgendaOutcome.NOTED: _("報告了承"),
-    }[outcome]
-
-
-@per_locale
-def choice_label(choice: Choice | None) -> str:
-    if choice is None:
-        return ""
-    return {Choice.YES: _("賛成"), Choice.NO: _("反対"), Choice.ABSTAIN: _("棄権")}[choice]
-
-
-def quorum_label(numerator: int, denominator: int, at_least: bool) -> str:
-    """定足数 in words: 委員の過半数 (more than half) or e.g. 委員の3分の2以上."""
-    if (numerator, denominator, at_least) == (1, 2, False):
-        return _("議席の過半数の出席")
-    if at_least:
-        return _("議席の%(d)d分の%(n)d以上の出席", n=numerator, d=denominator)
-    return _("議席の%(d)d分の%(n)dを超える出席", n=numerator, d=denominator)
-
 
 def vote_label(vote: Vote) -> str:
     item = vote.agenda_item
@@ -230,7 +171,7 @@ def open_vote(
     now = now or utcnow()
     meeting = item.meeting
     check(item.kind is not AgendaKind.REPORT, _("報告事項は表決できません。「報告了承」としてください。"), "method")
-    check(item.outcome is None, _("この議事は既に「%(outcome)s」となっています。", outcome=outcome_label(item.outcome)))
+    check(item.outcome is None, _("この議事は既に「%(outcome)s」となっています。", outcome=label(item.outcome)))
     check(meeting.status in VOTABLE_MEETINGS, _("招集済みまたは開催済みの会議の議事だけを表決できます。"))
     live = db.session.scalar(
         select(Vote.id).where(Vote.agenda_item_id == item.id, Vote.state.in_([VoteState.OPEN, VoteState.TIED]))
@@ -537,7 +478,7 @@ def note_item(item: AgendaItem, *, actor, now: datetime | None = None) -> None:
 
 
 def _check_undecided(item: AgendaItem) -> None:
-    check(item.outcome is None, _("この議事は既に「%(outcome)s」となっています。", outcome=outcome_label(item.outcome)))
+    check(item.outcome is None, _("この議事は既に「%(outcome)s」となっています。", outcome=label(item.outcome)))
     check(item.meeting.status in VOTABLE_MEETINGS, _("招集済みまたは開催済みの会議の議事だけに結果を付けられます。"))
     live = db.session.scalar(
         select(Vote.id).where(Vote.agenda_item_id == item.id, Vote.state.in_([VoteState.OPEN, VoteState.TIED]))
@@ -703,7 +644,7 @@ def ballots_table(vote: Vote, user) -> tuple[list[str], list[list]]:
         rows.append([
             line.membership.seat_label, line.membership.user.name,
             _("投票済み") if ballot else _("未投票"),
-            choice_label(ballot.choice) if (ballot and show) else "",
+            label(ballot.choice) if (ballot and show) else "",
             format_datetime(ballot.updated_at) if ballot else "",
             _("事務局記録") if (ballot and ballot.recorded_by_secretariat) else "",
             {True: _("出席"), False: _("欠席"), None: ""}[line.seat.present],
@@ -738,12 +679,12 @@ def decisions_table(committee: Committee, fiscal_year: int) -> tuple[list[str], 
     for item, vote in decisions(committee, fiscal_year):
         meeting = item.meeting
         row = [fiscal_year_label(meeting.fiscal_year), meeting.number, format_datetime(meeting.starts_at),
-               item.position, item.title, outcome_label(item.outcome),
+               item.position, item.title, label(item.outcome),
                format_datetime(item.decided_at) if item.decided_at else ""]
         if vote is not None:
-            row += [method_label(vote.method), majority_label(vote.majority), vote.yes_count, vote.no_count,
+            row += [label(vote.method), label(vote.majority), vote.yes_count, vote.no_count,
                     vote.abstain_count, vote.not_voting_count, vote.present_count, vote.entitled_count, vote.base,
-                    _("充足") if vote.quorum_met else _("不足"), choice_label(vote.casting_vote)]
+                    _("充足") if vote.quorum_met else _("不足"), label(vote.casting_vote)]
         else:
             row += [""] * 11
         rows.append(row)

@@ -3,31 +3,17 @@ from flask_babel import lazy_gettext as _l
 from . import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import DateField, DateTimeLocalField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField, TimeField
-from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
+from ..labels import choices
 from ..models import AgendaKind, AttendanceResponse, MeetingFormat
 
 REQUIRED = _l("入力してください。")
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 
-FORMAT_CHOICES = [
-    SelectChoice(MeetingFormat.IN_PERSON.value, _l("対面")),
-    SelectChoice(MeetingFormat.ONLINE.value, _l("オンライン")),
-    SelectChoice(MeetingFormat.HYBRID.value, _l("ハイブリッド(対面・オンライン)")),
-    SelectChoice(MeetingFormat.WRITTEN.value, _l("書面開催")),
-]
-KIND_CHOICES = [
-    SelectChoice(AgendaKind.REPORT.value, _l("報告事項")),
-    SelectChoice(AgendaKind.DISCUSSION.value, _l("協議事項")),
-    SelectChoice(AgendaKind.RESOLUTION.value, _l("議決事項")),
-]
-RESPONSE_CHOICES = [
-    SelectChoice(AttendanceResponse.ATTEND.value, _l("出席")),
-    SelectChoice(AttendanceResponse.PROXY.value, _l("代理出席")),
-    SelectChoice(AttendanceResponse.ABSENT.value, _l("欠席")),
-    SelectChoice(AttendanceResponse.UNDECIDED.value, _l("未定")),
-]
+FORMAT_CHOICES = choices(MeetingFormat)
+KIND_CHOICES = choices(AgendaKind)
+RESPONSE_CHOICES = choices(AttendanceResponse)
 
 
 class MeetingForm(FlaskForm):

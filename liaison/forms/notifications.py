@@ -4,35 +4,22 @@ from . import FlaskForm
 from wtforms import BooleanField, IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from ..labels import lazy
 from ..models import NotificationKind
 
-KIND_LABELS = {
-    NotificationKind.CONVOCATION: _l("招集通知"),
-    NotificationKind.MEETING_CHANGED: _l("会議の変更"),
-    NotificationKind.MEETING_CANCELLED: _l("会議の中止"),
-    NotificationKind.MEETING_REMINDER: _l("開催前のお知らせ"),
-    NotificationKind.ATTENDANCE_DEADLINE: _l("出欠回答期限のお知らせ"),
-    NotificationKind.PROPOSAL_DEADLINE: _l("提案締切のお知らせ"),
-    NotificationKind.PROPOSAL_RETURNED: _l("提案の差戻し"),
-    NotificationKind.PROPOSAL_ACCEPTED: _l("提案の受理"),
-    NotificationKind.PROPOSAL_SCHEDULED: _l("提案の議事掲載"),
-    NotificationKind.VOTE_DEADLINE: _l("書面表決の締切のお知らせ"),
-    NotificationKind.VOTE_RESULT: _l("表決の結果"),
-    NotificationKind.MINUTES_REVIEW: _l("議事録の確認依頼"),
-    NotificationKind.MINUTES_REVIEW_DEADLINE: _l("議事録の確認期限のお知らせ"),
-    NotificationKind.MINUTES_PUBLISHED: _l("議事録の公開"),
-}
+# The kinds a user may turn off (the daily digest is a choice of its own).
+PREFERENCE_KINDS = [kind for kind in NotificationKind if kind is not NotificationKind.DIGEST]
 
 
 class PreferencesForm(FlaskForm):
     daily_digest = BooleanField(_l("メールは1日分をまとめて毎朝8時に1通で受け取る"))
 
     def kind_fields(self):
-        return [(kind, self[f"email_{kind.value}"]) for kind in KIND_LABELS]
+        return [(kind, self[f"email_{kind.value}"]) for kind in PREFERENCE_KINDS]
 
 
-for _kind, _label in KIND_LABELS.items():
-    setattr(PreferencesForm, f"email_{_kind.value}", BooleanField(_label))
+for _kind in PREFERENCE_KINDS:
+    setattr(PreferencesForm, f"email_{_kind.value}", BooleanField(lazy(_kind)))
 
 
 class CommitteeRemindersForm(FlaskForm):

@@ -5,6 +5,9 @@ from flask_wtf.file import FileField
 from wtforms import SelectField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Length, Optional
 
+from ..labels import choices
+from ..models import AgendaKind
+
 REQUIRED = _l("入力してください。")
 
 
@@ -26,7 +29,11 @@ class WithdrawForm(FlaskForm):
 
 class ScheduleForm(FlaskForm):
     meeting_id = SelectField(_l("会議"), coerce=int, validators=[DataRequired(_l("会議を選んでください。"))])
-    kind = SelectField(_l("議事の種類"), validators=[DataRequired(REQUIRED)])
+    kind = SelectField(
+        _l("議事の種類"), validators=[DataRequired(REQUIRED)],
+        # A proposal is usually put to a decision: 議決事項 first.
+        choices=choices(AgendaKind, order=(AgendaKind.RESOLUTION, AgendaKind.DISCUSSION, AgendaKind.REPORT)),
+    )
 
 
 class AttachmentForm(FlaskForm):

@@ -7,6 +7,8 @@ from wtforms import BooleanField, DateTimeLocalField, HiddenField, IntegerField,
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..dates import TOKYO
+from ..labels import choices
+from ..models import Majority, VoteMethod
 
 REQUIRED = _l("入力してください。")
 DATETIME_FORMAT = "%Y-%m-%dT%H:%M"
@@ -18,8 +20,8 @@ def tokyo_to_utc(value: datetime | None) -> datetime | None:
 
 
 class OpenVoteForm(FlaskForm):
-    method = SelectField(_l("表決の方法"), validators=[DataRequired(REQUIRED)])
-    majority = SelectField(_l("必要な賛成数"), validators=[DataRequired(REQUIRED)])
+    method = SelectField(_l("表決の方法"), choices=choices(VoteMethod), validators=[DataRequired(REQUIRED)])
+    majority = SelectField(_l("必要な賛成数"), choices=choices(Majority), validators=[DataRequired(REQUIRED)])
     abstentions_in_base = BooleanField(_l("棄権を母数に含める(棄権は賛成でない票として数える)"))
     secret = BooleanField(_l("無記名(誰がどう投票したかを表示・出力しない)"))
     opens_at = DateTimeLocalField(_l("受付開始(書面表決)"), format=DATETIME_FORMAT, validators=[Optional()])

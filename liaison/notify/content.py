@@ -7,28 +7,43 @@ from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
+from .. import labels, urls
 from ..calendar import feeds
-from ..dates import format_date, format_datetime, to_tokyo
-from ..domain import meetings, votes
-from ..models import AgendaItem, Meeting, Minutes, NotificationKind, Proposal, Vote
+from ..dates import format_date, format_datetime, to_tokyo, utcnow
+from ..domain import meetings
+from ..i18n import locale
+from ..labels import label
+from ..labels import meeting_name as meeting_label
+from ..models import AgendaItem, Meeting, MeetingFormat, MeetingStatus, Minutes, NotificationKind, Proposal, Vote
+from ..urls import absolute, internal_path
 
-
-def meeting_label(meeting: Meeting) -> str:
-    """令和7年度第2回企画運営部会."""
-    return meetings.meeting_name(meeting)
+# Sub-items of an agenda kind in a notice: ア, イ, ウ … (then 47, 48 … past ワ).
+IROHA = "アイウエオカキクケコサシスセソタチツテトナニヌネノハヒフヘホマミムメモヤユヨラリルレロワ"
 
 
 def meeting_path(meeting: Meeting) -> str:
     """The meeting's stable page (DESIGN: /<slug>/meetings/<id>)."""
-    return f"/{meeting.committee.slug}/meetings/{meeting.id}"
+    return internal_path("meetings.show", committee=meeting.committee.slug, meeting_id=meeting.id)
 
 
 def base_url() -> str:
     return current_app.config["BASE_URL"].rstrip("/")
 
 
-def absolute(path: str) -> str:
-    return f"{base_url()}{path}"
+def convocation_text(meeting: Meeting, base_url: str | None = None) -> str:
+    """招集通知 as plain text (templates/meetings/convocation.txt): the notice page prints it, the notifier mails it."""
+    agenda = meetings.agenda_of(meeting)
+    positions = {item.id: item.position for item in agenda}
+    start, end = to_tokyo(meeting.starts_at), to_tokyo(meeting.ends_at)
+    when = format_datetime(start, wareki=True, locale=locale())
+    when += f"〜{end:%H:%M}" if start.date() == end.date() else "〜" + format_datetime(end, wareki=True, locale=locale())
+    template = current_app.jinja_env.get_template("meetings/convocation.txt")
+    return template.render(
+        meeting=meeting, name=labels.meeting_name(meeting), issued=meeting.convened_at or utcnow(), when=when,
+        agenda=meetings.agenda_by_kind(agenda), iroha=IROHA, deadline=meetings.answer_deadline_of(meeting),
+        page=urls.meeting_url(meeting, base_url), MeetingStatus=MeetingStatus, MeetingFormat=MeetingFormat, label=label,
+        documents=[(document, positions.get(document.agenda_item_id)) for document in meetings.meeting_attachments(meeting)],
+    ) + "\n"
 
 
 def _when(meeting: Meeting) -> str:
@@ -43,7 +58,7 @@ def meeting_summary(meeting: Meeting) -> str:
     lines = [
         _("会議: %(name)s", name=meeting_label(meeting) + (f" {meeting.title}" if meeting.title else "")),
         _("日時: %(when)s", when=_when(meeting)),
-        _("開催方法: %(format)s", format=meetings.format_label(meeting.format)),
+        _("開催方法: %(format)s", format=label(meeting.format)),
     ]
     if meeting.place:
         lines.append(_("場所: %(place)s", place=meeting.place))
@@ -54,7 +69,7 @@ def meeting_summary(meeting: Meeting) -> str:
     if meeting.agenda_items:
         lines.append(_("議事:"))
         for index, item in enumerate(meeting.agenda_items, start=1):
-            lines.append(f"  {index}. 【{meetings.kind_label(item.kind)}】{item.title}")
+            lines.append(f"  {index}. 【{label(item.kind)}】{item.title}")
     lines.append(_("詳細: %(url)s", url=absolute(meeting_path(meeting))))
     return "\n".join(lines)
 
@@ -69,7 +84,7 @@ def meeting_notice(kind: NotificationKind, meeting: Meeting) -> tuple[str, str]:
     with force_locale("ja"):
         label, when = meeting_label(meeting), format_datetime(meeting.starts_at, wareki=True)
         if kind is NotificationKind.CONVOCATION:
-            return _("【招集通知】%(label)s(%(when)s)", label=label, when=when), meetings.convocation_text(meeting, base_url())
+            return _("【招集通知】%(label)s(%(when)s)", label=label, when=when), convocation_text(meeting)
         if kind is NotificationKind.MEETING_CHANGED:
             intro = _("下記の会議の内容が変更されました。変更後の内容をご確認ください。")
             return _("【変更】%(label)s(%(when)s)", label=label, when=when), f"{intro}\n\n{meeting_summary(meeting)}"
@@ -102,7 +117,7 @@ def proposal_deadline_reminder(meeting: Meeting) -> tuple[str, str]:
         subject = _("【提案締切のお知らせ】%(label)s(締切 %(deadline)s)", label=meeting_label(meeting), deadline=deadline)
         intro = _("下記の会議への提案の締切は%(deadline)sです。提案がある場合は、締切までに提出してください。",
                   deadline=deadline)
-        new = _("提案の作成: %(url)s", url=absolute(f"/{meeting.committee.slug}/proposals/new"))
+        new = _("提案の作成: %(url)s", url=urls.external_url("proposals.new", committee=meeting.committee.slug))
         return subject, f"{intro}\n{new}\n\n{meeting_summary(meeting)}"
 
 
@@ -110,7 +125,7 @@ def proposal_deadline_reminder(meeting: Meeting) -> tuple[str, str]:
 
 def proposal_path(proposal: Proposal) -> str:
     """The proposal's stable page (DESIGN: /<slug>/proposals/<id>)."""
-    return f"/{proposal.committee.slug}/proposals/{proposal.id}"
+    return internal_path("proposals.show", committee=proposal.committee.slug, proposal_id=proposal.id)
 
 
 def _proposal_facts(proposal: Proposal) -> list[str]:
@@ -150,7 +165,7 @@ def proposal_notice(kind: NotificationKind, proposal: Proposal, *, reason: str =
 # --- votes -----------------------------------------------------------------------------------------
 
 def vote_path(vote: Vote) -> str:
-    return f"/{vote.committee.slug}/votes/{vote.id}"
+    return internal_path("votes.show", committee=vote.committee.slug, vote_id=vote.id)
 
 
 def _vote_facts(vote: Vote) -> list[str]:
@@ -158,14 +173,14 @@ def _vote_facts(vote: Vote) -> list[str]:
     return [
         _("会議: %(name)s", name=meeting_label(item.meeting)),
         _("議事: %(title)s", title=item.title),
-        _("表決の方法: %(method)s", method=votes.method_label(vote.method) + (_("(無記名)") if vote.secret else "")),
+        _("表決の方法: %(method)s", method=label(vote.method) + (_("(無記名)") if vote.secret else "")),
     ]
 
 
 def vote_result(vote: Vote) -> tuple[str, str]:
     """The stored result: outcome and, unless the vote was secret, the tallies; never a seat's choice."""
     with force_locale("ja"):
-        outcome = votes.outcome_label(vote.outcome)
+        outcome = label(vote.outcome)
         subject = _("【表決結果】%(title)s: %(outcome)s", title=vote.agenda_item.title, outcome=outcome)
         lines = [_("下記の表決の結果が確定しました。"), "", *_vote_facts(vote), _("結果: %(outcome)s", outcome=outcome)]
         if vote.casting_vote is not None:
@@ -206,7 +221,8 @@ def vote_deadline_reminder(vote: Vote, due: datetime) -> tuple[str, str]:
 
 def minutes_path(minutes: Minutes) -> str:
     """The meeting's minutes page (DESIGN: /<slug>/meetings/<id>/minutes)."""
-    return f"{meeting_path(minutes.meeting)}/minutes"
+    meeting = minutes.meeting
+    return internal_path("minutes.show", committee=meeting.committee.slug, meeting_id=meeting.id)
 
 
 def minutes_review_opened(minutes: Minutes) -> tuple[str, str]:
@@ -250,25 +266,5 @@ def digest(day: datetime, items: list) -> tuple[str, str]:
         lines = [_("前回のまとめ以降のお知らせです。")]
         for item in items:
             lines += ["", f"■ {item.subject}", absolute(item.link) if item.link else ""]
-        lines += ["", _("お知らせの一覧: %(url)s", url=absolute("/notifications/"))]
+        lines += ["", _("お知らせの一覧: %(url)s", url=urls.external_url("notifications.index"))]
         return subject, "\n".join(line for line in lines if line is not None)
-
-
-def kind_label(kind: NotificationKind) -> str:
-    return {
-        NotificationKind.CONVOCATION: _("招集通知"),
-        NotificationKind.MEETING_CHANGED: _("会議の変更"),
-        NotificationKind.MEETING_CANCELLED: _("会議の中止"),
-        NotificationKind.MEETING_REMINDER: _("開催前のお知らせ"),
-        NotificationKind.ATTENDANCE_DEADLINE: _("出欠回答期限のお知らせ"),
-        NotificationKind.PROPOSAL_DEADLINE: _("提案締切のお知らせ"),
-        NotificationKind.PROPOSAL_RETURNED: _("提案の差戻し"),
-        NotificationKind.PROPOSAL_ACCEPTED: _("提案の受理"),
-        NotificationKind.PROPOSAL_SCHEDULED: _("提案の議事掲載"),
-        NotificationKind.VOTE_DEADLINE: _("書面表決の締切のお知らせ"),
-        NotificationKind.VOTE_RESULT: _("表決の結果"),
-        NotificationKind.MINUTES_REVIEW: _("議事録の確認依頼"),
-        NotificationKind.MINUTES_REVIEW_DEADLINE: _("議事録の確認期限のお知らせ"),
-        NotificationKind.MINUTES_PUBLISHED: _("議事録の公開"),
-        NotificationKind.DIGEST: _("1日分のまとめ"),
-    }[kind]

@@ -18,6 +18,7 @@ from markupsafe import Markup
 from ..dates import utcnow
 from ..extensions import db
 from ..models import Meeting, Notification
+from ..urls import external_url
 from . import content
 
 class PermanentFailure(Exception):
@@ -81,13 +82,13 @@ def _build(notification: Notification, body: str, shared: dict) -> EmailMessage:
     text = f"{greeting}\n\n{body}\n"
     if url and url not in body:
         text += f"\n{url}\n"
-    text += "\n-- \n" + sender_name + "\n" + content.absolute("/notifications/settings") + "\n"
+    text += "\n-- \n" + sender_name + "\n" + external_url("notifications.settings") + "\n"
     message.set_content(text, charset="utf-8", cte="base64")  # 7-bit clean for any server
     if ("html", body) not in shared:  # linking URLs in a long body is the slow part of the template
         shared["html", body] = Markup(current_app.jinja_env.get_template("notifications/mail_body.html").render(body=body))
     html = current_app.jinja_env.get_template("notifications/mail.html").render(
         greeting=greeting, subject=notification.subject, body_html=shared["html", body], url=url,
-        settings_url=content.absolute("/notifications/settings"), sender_name=sender_name,
+        settings_url=external_url("notifications.settings"), sender_name=sender_name,
     )
     message.add_alternative(html, subtype="html", charset="utf-8", cte="base64")
 

@@ -49,6 +49,7 @@ from ..models import (
     Delivery, Meeting, Minutes, MinutesStatus, Notification, NotificationKind, NotificationPreference, NotificationState,
     SchedulerLease, User, Vote, VoteState,
 )
+from ..urls import internal_path
 from . import content, outbox
 from .locks import LEASE_NAME, Lock, sender_lock
 from .mail import Mailer, PermanentFailure, ServerUnavailable, build_message
@@ -737,7 +738,7 @@ def _digest_for(user_id: int, now: datetime) -> int:
     outbox.add([{
         "recipient_id": user_id, "kind": NotificationKind.DIGEST, "object_type": User.__tablename__,
         "object_id": user_id, "idempotency_key": key, "subject": subject, "body": body,
-        "link": "/notifications/", "due_at": due,
+        "link": internal_path("notifications.index"), "due_at": due,
     }])
     return db.session.scalar(select(Notification.id).where(Notification.idempotency_key == key))
 

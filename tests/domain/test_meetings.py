@@ -13,6 +13,7 @@ from liaison.extensions import db
 from liaison.models import (
     AgendaItem, AgendaKind, Attendance, AttendanceResponse, AuditEvent, Meeting, MeetingFormat, MeetingStatus, Membership,
 )
+from liaison.notify import content
 
 
 def at(year, month, day, hour=14, minute=0):
@@ -378,7 +379,7 @@ def test_the_convocation_notice_reads_like_an_official_notice(staff, factory):
     rules.add_agenda_item(meeting, actor=staff, kind=AgendaKind.RESOLUTION, title="令和9年度研修計画(案)について",
                           presenter_body=factory.body("川越市"))
     rules.convene(meeting, actor=staff, now=NOW)
-    text = rules.convocation_text(meeting, "https://liaison.example.jp/")
+    text = content.convocation_text(meeting, "https://liaison.example.jp/")
     assert "令和8年度第1回企画運営部会の開催について(通知)" in text
     assert "令和8年12月10日(木) 14:00〜16:00" in text
     assert "浦和合同庁舎 5階 会議室" in text and "https://meet.example.jp/r8" in text

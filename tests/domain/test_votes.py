@@ -5,7 +5,7 @@ import pytest
 from sqlalchemy import func, select
 from werkzeug.exceptions import Forbidden
 
-from liaison import events
+from liaison import events, labels
 from liaison.blueprints.csv_export import csv_text
 from liaison.dates import current_fiscal_year, utcnow
 from liaison.domain import DomainError
@@ -384,7 +384,7 @@ def test_done_means_a_written_vote_of_64_bodies(ctx, factory, staff):
     votes.close_vote(vote, actor=staff, now=deadline)
     assert (vote.yes_count, vote.no_count, vote.abstain_count, vote.not_voting_count) == (40, 10, 5, 9)
     assert (vote.present_count, vote.entitled_count, vote.quorum_met) == (55, 64, True)
-    assert vote.outcome is VoteOutcome.ADOPTED and votes.outcome_label(vote.outcome) == "可決"
+    assert vote.outcome is VoteOutcome.ADOPTED and labels.label(vote.outcome) == "可決"
     assert item.outcome is AgendaOutcome.ADOPTED and item.decided_at == deadline
 
 

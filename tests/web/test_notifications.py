@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from liaison.dates import to_tokyo, utcnow
 from liaison.domain import notifications as notification_rules
 from liaison.extensions import db
-from liaison.forms.notifications import KIND_LABELS
+from liaison.forms.notifications import PREFERENCE_KINDS
 from liaison.models import (
     AuditEvent, Committee, Meeting, Notification, NotificationKind, NotificationPreference, NotificationState,
 )
@@ -105,7 +105,7 @@ def test_preferences_are_saved_and_shown(app, client, login, factory):
     page = client.get("/notifications/settings").get_data(as_text=True)
     assert '<input checked id="email_convocation"' in page and '<input id="daily_digest"' in page
     off = {NotificationKind.ATTENDANCE_DEADLINE, NotificationKind.MEETING_REMINDER, NotificationKind.VOTE_RESULT}
-    wanted = {f"email_{kind.value}": "y" for kind in KIND_LABELS if kind not in off}
+    wanted = {f"email_{kind.value}": "y" for kind in PREFERENCE_KINDS if kind not in off}
     response = client.form("/notifications/settings", {**wanted, "daily_digest": "y"})
     assert response.status_code == 303
     with app.app_context():
