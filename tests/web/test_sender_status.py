@@ -113,3 +113,12 @@ def test_a_connection_dropped_after_the_response_is_built_is_not_a_500(app, clie
     response = client.get("/healthz")
     assert response.status_code == 200 and response.json["status"] == "ok"
     assert calls["n"] >= 2  # the broken session was dropped, then closed again cleanly
+
+
+def test_readyz_runs_a_fixed_number_of_queries(app, client, factory, count_queries):
+    member = factory.member()
+    sender_row(app, last_pass_at=utcnow())
+    notify(app, member, 30, state=NotificationState.PENDING, due_in=timedelta(minutes=-1))
+    with count_queries() as counter:
+        assert client.get("/readyz").status_code == 200
+    assert counter.count <= 3  # the sender's row, the waiting count, the lock (PostgreSQL)
