@@ -39,7 +39,6 @@ NOT_PAGES = {
 PAGES = {
     "auth.login": (None, "/login"),
     "health.healthz": (None, "/healthz"),
-    "health.readyz": (None, "/readyz"),
     "calendar.feed": (None, "/calendar/{token}.ics"),
     "dashboard.index": ("member", "/"),
     "auth.account": ("member", "/account"),
