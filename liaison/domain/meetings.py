@@ -40,18 +40,23 @@ from ..models import (
     AgendaItem, AgendaKind, Attachment, Attendance, AttendanceResponse, Body, Committee, Meeting, MeetingFormat,
     MeetingStatus, Membership,
 )
-from . import access, audit, check, require
+from . import access, audit, check, lock, once, require
 from .memberships import seats
 
 # Announced: the members have the notice, so changes are news to them.
 ANNOUNCED = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED)
 EDITABLE = (MeetingStatus.DRAFT, *ANNOUNCED)
 # 資料 may still be posted after the meeting (当日配布資料), not for a cancelled one.
-ATTACHABLE = (*EDITABLE, MeetingStatus.HELD)
+ATTACHABLE = (*EDITABLE, MeetingStatus.IN_SESSION, MeetingStatus.HELD)
+# Presence and attendance are recorded from the notice through the sitting to afterwards.
+PRESENCE_STATUSES = (*ANNOUNCED, MeetingStatus.IN_SESSION, MeetingStatus.HELD)
+# 開会 … 閉会 is the normal way to held; an announced meeting may still be recorded as held after the fact
+# (the secretariat then records its show-of-hands votes, never electronic ones).
 TRANSITIONS = {
     MeetingStatus.DRAFT: {MeetingStatus.CONVENED},
-    MeetingStatus.CONVENED: {MeetingStatus.POSTPONED, MeetingStatus.CANCELLED, MeetingStatus.HELD},
-    MeetingStatus.POSTPONED: {MeetingStatus.POSTPONED, MeetingStatus.CANCELLED, MeetingStatus.HELD},
+    MeetingStatus.CONVENED: {MeetingStatus.POSTPONED, MeetingStatus.CANCELLED, MeetingStatus.IN_SESSION, MeetingStatus.HELD},
+    MeetingStatus.POSTPONED: {MeetingStatus.POSTPONED, MeetingStatus.CANCELLED, MeetingStatus.IN_SESSION, MeetingStatus.HELD},
+    MeetingStatus.IN_SESSION: {MeetingStatus.HELD},
     MeetingStatus.HELD: set(),
     MeetingStatus.CANCELLED: set(),
 }
@@ -84,6 +89,7 @@ def status_label(status: MeetingStatus) -> str:
     return {
         MeetingStatus.DRAFT: _("下書き"),
         MeetingStatus.CONVENED: _("招集済み"),
+        MeetingStatus.IN_SESSION: _("開会中"),
         MeetingStatus.HELD: _("開催済み"),
         MeetingStatus.CANCELLED: _("中止"),
         MeetingStatus.POSTPONED: _("延期"),
@@ -149,7 +155,7 @@ def answer_deadline_of(meeting: Meeting) -> datetime:
 def can_answer_for(user, meeting: Meeting, membership: Membership, now: datetime | None = None) -> bool:
     """A seat holder answers for their own seat until the deadline; the secretariat for any seat, any time."""
     if can_manage(user):
-        return meeting.status in (*ANNOUNCED, MeetingStatus.HELD)
+        return meeting.status in PRESENCE_STATUSES
     return (
         membership.user_id == getattr(user, "id", None)
         and meeting.status in ANNOUNCED
@@ -316,6 +322,8 @@ def convene(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
     """招集: announce the draft to the members (the notifier sends the convocation notice)."""
     require(can_manage(actor), "only the secretariat convenes meetings")
     now = now or utcnow()
+    lock(meeting)
+    once(meeting.status is not MeetingStatus.CONVENED, _("この会議はすでに招集されています。"))
     _check_transition(meeting, MeetingStatus.CONVENED)
     check(meeting.starts_at > now, _("開始日時を過ぎた会議は招集できません。日時を変更してください。"), "starts_at")
     before = meeting.status
@@ -334,6 +342,11 @@ def postpone(
     """延期: move an announced meeting to a new time (the first announced time is kept)."""
     require(can_manage(actor), "only the secretariat postpones meetings")
     now = now or utcnow()
+    lock(meeting)
+    once(
+        not (meeting.status is MeetingStatus.POSTPONED and (starts_at, ends_at) == (meeting.starts_at, meeting.ends_at)),
+        _("この会議はすでにこの日時に延期されています。"),
+    )
     check(
         meeting.status in ANNOUNCED,
         _("「%(status)s」の会議は延期できません。", status=status_label(meeting.status)),
@@ -375,6 +388,8 @@ def postpone(
 def cancel(meeting: Meeting, *, actor, reason: str) -> None:
     """中止: the meeting will not take place; it stays listed (and in calendars, as cancelled)."""
     require(can_manage(actor), "only the secretariat cancels meetings")
+    lock(meeting)
+    once(meeting.status is not MeetingStatus.CANCELLED, _("この会議はすでに中止されています。"))
     reason = (reason or "").strip()
     check(reason, _("中止の理由を入力してください。"), "reason")
     check(len(reason) <= 1000, _("中止の理由は1000文字以内で入力してください。"), "reason")
@@ -391,10 +406,89 @@ def cancel(meeting: Meeting, *, actor, reason: str) -> None:
     events.emit("meeting.cancelled", meeting, reason=reason)
 
 
+def open_session(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
+    """開会: the secretariat opens the sitting on the meeting's day; votes of the sitting may open from now."""
+    require(can_manage(actor), "only the secretariat opens the sitting")
+    now = now or utcnow()
+    lock(meeting)
+    once(meeting.status is not MeetingStatus.IN_SESSION, _("この会議はすでに開会しています。"))
+    check(
+        meeting.status in ANNOUNCED,
+        _("「%(status)s」の会議は開会できません。", status=status_label(meeting.status)),
+        "status",
+    )
+    check(
+        to_tokyo(now).date() >= to_tokyo(meeting.starts_at).date(),
+        _("開会できるのは開催日(%(day)s)からです。", day=format_date(meeting.starts_at, locale=_locale())),
+        "status",
+    )
+    before = meeting.status
+    meeting.status = MeetingStatus.IN_SESSION  # not a change members need a new calendar entry for
+    meeting.session_opened_at = now
+    _touch(meeting)
+    db.session.flush()
+    audit.record(actor, "meeting.session_opened", meeting, label=meeting_name(meeting), before=before,
+                 after=meeting.status, at=now)
+    events.emit("meeting.session_opened", meeting)
+
+
+def close_session(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
+    """閉会: the sitting ends and the meeting is held; votes of the sitting must be closed or cancelled first."""
+    require(can_manage(actor), "only the secretariat closes the sitting")
+    now = now or utcnow()
+    lock(meeting)
+    once(meeting.status is not MeetingStatus.HELD, _("この会議はすでに閉会しています。"))
+    check(meeting.status is MeetingStatus.IN_SESSION, _("開会中の会議だけを閉会できます。"), "status")
+    from ..models import Vote, VoteMethod, VoteState
+
+    live = db.session.scalar(
+        select(func.count()).select_from(Vote).join(AgendaItem, AgendaItem.id == Vote.agenda_item_id)
+        .where(AgendaItem.meeting_id == meeting.id, Vote.method != VoteMethod.WRITTEN,
+               Vote.state.in_([VoteState.OPEN, VoteState.TIED]))
+    )
+    check(not live, _("受付中の表決があります。先に表決を締め切るか取り消してから閉会してください。"), "status")
+    before = meeting.status
+    _transition(meeting, MeetingStatus.HELD)
+    meeting.session_closed_at = now
+    db.session.flush()
+    audit.record(actor, "meeting.session_closed", meeting, label=meeting_name(meeting), before=before,
+                 after=meeting.status, at=now)
+    events.emit("meeting.held", meeting)
+
+
+def check_in(meeting: Meeting, membership: Membership, *, actor, present: bool = True,
+             now: datetime | None = None) -> Attendance:
+    """出席確認 during the sitting: the seat's member checks in, or the secretariat for the member or the proxy."""
+    if not can_manage(actor):
+        require(membership.user_id == getattr(actor, "id", None), "members check in only their own seat")
+        check(present, _("退席の記録は事務局が行います。"), "present")
+    check(
+        membership.committee_id == meeting.committee_id and membership.fiscal_year == meeting.fiscal_year
+        and membership.has_vote,
+        _("この会議の議席ではありません。"),
+        "membership",
+    )
+    check(meeting.status is MeetingStatus.IN_SESSION or (can_manage(actor) and meeting.status in PRESENCE_STATUSES),
+          _("出席の確認は開会中に行います。"), "status")
+    attendance = db.session.scalar(
+        select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.membership_id == membership.id)
+    ) or _new_attendance_row(meeting, membership)
+    before = attendance.present
+    attendance.present = bool(present)
+    db.session.flush()
+    audit.record(actor, "attendance.checked_in" if present else "attendance.checked_out", attendance,
+                 label=f"{meeting_name(meeting)} {membership.seat_label}", meeting_id=meeting.id,
+                 seat=membership.seat_label, proxy=attendance.response is AttendanceResponse.PROXY,
+                 before=before, after=attendance.present, at=now or utcnow())
+    return attendance
+
+
 def mark_held(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
-    """開催済み: the meeting took place (from its start time on)."""
+    """開催済み: the meeting took place (from its start time on), recorded after the fact without a sitting."""
     require(can_manage(actor), "only the secretariat records meetings as held")
     now = now or utcnow()
+    lock(meeting)
+    once(meeting.status is not MeetingStatus.HELD, _("この会議はすでに開催済みです。"))
     check(
         meeting.status in ANNOUNCED,
         _("「%(status)s」の会議は開催済みにできません。", status=status_label(meeting.status)),
@@ -598,7 +692,7 @@ def answer_attendance(
     )
     if can_manage(actor):
         check(
-            meeting.status in (*ANNOUNCED, MeetingStatus.HELD),
+            meeting.status in PRESENCE_STATUSES,
             _("「%(status)s」の会議は出欠を受け付けていません。", status=status_label(meeting.status)),
             "response",
         )
@@ -663,7 +757,7 @@ def record_presence(meeting: Meeting, *, actor, present_membership_ids, now: dat
     """Record who was actually present (出席確認) for every seat; returns how many were present."""
     require(can_manage(actor), "only the secretariat records presence")
     check(
-        meeting.status in (*ANNOUNCED, MeetingStatus.HELD),
+        meeting.status in PRESENCE_STATUSES,
         _("「%(status)s」の会議は出席を記録できません。", status=status_label(meeting.status)),
         "status",
     )
@@ -757,7 +851,7 @@ def attendance_sheet(meeting: Meeting) -> AttendanceSheet:
 
 def upcoming_query(committee_ids, *, include_drafts: bool, now: datetime | None = None):
     """Meetings not yet over, soonest first; committee_ids None means every committee."""
-    statuses = list(ANNOUNCED) + ([MeetingStatus.DRAFT] if include_drafts else [])
+    statuses = list(ANNOUNCED) + [MeetingStatus.IN_SESSION] + ([MeetingStatus.DRAFT] if include_drafts else [])
     query = (
         select(Meeting)
         .options(joinedload(Meeting.committee))
