@@ -192,6 +192,7 @@ def _page_data(meeting: Meeting) -> dict:
         deadline=rules.answer_deadline_of(meeting), editable=meeting.status in rules.EDITABLE,
         attachable=meeting.status in rules.ATTACHABLE,
         announced=meeting.status in rules.ANNOUNCED, action_form=ActionForm(formdata=None),
+        in_session=meeting.status is MeetingStatus.IN_SESSION,
     )
 
 
@@ -295,6 +296,28 @@ def cancel(meeting_id):
         return _redirect_to(meeting)
     status = 400 if request.method == "POST" else 200
     return render_template("meetings/cancel.html", form=form, meeting=meeting, committee=g.committee), status
+
+
+@bp.post("/<int:meeting_id>/open-session")
+def open_session(meeting_id):
+    meeting = _meeting_or_404(meeting_id)
+    return _act(meeting, lambda: rules.open_session(meeting, actor=current_user),
+                lambda: _("開会しました。出席の確認と会議中の表決ができます。"))
+
+
+@bp.post("/<int:meeting_id>/close-session")
+def close_session(meeting_id):
+    meeting = _meeting_or_404(meeting_id)
+    return _act(meeting, lambda: rules.close_session(meeting, actor=current_user), lambda: _("閉会しました。"))
+
+
+@bp.post("/<int:meeting_id>/check-in")
+def check_in(meeting_id):
+    """出席確認: a member checks in their own seat during the sitting."""
+    meeting = _meeting_or_404(meeting_id)
+    seat = next((m for m in rules.voting_seats(meeting) if m.user_id == current_user.id), None)
+    require(seat is not None, "only the meeting's seats check in")
+    return _act(meeting, lambda: rules.check_in(meeting, seat, actor=current_user), lambda: _("出席を確認しました。"))
 
 
 @bp.post("/<int:meeting_id>/held")

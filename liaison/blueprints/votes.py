@@ -14,7 +14,7 @@ from ..extensions import db
 from ..forms.votes import (
     BallotForm, CancelVoteForm, CastingVoteForm, ConfirmForm, OpenVoteForm, QuorumForm, tokyo_to_utc,
 )
-from ..models import AgendaItem, Choice, Majority, Meeting, VoteMethod, VoteState
+from ..models import AgendaItem, Choice, Majority, Meeting, Membership, VoteMethod, VoteState
 from ..pagination import paginate
 from .scoping import committee_blueprint
 
@@ -205,13 +205,37 @@ def record(vote_id: int):
         except ValueError:
             abort(400)
     try:
-        changed = votes.record_ballots(vote, choices, actor=current_user)
+        changed = votes.record_ballots(vote, choices, actor=current_user, reason=request.form.get("reason", ""))
     except DomainError as error:
         db.session.rollback()
         flash(error.message, "error")
         return _render_panel(vote.agenda_item, status=400)
     db.session.commit()
     flash(_("%(n)d議席の票を記録しました。", n=changed), "success")
+    return redirect(_panel_url(vote.agenda_item), 303)
+
+
+@bp.post("/votes/<int:vote_id>/admit")
+def admit(vote_id: int):
+    """遅参: the secretariat admits a seat that checked in after the vote opened, with a reason."""
+    vote = _vote_or_404(vote_id)
+    require(votes.can_manage(current_user), "only the secretariat admits late arrivals")
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    try:
+        membership = db.session.get(Membership, int(request.form.get("membership_id", "")))
+    except ValueError:
+        abort(400)
+    if membership is None:
+        abort(400)
+    try:
+        votes.admit_late_arrival(vote, membership, actor=current_user, reason=request.form.get("reason", ""))
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _render_panel(vote.agenda_item, status=400)
+    db.session.commit()
+    flash(_("%(seat)sを表決に加えました。", seat=membership.seat_label), "success")
     return redirect(_panel_url(vote.agenda_item), 303)
 
 

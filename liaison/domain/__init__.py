@@ -47,9 +47,16 @@ def lock(obj) -> None:
     state the first left, so a state check made after `lock` lets one transition through, never two.
     SQLite has one writer at a time, and the refresh shows what the writer before committed.
     """
+    from sqlalchemy import inspect, select
+
     from ..extensions import db
 
-    db.session.refresh(obj, with_for_update=True)
+    db.session.flush()  # this request's own pending changes are written first, not lost by the refresh
+    mapper = inspect(type(obj))
+    key = mapper.primary_key[0]
+    # Lock the bare row (eager joins cannot be locked on PostgreSQL), then re-read what the lock holder left.
+    db.session.execute(select(key).where(key == getattr(obj, key.key)).with_for_update())
+    db.session.refresh(obj)
 
 
 def once(condition: object, message: str) -> None:

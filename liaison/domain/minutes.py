@@ -542,10 +542,12 @@ def approve(minutes: Minutes, *, actor, reason: str = "", now: datetime | None =
             deadline=format_datetime(minutes.review_deadline) if minutes.review_deadline else "-"), "reason")
     check(len(reason) <= MAX_COMMENT, _("理由は%(max)d文字以内で入力してください。", max=MAX_COMMENT), "reason")
     version = latest_version(minutes)
-    version.approved_at = now
-    version.approved_by_id = actor.id
-    version.approver_role = role_label(seat.role, minutes.meeting.committee)
-    version.approval_reason = "" if complete else reason
+    role = role_label(seat.role, minutes.meeting.committee)  # may query: the stamp is then set in one go
+    with db.session.no_autoflush:
+        version.approval_reason = "" if complete else reason
+        version.approver_role = role
+        version.approved_by_id = actor.id
+        version.approved_at = now
     minutes.status = MinutesStatus.APPROVED
     minutes.updated_at = now
     db.session.flush()

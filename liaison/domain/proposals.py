@@ -357,11 +357,11 @@ def accept(proposal: Proposal, *, actor, now: datetime | None = None) -> None:
 def return_to_submitter(proposal: Proposal, *, actor, reason: str, now: datetime | None = None) -> None:
     """差戻し: back to the seat with the secretariat's reason; the seat revises and submits again."""
     require(can_review(actor), "only the secretariat returns proposals")
-    lock(proposal)
-    once(proposal.status is not S.RETURNED, _("この提案はすでに差し戻されています。"))
     reason = (reason or "").strip()
     check(reason, _("差戻しの理由を入力してください。"), "reason")
     check(len(reason) <= MAX_COMMENT, _("理由は%(max)d文字以内で入力してください。", max=MAX_COMMENT), "reason")
+    lock(proposal)
+    once(proposal.status is not S.RETURNED, _("この提案はすでに差し戻されています。"))
     before = _transition(proposal, S.RETURNED)
     proposal.return_reason = reason
     _touch(proposal, now)
@@ -388,7 +388,8 @@ def schedule(proposal: Proposal, meeting: Meeting, *, actor, kind=None, now: dat
     """Put an accepted (or continued) proposal on a draft or convened meeting of its committee as an agenda item."""
     require(can_review(actor), "only the secretariat schedules proposals")
     lock(proposal)
-    once(proposal.status is not S.ON_AGENDA, _("この提案はすでに議事に掲載されています。"))
+    current = current_agenda_item(proposal) if proposal.status is S.ON_AGENDA else None
+    once(current is None or current.meeting_id != meeting.id, _("この提案はすでにこの会議の議事に掲載されています。"))
     check(_schedulable(proposal), _("受理済みまたは継続審議の提案だけを議事にできます。"), "status")
     check(meeting.committee_id == proposal.committee_id, _("この会議体の会議を選んでください。"), "meeting_id")
     check(meeting.status in SCHEDULABLE_MEETINGS, _("下書きまたは招集済みの会議を選んでください。"), "meeting_id")

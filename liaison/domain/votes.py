@@ -401,8 +401,6 @@ def cast_ballot(vote: Vote, membership: Membership, choice: Choice, *, actor, re
     by_secretariat = not own_seat
     if by_secretariat:
         require(can_manage(actor), "members cast only their own seat's ballot")
-        check(vote.method is not VoteMethod.ELECTRONIC,
-              _("電子表決の票は各委員が自分で入力します。事務局は記録できません。"), "choice")
     else:
         require(membership.has_vote, "a seat without a vote cannot cast")
     check(isinstance(choice, Choice), _("賛成・反対・棄権のいずれかを選んでください。"), "choice")
@@ -411,6 +409,8 @@ def cast_ballot(vote: Vote, membership: Membership, choice: Choice, *, actor, re
     )
     require(seat is not None, "not an entitled seat of this vote")
     check(_locked_state(vote).accepts_ballots, _("この表決は締め切られています。"), "choice")
+    check(not (by_secretariat and vote.method is VoteMethod.ELECTRONIC),
+          _("電子表決の票は各委員が自分で入力します。事務局は記録できません。"), "choice")
     check(not presides_without_vote(vote, membership.id),
           _("議長は表決に加わりません。可否同数のときに裁決します。"), "choice")
     check(seat.may_cast is not False,

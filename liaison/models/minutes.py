@@ -133,7 +133,7 @@ class FrozenMinutesError(RuntimeError):
     """A flush tried to change a saved minutes version (a programming error, never user input)."""
 
 
-APPROVAL_STAMP = ("approved_at", "approved_by_id", "approver_role")
+APPROVAL_STAMP = ("approved_at", "approved_by_id", "approver_role", "approval_reason")
 
 
 def _persisted_approval(session: Session, version_id: int | None):
