@@ -68,6 +68,7 @@ SCHEDULE_FIELDS = ("starts_at", "ends_at", "format", "place", "online_url")
 DEADLINE_FIELDS = ("answer_deadline", "proposal_deadline")
 MEETING_FIELDS = SCHEDULE_FIELDS + ("title", *DEADLINE_FIELDS, "notes")
 MAX_MINUTES = 600
+MAX_YEAR = 2100
 
 
 # ---------------------------------------------------------------------------------------------- labels
@@ -124,8 +125,11 @@ def response_label(response: AttendanceResponse | None) -> str:
 
 
 def day_off_warning(starts_at: datetime) -> str | None:
-    """A warning (not an error) for a meeting on a Saturday, Sunday or public holiday."""
-    if not is_day_off(starts_at):
+    """A warning (not an error) for a meeting on a Saturday, Sunday or public holiday; never an error itself."""
+    try:
+        if not is_day_off(starts_at):
+            return None
+    except (OverflowError, ValueError):  # a date the holiday calendar cannot place: no warning, no crash
         return None
     name = holiday_name(starts_at)
     day = format_date(starts_at, locale=_locale())
@@ -209,6 +213,9 @@ def _clean_schedule(values: dict, *, now: datetime, check_start: bool = True) ->
         raise ValueError("meeting times must be timezone-aware")
     if check_start:
         check(starts_at > now, _("開始日時が過去になっています。これからの日時を入力してください。"), "starts_at")
+    # A date like 9999-12-31 would overflow every later step (the JST day, the holiday calendar, the fiscal year).
+    check(starts_at.year <= MAX_YEAR and ends_at.year <= MAX_YEAR,
+          _("開催日は%(year)d年までの日付を入力してください。", year=MAX_YEAR), "starts_at")
     check(ends_at > starts_at, _("終了時刻は開始時刻より後にしてください。"), "ends_at")
     meeting_format = values.get("format")
     check(isinstance(meeting_format, MeetingFormat), _("開催方法を選んでください。"), "format")
@@ -354,6 +361,8 @@ def postpone(
     )
     check(starts_at is not None and ends_at is not None, _("新しい開催日と時刻を入力してください。"), "starts_at")
     check(starts_at > now, _("開始日時が過去になっています。これからの日時を入力してください。"), "starts_at")
+    check(starts_at.year <= MAX_YEAR and ends_at.year <= MAX_YEAR,
+          _("開催日は%(year)d年までの日付を入力してください。", year=MAX_YEAR), "starts_at")
     check(ends_at > starts_at, _("終了時刻は開始時刻より後にしてください。"), "ends_at")
     check(
         (starts_at, ends_at) != (meeting.starts_at, meeting.ends_at),
@@ -378,11 +387,35 @@ def postpone(
     meeting.starts_at, meeting.ends_at, meeting.answer_deadline = starts_at, ends_at, deadline
     meeting.postpone_reason = reason
     db.session.flush()
+    moved_day = to_tokyo(before["starts_at"]).date() != to_tokyo(starts_at).date()
+    reset = ask_attendance_again(meeting, actor=actor) if moved_day else 0
     audit.record(
         actor, "meeting.postponed", meeting, label=meeting_name(meeting), reason=reason, before=before,
         after=_snapshot(meeting, ("status", "starts_at", "ends_at", "answer_deadline", "sequence")),
+        attendance_asked_again=moved_day, answers_reset=reset,
     )
     events.emit("meeting.postponed", meeting, previous_starts_at=before["starts_at"], reason=reason)
+
+
+def ask_attendance_again(meeting: Meeting, *, actor) -> int:
+    """延期で日が変わった: every answer goes back to 未回答; the earlier answer is kept in the audit history."""
+    answered = list(db.session.scalars(
+        select(Attendance).options(joinedload(Attendance.membership).joinedload(Membership.body))
+        .where(Attendance.meeting_id == meeting.id, Attendance.answered_at.is_not(None))
+    ))
+    for attendance in answered:
+        audit.record(
+            actor, "attendance.asked_again", attendance,
+            label=f"{meeting_name(meeting)} {attendance.membership.seat_label}", meeting_id=meeting.id,
+            seat=attendance.membership.seat_label,
+            before={"response": attendance.response, "proxy_name": attendance.proxy_name,
+                    "proxy_title": attendance.proxy_title, "answered_at": attendance.answered_at},
+            after={"response": AttendanceResponse.UNDECIDED},
+        )
+        attendance.response, attendance.proxy_name, attendance.proxy_title = AttendanceResponse.UNDECIDED, "", ""
+        attendance.answered_at, attendance.answered_by_id = None, None
+    db.session.flush()
+    return len(answered)
 
 
 def cancel(meeting: Meeting, *, actor, reason: str) -> None:

@@ -388,3 +388,43 @@ def test_each_transition_fired_from_8_threads_happens_once(app, backend, factory
         m, actor=db.session.get(User, chair_id), now=deadline))), "minutes.approved", minutes_id)
     check(_race(app, lambda: (lambda m=db.session.get(Minutes, minutes_id): minutes_rules.publish(m, actor=staff()))),
           "minutes.published", minutes_id)
+
+
+# ------------------------------------------------------------------------------ postponement, bad dates
+
+def test_a_postponement_to_another_day_asks_attendance_again_and_keeps_the_old_answers(ctx, factory, staff):
+    chair, member = factory.seated("council", 2)
+    meeting = db.session.get(Meeting, factory.meeting("council", status="convened").id)
+    meeting_rules.answer_attendance(meeting, seat(member), actor=member, response=AttendanceResponse.ATTEND)
+    old = meeting.starts_at
+    later_same_day = old + timedelta(hours=1)
+    meeting_rules.postpone(meeting, actor=staff, starts_at=later_same_day, ends_at=later_same_day + timedelta(hours=2),
+                           reason="会場の都合")
+    answer = db.session.scalar(select(Attendance).where(Attendance.membership_id == seat(member).id))
+    assert answer.response is AttendanceResponse.ATTEND  # moved within the same day: the answer stands
+    next_week = old + timedelta(days=7)
+    sequence = meeting.sequence
+    meeting_rules.postpone(meeting, actor=staff, starts_at=next_week, ends_at=next_week + timedelta(hours=2),
+                           reason="議案の準備のため")
+    assert meeting.sequence == sequence + 1 and meeting.original_starts_at == old
+    assert answer.response is AttendanceResponse.UNDECIDED and answer.answered_at is None
+    history = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "attendance.asked_again"))
+    assert history.data["before"]["response"] == "attend"
+    from liaison.models import NotificationKind
+    from liaison.notify import content
+    subject, body = content.meeting_notice(NotificationKind.MEETING_CHANGED, meeting)
+    assert subject.startswith("【延期】") and "延期" in subject and "議案の準備のため" in body
+    assert "出欠を改めてご回答ください" in body
+    with pytest.raises(Conflict):  # the same postponement twice
+        meeting_rules.postpone(meeting, actor=staff, starts_at=next_week, ends_at=next_week + timedelta(hours=2))
+
+
+def test_a_date_of_9999_is_refused_with_a_message_not_a_crash(ctx, factory, staff):
+    from datetime import datetime
+
+    far = datetime(9999, 12, 31, 5, 0, tzinfo=TOKYO)
+    with pytest.raises(DomainError, match="2100年まで"):
+        meeting_rules.create_meeting(factory.committee("council"), actor=staff, starts_at=far,
+                                     ends_at=far + timedelta(hours=2), format=meeting_rules.MeetingFormat.IN_PERSON,
+                                     place="会議室")
+    assert meeting_rules.day_off_warning(far) is None or isinstance(meeting_rules.day_off_warning(far), str)
