@@ -588,13 +588,25 @@ class _Generator:
         seat_rows, ballots = [], []
         yes = no = abstain = 0
         present_count = 0
+
+        def there(seat) -> bool:
+            return written or bool(answers.get(seat["id"], (None, None))[1])
+
+        # The committee's default rule: the presiding chair (or the vice chair standing in for an absent chair)
+        # does not vote and decides a tie; absent seats never vote at the meeting.
+        presiding = next((s for role in (Role.CHAIR, Role.VICE_CHAIR) for s in voting if s["role"] is role and there(s)),
+                         None)
         for index, seat in enumerate(voting):
             response, present = answers.get(seat["id"], (None, None))
             casts = (rng.random() < 0.92) if written else bool(present)
             is_present = casts if written else bool(present)
+            if seat is presiding:
+                casts = False
+                is_present = is_present or not written
             present_count += is_present
             seat_rows.append({"id": self.ids.next(VoteSeat), "vote_id": vote_id, "membership_id": seat["id"],
-                              "position": index, "present": is_present})
+                              "position": index, "present": is_present,
+                              "may_cast": None if written else bool(present), "admit_reason": ""})
             if not casts:
                 continue
             roll = rng.random()
@@ -614,10 +626,12 @@ class _Generator:
                          committee.quorum_at_least)
         outcome = outcome_of(yes, no, abstain, majority, False) if met else VoteOutcome.NO_QUORUM
         casting = casting_by = casting_at = None
+        if outcome is None and presiding is None:  # a tie and nobody presiding to decide it: not adopted
+            outcome = VoteOutcome.REJECTED
         if outcome is None:  # a tie: the chair's casting vote (議長裁決)
             casting = rng.choice((Choice.YES, Choice.NO))
             outcome = casting_outcome(casting)
-            casting_by = next((s["user_id"] for s in voting if s["role"] is Role.CHAIR), None)
+            casting_by = presiding["user_id"] if presiding is not None else None
             casting_at = closed + timedelta(minutes=1)
         self.rows[Vote].append({
             "id": vote_id, "agenda_item_id": item_id, "committee_id": committee.id, "method": method,
@@ -629,7 +643,8 @@ class _Generator:
             "abstain_count": abstain, "present_count": present_count, "base": base_of(yes, no, abstain, False),
             "quorum_met": met, "outcome": outcome, "casting_vote": casting, "casting_by_id": casting_by,
             "casting_at": casting_at, "tallied_at": closed, "closed_at": casting_at or closed, "closed_by_id": staff,
-            "cancelled_at": None, "cancel_reason": "",
+            "cancelled_at": None, "cancel_reason": "", "chair_votes": False,
+            "presiding_membership_id": presiding["id"] if presiding is not None else None,
         })
         self.rows[VoteSeat].extend(seat_rows)
         self.rows[Ballot].extend(ballots)

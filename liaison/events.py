@@ -20,6 +20,7 @@ class Event(StrEnum):
     MEETING_REMINDERS_CHANGED = "meeting.reminders_changed"
     MEETING_POSTPONED = "meeting.postponed"
     MEETING_CANCELLED = "meeting.cancelled"
+    MEETING_SESSION_OPENED = "meeting.session_opened"
     MEETING_HELD = "meeting.held"
     AGENDA_ITEM_REMOVED = "agenda_item.removed"
     PROPOSAL_SUBMITTED = "proposal.submitted"

@@ -31,6 +31,7 @@ LABELS: dict[type[enum.Enum], dict] = {
     MeetingStatus: {
         MeetingStatus.DRAFT: _l("下書き"),
         MeetingStatus.CONVENED: _l("招集済み"),
+        MeetingStatus.IN_SESSION: _l("開会中"),
         MeetingStatus.HELD: _l("開催済み"),
         MeetingStatus.CANCELLED: _l("中止"),
         MeetingStatus.POSTPONED: _l("延期"),

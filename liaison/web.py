@@ -14,7 +14,7 @@ from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
 from . import dates, i18n, input_guard, labels
-from .domain import DomainError
+from .domain import Conflict, DomainError
 from .domain import access
 from .domain import attachments as attachment_files
 from .domain import notifications as notification_rules
@@ -102,6 +102,7 @@ def _render_error(status: int, message: str | None = None):
         403: _("このページを表示する権限がありません"),
         404: _("ページが見つかりません"),
         405: _("この操作はできません"),
+        409: _("この操作はすでに行われています"),
         413: _("ファイルが大きすぎます"),
         429: _("アクセスが集中しています"),
         500: _("システムエラーが発生しました"),
@@ -173,6 +174,12 @@ def init_web(app: Flask, babel) -> None:
     app.jinja_env.filters["fy_label"] = lambda fy: dates.fiscal_year_label(fy, _locale())
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["tokyo"] = lambda v, fmt="%Y-%m-%d %H:%M": "" if v is None else dates.to_tokyo(v).strftime(fmt)
+
+    @app.errorhandler(Conflict)
+    def _conflict(error: Conflict):
+        """The one place a repeated transition is answered: a 409 page saying what already happened."""
+        db.session.rollback()
+        return _render_error(409, error.message)
 
     @app.errorhandler(DomainError)
     def _domain_error(error: DomainError):

@@ -72,6 +72,8 @@ def _clean(app) -> None:
             for table in reversed(db.metadata.sorted_tables):
                 if table.name not in REFERENCE_TABLES:
                     connection.execute(table.delete())
+            # a test may switch a committee's chair rule (a reference row): back to the default
+            connection.execute(db.metadata.tables["committees"].update().values(chair_votes=False))
 
 
 @pytest.fixture()

@@ -153,7 +153,8 @@ class Factory:
                 )
             )
             assert approver is not None, "approving minutes needs the committee's chair: create one with factory.member(role='chair')"
-            minutes_rules.approve(minutes, actor=approver)
+            # the review has run its course: approved once its deadline has passed
+            minutes_rules.approve(minutes, actor=approver, now=minutes.review_deadline)
             if status == "published":
                 minutes_rules.publish(minutes, actor=actor)
             return db.session.get(Minutes, minutes.id)
@@ -190,6 +191,26 @@ class Factory:
                 db.session.refresh(user)
                 db.session.expunge(user)
             return users
+
+    def sitting(self, meeting, *, absent=()):
+        """Put the meeting in session (開会) with every voting seat checked in, except the `absent` users and
+        seats whose attendance is already recorded (set directly: a factory meeting may have started already)."""
+        from liaison.models import Attendance, AttendanceResponse, MeetingStatus
+
+        def build():
+            row = db.session.merge(meeting)
+            row.status = MeetingStatus.IN_SESSION
+            row.session_opened_at = utcnow()
+            recorded = set(db.session.scalars(select(Attendance.membership_id).where(Attendance.meeting_id == row.id)))
+            absent_ids = {getattr(u, "id", u) for u in absent}
+            for seat in membership_rules.seats(row.committee, row.fiscal_year, include_observers=False):
+                if seat.id not in recorded:
+                    db.session.add(Attendance(meeting_id=row.id, membership_id=seat.id, response=AttendanceResponse.UNDECIDED,
+                                              proxy_name="", proxy_title="", present=seat.user_id not in absent_ids))
+            db.session.flush()
+            return row
+
+        return self._run(build)
 
     def agenda_item(self, committee: str = "council", *, kind: str = "resolution", status: str = "held",
                     meeting_format: str = "in_person", title: str = "議案第1号 研修計画の変更について"):

@@ -168,6 +168,7 @@ def _page_data(meeting: Meeting) -> dict:
         deadline=rules.answer_deadline_of(meeting), editable=meeting.status in rules.EDITABLE,
         attachable=meeting.status in rules.ATTACHABLE,
         announced=meeting.status in rules.ANNOUNCED, action_form=ActionForm(formdata=None),
+        in_session=meeting.status is MeetingStatus.IN_SESSION,
     )
 
 
@@ -256,6 +257,28 @@ def cancel(meeting_id):
         success=_("会議を中止しました。委員に中止が通知されます。"), to=lambda _result: _redirect_to(meeting),
         page=lambda: render_template("meetings/cancel.html", form=form, meeting=meeting, committee=g.committee),
     )
+
+
+@bp.post("/<int:meeting_id>/open-session")
+def open_session(meeting_id):
+    meeting = meeting_or_404(meeting_id)
+    return _button(meeting, lambda: rules.open_session(meeting, actor=current_user),
+                   _("開会しました。出席の確認と会議中の表決ができます。"))
+
+
+@bp.post("/<int:meeting_id>/close-session")
+def close_session(meeting_id):
+    meeting = meeting_or_404(meeting_id)
+    return _button(meeting, lambda: rules.close_session(meeting, actor=current_user), _("閉会しました。"))
+
+
+@bp.post("/<int:meeting_id>/check-in")
+def check_in(meeting_id):
+    """出席確認: a member checks in their own seat during the sitting."""
+    meeting = meeting_or_404(meeting_id)
+    seat = next((m for m in rules.voting_seats(meeting) if m.user_id == current_user.id), None)
+    require(seat is not None, "only the meeting's seats check in")
+    return _button(meeting, lambda: rules.check_in(meeting, seat, actor=current_user), _("出席を確認しました。"))
 
 
 @bp.post("/<int:meeting_id>/held")

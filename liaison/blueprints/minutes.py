@@ -108,6 +108,7 @@ def _page(meeting: Meeting, minutes: Minutes | None, review_form=None, comment_f
         ]
         data.update(
             sheet=sheet, reviewed=sum(1 for line in sheet if line.review), my_line=my_line,
+            review_rounds=rules.review_rounds(minutes), review_complete=rules.review_complete(minutes),
             comments=rules.comments_of(minutes), comment_form=comment_form,
             review_form=review_form or ReviewForm(formdata=None),
             can_review=rules.can_review(current_user, minutes), can_approve=rules.can_approve(current_user, minutes),
@@ -270,7 +271,8 @@ def comment(meeting_id):
 @union_wide
 def approve(meeting_id):
     meeting, minutes = _drafted(meeting_id)
-    return _on_page(meeting, minutes, lambda: rules.approve(minutes, actor=current_user),
+    reason = request.form.get("reason", "")
+    return _on_page(meeting, minutes, lambda: rules.approve(minutes, actor=current_user, reason=reason),
                     lambda version: _("議事録(第%(n)d版)を承認しました。", n=version.number))
 
 

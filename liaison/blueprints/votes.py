@@ -8,12 +8,13 @@ from flask_login import current_user
 from ..dates import current_fiscal_year, utcnow
 from ..domain import require
 from ..domain import votes
+from ..extensions import db
 from ..labels import choices as label_choices
 from ..labels import label
 from ..forms.votes import (
     BallotForm, CancelVoteForm, CastingVoteForm, ConfirmForm, OpenVoteForm, QuorumForm, tokyo_to_utc,
 )
-from ..models import AgendaItem, Choice, Majority, VoteMethod, VoteState
+from ..models import AgendaItem, Choice, Majority, Membership, VoteMethod, VoteState
 from ..pagination import paginate
 from .csv_export import csv_response
 from .handling import act
@@ -149,7 +150,8 @@ def record(vote_id: int):
     vote = vote_or_404(vote_id)
     require(votes.can_manage(current_user), "only the secretariat records ballots")
     return act(
-        ConfirmForm(), lambda: votes.record_ballots(vote, _recorded_choices(), actor=current_user),
+        ConfirmForm(), lambda: votes.record_ballots(vote, _recorded_choices(), actor=current_user,
+                                                  reason=request.form.get("reason", "")),
         success=lambda changed: _("%(n)d議席の票を記録しました。", n=changed), to=_panel_url(vote.agenda_item),
         page=lambda: _render_panel(vote.agenda_item),
     )
@@ -167,6 +169,21 @@ def _recorded_choices() -> dict:
         except ValueError:
             abort(400)
     return choices
+
+
+@bp.post("/votes/<int:vote_id>/admit")
+def admit(vote_id: int):
+    """遅参: the secretariat admits a seat that checked in after the vote opened, with a reason."""
+    vote = vote_or_404(vote_id)
+    require(votes.can_manage(current_user), "only the secretariat admits late arrivals")
+    membership = db.session.get(Membership, request.form.get("membership_id", type=int) or 0)
+    if membership is None:
+        abort(400)
+    return act(
+        ConfirmForm(), lambda: votes.admit_late_arrival(vote, membership, actor=current_user, reason=request.form.get("reason", "")),
+        success=_("%(seat)sを表決に加えました。", seat=membership.seat_label), to=_panel_url(vote.agenda_item),
+        page=lambda: _render_panel(vote.agenda_item),
+    )
 
 
 @bp.post("/votes/<int:vote_id>/close")

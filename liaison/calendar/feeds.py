@@ -41,7 +41,8 @@ from ..urls import internal_path
 from . import ical
 
 # Drafts are never published; cancelled meetings stay (struck) for a while, then drop out.
-FEED_STATUSES = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED, MeetingStatus.HELD, MeetingStatus.CANCELLED)
+FEED_STATUSES = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED, MeetingStatus.IN_SESSION, MeetingStatus.HELD,
+                 MeetingStatus.CANCELLED)
 CANCELLED_KEPT_FOR = timedelta(days=90)
 FEED_CACHE_SIZE = 4096
 FEED_CACHE_BYTES = 64 * 1024 * 1024
@@ -84,7 +85,7 @@ class DeadlineProvider(Protocol):
 class AttendanceDeadlines:
     """出欠の回答期限 of announced meetings in which the user holds a voting seat."""
 
-    statuses = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED, MeetingStatus.HELD)
+    statuses = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED, MeetingStatus.IN_SESSION, MeetingStatus.HELD)
 
     def version(self, user: User, meeting_ids) -> tuple:
         return ()  # the deadline is a meeting column; the seats are in the feed's version already

@@ -39,6 +39,7 @@ EVENT_STATUS = {
     MeetingStatus.DRAFT: "TENTATIVE",  # only staff ever get a draft (its single .ics)
     MeetingStatus.CONVENED: "CONFIRMED",
     MeetingStatus.POSTPONED: "CONFIRMED",  # 延期: announced again at its new time
+    MeetingStatus.IN_SESSION: "CONFIRMED",
     MeetingStatus.HELD: "CONFIRMED",
     MeetingStatus.CANCELLED: "CANCELLED",
 }

@@ -33,25 +33,30 @@ from ..i18n import locale
 from . import attachments as files
 from .. import events
 from ..events import Event
-from ..dates import fiscal_year_of, format_date, format_datetime, holiday_name, is_day_off, utcnow
+from ..dates import fiscal_year_of, format_date, format_datetime, holiday_name, is_day_off, to_tokyo, utcnow
 from ..extensions import db
 from ..labels import label, meeting_name
 from ..models import (
     AgendaItem, AgendaKind, Attachment, Attendance, AttendanceResponse, Body, Committee, Meeting, MeetingFormat,
     MeetingStatus, Membership,
 )
-from . import access, audit, check, require
+from . import access, audit, check, lock, once, require
 from .memberships import seats
 
 # Announced: the members have the notice, so changes are news to them.
 ANNOUNCED = (MeetingStatus.CONVENED, MeetingStatus.POSTPONED)
 EDITABLE = (MeetingStatus.DRAFT, *ANNOUNCED)
 # 資料 may still be posted after the meeting (当日配布資料), not for a cancelled one.
-ATTACHABLE = (*EDITABLE, MeetingStatus.HELD)
+ATTACHABLE = (*EDITABLE, MeetingStatus.IN_SESSION, MeetingStatus.HELD)
+# Presence and attendance are recorded from the notice through the sitting to afterwards.
+PRESENCE_STATUSES = (*ANNOUNCED, MeetingStatus.IN_SESSION, MeetingStatus.HELD)
+# 開会 … 閉会 is the normal way to held; an announced meeting may still be recorded as held after the fact
+# (the secretariat then records its show-of-hands votes, never electronic ones).
 TRANSITIONS = {
     MeetingStatus.DRAFT: {MeetingStatus.CONVENED},
-    MeetingStatus.CONVENED: {MeetingStatus.POSTPONED, MeetingStatus.CANCELLED, MeetingStatus.HELD},
-    MeetingStatus.POSTPONED: {MeetingStatus.POSTPONED, MeetingStatus.CANCELLED, MeetingStatus.HELD},
+    MeetingStatus.CONVENED: {MeetingStatus.POSTPONED, MeetingStatus.CANCELLED, MeetingStatus.IN_SESSION, MeetingStatus.HELD},
+    MeetingStatus.POSTPONED: {MeetingStatus.POSTPONED, MeetingStatus.CANCELLED, MeetingStatus.IN_SESSION, MeetingStatus.HELD},
+    MeetingStatus.IN_SESSION: {MeetingStatus.HELD},
     MeetingStatus.HELD: set(),
     MeetingStatus.CANCELLED: set(),
 }
@@ -63,13 +68,17 @@ SCHEDULE_FIELDS = ("starts_at", "ends_at", "format", "place", "online_url")
 DEADLINE_FIELDS = ("answer_deadline", "proposal_deadline")
 MEETING_FIELDS = SCHEDULE_FIELDS + ("title", *DEADLINE_FIELDS, "notes")
 MAX_MINUTES = 600
+MAX_YEAR = 2100
 
 
 # ---------------------------------------------------------------------------------------------- warnings
 
 def day_off_warning(starts_at: datetime) -> str | None:
-    """A warning (not an error) for a meeting on a Saturday, Sunday or public holiday."""
-    if not is_day_off(starts_at):
+    """A warning (not an error) for a meeting on a Saturday, Sunday or public holiday; never an error itself."""
+    try:
+        if not is_day_off(starts_at):
+            return None
+    except (OverflowError, ValueError):  # a date the holiday calendar cannot place: no warning, no crash
         return None
     name = holiday_name(starts_at)
     day = format_date(starts_at, locale=locale())
@@ -113,7 +122,7 @@ def answer_deadline_of(meeting: Meeting) -> datetime:
 def can_answer_for(user, meeting: Meeting, membership: Membership, now: datetime | None = None) -> bool:
     """A seat holder answers for their own seat until the deadline; the secretariat for any seat, any time."""
     if can_manage(user):
-        return meeting.status in (*ANNOUNCED, MeetingStatus.HELD)
+        return meeting.status in PRESENCE_STATUSES
     return (
         membership.user_id == getattr(user, "id", None)
         and meeting.status in ANNOUNCED
@@ -167,6 +176,9 @@ def _clean_schedule(values: dict, *, now: datetime, check_start: bool = True) ->
         raise ValueError("meeting times must be timezone-aware")
     if check_start:
         check(starts_at > now, _("開始日時が過去になっています。これからの日時を入力してください。"), "starts_at")
+    # A date like 9999-12-31 would overflow every later step (the JST day, the holiday calendar, the fiscal year).
+    check(starts_at.year <= MAX_YEAR and ends_at.year <= MAX_YEAR,
+          _("開催日は%(year)d年までの日付を入力してください。", year=MAX_YEAR), "starts_at")
     check(ends_at > starts_at, _("終了時刻は開始時刻より後にしてください。"), "ends_at")
     meeting_format = values.get("format")
     check(isinstance(meeting_format, MeetingFormat), _("開催方法を選んでください。"), "format")
@@ -280,6 +292,8 @@ def convene(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
     """招集: announce the draft to the members (the notifier sends the convocation notice)."""
     require(can_manage(actor), "only the secretariat convenes meetings")
     now = now or utcnow()
+    lock(meeting)
+    once(meeting.status is not MeetingStatus.CONVENED, _("この会議はすでに招集されています。"))
     _check_transition(meeting, MeetingStatus.CONVENED)
     check(meeting.starts_at > now, _("開始日時を過ぎた会議は招集できません。日時を変更してください。"), "starts_at")
     before = meeting.status
@@ -298,6 +312,11 @@ def postpone(
     """延期: move an announced meeting to a new time (the first announced time is kept)."""
     require(can_manage(actor), "only the secretariat postpones meetings")
     now = now or utcnow()
+    lock(meeting)
+    once(
+        not (meeting.status is MeetingStatus.POSTPONED and (starts_at, ends_at) == (meeting.starts_at, meeting.ends_at)),
+        _("この会議はすでにこの日時に延期されています。"),
+    )
     check(
         meeting.status in ANNOUNCED,
         _("「%(status)s」の会議は延期できません。", status=label(meeting.status)),
@@ -305,6 +324,8 @@ def postpone(
     )
     check(starts_at is not None and ends_at is not None, _("新しい開催日と時刻を入力してください。"), "starts_at")
     check(starts_at > now, _("開始日時が過去になっています。これからの日時を入力してください。"), "starts_at")
+    check(starts_at.year <= MAX_YEAR and ends_at.year <= MAX_YEAR,
+          _("開催日は%(year)d年までの日付を入力してください。", year=MAX_YEAR), "starts_at")
     check(ends_at > starts_at, _("終了時刻は開始時刻より後にしてください。"), "ends_at")
     check(
         (starts_at, ends_at) != (meeting.starts_at, meeting.ends_at),
@@ -329,16 +350,42 @@ def postpone(
     meeting.starts_at, meeting.ends_at, meeting.answer_deadline = starts_at, ends_at, deadline
     meeting.postpone_reason = reason
     db.session.flush()
+    moved_day = to_tokyo(before["starts_at"]).date() != to_tokyo(starts_at).date()
+    reset = ask_attendance_again(meeting, actor=actor) if moved_day else 0
     audit.record(
         actor, "meeting.postponed", meeting, label=meeting_name(meeting), reason=reason, before=before,
         after=_snapshot(meeting, ("status", "starts_at", "ends_at", "answer_deadline", "sequence")),
+        attendance_asked_again=moved_day, answers_reset=reset,
     )
     events.emit(Event.MEETING_POSTPONED, meeting, previous_starts_at=before["starts_at"], reason=reason)
+
+
+def ask_attendance_again(meeting: Meeting, *, actor) -> int:
+    """延期で日が変わった: every answer goes back to 未回答; the earlier answer is kept in the audit history."""
+    answered = list(db.session.scalars(
+        select(Attendance).options(joinedload(Attendance.membership).joinedload(Membership.body))
+        .where(Attendance.meeting_id == meeting.id, Attendance.answered_at.is_not(None))
+    ))
+    for attendance in answered:
+        audit.record(
+            actor, "attendance.asked_again", attendance,
+            label=f"{meeting_name(meeting)} {attendance.membership.seat_label}", meeting_id=meeting.id,
+            seat=attendance.membership.seat_label,
+            before={"response": attendance.response, "proxy_name": attendance.proxy_name,
+                    "proxy_title": attendance.proxy_title, "answered_at": attendance.answered_at},
+            after={"response": AttendanceResponse.UNDECIDED},
+        )
+        attendance.response, attendance.proxy_name, attendance.proxy_title = AttendanceResponse.UNDECIDED, "", ""
+        attendance.answered_at, attendance.answered_by_id = None, None
+    db.session.flush()
+    return len(answered)
 
 
 def cancel(meeting: Meeting, *, actor, reason: str) -> None:
     """中止: the meeting will not take place; it stays listed (and in calendars, as cancelled)."""
     require(can_manage(actor), "only the secretariat cancels meetings")
+    lock(meeting)
+    once(meeting.status is not MeetingStatus.CANCELLED, _("この会議はすでに中止されています。"))
     reason = (reason or "").strip()
     check(reason, _("中止の理由を入力してください。"), "reason")
     check(len(reason) <= 1000, _("中止の理由は1000文字以内で入力してください。"), "reason")
@@ -355,10 +402,89 @@ def cancel(meeting: Meeting, *, actor, reason: str) -> None:
     events.emit(Event.MEETING_CANCELLED, meeting, reason=reason)
 
 
+def open_session(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
+    """開会: the secretariat opens the sitting on the meeting's day; votes of the sitting may open from now."""
+    require(can_manage(actor), "only the secretariat opens the sitting")
+    now = now or utcnow()
+    lock(meeting)
+    once(meeting.status is not MeetingStatus.IN_SESSION, _("この会議はすでに開会しています。"))
+    check(
+        meeting.status in ANNOUNCED,
+        _("「%(status)s」の会議は開会できません。", status=label(meeting.status)),
+        "status",
+    )
+    check(
+        to_tokyo(now).date() >= to_tokyo(meeting.starts_at).date(),
+        _("開会できるのは開催日(%(day)s)からです。", day=format_date(meeting.starts_at, locale=locale())),
+        "status",
+    )
+    before = meeting.status
+    meeting.status = MeetingStatus.IN_SESSION  # not a change members need a new calendar entry for
+    meeting.session_opened_at = now
+    _touch(meeting)
+    db.session.flush()
+    audit.record(actor, "meeting.session_opened", meeting, label=meeting_name(meeting), before=before,
+                 after=meeting.status, at=now)
+    events.emit(Event.MEETING_SESSION_OPENED, meeting)
+
+
+def close_session(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
+    """閉会: the sitting ends and the meeting is held; votes of the sitting must be closed or cancelled first."""
+    require(can_manage(actor), "only the secretariat closes the sitting")
+    now = now or utcnow()
+    lock(meeting)
+    once(meeting.status is not MeetingStatus.HELD, _("この会議はすでに閉会しています。"))
+    check(meeting.status is MeetingStatus.IN_SESSION, _("開会中の会議だけを閉会できます。"), "status")
+    from ..models import Vote, VoteMethod, VoteState
+
+    live = db.session.scalar(
+        select(func.count()).select_from(Vote).join(AgendaItem, AgendaItem.id == Vote.agenda_item_id)
+        .where(AgendaItem.meeting_id == meeting.id, Vote.method != VoteMethod.WRITTEN,
+               Vote.state.in_([VoteState.OPEN, VoteState.TIED]))
+    )
+    check(not live, _("受付中の表決があります。先に表決を締め切るか取り消してから閉会してください。"), "status")
+    before = meeting.status
+    _transition(meeting, MeetingStatus.HELD)
+    meeting.session_closed_at = now
+    db.session.flush()
+    audit.record(actor, "meeting.session_closed", meeting, label=meeting_name(meeting), before=before,
+                 after=meeting.status, at=now)
+    events.emit(Event.MEETING_HELD, meeting)
+
+
+def check_in(meeting: Meeting, membership: Membership, *, actor, present: bool = True,
+             now: datetime | None = None) -> Attendance:
+    """出席確認 during the sitting: the seat's member checks in, or the secretariat for the member or the proxy."""
+    if not can_manage(actor):
+        require(membership.user_id == getattr(actor, "id", None), "members check in only their own seat")
+        check(present, _("退席の記録は事務局が行います。"), "present")
+    check(
+        membership.committee_id == meeting.committee_id and membership.fiscal_year == meeting.fiscal_year
+        and membership.has_vote,
+        _("この会議の議席ではありません。"),
+        "membership",
+    )
+    check(meeting.status is MeetingStatus.IN_SESSION or (can_manage(actor) and meeting.status in PRESENCE_STATUSES),
+          _("出席の確認は開会中に行います。"), "status")
+    attendance = db.session.scalar(
+        select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.membership_id == membership.id)
+    ) or _new_attendance_row(meeting, membership)
+    before = attendance.present
+    attendance.present = bool(present)
+    db.session.flush()
+    audit.record(actor, "attendance.checked_in" if present else "attendance.checked_out", attendance,
+                 label=f"{meeting_name(meeting)} {membership.seat_label}", meeting_id=meeting.id,
+                 seat=membership.seat_label, proxy=attendance.response is AttendanceResponse.PROXY,
+                 before=before, after=attendance.present, at=now or utcnow())
+    return attendance
+
+
 def mark_held(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
-    """開催済み: the meeting took place (from its start time on)."""
+    """開催済み: the meeting took place (from its start time on), recorded after the fact without a sitting."""
     require(can_manage(actor), "only the secretariat records meetings as held")
     now = now or utcnow()
+    lock(meeting)
+    once(meeting.status is not MeetingStatus.HELD, _("この会議はすでに開催済みです。"))
     check(
         meeting.status in ANNOUNCED,
         _("「%(status)s」の会議は開催済みにできません。", status=label(meeting.status)),
@@ -562,7 +688,7 @@ def answer_attendance(
     )
     if can_manage(actor):
         check(
-            meeting.status in (*ANNOUNCED, MeetingStatus.HELD),
+            meeting.status in PRESENCE_STATUSES,
             _("「%(status)s」の会議は出欠を受け付けていません。", status=label(meeting.status)),
             "response",
         )
@@ -627,7 +753,7 @@ def record_presence(meeting: Meeting, *, actor, present_membership_ids, now: dat
     """Record who was actually present (出席確認) for every seat; returns how many were present."""
     require(can_manage(actor), "only the secretariat records presence")
     check(
-        meeting.status in (*ANNOUNCED, MeetingStatus.HELD),
+        meeting.status in PRESENCE_STATUSES,
         _("「%(status)s」の会議は出席を記録できません。", status=label(meeting.status)),
         "status",
     )
@@ -721,7 +847,7 @@ def attendance_sheet(meeting: Meeting) -> AttendanceSheet:
 
 def upcoming_query(committee_ids, *, include_drafts: bool, now: datetime | None = None):
     """Meetings not yet over, soonest first; committee_ids None means every committee."""
-    statuses = list(ANNOUNCED) + ([MeetingStatus.DRAFT] if include_drafts else [])
+    statuses = list(ANNOUNCED) + [MeetingStatus.IN_SESSION] + ([MeetingStatus.DRAFT] if include_drafts else [])
     query = (
         select(Meeting)
         .options(joinedload(Meeting.committee))

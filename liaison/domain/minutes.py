@@ -25,7 +25,7 @@ from datetime import datetime
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
 from .. import events, textsearch
@@ -37,7 +37,7 @@ from ..models import (
     AgendaItem, AgendaKind, AttendanceResponse, Committee, Meeting, MeetingStatus, Membership, Minutes,
     MinutesComment, MinutesReview, MinutesStatus, MinutesVersion, Role, User, Vote, VoteState,
 )
-from . import access, audit, check, require
+from . import access, audit, check, lock, once, require
 from . import meetings as meeting_rules
 from . import memberships as membership_rules
 
@@ -446,10 +446,12 @@ def open_review(minutes: Minutes, *, actor, deadline: datetime, now: datetime | 
     minutes.status = MinutesStatus.IN_REVIEW
     minutes.review_deadline = deadline
     minutes.review_opened_at = now
+    # A new round: the marks of the earlier rounds stay as they were (round 1: 8/8 異議なし, round 2: …).
+    minutes.review_round = (minutes.review_round or 0) + 1
     minutes.updated_at = now
     db.session.flush()
     audit.record(actor, "minutes.review_opened", minutes, label=_label(minutes), before=before, after=minutes.status,
-                 deadline=deadline, version=latest_version(minutes).number)
+                 deadline=deadline, version=latest_version(minutes).number, round=minutes.review_round)
     events.emit(Event.MINUTES_REVIEW_OPENED, minutes, deadline=deadline)
 
 
@@ -470,17 +472,19 @@ def mark_no_objection(minutes: Minutes, *, actor, now: datetime | None = None) -
     require(seat is not None, "only the meeting's members review its minutes")
     check(minutes.status is MinutesStatus.IN_REVIEW, _("この議事録は現在確認を受け付けていません。"), "status")
     version = latest_version(minutes)
+    round_ = current_round(minutes)
     existing = db.session.scalar(
-        select(MinutesReview).where(MinutesReview.version_id == version.id, MinutesReview.membership_id == seat.id)
+        select(MinutesReview).where(MinutesReview.version_id == version.id, MinutesReview.round == round_,
+                                    MinutesReview.membership_id == seat.id)
     )
     if existing is not None:
         return existing
     review = MinutesReview(minutes_id=minutes.id, version_id=version.id, membership_id=seat.id, user_id=actor.id,
-                           at=now or utcnow())
+                           round=round_, at=now or utcnow())
     db.session.add(review)
     db.session.flush()
     audit.record(actor, "minutes.reviewed", minutes, label=_label(minutes), version=version.number,
-                 seat=seat.seat_label)
+                 seat=seat.seat_label, round=round_)
     return review
 
 
@@ -508,25 +512,55 @@ def add_comment(minutes: Minutes, *, actor, text: str, agenda_item_id: int | Non
 
 # ------------------------------------------------------------------------------------ approve, publish
 
-def approve(minutes: Minutes, *, actor, now: datetime | None = None) -> MinutesVersion:
-    """承認: the chair (or the vice chair standing in) approves the version under review; it is frozen."""
+def current_round(minutes: Minutes) -> int:
+    """The review round under way (or the last one): 1 for the first review."""
+    return max(minutes.review_round or 0, 1)
+
+
+def review_complete(minutes: Minutes, now: datetime | None = None) -> bool:
+    """The review has run its course: its deadline has passed (or is exactly now), or every seat marked 異議なし."""
+    now = now or utcnow()
+    if minutes.review_deadline is not None and now >= minutes.review_deadline:
+        return True
+    lines = review_sheet(minutes)
+    return bool(lines) and all(line.review is not None for line in lines)
+
+
+def approve(minutes: Minutes, *, actor, reason: str = "", now: datetime | None = None) -> MinutesVersion:
+    """承認: the chair (or the vice chair standing in) approves the version under review; it is frozen.
+
+    Approval needs the review: after its deadline or with every seat's 異議なし; earlier only with a
+    written reason, kept on the version and shown in the minutes' history.
+    """
     seat = _chair_seat(actor, minutes)
     require(seat is not None, "only the chair or vice chair approves minutes")
+    lock(minutes)
+    once(minutes.status not in (MinutesStatus.APPROVED, MinutesStatus.PUBLISHED), _("この議事録はすでに承認されています。"))
     check(
         minutes.status is MinutesStatus.IN_REVIEW,
         _("委員確認中の議事録だけが承認できます(現在: %(status)s)。", status=label(minutes.status)),
         "status",
     )
     now = now or utcnow()
+    reason = (reason or "").strip()
+    complete = review_complete(minutes, now)
+    check(complete or reason,
+          _("確認の期限(%(deadline)s)前で、全委員の「異議なし」がそろっていません。期限前に承認する場合は理由を入力してください。",
+            deadline=format_datetime(minutes.review_deadline) if minutes.review_deadline else "-"), "reason")
+    check(len(reason) <= MAX_COMMENT, _("理由は%(max)d文字以内で入力してください。", max=MAX_COMMENT), "reason")
     version = latest_version(minutes)
-    version.approved_at = now
-    version.approved_by_id = actor.id
-    version.approver_role = role_label(seat.role, minutes.meeting.committee)
+    role = role_label(seat.role, minutes.meeting.committee)  # may query: the stamp is then set in one go
+    with db.session.no_autoflush:
+        version.approval_reason = "" if complete else reason
+        version.approver_role = role
+        version.approved_by_id = actor.id
+        version.approved_at = now
     minutes.status = MinutesStatus.APPROVED
     minutes.updated_at = now
     db.session.flush()
     audit.record(actor, "minutes.approved", minutes, label=_label(minutes), version=version.number,
-                 role=version.approver_role, before=MinutesStatus.IN_REVIEW, after=minutes.status)
+                 role=version.approver_role, before=MinutesStatus.IN_REVIEW, after=minutes.status,
+                 round=current_round(minutes), early_reason=version.approval_reason)
     events.emit(Event.MINUTES_APPROVED, minutes, version=version)
     return version
 
@@ -534,6 +568,8 @@ def approve(minutes: Minutes, *, actor, now: datetime | None = None) -> MinutesV
 def publish(minutes: Minutes, *, actor, now: datetime | None = None) -> MinutesVersion:
     """公開: the approved version becomes readable by every logged-in user of the union."""
     require(can_manage(actor), "only the secretariat publishes minutes")
+    lock(minutes)
+    once(minutes.status is not MinutesStatus.PUBLISHED, _("この議事録はすでに公開されています。"))
     check(
         minutes.status is MinutesStatus.APPROVED,
         _("承認された議事録だけが公開できます(現在: %(status)s)。", status=label(minutes.status)),
@@ -599,14 +635,16 @@ class ReviewLine:
     review: MinutesReview | None
 
 
-def review_sheet(minutes: Minutes) -> list[ReviewLine]:
-    """Every voting seat of the meeting with its 異議なし on the latest version (one query)."""
+def review_sheet(minutes: Minutes, round_: int | None = None) -> list[ReviewLine]:
+    """Every voting seat of the meeting with its 異議なし on the latest version in a round (default: the current one)."""
     version = latest_version(minutes)
     meeting = minutes.meeting
+    round_ = round_ or current_round(minutes)
     rows = db.session.execute(
         membership_rules.seats_query(meeting.committee, meeting.fiscal_year)
         .add_columns(MinutesReview)
-        .outerjoin(MinutesReview, (MinutesReview.membership_id == Membership.id) & (MinutesReview.version_id == version.id))
+        .outerjoin(MinutesReview, (MinutesReview.membership_id == Membership.id) & (MinutesReview.version_id == version.id)
+                   & (MinutesReview.round == round_))
     ).all()
     lines = [ReviewLine(seat, review) for seat, review in rows if seat.role.has_vote]
     return membership_rules.by_role(lines, lambda line: line.seat)
@@ -671,3 +709,21 @@ def published_query(q: str = "", committee: Committee | None = None):
 def snippet(version: MinutesVersion, q: str, width: int = 40) -> str:
     """The text around the first match, for the search results."""
     return textsearch.snippet(version.search_text, q, width)
+
+
+@dataclass
+class ReviewRound:
+    number: int
+    marked: int
+    seats: int
+
+
+def review_rounds(minutes: Minutes) -> list[ReviewRound]:
+    """Every review round with its 異議なし count, earlier rounds kept (round 1: 8/8, round 2: …), one query."""
+    meeting = minutes.meeting
+    seat_count = sum(1 for seat in membership_rules.seats(meeting.committee, meeting.fiscal_year, include_observers=False))
+    marked = dict(db.session.execute(
+        select(MinutesReview.round, func.count(func.distinct(MinutesReview.membership_id)))
+        .where(MinutesReview.minutes_id == minutes.id).group_by(MinutesReview.round)
+    ).all())
+    return [ReviewRound(n, marked.get(n, 0), seat_count) for n in range(1, (minutes.review_round or 0) + 1)]

@@ -32,7 +32,7 @@ from ..models import (
     AgendaItem, AgendaKind, Attachment, AuditEvent, Committee, Meeting, MeetingStatus, Membership, PlanPolicy, Proposal, ProposalComment,
     ProposalRevision, ProposalStatus, Role,
 )
-from . import access, audit, check, require
+from . import access, audit, check, lock, once, require
 from . import meetings as meeting_rules
 
 TRANSITIONS = {
@@ -322,6 +322,8 @@ def _next_serial(committee_id: int, fiscal_year: int) -> int:
 def accept(proposal: Proposal, *, actor, now: datetime | None = None) -> None:
     """受理: the secretariat accepts a submitted proposal and gives it its number (企画-R7-003)."""
     require(can_review(actor), "only the secretariat accepts proposals")
+    lock(proposal)
+    once(proposal.status is not ProposalStatus.ACCEPTED, _("この提案はすでに受理されています。"))
     before = _transition(proposal, ProposalStatus.ACCEPTED)
     now = now or utcnow()
     if proposal.number is None:
@@ -342,6 +344,8 @@ def return_to_submitter(proposal: Proposal, *, actor, reason: str, now: datetime
     reason = (reason or "").strip()
     check(reason, _("差戻しの理由を入力してください。"), "reason")
     check(len(reason) <= MAX_COMMENT, _("理由は%(max)d文字以内で入力してください。", max=MAX_COMMENT), "reason")
+    lock(proposal)
+    once(proposal.status is not ProposalStatus.RETURNED, _("この提案はすでに差し戻されています。"))
     before = _transition(proposal, ProposalStatus.RETURNED)
     proposal.return_reason = reason
     _touch(proposal, now)
@@ -359,6 +363,9 @@ def current_agenda_item(proposal: Proposal) -> AgendaItem | None:
 def schedule(proposal: Proposal, meeting: Meeting, *, actor, kind=None, now: datetime | None = None) -> AgendaItem:
     """Put an accepted (or continued) proposal on a draft or convened meeting of its committee as an agenda item."""
     require(can_review(actor), "only the secretariat schedules proposals")
+    lock(proposal)
+    current = current_agenda_item(proposal) if proposal.status is ProposalStatus.ON_AGENDA else None
+    once(current is None or current.meeting_id != meeting.id, _("この提案はすでにこの会議の議事に掲載されています。"))
     check(_schedulable(proposal), _("受理済みまたは継続審議の提案だけを議事にできます。"), "status")
     check(meeting.committee_id == proposal.committee_id, _("この会議体の会議を選んでください。"), "meeting_id")
     check(meeting.status in SCHEDULABLE_MEETINGS, _("下書きまたは招集済みの会議を選んでください。"), "meeting_id")

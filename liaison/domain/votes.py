@@ -38,12 +38,20 @@ from ..models import (
     AgendaItem, AgendaKind, AgendaOutcome, Attendance, AttendanceResponse, Ballot, Choice, Committee, Majority,
     Meeting, MeetingStatus, Membership, Proposal, Role, Vote, VoteMethod, VoteOutcome, VoteSeat, VoteState,
 )
-from . import check, require
+from . import check, lock, once, require
 from . import access, audit
 from . import proposals as proposal_rules
 from .memberships import seats as committee_seats
 
-VOTABLE_MEETINGS = (MeetingStatus.CONVENED, MeetingStatus.HELD)
+VOTABLE_MEETINGS = (MeetingStatus.CONVENED, MeetingStatus.IN_SESSION, MeetingStatus.HELD)
+# Where each method may open. A vote of the sitting (electronic) only while the meeting is in session
+# (開会中); a show of hands / roll call the secretariat records also after the sitting (閉会後の記録);
+# a written vote (書面表決) has its own window.
+OPENS_IN = {
+    VoteMethod.ELECTRONIC: (MeetingStatus.IN_SESSION,),
+    VoteMethod.IN_MEETING: (MeetingStatus.IN_SESSION, MeetingStatus.HELD),
+    VoteMethod.WRITTEN: VOTABLE_MEETINGS + (MeetingStatus.POSTPONED,),
+}
 
 
 # --------------------------------------------------------------------------------------------- labels
@@ -130,7 +138,14 @@ def can_cast(user, vote: Vote, seat: VoteSeat | None, now: datetime | None = Non
         and vote.state.accepts_ballots
         and vote.method is not VoteMethod.IN_MEETING
         and in_window(vote, now)
+        and seat.may_cast is not False
+        and not presides_without_vote(vote, seat.membership_id)
     )
+
+
+def presides_without_vote(vote: Vote, membership_id: int) -> bool:
+    """Under the committee's default rule the presiding chair (議長) does not vote: it decides a tie instead."""
+    return not vote.chair_votes and vote.presiding_membership_id is not None and vote.presiding_membership_id == membership_id
 
 
 def may_see_choices(user, vote: Vote) -> bool:
@@ -142,8 +157,15 @@ def may_see_choices(user, vote: Vote) -> bool:
 
 def casting_seat(user, vote: Vote) -> VoteSeat | None:
     """The seat from which the user may give the casting vote: the chair's, or the vice chair's standing in."""
-    if vote.state is not VoteState.TIED or not getattr(user, "is_authenticated", False):
+    if vote.state is not VoteState.TIED or not getattr(user, "is_authenticated", False) or vote.chair_votes:
         return None
+    if vote.presiding_membership_id is not None:
+        presiding = db.session.scalar(
+            select(VoteSeat).options(joinedload(VoteSeat.membership))
+            .where(VoteSeat.vote_id == vote.id, VoteSeat.membership_id == vote.presiding_membership_id)
+        )
+        return presiding if presiding is not None and presiding.membership.user_id == user.id else None
+    # Votes opened before the chair rule was stored: the chair, or the vice chair when the chair was not present.
     chairs = {
         s.membership.role: s
         for s in db.session.scalars(
@@ -169,15 +191,20 @@ def open_vote(
     """Open a vote on an agenda item and freeze its entitled seats (the committee's voting seats that year)."""
     require(can_manage(actor), "only the secretariat opens votes")
     now = now or utcnow()
+    lock(item)  # two simultaneous openings on one item: the second waits, then finds the first's vote
     meeting = item.meeting
-    check(item.kind is not AgendaKind.REPORT, _("報告事項は表決できません。「報告了承」としてください。"), "method")
-    check(item.outcome is None, _("この議事は既に「%(outcome)s」となっています。", outcome=label(item.outcome)))
-    check(meeting.status in VOTABLE_MEETINGS, _("招集済みまたは開催済みの会議の議事だけを表決できます。"))
     live = db.session.scalar(
         select(Vote.id).where(Vote.agenda_item_id == item.id, Vote.state.in_([VoteState.OPEN, VoteState.TIED]))
     )
-    check(live is None, _("この議事には受付中の表決があります。"))
+    once(live is None, _("この議事の表決はすでに開始されています。"))
+    check(item.kind is not AgendaKind.REPORT, _("報告事項は表決できません。「報告了承」としてください。"), "method")
+    check(item.outcome is None, _("この議事は既に「%(outcome)s」となっています。", outcome=label(item.outcome)))
+    check(meeting.status in VOTABLE_MEETINGS, _("招集済みまたは開催済みの会議の議事だけを表決できます。"))
     check(isinstance(method, VoteMethod), _("表決の方法を選んでください。"), "method")
+    check(meeting.status in OPENS_IN[method],
+          _("電子表決は会議の開会中にだけ開始できます。会議を開会してから開始してください。")
+          if method is VoteMethod.ELECTRONIC else
+          _("会議での表決は会議の開会中(または閉会後の記録)にだけ開始できます。"), "method")
     check(isinstance(majority, Majority), _("必要な賛成数を選んでください。"), "majority")
     check(not (secret and method is VoteMethod.IN_MEETING),
           _("無記名の表決は、電子表決または書面表決で行ってください。"), "secret")
@@ -191,23 +218,92 @@ def open_vote(
     entitled = committee_seats(meeting.committee, meeting.fiscal_year, include_observers=False)
     check(entitled, _("この年度の議席(表決権のある委員)が登録されていません。"))
     committee = meeting.committee
+    sitting = method is not VoteMethod.WRITTEN and meeting.status is MeetingStatus.IN_SESSION
+    present = present_at_opening(meeting, entitled) if sitting else None
     vote = Vote(
         agenda_item=item, committee_id=committee.id, method=method, majority=majority,
         abstentions_in_base=bool(abstentions_in_base), secret=bool(secret), opens_at=opens_at, closes_at=closes_at,
         quorum_numerator=committee.quorum_numerator, quorum_denominator=committee.quorum_denominator,
         quorum_at_least=committee.quorum_at_least, state=VoteState.OPEN, opened_at=now, opened_by_id=actor.id,
-        entitled_count=len(entitled), cancel_reason="",
+        entitled_count=len(entitled), cancel_reason="", chair_votes=bool(committee.chair_votes),
+        presiding_membership_id=presiding_seat(meeting, entitled, present, written=method is VoteMethod.WRITTEN),
     )
-    vote.seats = [VoteSeat(membership_id=m.id, position=n) for n, m in enumerate(entitled)]
+    vote.seats = [
+        VoteSeat(membership_id=m.id, position=n, may_cast=(m.id in present) if sitting else None, admit_reason="")
+        for n, m in enumerate(entitled)
+    ]
     db.session.add(vote)
     db.session.flush()
     audit.record(
         actor, "vote.opened", vote, label=vote_label(vote),
         method=method, majority=majority, abstentions_in_base=vote.abstentions_in_base, secret=vote.secret,
         opens_at=opens_at, closes_at=closes_at, entitled=[m.seat_label for m in entitled],
+        present=sorted(m.seat_label for m in entitled if present and m.id in present) if sitting else None,
+        chair_votes=vote.chair_votes,
     )
     events.emit(Event.VOTE_OPENED, vote)
     return vote
+
+
+def present_at_opening(meeting: Meeting, entitled: list[Membership]) -> set[int]:
+    """The seats checked in (themselves or by proxy) when a vote of the sitting opens: only they may cast."""
+    ids = [m.id for m in entitled]
+    return set(db.session.scalars(
+        select(Attendance.membership_id).where(
+            Attendance.meeting_id == meeting.id, Attendance.membership_id.in_(ids), Attendance.present.is_(True)
+        )
+    ))
+
+
+def known_absent(meeting: Meeting, membership_id: int) -> bool:
+    """Recorded as not present, or answered 欠席 with no presence recorded: such a seat never votes at the meeting."""
+    row = db.session.execute(
+        select(Attendance.present, Attendance.response)
+        .where(Attendance.meeting_id == meeting.id, Attendance.membership_id == membership_id)
+    ).first()
+    if row is None:
+        return False
+    return row.present is False or (row.present is None and row.response is AttendanceResponse.ABSENT)
+
+
+def presiding_seat(meeting: Meeting, entitled: list[Membership], present: set[int] | None, *, written: bool) -> int | None:
+    """The seat presiding over the vote: the chair, or the vice chair when the chair is absent (None: neither is there)."""
+    def there(m: Membership) -> bool:
+        if present is not None:
+            return m.id in present
+        return written or not known_absent(meeting, m.id)
+
+    for role in (Role.CHAIR, Role.VICE_CHAIR):
+        seat = next((m for m in entitled if m.role is role), None)
+        if seat is not None and there(seat):
+            return seat.id
+    return None
+
+
+def admit_late_arrival(vote: Vote, membership: Membership, *, actor, reason: str, now: datetime | None = None) -> VoteSeat:
+    """遅参: the secretariat admits a seat that checked in after the vote of the sitting opened, with a reason."""
+    require(can_manage(actor), "only the secretariat admits late arrivals")
+    reason = (reason or "").strip()
+    check(reason, _("遅れて出席した委員を表決に加える理由を入力してください。"), "reason")
+    check(len(reason) <= 1000, _("理由は1000文字以内で入力してください。"), "reason")
+    check(_locked_state(vote, exclusive=True).accepts_ballots, _("この表決は締め切られています。"))
+    seat = db.session.scalar(
+        select(VoteSeat).where(VoteSeat.vote_id == vote.id, VoteSeat.membership_id == membership.id)
+    )
+    check(seat is not None, _("この表決の議席ではありません。"))
+    check(seat.may_cast is not None, _("この表決は出席者に限る表決ではありません。"))
+    once(seat.may_cast is False, _("この議席はすでに表決に加わっています。"))
+    meeting = vote.agenda_item.meeting
+    checked_in = db.session.scalar(
+        select(Attendance.present).where(Attendance.meeting_id == meeting.id, Attendance.membership_id == membership.id)
+    )
+    check(checked_in is True, _("欠席の議席は表決に加えられません。先に出席を確認してください。"))
+    now = now or utcnow()
+    seat.may_cast, seat.admitted_at, seat.admitted_by_id, seat.admit_reason = True, now, actor.id, reason
+    db.session.flush()
+    audit.record(actor, "vote.late_arrival_admitted", vote, label=vote_label(vote), seat=membership.seat_label,
+                 reason=reason, before=False, after=True)
+    return seat
 
 
 # ------------------------------------------------------------------------------------------- ballots
@@ -243,11 +339,15 @@ def _upsert_ballot(vote_id: int, membership_id: int, choice: Choice, *, actor_id
     db.session.execute(statement, execution_options={"synchronize_session": False})
 
 
-def cast_ballot(vote: Vote, membership: Membership, choice: Choice, *, actor, now: datetime | None = None) -> Ballot:
+def cast_ballot(vote: Vote, membership: Membership, choice: Choice, *, actor, reason: str = "",
+                now: datetime | None = None) -> Ballot:
     """票: the seat's member casts it (electronic / written), or the secretariat records it; changeable until close.
 
-    Members cast within a written vote's period; the secretariat may still enter paper ballots
-    received in time until it closes the vote.
+    Ballots are the seat's own: the secretariat records them for a show of hands or roll call (会議での表決),
+    and a paper 書面 received for a seat that has not answered; never an electronic ballot, never over a
+    ballot the seat cast itself. Correcting a ballot it recorded needs a reason (audited).
+    Only seats present at a sitting vote's opening (or admitted later) vote; under the default chair rule
+    the presiding chair does not.
     """
     now = now or utcnow()
     own_seat = membership.user_id == getattr(actor, "id", None) and vote.method is not VoteMethod.IN_MEETING
@@ -258,18 +358,34 @@ def cast_ballot(vote: Vote, membership: Membership, choice: Choice, *, actor, no
         require(membership.has_vote, "a seat without a vote cannot cast")
     check(isinstance(choice, Choice), _("賛成・反対・棄権のいずれかを選んでください。"), "choice")
     seat = db.session.scalar(
-        select(VoteSeat.id).where(VoteSeat.vote_id == vote.id, VoteSeat.membership_id == membership.id)
+        select(VoteSeat).where(VoteSeat.vote_id == vote.id, VoteSeat.membership_id == membership.id)
     )
     require(seat is not None, "not an entitled seat of this vote")
     check(_locked_state(vote).accepts_ballots, _("この表決は締め切られています。"), "choice")
+    check(not (by_secretariat and vote.method is VoteMethod.ELECTRONIC),
+          _("電子表決の票は各委員が自分で入力します。事務局は記録できません。"), "choice")
+    check(not presides_without_vote(vote, membership.id),
+          _("議長は表決に加わりません。可否同数のときに裁決します。"), "choice")
+    check(seat.may_cast is not False,
+          _("%(seat)sは表決の開始時に出席していなかったため投票できません。遅れて出席した場合は事務局にお申し出ください。",
+            seat=membership.seat_label), "choice")
+    if seat.may_cast is None and vote.method is VoteMethod.IN_MEETING:
+        check(not known_absent(vote.agenda_item.meeting, membership.id),
+              _("%(seat)sは欠席と記録されているため、票を記録できません。", seat=membership.seat_label), "choice")
     if not by_secretariat:
         check(in_window(vote, now), _("書面表決の受付期間外です(締切: %(deadline)s)。",
                                       deadline=format_datetime(vote.closes_at) if vote.closes_at else "-"), "choice")
     before = db.session.execute(
-        select(Ballot.choice).where(Ballot.vote_id == vote.id, Ballot.membership_id == membership.id).with_for_update()
+        select(Ballot.choice, Ballot.recorded_by_secretariat)
+        .where(Ballot.vote_id == vote.id, Ballot.membership_id == membership.id).with_for_update()
     ).first()
     if before is not None and before.choice is choice:
         return db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id, Ballot.membership_id == membership.id))
+    reason = (reason or "").strip()
+    if by_secretariat and before is not None:
+        check(before.recorded_by_secretariat,
+              _("%(seat)sが自分で投じた票は事務局が変更できません。", seat=membership.seat_label), "choice")
+        check(reason, _("記録済みの票を訂正する理由を入力してください。"), "reason")
     _upsert_ballot(vote.id, membership.id, choice, actor_id=actor.id, by_secretariat=by_secretariat, now=now)
     # On SQLite the write now holds the database lock: a close that committed first is visible here.
     check(_locked_state(vote).accepts_ballots, _("この表決は締め切られています。"), "choice")
@@ -278,6 +394,8 @@ def cast_ballot(vote: Vote, membership: Membership, choice: Choice, *, actor, no
         .execution_options(populate_existing=True)
     )
     details = {"seat": membership.seat_label, "by_secretariat": by_secretariat, "vote_id": vote.id}
+    if by_secretariat and before is not None:
+        details["reason"] = reason
     if not vote.secret:
         details.update(before=before.choice if before else None, after=choice)
     # Two racing requests for one seat may both have seen no ballot: the revision tells which one changed it.
@@ -286,14 +404,18 @@ def cast_ballot(vote: Vote, membership: Membership, choice: Choice, *, actor, no
     return ballot
 
 
-def withdraw_ballot(vote: Vote, membership: Membership, *, actor) -> None:
-    """Remove a seat's ballot recorded by mistake (secretariat, while the vote is open)."""
+def withdraw_ballot(vote: Vote, membership: Membership, *, actor, reason: str = "") -> None:
+    """Remove a ballot the secretariat recorded by mistake (while the vote is open), with a reason."""
     require(can_manage(actor), "only the secretariat withdraws ballots")
     check(_locked_state(vote).accepts_ballots, _("この表決は締め切られています。"))
     ballot = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id, Ballot.membership_id == membership.id))
     if ballot is None:
         return
-    details = {"seat": membership.seat_label, "vote_id": vote.id}
+    check(ballot.recorded_by_secretariat,
+          _("%(seat)sが自分で投じた票は事務局が取り消せません。", seat=membership.seat_label), "choice")
+    reason = (reason or "").strip()
+    check(reason, _("記録済みの票を取り消す理由を入力してください。"), "reason")
+    details = {"seat": membership.seat_label, "vote_id": vote.id, "reason": reason}
     if not vote.secret:
         details["before"] = ballot.choice
     audit.record(actor, "ballot.withdrawn", ballot, label=vote_label(vote), **details)
@@ -301,8 +423,12 @@ def withdraw_ballot(vote: Vote, membership: Membership, *, actor) -> None:
     db.session.flush()
 
 
-def record_ballots(vote: Vote, choices: dict[int, Choice | None], *, actor, now: datetime | None = None) -> int:
-    """The secretariat records the seats' ballots from a show of hands or roll call; None withdraws. Returns changes."""
+def record_ballots(vote: Vote, choices: dict[int, Choice | None], *, actor, reason: str = "",
+                   now: datetime | None = None) -> int:
+    """The secretariat records the seats' ballots from a show of hands or roll call; None withdraws. Returns changes.
+
+    A correction of a ballot already recorded (a change or a withdrawal) needs `reason`.
+    """
     require(can_manage(actor), "only the secretariat records ballots")
     lines = {line.seat.membership_id: line for line in seat_lines(vote)}
     check(set(choices) <= set(lines), _("この表決の議席ではない委員が含まれています。"))
@@ -311,10 +437,10 @@ def record_ballots(vote: Vote, choices: dict[int, Choice | None], *, actor, now:
         line = lines[membership_id]
         current = line.ballot.choice if line.ballot else None
         if choice is None and line.ballot is not None:
-            withdraw_ballot(vote, line.seat.membership, actor=actor)
+            withdraw_ballot(vote, line.seat.membership, actor=actor, reason=reason)
             changed += 1
         elif choice is not None and (line.ballot is None or current is not choice):
-            cast_ballot(vote, line.seat.membership, choice, actor=actor, now=now)
+            cast_ballot(vote, line.seat.membership, choice, actor=actor, reason=reason, now=now)
             changed += 1
     return changed
 
@@ -326,6 +452,11 @@ def present_seats(vote: Vote) -> set[int]:
     cast = set(db.session.scalars(select(Ballot.membership_id).where(Ballot.vote_id == vote.id)))
     if vote.method is VoteMethod.WRITTEN:
         return cast
+    sitting = dict(db.session.execute(
+        select(VoteSeat.membership_id, VoteSeat.may_cast).where(VoteSeat.vote_id == vote.id, VoteSeat.may_cast.is_not(None))
+    ).all())
+    if sitting:  # a vote of the sitting: the seats present at its opening and those admitted since
+        return cast | {membership_id for membership_id, may_cast in sitting.items() if may_cast}
     attended = set()
     rows = db.session.execute(
         select(Attendance.membership_id, Attendance.present, Attendance.response)
@@ -378,13 +509,19 @@ def close_vote(vote: Vote, *, actor, now: datetime | None = None) -> Vote:
     """Count and store the result; a tie under simple majority waits for the chair's casting vote."""
     require(can_manage(actor), "only the secretariat closes votes")
     now = now or utcnow()
-    check(_locked_state(vote, exclusive=True) is VoteState.OPEN, _("この表決は受付中ではありません。"))
+    state = _locked_state(vote, exclusive=True)
+    once(state not in (VoteState.TIED, VoteState.CLOSED), _("この表決はすでに締め切られています。"))
+    check(state is VoteState.OPEN, _("この表決は受付中ではありません。"))
     if vote.method is VoteMethod.WRITTEN and vote.closes_at and now < vote.closes_at:
         cast = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.vote_id == vote.id))
         check(cast == vote.entitled_count,
               _("書面表決は締切(%(deadline)s)まで、または全議席の回答がそろうまで締め切れません。",
                 deadline=format_datetime(vote.closes_at)))
     tally = count(vote)
+    if tally.outcome is None and vote.chair_votes:
+        # The chair voted as a member: there is no casting vote, a tie is rejected (否決).
+        tally = Tally(tally.yes, tally.no, tally.abstain, tally.present, tally.entitled, tally.base, tally.quorum_met,
+                      VoteOutcome.REJECTED, tally.present_ids)
     with db.session.no_autoflush:
         for seat in db.session.scalars(select(VoteSeat).where(VoteSeat.vote_id == vote.id)):
             seat.present = seat.membership_id in tally.present_ids
@@ -409,9 +546,13 @@ def close_vote(vote: Vote, *, actor, now: datetime | None = None) -> Vote:
 
 def record_casting_vote(vote: Vote, choice: Choice, *, actor, now: datetime | None = None) -> Vote:
     """可否同数のときは議長の決するところによる: the chair (or the vice chair standing in) decides a tie."""
+    state = _locked_state(vote, exclusive=True)
+    if state is VoteState.CLOSED:
+        decided = db.session.scalar(select(Vote.casting_vote).where(Vote.id == vote.id))
+        once(decided is None, _("この表決の議長裁決はすでに記録されています。"))
     require(casting_seat(actor, vote) is not None, "only the chair decides a tie")
     now = now or utcnow()
-    check(_locked_state(vote, exclusive=True) is VoteState.TIED, _("この表決は可否同数ではありません。"))
+    check(state is VoteState.TIED, _("この表決は可否同数ではありません。"))
     check(choice in (Choice.YES, Choice.NO), _("可とするか否とするかを選んでください。"), "choice")
     vote.casting_vote, vote.casting_by_id, vote.casting_at = choice, actor.id, now
     outcome = casting_outcome(choice)

@@ -46,6 +46,9 @@ class Committee(db.Model):
     proposal_reminder_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     vote_reminder_days: Mapped[str] = mapped_column(String(40), default="2,0", server_default="2,0")
     review_reminder_days: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # The chair's role in a vote. False (default, 地方自治法第116条 by analogy): the presiding chair does not
+    # vote and decides a tie. True: the chair votes as a member and a tie is rejected. Never both.
+    chair_votes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     parent: Mapped[Committee | None] = relationship(remote_side=[id])
 

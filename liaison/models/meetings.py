@@ -22,6 +22,7 @@ if TYPE_CHECKING:
 class MeetingStatus(enum.Enum):
     DRAFT = "draft"
     CONVENED = "convened"
+    IN_SESSION = "in_session"  # 開会 … 閉会: the sitting is open
     HELD = "held"
     CANCELLED = "cancelled"
     POSTPONED = "postponed"
@@ -64,6 +65,9 @@ class Meeting(db.Model):
     postpone_reason: Mapped[str] = mapped_column(Text, default="")
     convened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     convened_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # The sitting (開会 … 閉会) as the secretariat recorded it.
+    session_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    session_closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)

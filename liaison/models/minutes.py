@@ -36,6 +36,8 @@ class Minutes(db.Model):
     status: Mapped[MinutesStatus] = mapped_column(str_enum(MinutesStatus), default=MinutesStatus.DRAFT, index=True)
     review_deadline: Mapped[datetime | None] = mapped_column(UTCDateTime())
     review_opened_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # 委員確認の回: 1 for the first review, +1 each time a review is (re)opened; earlier rounds' marks are kept.
+    review_round: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     # The version number readable by the whole union, kept while a corrected version is drafted.
     published_version: Mapped[int | None] = mapped_column(Integer)
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
@@ -77,6 +79,8 @@ class MinutesVersion(db.Model):
     approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     approved_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     approver_role: Mapped[str] = mapped_column(String(20), default="")  # 議長 / 副部会長 … at the time
+    # Why the chair approved before the review deadline without every seat's 異議なし (shown in the history).
+    approval_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     minutes: Mapped[Minutes] = relationship(back_populates="versions")
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
@@ -90,9 +94,10 @@ class MinutesReview(db.Model):
     """A member's 異議なし on one version (the version under review when it was given)."""
 
     __tablename__ = "minutes_reviews"
-    __table_args__ = (UniqueConstraint("version_id", "membership_id"),)
+    __table_args__ = (UniqueConstraint("version_id", "round", "membership_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    round: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
     minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id"), index=True)
     version_id: Mapped[int] = mapped_column(ForeignKey("minutes_versions.id"))
     membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"))
@@ -128,7 +133,7 @@ class FrozenMinutesError(RuntimeError):
     """A flush tried to change a saved minutes version (a programming error, never user input)."""
 
 
-APPROVAL_STAMP = ("approved_at", "approved_by_id", "approver_role")
+APPROVAL_STAMP = ("approved_at", "approved_by_id", "approver_role", "approval_reason")
 
 
 def _persisted_approval(session: Session, version_id: int | None):

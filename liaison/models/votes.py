@@ -83,6 +83,10 @@ class Vote(db.Model):
     quorum_numerator: Mapped[int] = mapped_column(Integer)
     quorum_denominator: Mapped[int] = mapped_column(Integer)
     quorum_at_least: Mapped[bool] = mapped_column(Boolean)
+    # The committee's chair rule, copied at opening, and the seat presiding at opening (chair, or the vice
+    # chair standing in for an absent chair); under the default rule that seat does not vote and decides a tie.
+    chair_votes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    presiding_membership_id: Mapped[int | None] = mapped_column(ForeignKey("memberships.id"))
     opens_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     closes_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     state: Mapped[VoteState] = mapped_column(str_enum(VoteState), default=VoteState.OPEN)
@@ -134,6 +138,11 @@ class VoteSeat(db.Model):
     membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"), index=True)
     position: Mapped[int] = mapped_column(Integer)
     present: Mapped[bool | None] = mapped_column(Boolean)
+    # A vote of the sitting: may this seat cast (present at the opening, or admitted later)? None: no sitting rule.
+    may_cast: Mapped[bool | None] = mapped_column(Boolean)
+    admitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    admitted_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    admit_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
 
     vote: Mapped[Vote] = relationship(back_populates="seats")
     membership: Mapped[Membership] = relationship()

@@ -85,6 +85,9 @@ def meeting_notice(kind: NotificationKind, meeting: Meeting) -> tuple[str, str]:
         label, when = meeting_label(meeting), format_datetime(meeting.starts_at, wareki=True)
         if kind is NotificationKind.CONVOCATION:
             return _("【招集通知】%(label)s(%(when)s)", label=label, when=when), convocation_text(meeting)
+        if kind is NotificationKind.MEETING_CHANGED and meeting.status is MeetingStatus.POSTPONED \
+                and meeting.original_starts_at is not None:
+            return postponement_notice(meeting, label)
         if kind is NotificationKind.MEETING_CHANGED:
             intro = _("下記の会議の内容が変更されました。変更後の内容をご確認ください。")
             return _("【変更】%(label)s(%(when)s)", label=label, when=when), f"{intro}\n\n{meeting_summary(meeting)}"
@@ -92,6 +95,19 @@ def meeting_notice(kind: NotificationKind, meeting: Meeting) -> tuple[str, str]:
         if meeting.cancel_reason:
             intro += "\n" + _("理由: %(reason)s", reason=meeting.cancel_reason)
         return _("【中止】%(label)s(%(when)s)", label=label, when=when), f"{intro}\n\n{meeting_summary(meeting)}"
+
+
+def postponement_notice(meeting: Meeting, label: str) -> tuple[str, str]:
+    """【延期】: the old and the new date and time, the reason, and (when the day moved) attendance asked again."""
+    old = format_datetime(meeting.original_starts_at, wareki=True)
+    new = format_datetime(meeting.starts_at, wareki=True)
+    lines = [_("下記の会議は延期となりました。"), _("当初の日時: %(old)s", old=old), _("新しい日時: %(new)s", new=new)]
+    if meeting.postpone_reason:
+        lines.append(_("理由: %(reason)s", reason=meeting.postpone_reason))
+    if to_tokyo(meeting.original_starts_at).date() != to_tokyo(meeting.starts_at).date():
+        lines.append(_("開催日が変わりましたので、出欠を改めてご回答ください(以前の回答は履歴として残ります)。"))
+    subject = _("【延期】%(label)s(%(old)sから%(new)sに延期)", label=label, old=old, new=new)
+    return subject, "\n".join(lines) + f"\n\n{meeting_summary(meeting)}"
 
 
 def meeting_reminder(meeting: Meeting, days: int) -> tuple[str, str]:

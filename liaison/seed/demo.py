@@ -225,7 +225,7 @@ def _demo_meeting(committee, actor, starts_at, *, hours=2, agenda=(), answers=0.
     from werkzeug.datastructures import FileStorage
 
     from ..domain import meetings as meeting_rules
-    from ..models import AgendaKind, AttendanceResponse, MeetingFormat
+    from ..models import AgendaKind, AttendanceResponse, MeetingFormat, MeetingStatus
 
     body_by_name = {b.name: b for b in db.session.scalars(select(Body))}
     then = starts_at - timedelta(days=30)
@@ -263,10 +263,12 @@ def _demo_meeting(committee, actor, starts_at, *, hours=2, agenda=(), answers=0.
     if held:
         present = [seat.id for index, seat in enumerate(answering) if index % 7 != 3]
         meeting_rules.record_presence(meeting, actor=actor, present_membership_ids=present)
-    if on_convened is not None:  # e.g. proposals put on this agenda and decided at the meeting
+    if on_convened is not None:  # e.g. proposals put on this agenda (opening the sitting) and decided at the meeting
         on_convened(meeting)
     if held:
-        meeting_rules.mark_held(meeting, actor=actor, now=meeting.ends_at)
+        if meeting.status is not MeetingStatus.IN_SESSION:
+            meeting_rules.open_session(meeting, actor=actor, now=meeting.starts_at)  # 開会
+        meeting_rules.close_session(meeting, actor=actor, now=meeting.ends_at)  # 閉会
     return meeting
 
 
@@ -396,7 +398,8 @@ def seed_demo_votes(users: dict) -> None:
                 vote = vote_rules.open_vote(item, actor=staff, method=VoteMethod.IN_MEETING, majority=Majority.SIMPLE,
                                             now=meeting.starts_at)
                 choices = {line.membership.id: pattern[n % len(pattern)]
-                           for n, line in enumerate(vote_rules.seat_lines(vote)) if line.membership.id in present}
+                           for n, line in enumerate(vote_rules.seat_lines(vote)) if line.membership.id in present
+                           and not vote_rules.presides_without_vote(vote, line.membership.id)}  # the chair decides, never votes
                 vote_rules.record_ballots(vote, choices, actor=staff, now=meeting.starts_at)
                 vote_rules.close_vote(vote, actor=staff, now=meeting.ends_at)
 
@@ -522,6 +525,7 @@ def decided_demo_proposals(meeting, users: dict) -> None:
     from datetime import timedelta
 
     from ..domain import proposals as proposal_rules
+    from ..domain import meetings as meeting_rules
     from ..domain import votes as vote_rules
     from ..models import AgendaKind, Attendance, Choice, Majority, VoteMethod
 
@@ -532,11 +536,16 @@ def decided_demo_proposals(meeting, users: dict) -> None:
     present = set(db.session.scalars(
         select(Attendance.membership_id).where(Attendance.meeting_id == meeting.id, Attendance.present.is_(True))
     ))
+    scheduled = []
     for index, (status, policy, title, summary) in enumerate(DEMO_DECIDED.get(committee.slug, ())):
         kind = AgendaKind.DISCUSSION if status == "continued" else AgendaKind.RESOLUTION
         proposal = _demo_proposal(committee, seats[(index * 3 + 2) % len(seats)], status, policy, title, summary,
                                   secretariat=staff, meeting=meeting, now=meeting.starts_at - timedelta(days=20),
                                   kind=kind)
+        scheduled.append((status, proposal))
+    # 開会: the items are decided at the sitting, by the seats checked in.
+    meeting_rules.open_session(meeting, actor=staff, now=meeting.starts_at)
+    for status, proposal in scheduled:
         item = proposal_rules.current_agenda_item(proposal)
         if status == "continued":
             vote_rules.defer_item(item, actor=staff, now=meeting.ends_at)
@@ -545,7 +554,9 @@ def decided_demo_proposals(meeting, users: dict) -> None:
                                     now=meeting.starts_at)
         choice = Choice.YES if status == "adopted" else Choice.NO
         vote_rules.record_ballots(vote, {line.membership.id: choice for line in vote_rules.seat_lines(vote)
-                                         if line.membership.id in present}, actor=staff, now=meeting.starts_at)
+                                         if line.membership.id in present
+                                         and not vote_rules.presides_without_vote(vote, line.membership.id)},
+                              actor=staff, now=meeting.starts_at)
         vote_rules.close_vote(vote, actor=staff, now=meeting.ends_at)
 
 

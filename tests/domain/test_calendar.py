@@ -381,6 +381,7 @@ def open_written(item, staff, closes_at):
     from liaison.domain import votes as vote_rules
     from liaison.models import Majority, VoteMethod
 
+    item.meeting.committee.chair_votes = True  # every seat answers here; the chair's rule has its own tests
     vote = vote_rules.open_vote(item, actor=staff, method=VoteMethod.WRITTEN, majority=Majority.SIMPLE, closes_at=closes_at)
     db.session.commit()
     return vote

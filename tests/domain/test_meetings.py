@@ -7,7 +7,7 @@ from werkzeug.exceptions import Forbidden
 
 from liaison import events
 from liaison.dates import TOKYO, utcnow
-from liaison.domain import DomainError
+from liaison.domain import Conflict, DomainError
 from liaison.domain import meetings as rules
 from liaison.extensions import db
 from liaison.models import (
@@ -109,7 +109,7 @@ def test_the_lifecycle_and_its_illegal_moves(staff, factory):
         rules.mark_held(meeting, actor=staff, now=at(2026, 12, 11))
     rules.convene(meeting, actor=staff, now=NOW)
     assert meeting.status is MeetingStatus.CONVENED and meeting.convened_by_id == staff.id
-    with pytest.raises(DomainError):
+    with pytest.raises(Conflict, match="すでに招集されています"):  # the same transition twice: a 409
         rules.convene(meeting, actor=staff, now=NOW)
     with pytest.raises(DomainError, match="開始日時より前"):
         rules.mark_held(meeting, actor=staff, now=NOW)

@@ -91,6 +91,7 @@ def decide(held, people):
     vote_rules.record_ballots(tie, {seat(people["vice"]).id: Choice.YES, seat(people["member"]).id: Choice.NO}, actor=staff)
     vote_rules.close_vote(tie, actor=staff)
     vote_rules.record_casting_vote(tie, Choice.YES, actor=people["chair"])
+    held.committee.chair_votes = True  # from here the chair votes as a member (the rule is copied when a vote opens)
     vote = vote_rules.open_vote(resolution, actor=staff, method=VoteMethod.IN_MEETING, majority=Majority.SIMPLE)
     vote_rules.record_ballots(vote, {
         seat(people["chair"]).id: Choice.YES, seat(people["vice"]).id: Choice.YES,
@@ -143,6 +144,7 @@ def test_generated_draft_names_the_proposal_of_an_item(people, factory):
     item = proposal.agenda_items[0]
     meeting = item.meeting
     meeting_rules.mark_held(meeting, actor=staff, now=meeting.ends_at)
+    meeting.committee.chair_votes = True  # the chair votes as a member here
     vote = vote_rules.open_vote(item, actor=staff, method=VoteMethod.IN_MEETING, majority=Majority.SIMPLE)
     vote_rules.record_ballots(vote, {seat(people[key]).id: Choice.YES for key in ("chair", "vice", "member")}, actor=staff)
     vote_rules.close_vote(vote, actor=staff)
@@ -254,7 +256,7 @@ def test_only_the_chair_or_vice_chair_approves(held, people, who):
 
 def test_vice_chair_stands_in_for_the_chair(held, people):
     minutes = in_review(held, people)
-    version = rules.approve(minutes, actor=people["vice"])
+    version = rules.approve(minutes, actor=people["vice"], now=minutes.review_deadline)
     assert version.approver_role == "副部会長"
     assert version.approved_by_id == people["vice"].id
 
@@ -262,7 +264,7 @@ def test_vice_chair_stands_in_for_the_chair(held, people):
 def test_approval_needs_review_first(held, people):
     minutes = rules.create(held, actor=people["staff"])
     with pytest.raises(DomainError):
-        rules.approve(minutes, actor=people["chair"])
+        rules.approve(minutes, actor=people["chair"], now=minutes.review_deadline)
 
 
 def test_approved_text_is_frozen_and_a_correction_needs_a_reason(held, people, emitted):
@@ -270,7 +272,7 @@ def test_approved_text_is_frozen_and_a_correction_needs_a_reason(held, people, e
     minutes = rules.create(held, actor=staff)
     rules.save_text(minutes, actor=staff, texts={"opening": "部会長が開会を宣言した。"})
     rules.open_review(minutes, actor=staff, deadline=utcnow() + timedelta(days=7))
-    approved = rules.approve(minutes, actor=people["chair"])
+    approved = rules.approve(minutes, actor=people["chair"], now=minutes.review_deadline)
     db.session.commit()
     assert minutes.status is MinutesStatus.APPROVED
     assert approved.approver_role == "部会長"
@@ -324,7 +326,7 @@ def test_publishing_only_after_approval_and_then_everyone_reads_it(held, people,
     assert rules.visible_version(people["outsider"], minutes) is None
     assert rules.visible_version(people["member"], minutes).number == 1
 
-    rules.approve(minutes, actor=people["chair"])
+    rules.approve(minutes, actor=people["chair"], now=minutes.review_deadline)
     with pytest.raises(Forbidden):
         rules.publish(minutes, actor=people["chair"])
     assert rules.visible_version(people["outsider"], minutes) is None
@@ -353,7 +355,7 @@ def test_search_finds_published_minutes_by_japanese_substring(held, people):
     rules.save_text(minutes, actor=people["staff"], texts={"closing": "次回は研修体系の見直しを協議する。"})
     rules.open_review(minutes, actor=people["staff"], deadline=utcnow() + timedelta(days=3))
     assert db.session.scalars(rules.published_query("研修体系")).all() == []
-    rules.approve(minutes, actor=people["chair"])
+    rules.approve(minutes, actor=people["chair"], now=minutes.review_deadline)
     rules.publish(minutes, actor=people["staff"])
 
     found = db.session.scalars(rules.published_query("研修体系")).all()

@@ -56,7 +56,10 @@ def staff(ctx, factory):
 def members(ctx, factory):
     """Three seat holders of 企画運営部会 (the first one chairs)."""
     roles = ("chair", "member", "member")
-    return [db.session.get(User, factory.member("planning", body, role=role).id) for body, role in zip(BODIES, roles)]
+    seated = [db.session.get(User, factory.member("planning", body, role=role).id) for body, role in zip(BODIES, roles)]
+    factory.committee("planning").chair_votes = True  # every seat votes here; the chair's rule has its own tests
+    db.session.flush()
+    return seated
 
 
 # --- proposals ---------------------------------------------------------------------------------------
@@ -163,6 +166,7 @@ def test_the_vote_result_goes_to_the_committees_seat_holders_with_the_tallies(me
 
 def test_a_secret_votes_result_gives_the_outcome_but_no_breakdown(members, staff, factory, mailbox):
     item = planning_item(factory)
+    factory.sitting(item.meeting)  # an electronic vote belongs to the sitting
     vote = vote_rules.open_vote(item, actor=staff, method=VoteMethod.ELECTRONIC, majority=Majority.SIMPLE, secret=True)
     for member, choice in zip(members, (Choice.YES, Choice.NO, Choice.NO)):
         vote_rules.cast_ballot(vote, seat_of(member), choice, actor=member)
@@ -282,7 +286,7 @@ def test_approval_ends_the_reminders_and_publication_tells_the_members(members, 
     minutes = in_review(factory, staff, deadline)
     sender.run_pass()
     mailbox.envelopes.clear()
-    minutes_rules.approve(minutes, actor=members[0])  # the chair
+    minutes_rules.approve(minutes, actor=members[0], now=deadline)  # the chair, once the review deadline has come
     db.session.commit()
     assert all(n.state is NotificationState.VOID for n in rows(K.MINUTES_REVIEW_DEADLINE))
     assert rows(K.MINUTES_PUBLISHED) == []

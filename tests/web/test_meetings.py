@@ -190,8 +190,8 @@ def test_convene_postpone_cancel_and_the_notice(client, login, factory, people, 
     login(client, people["secretariat"].email)
     assert client.form(f"/planning/meetings/{meeting.id}/convene").status_code == 303
     assert _get(app, Meeting, meeting.id).status is MeetingStatus.CONVENED
-    again = client.form(f"/planning/meetings/{meeting.id}/convene")
-    assert again.status_code == 400 and "この操作ができません" in again.get_data(as_text=True)
+    again = client.form(f"/planning/meetings/{meeting.id}/convene")  # twice: one transition, the second is a 409
+    assert again.status_code == 409 and "すでに招集されています" in again.get_data(as_text=True)
 
     notice = client.get(f"/planning/meetings/{meeting.id}/notice").get_data(as_text=True)
     assert "開催について(通知)" in notice and "令和" in notice and "議事1" in notice

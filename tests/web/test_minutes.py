@@ -158,6 +158,9 @@ def test_from_generated_draft_to_published(client, login, factory, people, app):
     assert "異議なし: 1 / 2 名" in page and "議事2の表現を確認してください。" in page
 
     _as(client, login, people["chair"])
+    # before the deadline the chair approves plainly once every seat has said 異議なし (the chair's seat too)
+    assert "理由を付けて承認する" in client.get(url).get_data(as_text=True)
+    assert client.form(f"{url}/no-objection").status_code == 303
     assert "この議事録を承認する" in client.get(url).get_data(as_text=True)
     assert client.form(f"{url}/approve").status_code == 303
 
@@ -237,6 +240,8 @@ def test_vote_results_appear_in_the_page_pdf_and_word(client, login, people, fac
     from liaison.domain import votes as vote_rules
     from liaison.models import Choice, Majority, VoteMethod
 
+    # a third seat: the presiding chair does not vote, so the tie is between two other seats
+    factory.member(body="熊谷市", email="kumagaya@example.jp", name="熊谷 花子")
     meeting = factory.meeting(status="held", agenda=3)
     with app.app_context():
         staff = db.session.scalar(select(User).where(User.email == "staff@example.jp"))
@@ -244,7 +249,7 @@ def test_vote_results_appear_in_the_page_pdf_and_word(client, login, people, fac
         seats = {m.user.email: m.id for m in db.session.scalars(select(Membership))}
         resolution = meeting_rules.agenda_of(db.session.get(Meeting, meeting.id))[2]
         vote = vote_rules.open_vote(resolution, actor=staff, method=VoteMethod.IN_MEETING, majority=Majority.SIMPLE)
-        vote_rules.record_ballots(vote, {seats["chair@example.jp"]: Choice.YES, seats["member@example.jp"]: Choice.NO},
+        vote_rules.record_ballots(vote, {seats["kumagaya@example.jp"]: Choice.YES, seats["member@example.jp"]: Choice.NO},
                                   actor=staff)
         vote_rules.close_vote(vote, actor=staff)
         vote_rules.record_casting_vote(vote, Choice.NO, actor=chair)

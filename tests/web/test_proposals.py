@@ -259,8 +259,8 @@ def test_return_without_reason_is_refused(app, client, login, factory, cast):
     assert response.status_code == 400 and "差戻しの理由を入力してください。" in page(response)
     response = client.form(f"/planning/proposals/{proposal.id}/accept")
     assert response.status_code == 303
-    response = client.form(f"/planning/proposals/{proposal.id}/accept")  # twice: refused, page explains
-    assert response.status_code == 400 and "できません" in page(response)
+    response = client.form(f"/planning/proposals/{proposal.id}/accept")  # twice: refused (409), page explains
+    assert response.status_code == 409 and "すでに受理されています" in page(response)
     with app.app_context():
         assert db.session.get(Proposal, proposal.id).status is ProposalStatus.ACCEPTED
         assert count(AuditEvent, AuditEvent.action == "proposal.accepted") == 1
@@ -447,6 +447,7 @@ def test_detail_query_count_is_fixed(app, client, login, factory, cast, count_qu
 
 def test_the_page_shows_each_decision_with_its_date_and_vote_result(app, client, login, factory, cast):
     """継続審議 at one meeting, then 可決 by a vote at the next: both listed, the vote linked, 可決 with its date."""
+    from liaison.domain import meetings as meeting_rules
     from liaison.domain import proposals as proposal_rules
     from liaison.domain import votes as vote_rules
     from liaison.models import Choice, Majority, Membership, VoteMethod
@@ -457,6 +458,11 @@ def test_the_page_shows_each_decision_with_its_date_and_vote_result(app, client,
         first = db.session.get(Proposal, proposal.id).agenda_items[0]
         vote_rules.defer_item(first, actor=staff)
         item = proposal_rules.schedule(first.proposal, factory.meeting("planning", status="convened"), actor=staff)
+        meeting_rules.open_session(item.meeting, actor=staff, now=item.meeting.starts_at)  # decided at the sitting
+        meeting_rules.check_in(item.meeting, db.session.scalar(select(Membership).where(
+            Membership.user_id == cast["author"].id, Membership.committee.has(slug="planning"))), actor=staff)
+        meeting_rules.check_in(item.meeting, db.session.scalar(select(Membership).where(
+            Membership.user_id == cast["colleague"].id, Membership.committee.has(slug="planning"))), actor=staff)
         vote = vote_rules.open_vote(item, actor=staff, method=VoteMethod.IN_MEETING, majority=Majority.SIMPLE)
         seats = {m.user_id: m.id for m in db.session.scalars(select(Membership).where(Membership.committee.has(slug="planning")))}
         vote_rules.record_ballots(vote, {seats[cast["author"].id]: Choice.YES, seats[cast["colleague"].id]: Choice.YES}, actor=staff)

@@ -10,9 +10,12 @@ from liaison.dates import TOKYO, current_fiscal_year, utcnow
 from liaison.domain import votes
 from liaison.extensions import db
 from liaison.models import (
-    AgendaItem, AuditEvent, Ballot, Choice, Committee, Majority, Membership, User, Vote, VoteMethod, VoteOutcome, VoteState,
+    AgendaItem, AuditEvent, Ballot, Choice, Committee, Majority, MeetingStatus, Membership, User, Vote, VoteMethod,
+    VoteOutcome, VoteState,
 )
 from liaison.security import SESSION_STARTED
+
+from ..factories import Factory
 
 
 def open_vote(app, item_id, method=VoteMethod.ELECTRONIC, **settings):
@@ -22,7 +25,10 @@ def open_vote(app, item_id, method=VoteMethod.ELECTRONIC, **settings):
         settings.setdefault("majority", Majority.SIMPLE)
         if method is VoteMethod.WRITTEN:
             settings.setdefault("closes_at", utcnow() + timedelta(days=5))
-        vote = votes.open_vote(db.session.get(AgendaItem, item_id), actor=staff, method=method, **settings)
+        item = db.session.get(AgendaItem, item_id)
+        if method is VoteMethod.ELECTRONIC and item.meeting.status is MeetingStatus.HELD:
+            Factory(app).sitting(item.meeting)  # a vote of the sitting: the meeting in session, every seat checked in
+        vote = votes.open_vote(item, actor=staff, method=method, **settings)
         db.session.commit()
         return vote.id
 
@@ -53,10 +59,16 @@ def login(login):
 
 @pytest.fixture()
 def council(app, factory):
-    """Five council seats, the secretariat, a held meeting's resolution item."""
+    """Five council seats, the secretariat, a held meeting's resolution item.
+
+    The chair votes as a member here (the committee's alternative rule); the default rule has its own tests.
+    """
     staff = factory.secretariat()
     users = factory.seated("council", 5)
     item = factory.agenda_item("council")
+    with app.app_context():
+        db.session.scalar(select(Committee).where(Committee.slug == "council")).chair_votes = True
+        db.session.commit()
     return {"staff": staff, "users": users, "item": item}
 
 
@@ -245,9 +257,20 @@ def test_nobody_casts_after_close(app, client, login, council):
 
 def test_the_chair_decides_a_tie_on_the_vote_page(app, client, login, council):
     chair, vice, *members = council["users"]
+    with app.app_context():  # the default rule: the presiding chair does not vote and decides a tie
+        db.session.scalar(select(Committee).where(Committee.slug == "council")).chair_votes = False
+        db.session.commit()
     vote_id = open_vote(app, council["item"].id)
-    for user, choice in zip(council["users"], [Choice.YES, Choice.NO, Choice.YES, Choice.NO]):
+    for user, choice in zip([vice, *members], [Choice.NO, Choice.YES, Choice.NO, Choice.YES]):
         cast(app, vote_id, user, choice)
+    login(client, chair.email)
+    page = client.get(f"/council/votes/{vote_id}").get_data(as_text=True)
+    assert "議長は表決に加わりません" in page and 'name="choice" value="yes"' not in page
+    with app.app_context():
+        chair_seat = membership_id(app, chair)
+    assert client.form(f"/council/votes/{vote_id}/ballot", {"choice": "yes"}).status_code == 400
+    with app.app_context():
+        assert db.session.scalar(select(Ballot).where(Ballot.vote_id == vote_id, Ballot.membership_id == chair_seat)) is None
     login(client, council["staff"].email)
     client.form(f"/council/votes/{vote_id}/close")
     assert "議長裁決待ち" in client.get(f"/council/votes/{vote_id}").get_data(as_text=True)
@@ -299,6 +322,9 @@ def test_secret_choices_are_hidden_in_every_view_and_export(app, client, login, 
 def test_done_means_written_vote_of_64_through_the_pages(app, client, login, factory):
     factory.secretariat()
     users = factory.seated("council", 64)
+    with app.app_context():  # all 64 seats vote here (the chair as a member); the chair's rule has its own tests
+        db.session.scalar(select(Committee).where(Committee.slug == "council")).chair_votes = True
+        db.session.commit()
     item = factory.agenda_item("council", meeting_format="written")
     vote_id = open_vote(app, item.id, method=VoteMethod.WRITTEN)
     with app.app_context():
@@ -352,8 +378,11 @@ def test_query_counts_do_not_grow_with_the_seats(app, client, login, factory, co
     for n, committee in ((5, "planning"), (64, "council")):
         users = factory.seated(committee, n)
         open_item, closed_item = factory.agenda_item(committee), factory.agenda_item(committee)
+        with app.app_context():  # every seat votes here (the chair as a member)
+            db.session.scalar(select(Committee).where(Committee.slug == committee)).chair_votes = True
+            db.session.commit()
         open_id = open_vote(app, open_item.id, method=VoteMethod.WRITTEN)
-        closed_id = open_vote(app, closed_item.id)
+        closed_id = open_vote(app, closed_item.id, method=VoteMethod.IN_MEETING)  # the secretariat records it
         with app.app_context():
             votes.record_ballots(db.session.get(Vote, closed_id),
                                  {membership_id(app, u): Choice.YES for u in users[:-1]}, actor=db.session.get(User, staff.id))
@@ -385,6 +414,9 @@ def test_64_seats_cast_at_once_and_every_ballot_counts_once(app, backend, factor
 
     factory.secretariat()
     users = factory.seated("council", 64)
+    with app.app_context():  # all 64 seats vote here (the chair as a member); the chair's rule has its own tests
+        db.session.scalar(select(Committee).where(Committee.slug == "council")).chair_votes = True
+        db.session.commit()
     item = factory.agenda_item("council")
     vote_id = open_vote(app, item.id)
     app.test_client_class = Client
