@@ -17,11 +17,13 @@ PACKAGE = ROOT / "liaison"
 # The parts, lowest first: a module belongs to the first part whose prefix matches its name.
 PARTS = {
     "base": ("liaison.config", "liaison.extensions", "liaison.dates", "liaison.i18n", "liaison.events",
-             "liaison.markdown", "liaison.textsearch", "liaison.request_cache", "liaison.models"),
-    "domain": ("liaison.domain", "liaison.attachments"),
+             "liaison.markdown", "liaison.textsearch", "liaison.request_cache", "liaison.models", "liaison.labels",
+             "liaison.urls"),
+    "domain": ("liaison.domain",),
     "calendar": ("liaison.calendar",),
     "notify": ("liaison.notify",),
-    "web": ("liaison.web", "liaison.blueprints", "liaison.forms", "liaison.exports", "liaison.pagination"),
+    "web": ("liaison.web", "liaison.blueprints", "liaison.forms", "liaison.exports", "liaison.pagination",
+            "liaison.security", "liaison.input_guard"),
     "app": ("liaison.cli", "liaison.seed", "liaison"),
 }
 
@@ -43,11 +45,6 @@ REQUEST_BOUND = {
 
 # Arrows that remain on purpose for now, each with the branch or item that removes it.
 KNOWN_REQUEST_BOUND = {
-    # split in branch i17-input: storage and sniffing stay in the domain, sending moves to the web.
-    ("liaison.attachments", "flask.abort"),
-    ("liaison.attachments", "flask.send_file"),
-    # issue 14 item 5: the locale comes from Flask-Babel's get_locale/force_locale, not the request.
-    ("liaison.domain.meetings", "flask.has_request_context"),
     # issue 14 item 5: the per-request memo moves to the web layer, out of the domain's reach.
     ("liaison.request_cache", "flask.g"),
     ("liaison.request_cache", "flask.has_request_context"),

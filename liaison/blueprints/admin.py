@@ -297,4 +297,4 @@ def audit_csv():
     filters, _shown, _invalid = _audit_filter()
     events = db.session.scalars(audit.events_query(filters).execution_options(yield_per=1000))
     stamp = datetime.now(TOKYO).strftime("%Y%m%d-%H%M")
-    return csv_response(audit.csv_header(), audit.csv_rows(events), f"audit-{stamp}.csv")
+    return csv_response(audit_labels.csv_header(), audit_labels.csv_rows(events), f"audit-{stamp}.csv")

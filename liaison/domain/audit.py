@@ -4,7 +4,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
-from flask_babel import gettext as _
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
@@ -103,27 +102,6 @@ def events_query(filters: AuditFilter):
     if filters.day_to:
         query = query.where(AuditEvent.at < datetime.combine(filters.day_to + timedelta(days=1), time(0), TOKYO))
     return query
-
-
-def csv_header() -> tuple[str, ...]:
-    return ("ID", _("日時"), _("操作者"), _("操作者のメールアドレス"), _("会議体"), _("操作"), _("操作の種類"),
-            _("対象の種類"), _("対象ID"), _("対象"), _("変更内容"), _("詳細"), _("連番"), _("前の行のハッシュ"),
-            _("ハッシュ"))
-
-
-def csv_rows(events):
-    """One CSV row per audit row (a generator), under csv_header(); times as ISO 8601 in JST."""
-    from . import audit_labels
-
-    for event in events:
-        yield (
-            event.id, event.at.astimezone(TOKYO).isoformat(timespec="seconds"),
-            event.actor.name if event.actor else _("システム"), event.actor.email if event.actor else "",
-            event.committee.name if event.committee else "", audit_labels.describe(event), event.action,
-            audit_labels.object_type_label(event.object_type), event.object_id or "", event.object_label,
-            audit_labels.changes_text(event), audit_labels.details_text(event), event.seq or "",
-            event.prev_hash or "", event.row_hash or "",
-        )
 
 
 def object_types() -> list[str]:

@@ -12,7 +12,7 @@ from datetime import datetime
 
 from sqlalchemy import select
 
-from ..dates import fiscal_year_label, format_datetime
+from ..dates import TOKYO, fiscal_year_label, format_datetime
 from ..extensions import db
 from ..i18n import gettext as _
 from ..labels import label
@@ -57,6 +57,7 @@ def _descriptions() -> dict[str, str]:
         "user.locked": _("利用者 %(object)s をログイン失敗の繰り返しでロック"),
         "user.password_reset": _("利用者 %(object)s のパスワードを再設定"),
         "user.password_changed": _("利用者 %(object)s がパスワードを変更"),
+        "user.sessions_ended": _("利用者 %(object)s のすべてのセッションを終了"),
         "calendar.feed_regenerated": _("%(object)sのカレンダー配信URLを再発行"),
         "calendar.feed_settings_changed": _("%(object)sのカレンダー配信の設定を変更"),
         "notification.preferences": _("%(object)sの通知設定を変更"),
@@ -75,10 +76,14 @@ def _descriptions() -> dict[str, str]:
         "meeting.postponed": _("%(object)sを延期"),
         "meeting.cancelled": _("%(object)sを中止"),
         "meeting.held": _("%(object)sを開催済みに"),
+        "meeting.session_opened": _("%(object)sを開会"),
+        "meeting.session_closed": _("%(object)sを閉会"),
         "meeting.deleted": _("%(object)s(下書き)を削除"),
         "meeting.presence_recorded": _("%(object)sの出席を記録"),
         "meeting.reminders": _("%(object)sのリマインダー設定を変更"),
         "attendance.answered": _("%(object)sの出欠を回答"),
+        "attendance.checked_in": _("%(object)sの出席を確認"),
+        "attendance.asked_again": _("%(object)sの出欠を延期により未回答に戻す"),
         "agenda_item.added": _("議事「%(object)s」を追加"),
         "agenda_item.updated": _("議事「%(object)s」を変更"),
         "agenda_item.removed": _("議事「%(object)s」を削除"),
@@ -110,6 +115,7 @@ def _descriptions() -> dict[str, str]:
         "vote.casting_vote": _("表決「%(object)s」で議長が裁決"),
         "vote.closed": _("表決「%(object)s」を締切"),
         "vote.cancelled": _("表決「%(object)s」を取消"),
+        "vote.late_arrival_admitted": _("表決「%(object)s」に遅れて出席した議席を追加"),
         "ballot.cast": _("表決「%(object)s」に投票"),
         "ballot.changed": _("表決「%(object)s」の票を変更"),
         "ballot.withdrawn": _("表決「%(object)s」の票を取消"),
@@ -328,3 +334,24 @@ def changes_text(event) -> str:
 
 def details_text(event) -> str:
     return "; ".join(f"{label}: {value}" for label, value in details(event))
+
+
+# ------------------------------------------------------------------------------------------ CSV
+
+def csv_header() -> tuple[str, ...]:
+    return ("ID", _("日時"), _("操作者"), _("操作者のメールアドレス"), _("会議体"), _("操作"), _("操作の種類"),
+            _("対象の種類"), _("対象ID"), _("対象"), _("変更内容"), _("詳細"), _("連番"), _("前の行のハッシュ"),
+            _("ハッシュ"))
+
+
+def csv_rows(events):
+    """One CSV row per audit row (a generator), under csv_header(); times as ISO 8601 in JST."""
+    for event in events:
+        yield (
+            event.id, event.at.astimezone(TOKYO).isoformat(timespec="seconds"),
+            event.actor.name if event.actor else _("システム"), event.actor.email if event.actor else "",
+            event.committee.name if event.committee else "", describe(event), event.action,
+            object_type_label(event.object_type), event.object_id or "", event.object_label,
+            changes_text(event), details_text(event), event.seq or "",
+            event.prev_hash or "", event.row_hash or "",
+        )
