@@ -14,6 +14,7 @@
 from __future__ import annotations
 
 import hashlib
+import logging
 import secrets
 import time
 from dataclasses import dataclass
@@ -25,10 +26,15 @@ from flask_limiter.util import get_remote_address
 from flask_login import logout_user
 from itsdangerous import BadSignature, URLSafeSerializer
 from limits import RateLimitItem, parse_many
+from limits.errors import StorageError
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 
 from .config import ConfigError
 
 EXTENSION = "liaison.limiter"
+FALLBACK = "liaison.limiter_fallback"
+log = logging.getLogger(__name__)
 DEVICE_COOKIE = "liaison_device"
 DEVICE_COOKIE_DAYS = 365
 SESSION_STARTED = "_auth_at"
@@ -49,7 +55,9 @@ def init_security(app: Flask) -> None:
         get_remote_address,
         app=app,
         storage_uri=config["RATELIMIT_STORAGE_URI"],
-        storage_options=config.get("RATELIMIT_STORAGE_OPTIONS") or {},
+        # Storage errors are raised as limits' StorageError, so a Redis outage falls back to memory (_counting).
+        storage_options={"wrap_exceptions": True, **_network_timeouts(config["RATELIMIT_STORAGE_URI"]),
+                         **(config.get("RATELIMIT_STORAGE_OPTIONS") or {})},
         strategy="moving-window",
         headers_enabled=False,
     )
@@ -118,23 +126,42 @@ class Throttle:
 
     def retry_after(self, key: str) -> int:
         """Seconds until one more attempt is allowed for key; 0 when it is allowed now."""
-        strategy = limiter().limiter
-        wait = 0
-        for item in self._items():
-            if not strategy.test(item, self.name, key):
-                reset_at = strategy.get_window_stats(item, self.name, key).reset_time
-                wait = max(wait, max(1, int(reset_at - time.time() + 0.999)))
-        return wait
+        def ask(strategy) -> int:
+            wait = 0
+            for item in self._items():
+                if not strategy.test(item, self.name, key):
+                    reset_at = strategy.get_window_stats(item, self.name, key).reset_time
+                    wait = max(wait, max(1, int(reset_at - time.time() + 0.999)))
+            return wait
+
+        return _counting(ask)
 
     def fail(self, key: str) -> None:
-        strategy = limiter().limiter
-        for item in self._items():
-            strategy.hit(item, self.name, key)
+        _counting(lambda strategy: [strategy.hit(item, self.name, key) for item in self._items()])
 
     def clear(self, key: str) -> None:
-        strategy = limiter().limiter
-        for item in self._items():
-            strategy.clear(item, self.name, key)
+        _counting(lambda strategy: [strategy.clear(item, self.name, key) for item in self._items()])
+
+
+def _network_timeouts(uri: str) -> dict:
+    """A Redis that does not answer must not hold a log-in for long: one second to connect or to answer."""
+    return {"socket_connect_timeout": 1, "socket_timeout": 1} if uri.startswith(("redis", "rediss", "valkey")) else {}
+
+
+def _counting(call):
+    """call(strategy) on the shared storage; while it is unreachable (Redis down), on this process's memory.
+
+    Redis is optional for the app: an outage makes the throttles count per process (as without REDIS_URL)
+    instead of failing every log-in; the shared counts are used again as soon as Redis answers.
+    """
+    try:
+        return call(limiter().limiter)
+    except StorageError as error:
+        extensions = current_app.extensions
+        if FALLBACK not in extensions:
+            extensions[FALLBACK] = MovingWindowRateLimiter(MemoryStorage())
+        log.warning("throttle storage unreachable (%s): counting in this process meanwhile", error.storage_error)
+        return call(extensions[FALLBACK])
 
 
 def _login_account_limits(config) -> str:
@@ -160,7 +187,11 @@ def limiter() -> Limiter:
 
 def reset_throttles() -> None:
     """Forget every count (tests; the Redis storage deletes only keys under its own key prefix)."""
-    limiter().reset()
+    current_app.extensions.pop(FALLBACK, None)
+    try:
+        limiter().reset()
+    except StorageError:
+        pass  # an unreachable storage has nothing to forget here
 
 
 def _hashed(value: str) -> str:

@@ -291,3 +291,23 @@ def test_a_mistyped_limit_stops_the_start(tmp_path):
 
     with pytest.raises(ConfigError, match="login-address"):
         make_app(f"sqlite:///{tmp_path / 'x.sqlite3'}", tmp_path, LOGIN_ADDRESS_LIMITS="thirty a minute")
+
+
+def test_an_unreachable_redis_counts_in_memory_instead_of_failing_log_ins(app, factory, tmp_path):
+    """Redis is optional: while it does not answer, log-ins work and the throttles count per process."""
+    with socket.socket() as probe:  # a loopback port with nothing listening
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    factory.user(email="chief@example.jp")
+    host = make_app(app.config["SQLALCHEMY_DATABASE_URI"], tmp_path / "host", RATELIMIT_STORAGE_URI=f"redis://127.0.0.1:{port}/0")
+    host.test_client_class = Client
+    try:
+        client = host.test_client()
+        statuses = [_fail_login(client, "chief@example.jp").status_code for _ in range(app.config["LOGIN_MAX_FAILURES"])]
+        assert statuses == [401] * app.config["LOGIN_MAX_FAILURES"]
+        assert _fail_login(client, "chief@example.jp").status_code == 429  # still throttled, in this process
+        assert client.form("/login", {"email": "chief@example.jp", "password": PASSWORD},
+                           environ_base={"REMOTE_ADDR": "198.51.100.7"}).status_code == 429
+    finally:
+        with host.app_context():
+            db.engine.dispose()
