@@ -10,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from ..dates import TOKYO, current_fiscal_year
-from ..domain import DomainError, access, audit, audit_labels, require
+from ..domain import DomainError, access, accounts, audit, audit_labels, require
 from ..domain import memberships as membership_rules
 from ..domain import users as user_rules
 from ..extensions import db
@@ -77,8 +77,8 @@ def new_user():
     form.body_id.choices = _body_choices()
     if form.validate_on_submit():
         try:
-            user = user_rules.create_user(
-                actor=current_user, email=form.email.data, name=form.name.data, password=form.password.data,
+            user = accounts.create_invited_user(
+                actor=current_user, email=form.email.data, name=form.name.data,
                 title=form.title.data, body=db.session.get(Body, form.body_id.data) if form.body_id.data else None,
                 department=form.department.data, is_admin=form.is_admin.data, is_secretariat=form.is_secretariat.data,
             )
@@ -86,7 +86,7 @@ def new_user():
         except DomainError as error:
             _fail(error, form)
             return render_template("admin/user_form.html", form=form, user=None), 400
-        flash(_("%(name)sさんのアカウントを作成しました。", name=user.name), "success")
+        flash(_("%(name)sさんのアカウントを作成し、招待メールを送信します。", name=user.name), "success")
         return redirect(url_for("admin.edit_user", user_id=user.id))
     return render_template("admin/user_form.html", form=form, user=None), 400 if request.method == "POST" else 200
 
@@ -152,6 +152,19 @@ def end_sessions(user_id):
     db.session.commit()
     flash(_("このアカウントのすべてのセッションを終了しました。"), "success")
     return redirect(url_for("admin.edit_user", user_id=user.id)), 303
+
+
+@bp.post("/users/<int:user_id>/invite")
+def invite(user_id):
+    """Send the invitation again (a newer link: the older one stops working)."""
+    user = _get_or_404(User, user_id)
+    form = EmptyForm()
+    if not form.validate_on_submit():
+        abort(400)
+    accounts.invite(user, actor=current_user)
+    db.session.commit()
+    flash(_("%(name)sさんに招待メールを送信します。", name=user.name), "success")
+    return redirect(url_for("admin.edit_user", user_id=user.id))
 
 
 @bp.post("/users/<int:user_id>/password")

@@ -9,9 +9,11 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import security
 from ..domain import DomainError
+from ..domain import accounts
 from ..domain import users as user_rules
 from ..extensions import db
-from ..forms.auth import LocaleForm, LoginForm, PasswordChangeForm
+from ..forms.auth import ConfirmForm, ForgotPasswordForm, LocaleForm, LoginForm, PasswordChangeForm, SetPasswordForm
+from ..models import TokenPurpose
 
 bp = Blueprint("auth", __name__)
 
@@ -115,3 +117,82 @@ def set_locale():
         current_user.locale = form.locale.data
         db.session.commit()
     return redirect(safe_next(form.next.data) or url_for("dashboard.index")), 303
+
+
+# --- links sent by mail: password reset, invitation, e-mail confirmation ------------------------------
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """「パスワードを忘れた場合」: the same answer whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        wait = security.password_reset_wait()
+        if wait:
+            flash(_("再設定の依頼が続いたため、しばらく受け付けを停止しています。約%(minutes)d分後に再度お試しください。",
+                    minutes=max(1, (wait + 59) // 60)), "error")
+            return render_template("auth/forgot.html", form=form), 429, {"Retry-After": str(wait)}
+        email = user_rules.normalise_email(form.email.data)
+        if security.password_reset_requested(email):
+            accounts.request_password_reset(email)
+        db.session.commit()
+        return render_template("auth/forgot_sent.html", email=email)
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/forgot.html", form=form), status
+
+
+def _refused(refused: accounts.LinkRefused):
+    """An expired, used, superseded or forged link says so and offers a new one (410 for a dead link)."""
+    status = 404 if refused.problem is accounts.LinkProblem.INVALID else 410
+    return render_template("auth/link_refused.html", message=refused.message), status
+
+
+@bp.route("/password/set/<secret>", methods=["GET", "POST"])
+def set_password(secret):
+    try:
+        token = accounts.resolve(secret, (TokenPurpose.INVITATION, TokenPurpose.PASSWORD_RESET))
+    except accounts.LinkRefused as refused:
+        return _refused(refused)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.set_password(token, form.password.data)
+        except accounts.LinkRefused as refused:
+            db.session.rollback()
+            return _refused(refused)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return render_template("auth/set_password.html", form=form, token=token), 400
+        db.session.commit()
+        session.clear()
+        login_user(user)
+        security.session_started()
+        session["locale"] = user.locale
+        flash(_("パスワードを設定しました。"), "success")
+        return redirect(url_for("dashboard.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/set_password.html", form=form, token=token), status
+
+
+@bp.route("/account/email/<secret>", methods=["GET", "POST"])
+def confirm_email(secret):
+    try:
+        token = accounts.resolve(secret, (TokenPurpose.EMAIL_CHANGE,))
+    except accounts.LinkRefused as refused:
+        return _refused(refused)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            accounts.confirm_email(token)
+        except accounts.LinkRefused as refused:
+            db.session.rollback()
+            return _refused(refused)
+        except DomainError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return render_template("auth/confirm_email.html", form=form, token=token), 400
+        db.session.commit()
+        flash(_("メールアドレスを変更しました。次回から新しいメールアドレスでログインしてください。"), "success")
+        return redirect(url_for("auth.account" if current_user.is_authenticated else "auth.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/confirm_email.html", form=form, token=token), status

@@ -26,3 +26,22 @@ class PasswordChangeForm(FlaskForm):
 class LocaleForm(FlaskForm):
     locale = SelectField(_l("表示言語"), choices={"ja": "日本語", "en": "English"})
     next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("メールアドレス"), validators=[DataRequired(message=_l("メールアドレスを入力してください。")), Length(max=254)])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("新しいパスワード"),
+        validators=[DataRequired(message=_l("新しいパスワードを入力してください。")), Length(min=10, max=200, message=_l("パスワードは10文字以上にしてください。"))],
+    )
+    confirm = PasswordField(
+        _l("新しいパスワード(確認)"),
+        validators=[EqualTo("password", message=_l("確認用のパスワードが一致しません。"))],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A POST with only the CSRF token (a link is followed by a button, not by the GET a mail scanner makes)."""

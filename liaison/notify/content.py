@@ -271,4 +271,7 @@ def kind_label(kind: NotificationKind) -> str:
         NotificationKind.MINUTES_REVIEW_DEADLINE: _("議事録の確認期限のお知らせ"),
         NotificationKind.MINUTES_PUBLISHED: _("議事録の公開"),
         NotificationKind.DIGEST: _("1日分のまとめ"),
+        NotificationKind.ACCOUNT_INVITATION: _("アカウントへの招待"),
+        NotificationKind.PASSWORD_RESET: _("パスワードの再設定"),
+        NotificationKind.EMAIL_CONFIRMATION: _("メールアドレスの確認"),
     }[kind]

@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from liaison.calendar.tokens import feed_token
 from liaison.dates import current_fiscal_year, utcnow
+from liaison.domain import accounts
 from liaison.extensions import db
 from liaison.models import (
     AgendaItem, Meeting, MeetingStatus, Minutes, MinutesStatus, Proposal, ProposalComment, ProposalStatus, Role,
-    Membership, User, Vote,
+    Membership, TokenPurpose, User, Vote,
 )
 from bench.scale import Scale, generate
 
@@ -40,6 +41,9 @@ PAGES = {
     "calendar.feed": (None, "/calendar/{token}.ics"),
     "dashboard.index": ("member", "/"),
     "auth.account": ("member", "/account"),
+    "auth.forgot_password": (None, "/password/forgot"),
+    "auth.set_password": (None, "/password/set/{reset_link}"),
+    "auth.confirm_email": ("member", "/account/email/{email_link}"),
     "notifications.index": ("member", "/notifications/"),
     "notifications.settings": ("member", "/notifications/settings"),
     "committees.show": ("secretariat", "/council/"),
@@ -142,7 +146,10 @@ def _ids(app, client) -> tuple[dict, dict]:
         # A fresh comment by the member, editable for a while: the comment edit form needs one.
         comment = ProposalComment(proposal_id=proposal.id, author_id=member.id, text="確認しました。", created_at=utcnow())
         db.session.add(comment)
+        reset = accounts.issue(member, TokenPurpose.PASSWORD_RESET, actor=None)
+        email_change = accounts.request_email_change(member, "new-address@example.jp")
         db.session.commit()
+        links = {"reset_link": accounts.link_secret(reset), "email_link": accounts.link_secret(email_change)}
         emails = {"member": member.email, "secretariat": "secretariat@example.jp", "admin": "admin@example.jp",
                   "author": author_seat.user.email, "commenter": member.email}
         params = {
@@ -151,7 +158,7 @@ def _ids(app, client) -> tuple[dict, dict]:
             "published": minutes[MinutesStatus.PUBLISHED].meeting_id,
             "draft_minutes": minutes[MinutesStatus.DRAFT].meeting_id,
             "proposal": proposal.id, "draft_proposal": draft_proposal.id, "comment": comment.id,
-            "member_id": member.id, "token": feed_token(member), "year": largest.fiscal_year,
+            "member_id": member.id, "token": feed_token(member), "year": largest.fiscal_year, **links,
         }
         assert len(largest.agenda_items) >= 2 and convened.starts_at > utcnow() - timedelta(days=1)
     return params, emails
