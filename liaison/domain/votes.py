@@ -201,13 +201,16 @@ def casting_seat(user, vote: Vote) -> VoteSeat | None:
     """The seat from which the user may give the casting vote: the chair's, or the vice chair's standing in."""
     if vote.state is not VoteState.TIED or not getattr(user, "is_authenticated", False):
         return None
-    chairs = {
-        s.membership.role: s
-        for s in db.session.scalars(
-            select(VoteSeat).join(VoteSeat.membership).options(joinedload(VoteSeat.membership))
-            .where(VoteSeat.vote_id == vote.id, Membership.role.in_([Role.CHAIR, Role.VICE_CHAIR]))
-        )
-    }
+    return casting_seat_among(user, db.session.scalars(
+        select(VoteSeat).join(VoteSeat.membership).options(joinedload(VoteSeat.membership))
+        .where(VoteSeat.vote_id == vote.id, Membership.role.in_([Role.CHAIR, Role.VICE_CHAIR]))
+    ))
+
+
+def casting_seat_among(user, chair_seats) -> VoteSeat | None:
+    """Of a tied vote's chair and vice-chair seats: the chair's if the user holds it, else the vice chair's
+    when the user holds it and the chair is not present (the vice chair stands in)."""
+    chairs = {s.membership.role: s for s in chair_seats}
     chair, vice = chairs.get(Role.CHAIR), chairs.get(Role.VICE_CHAIR)
     if chair is not None and chair.membership.user_id == user.id:
         return chair
