@@ -9,6 +9,7 @@ from ..domain import access
 from ..domain import meetings as meeting_rules
 from ..domain import proposals as proposal_rules
 from ..domain import tasks as task_rules
+from ..domain import tenure
 from ..domain import votes as vote_rules
 
 bp = Blueprint("dashboard", __name__)
@@ -35,5 +36,5 @@ def index():
         "dashboard/index.html", memberships=memberships, committees=committees, fiscal_year=fiscal_year,
         next_meetings=next_meetings, owed_answers=owed_answers, pending_votes=pending_votes,
         my_proposals=proposal_rules.my_seat_proposals(memberships), proposals_to_review=proposals_to_review,
-        tasks=tasks,
+        tasks=tasks, future_tenures=tenure.future_tenures(current_user), ended_seats=tenure.ended_seats(current_user),
     )
