@@ -87,6 +87,8 @@ PAGES = {
     "admin.edit_user": ("admin", "/admin/users/{member_id}"),
     "admin.memberships": ("admin", "/admin/memberships?committee=council"),
     "admin.handover": ("admin", "/admin/handover"),
+    "admin.rollover_page": ("admin", "/admin/rollover"),
+    "admin.rollover_example": ("admin", "/admin/rollover/example.csv"),
     "admin.audit_log": ("admin", "/admin/audit"),
     "admin.audit_csv": ("admin", "/admin/audit.csv?committee=council&from=2024-04-01"),
     "notification_admin.outbox": ("admin", "/admin/notifications/?state=all"),
