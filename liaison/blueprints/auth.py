@@ -12,7 +12,10 @@ from ..domain import DomainError
 from ..domain import accounts
 from ..domain import users as user_rules
 from ..extensions import db
-from ..forms.auth import ConfirmForm, ForgotPasswordForm, LocaleForm, LoginForm, PasswordChangeForm, SetPasswordForm
+from ..forms.auth import (
+    ConfirmForm, EmailChangeForm, ForgotPasswordForm, LocaleForm, LoginForm, PasswordChangeForm, ProfileForm,
+    SetPasswordForm,
+)
 from ..models import TokenPurpose
 
 bp = Blueprint("auth", __name__)
@@ -89,7 +92,7 @@ def account():
         if wait:
             flash(_("現在のパスワードの誤りが続いたため、しばらく変更を受け付けません。約%(minutes)d分後に再度お試しください。",
                     minutes=max(1, (wait + 59) // 60)), "error")
-            return render_template("auth/account.html", form=form), 429, {"Retry-After": str(wait)}
+            return _account_page(form), 429, {"Retry-After": str(wait)}
         try:
             user_rules.change_own_password(current_user, form.current.data, form.password.data)
         except DomainError as error:
@@ -97,13 +100,61 @@ def account():
             if error.field == "current":
                 security.CURRENT_PASSWORD.fail(user_key)
             flash(error.message, "error")
-            return render_template("auth/account.html", form=form), 400
+            return _account_page(form), 400
         db.session.commit()
         login_user(current_user)  # the session version changed: renew this session only
         flash(_("パスワードを変更しました。"), "success")
         return redirect(url_for("auth.account"))
     status = 400 if request.method == "POST" else 200
-    return render_template("auth/account.html", form=form), status
+    return _account_page(form), status
+
+
+def _account_page(form=None, profile_form=None, email_form=None):
+    """The account page: profile, e-mail, seats by fiscal year, calendar feed, password."""
+    if profile_form is None:
+        profile_form = ProfileForm(formdata=None, obj=current_user)
+    return render_template(
+        "auth/account.html", form=form or PasswordChangeForm(formdata=None), profile_form=profile_form,
+        email_form=email_form or EmailChangeForm(formdata=None), seats_by_year=user_rules.seats_by_year(current_user),
+    )
+
+
+@bp.post("/account/profile")
+@login_required
+def update_profile():
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _account_page(profile_form=form), 400
+    try:
+        user_rules.update_own_details(current_user, name=form.name.data, title=form.title.data)
+    except DomainError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return _account_page(profile_form=form), 400
+    db.session.commit()
+    flash(_("氏名・役職を更新しました。"), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/email")
+@login_required
+def request_email_change():
+    """A new e-mail takes effect only once the link sent to it is followed."""
+    form = EmailChangeForm()
+    if not form.validate_on_submit():
+        return _account_page(email_form=form), 400
+    try:
+        accounts.request_email_change(current_user, form.email.data)
+    except DomainError as error:
+        db.session.rollback()
+        if error.field == "email":
+            form.email.errors.append(error.message)
+        flash(error.message, "error")
+        return _account_page(email_form=form), 400
+    db.session.commit()
+    flash(_("%(email)s に確認のメールを送信します。メールのリンクを開くと、メールアドレスが変更されます。",
+            email=user_rules.normalise_email(form.email.data)), "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.post("/locale")

@@ -1,8 +1,8 @@
 """Log-in and account forms."""
 from flask_babel import lazy_gettext as _l
 from . import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 
 class LoginForm(FlaskForm):
@@ -45,3 +45,14 @@ class SetPasswordForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A POST with only the CSRF token (a link is followed by a button, not by the GET a mail scanner makes)."""
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("氏名"), validators=[DataRequired(message=_l("氏名を入力してください。")), Length(max=100)])
+    title = StringField(_l("役職"), validators=[Optional(), Length(max=100)])
+
+
+class EmailChangeForm(FlaskForm):
+    email = EmailField(_l("新しいメールアドレス"), validators=[
+        DataRequired(message=_l("メールアドレスを入力してください。")), Length(max=254),
+        Email(message=_l("メールアドレスの形式が正しくありません。"), check_deliverability=False)])

@@ -126,3 +126,53 @@ def test_account_mails_are_not_listed_in_the_in_app_notifications(app, client, l
     _reset_link(app, "inbox@example.jp")
     login(client, user.email)
     assert "パスワードの再設定" not in client.get("/notifications/").get_data(as_text=True)
+
+
+# --- profile ---------------------------------------------------------------------------------------
+
+def test_a_user_changes_their_name_and_title(app, client, login, factory):
+    user = factory.member("planning", email="self@example.jp")
+    login(client, user.email)
+    response = client.form("/account/profile", {"name": "改名 太郎", "title": "人事課長"})
+    assert response.status_code == 302
+    with app.app_context():
+        saved = db.session.get(User, user.id)
+        assert (saved.name, saved.title) == ("改名 太郎", "人事課長")
+    assert client.form("/account/profile", {"name": "", "title": "x"}).status_code == 400
+
+
+def test_a_new_email_is_confirmed_by_the_link_sent_to_it(app, client, login, factory):
+    user = factory.member("planning", email="before@example.jp")
+    login(client, user.email)
+    assert client.form("/account/email", {"email": "After@Example.jp"}).status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user.id).email == "before@example.jp"  # not yet
+        token = db.session.scalar(select(AccountToken).where(AccountToken.user_id == user.id))
+        assert (token.purpose, token.new_email) == (TokenPurpose.EMAIL_CHANGE, "after@example.jp")
+        path = accounts.link_path(token)
+    page = client.get(path)
+    assert page.status_code == 200 and "after@example.jp" in page.get_data(as_text=True)
+    assert client.form(path).status_code == 302
+    with app.app_context():
+        assert db.session.get(User, user.id).email == "after@example.jp"
+    assert client.get(path).status_code == 410  # used
+
+
+@pytest.mark.parametrize("email, message", [("not-an-address", "形式が正しくありません"), ("taken@example.jp", "既に登録されています")])
+def test_a_bad_or_taken_new_email_is_refused(app, client, login, factory, email, message):
+    factory.user(email="taken@example.jp")
+    user = factory.member("planning")
+    login(client, user.email)
+    response = client.form("/account/email", {"email": email})
+    assert response.status_code == 400 and message in response.get_data(as_text=True)
+    with app.app_context():
+        assert _count(AccountToken) == 0
+
+
+def test_the_account_page_lists_seats_by_fiscal_year(app, client, login, factory):
+    from liaison.dates import current_fiscal_year
+    user = factory.member("planning", fiscal_year=current_fiscal_year() - 1)
+    login(client, user.email)
+    page = client.get("/account").get_data(as_text=True)
+    assert "年度ごとの委員" in page and "企画運営部会" in page
+    assert f"令和{current_fiscal_year() - 2019}年度" in page
