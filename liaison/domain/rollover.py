@@ -16,6 +16,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from ..dates import fiscal_year_label
 from ..extensions import db
 from ..models import Body, Committee, Membership, Role, User
 from . import access, audit, check, require
@@ -215,7 +216,6 @@ def plan(to_year: int, transfers: list[Transfer], *, chairs: dict[int, dict[Role
 
 
 def _fy(year: int) -> str:
-    from ..dates import fiscal_year_label
     return fiscal_year_label(year)
 
 

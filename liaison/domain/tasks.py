@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, select, tuple_
+from sqlalchemy import exists, func, select, tuple_
 from sqlalchemy.orm import contains_eager, joinedload
 
 from ..dates import current_fiscal_year, utcnow
@@ -23,7 +23,6 @@ from ..models import (
 from . import access
 from . import meetings as meeting_rules
 from . import minutes as minutes_rules
-from . import proposals as proposal_rules
 from . import votes as vote_rules
 
 # A draft meeting this close to its date should be convened (招集) now.
