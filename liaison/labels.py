@@ -114,6 +114,9 @@ LABELS: dict[type[enum.Enum], dict] = {
         NotificationKind.MINUTES_REVIEW_DEADLINE: _l("議事録の確認期限のお知らせ"),
         NotificationKind.MINUTES_PUBLISHED: _l("議事録の公開"),
         NotificationKind.DIGEST: _l("1日分のまとめ"),
+        NotificationKind.ACCOUNT_INVITATION: _l("アカウントへの招待"),
+        NotificationKind.PASSWORD_RESET: _l("パスワードの再設定"),
+        NotificationKind.EMAIL_CONFIRMATION: _l("メールアドレスの確認"),
     },
     NotificationState: {
         NotificationState.PENDING: _l("送信待ち"),

@@ -7,7 +7,8 @@
   it is used, SESSION_ABSOLUTE_HOURS after the log-in.
 - Throttles: Flask-Limiter's storage and moving-window strategy, in Redis when REDIS_URL is set (every host
   counts together), in memory otherwise. Only failures are counted: wrong passwords per account and per
-  address, wrong current passwords per user, wrong calendar feed tokens per address.
+  address, wrong current passwords per user, wrong calendar feed tokens per address;
+  requests for a password reset mail per address and per e-mail.
 - Headers: a Content-Security-Policy without inline scripts or styles, no framing, nosniff, a referrer
   policy that never sends a URL to another site, no-store on every page, HSTS when BASE_URL is https.
 """
@@ -62,7 +63,8 @@ def init_security(app: Flask) -> None:
         headers_enabled=False,
     )
     app.extensions[EXTENSION] = limiter
-    for throttle in (LOGIN_ACCOUNT, LOGIN_ADDRESS, CURRENT_PASSWORD, FEED_TOKENS):
+    for throttle in (LOGIN_ACCOUNT, LOGIN_ADDRESS, CURRENT_PASSWORD, FEED_TOKENS, PASSWORD_RESET_ADDRESS,
+                     PASSWORD_RESET_ACCOUNT):
         try:  # a mistyped limit stops the start, not a log-in later
             throttle.items_for(config)
         except ValueError as error:
@@ -175,10 +177,36 @@ def _feed_token_limits(config) -> str:
     return f"{config['FEED_TOKEN_MAX_FAILURES']} per {config['FEED_TOKEN_WINDOW_SECONDS']} second"
 
 
+def _reset_address_limits(config) -> str:
+    return config.get("PASSWORD_RESET_ADDRESS_LIMITS") or "5 per 15 minute; 20 per day"
+
+
+def _reset_account_limits(config) -> str:
+    return config.get("PASSWORD_RESET_ACCOUNT_LIMITS") or "3 per hour; 6 per day"
+
+
 LOGIN_ACCOUNT = Throttle("login-account", _login_account_limits)
 LOGIN_ADDRESS = Throttle("login-address", "LOGIN_ADDRESS_LIMITS")
 CURRENT_PASSWORD = Throttle("current-password", "CURRENT_PASSWORD_LIMITS")
 FEED_TOKENS = Throttle("feed-token", _feed_token_limits)
+# 「パスワードを忘れた場合」: every request counts, per address (429) and per e-mail (silently no more mails).
+PASSWORD_RESET_ADDRESS = Throttle("password-reset-address", _reset_address_limits)
+PASSWORD_RESET_ACCOUNT = Throttle("password-reset-account", _reset_account_limits)
+
+
+def password_reset_wait() -> int:
+    """Seconds before this address may ask for another reset mail (0: now)."""
+    return PASSWORD_RESET_ADDRESS.retry_after(remote_address())
+
+
+def password_reset_requested(email: str) -> bool:
+    """Count the request; False when this e-mail has had its share of reset mails for now."""
+    PASSWORD_RESET_ADDRESS.fail(remote_address())
+    key = _hashed(email)
+    if PASSWORD_RESET_ACCOUNT.retry_after(key):
+        return False
+    PASSWORD_RESET_ACCOUNT.fail(key)
+    return True
 
 
 def limiter() -> Limiter:

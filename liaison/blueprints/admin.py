@@ -1,6 +1,8 @@
 """Administration (システム管理者 only): users, memberships, the yearly handover, the audit log."""
 from __future__ import annotations
 
+import csv
+import io
 from datetime import datetime
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
@@ -9,8 +11,8 @@ from flask_login import current_user, login_required
 from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
-from ..dates import TOKYO, current_fiscal_year
-from ..domain import DomainError, access, audit, audit_labels, require
+from ..dates import TOKYO, current_fiscal_year, fiscal_year_label
+from ..domain import DomainError, access, accounts, audit, audit_labels, require, rollover
 from ..domain import memberships as membership_rules
 from ..domain import users as user_rules
 from ..extensions import db
@@ -66,12 +68,12 @@ def new_user():
     form.body_id.choices = _body_choices()
     return act(
         form,
-        lambda: user_rules.create_user(
-            actor=current_user, email=form.email.data, name=form.name.data, password=form.password.data,
+        lambda: accounts.create_invited_user(
+            actor=current_user, email=form.email.data, name=form.name.data,
             title=form.title.data, body=db.session.get(Body, form.body_id.data) if form.body_id.data else None,
             department=form.department.data, is_admin=form.is_admin.data, is_secretariat=form.is_secretariat.data,
         ),
-        success=lambda user: _("%(name)sさんのアカウントを作成しました。", name=user.name),
+        success=lambda user: _("%(name)sさんのアカウントを作成し、招待メールを送信します。", name=user.name),
         to=lambda user: redirect(url_for("admin.edit_user", user_id=user.id)),
         page=lambda: render_template("admin/user_form.html", form=form, user=None),
     )
@@ -136,6 +138,17 @@ def end_sessions(user_id):
     return act(
         EmptyForm(), lambda: user_rules.end_sessions(user, actor=current_user),
         success=_("このアカウントのすべてのセッションを終了しました。"),
+        to=_back(url_for("admin.edit_user", user_id=user.id)),
+    )
+
+
+@bp.post("/users/<int:user_id>/invite")
+def invite(user_id):
+    """Send the invitation again (a newer link: the older one stops working)."""
+    user = get_or_404(User, user_id)
+    return act(
+        EmptyForm(), lambda: accounts.invite(user, actor=current_user),
+        success=_("%(name)sさんに招待メールを送信します。", name=user.name),
         to=_back(url_for("admin.edit_user", user_id=user.id)),
     )
 
@@ -250,6 +263,83 @@ def handover():
             committees=access.all_committees(),
         ),
     )
+
+
+# --- 年度更新: every committee at once ------------------------------------------------------------
+
+def _rollover_year() -> int:
+    raw = request.values.get("to_year", type=int)
+    return raw if raw is not None and sane_year(raw) else current_fiscal_year() + 1
+
+
+def _screen_transfers(bodies) -> list[rollover.Transfer]:
+    """The successors typed on screen, one row per body (rows left blank are not transfers)."""
+    transfers = []
+    for line, body in enumerate(bodies, start=1):
+        name, title, email = (request.form.get(f"s-{body.id}-{part}", "").strip() for part in ("name", "title", "email"))
+        if name or title or email:
+            transfers.append(rollover.Transfer(line, body.name, name, title, user_rules.normalise_email(email)))
+    return transfers
+
+
+def _chosen_chairs(committees) -> dict:
+    chairs = {}
+    for committee in committees:
+        wanted = {role: request.form.get(f"{role.value}-{committee.id}", type=int)
+                  for role in (Role.CHAIR, Role.VICE_CHAIR)}
+        if any(wanted.values()):
+            chairs[committee.id] = {role: body_id for role, body_id in wanted.items() if body_id}
+    return chairs
+
+
+@bp.route("/rollover", methods=["GET", "POST"])
+def rollover_page():
+    """年度更新: preview (nothing written), then apply in one transaction."""
+    to_year = _rollover_year()
+    form = EmptyForm()
+    committees = access.all_committees()
+    last_year = db.session.scalars(
+        select(Membership).options(joinedload(Membership.body), joinedload(Membership.user))
+        .where(Membership.fiscal_year == to_year - 1, Membership.ended_at.is_(None))
+    ).unique().all()
+    bodies = sorted({m.body for m in last_year}, key=lambda body: body.position)
+    seated = {(m.committee_id, m.body) for m in last_year if not m.department and m.role.has_vote}
+    holders = {m.body_id: m.user for m in last_year if not m.department and m.role.has_vote}
+    values, preview, status = {}, None, 200
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        upload = request.files.get("csv")
+        read_problems: list[str] = []
+        if upload is not None and upload.filename:
+            transfers, read_problems = rollover.read_csv(upload.read(rollover.MAX_CSV_BYTES + 1))
+        else:
+            transfers = _screen_transfers(bodies)
+        chairs = _chosen_chairs(committees)
+        if request.form.get("action") == "apply" and not read_problems:
+            try:
+                result = rollover.apply(to_year, transfers, actor=current_user, chairs=chairs)
+            except DomainError:
+                db.session.rollback()  # the preview below shows what is stored, with the problems
+            else:
+                flash(_("%(year)sの委員を%(n)d議席登録しました(登録済み%(already)d議席)。新しい委員には招待メールを送信します。",
+                        year=fiscal_year_label(to_year), n=len(result.changes), already=result.already), "success")
+                return redirect(url_for("admin.memberships", committee="council", fy=to_year)), 303
+        preview = rollover.plan(to_year, transfers, chairs=chairs, read_problems=read_problems)
+        values = {t.body.id: t for t in transfers if t.body is not None}
+        status = 400 if preview.problems else 200
+    return render_template(
+        "admin/rollover.html", form=form, to_year=to_year, bodies=bodies, holders=holders, committees=committees,
+        seated=seated, values=values, preview=preview, example=rollover.EXAMPLE_CSV, columns=rollover.COLUMNS,
+        Role=Role,
+    ), status
+
+
+@bp.get("/rollover/example.csv")
+def rollover_example():
+    """The 人事異動 list's example file (UTF-8 with BOM, which Excel opens)."""
+    rows = list(csv.reader(io.StringIO(rollover.EXAMPLE_CSV)))
+    return csv_response(rows[0], rows[1:], "jinji-idou-example.csv")
 
 
 def _parse_day(value: str | None):

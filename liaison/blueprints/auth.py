@@ -9,8 +9,13 @@ from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import security
 from ..domain import DomainError
+from ..domain import accounts
 from ..domain import users as user_rules
-from ..forms.auth import LocaleForm, LoginForm, PasswordChangeForm
+from ..forms.auth import (
+    ConfirmForm, EmailChangeForm, ForgotPasswordForm, LocaleForm, LoginForm, PasswordChangeForm, ProfileForm,
+    SetPasswordForm,
+)
+from ..models import TokenPurpose
 from .handling import act
 
 bp = Blueprint("auth", __name__)
@@ -101,8 +106,52 @@ def account():
 
     return act(
         form, change, success=_("パスワードを変更しました。"), to=changed,
-        page=lambda: render_template("auth/account.html", form=form),
+        page=lambda: _account_page(form),
     )
+
+
+def _account_page(form=None, profile_form=None, email_form=None):
+    """The account page: profile, e-mail, seats by fiscal year, calendar feed, password."""
+    if profile_form is None:
+        profile_form = ProfileForm(formdata=None, obj=current_user)
+    return render_template(
+        "auth/account.html", form=form or PasswordChangeForm(formdata=None), profile_form=profile_form,
+        email_form=email_form or EmailChangeForm(formdata=None), seats_by_year=user_rules.seats_by_year(current_user),
+    )
+
+
+@bp.post("/account/profile")
+@login_required
+def update_profile():
+    form = ProfileForm()
+    if not form.validate_on_submit():
+        return _account_page(profile_form=form), 400
+    try:
+        user_rules.update_own_details(current_user, name=form.name.data, title=form.title.data)
+    except DomainError as error:
+        flash(error.message, "error")
+        return _account_page(profile_form=form), 400
+    flash(_("氏名・役職を更新しました。"), "success")
+    return redirect(url_for("auth.account"))
+
+
+@bp.post("/account/email")
+@login_required
+def request_email_change():
+    """A new e-mail takes effect only once the link sent to it is followed."""
+    form = EmailChangeForm()
+    if not form.validate_on_submit():
+        return _account_page(email_form=form), 400
+    try:
+        accounts.request_email_change(current_user, form.email.data)
+    except DomainError as error:
+        if error.field == "email":
+            form.email.errors.append(error.message)
+        flash(error.message, "error")
+        return _account_page(email_form=form), 400
+    flash(_("%(email)s に確認のメールを送信します。メールのリンクを開くと、メールアドレスが変更されます。",
+            email=user_rules.normalise_email(form.email.data)), "success")
+    return redirect(url_for("auth.account"))
 
 
 @bp.post("/locale")
@@ -118,3 +167,75 @@ def set_locale():
         form, choose, success=None, to=lambda _result: safe_next(form.next.data) or url_for("dashboard.index"),
         page=lambda: (redirect(url_for("dashboard.index")), 303), invalid=_("表示言語を変更できませんでした。"),
     )
+
+
+# --- links sent by mail: password reset, invitation, e-mail confirmation ------------------------------
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+def forgot_password():
+    """「パスワードを忘れた場合」: the same answer whether or not the address has an account."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        wait = security.password_reset_wait()
+        if wait:
+            flash(_("再設定の依頼が続いたため、しばらく受け付けを停止しています。約%(minutes)d分後に再度お試しください。",
+                    minutes=max(1, (wait + 59) // 60)), "error")
+            return render_template("auth/forgot.html", form=form), 429, {"Retry-After": str(wait)}
+        email = user_rules.normalise_email(form.email.data)
+        if security.password_reset_requested(email):
+            accounts.request_password_reset(email)
+        return render_template("auth/forgot_sent.html", email=email)
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/forgot.html", form=form), status
+
+
+def _refused(refused: accounts.LinkRefused):
+    """An expired, used, superseded or forged link says so and offers a new one (410 for a dead link)."""
+    status = 404 if refused.problem is accounts.LinkProblem.INVALID else 410
+    return render_template("auth/link_refused.html", message=refused.message), status
+
+
+@bp.route("/password/set/<secret>", methods=["GET", "POST"])
+def set_password(secret):
+    try:
+        token = accounts.resolve(secret, (TokenPurpose.INVITATION, TokenPurpose.PASSWORD_RESET))
+    except accounts.LinkRefused as refused:
+        return _refused(refused)
+    form = SetPasswordForm()
+    if form.validate_on_submit():
+        try:
+            user = accounts.set_password(token, form.password.data)
+        except accounts.LinkRefused as refused:
+            return _refused(refused)
+        except DomainError as error:
+            flash(error.message, "error")
+            return render_template("auth/set_password.html", form=form, token=token), 400
+        session.clear()
+        login_user(user)
+        security.session_started()
+        session["locale"] = user.locale
+        flash(_("パスワードを設定しました。"), "success")
+        return redirect(url_for("dashboard.index"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/set_password.html", form=form, token=token), status
+
+
+@bp.route("/account/email/<secret>", methods=["GET", "POST"])
+def confirm_email(secret):
+    try:
+        token = accounts.resolve(secret, (TokenPurpose.EMAIL_CHANGE,))
+    except accounts.LinkRefused as refused:
+        return _refused(refused)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            accounts.confirm_email(token)
+        except accounts.LinkRefused as refused:
+            return _refused(refused)
+        except DomainError as error:
+            flash(error.message, "error")
+            return render_template("auth/confirm_email.html", form=form, token=token), 400
+        flash(_("メールアドレスを変更しました。次回から新しいメールアドレスでログインしてください。"), "success")
+        return redirect(url_for("auth.account" if current_user.is_authenticated else "auth.login"))
+    status = 400 if request.method == "POST" else 200
+    return render_template("auth/confirm_email.html", form=form, token=token), status

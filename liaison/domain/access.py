@@ -62,6 +62,13 @@ def active_memberships(user, fiscal_year: int | None = None) -> list[Membership]
     return list(_seats(user).get(fiscal_year or current_fiscal_year(), {}).values())
 
 
+def all_seats(user) -> list[Membership]:
+    """The user's seats that have not ended, of every fiscal year (past, current and starting later)."""
+    if not getattr(user, "is_authenticated", False):
+        return []
+    return [seat for by_committee in _seats(user).values() for seat in by_committee.values()]
+
+
 def membership_in(user, committee: Committee, fiscal_year: int | None = None) -> Membership | None:
     if not getattr(user, "is_authenticated", False):
         return None

@@ -9,6 +9,7 @@ from sqlalchemy import func, select, update
 from ..dates import utcnow
 from ..extensions import db
 from ..request_cache import RequestCache
+from ..models.notifications import ACCOUNT_MAIL_KINDS
 from ..models import (
     Committee, Meeting, Notification, NotificationKind, NotificationPreference, NotificationState, User,
 )
@@ -18,7 +19,7 @@ from . import access, audit, check, require
 from .meetings import ANNOUNCED
 
 # Kinds a user can choose to get by mail or not (the digest is chosen with its own switch).
-MAIL_KINDS = tuple(kind for kind in NotificationKind if kind is not NotificationKind.DIGEST)
+MAIL_KINDS = tuple(kind for kind in NotificationKind if kind is not NotificationKind.DIGEST and not kind.is_account_mail)
 
 
 def _in_inbox(recipient_id):
@@ -26,6 +27,7 @@ def _in_inbox(recipient_id):
     return (
         Notification.recipient_id == recipient_id,
         Notification.kind != NotificationKind.DIGEST,
+        Notification.kind.not_in(list(ACCOUNT_MAIL_KINDS)),  # a personal link is for the mailbox only
         Notification.state != NotificationState.VOID,
         Notification.due_at <= utcnow(),
     )

@@ -3,10 +3,11 @@ from __future__ import annotations
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
 from werkzeug.security import check_password_hash, generate_password_hash
 
 from ..extensions import db
-from ..models import Body, User
+from ..models import Body, Membership, User
 from . import check, require
 from . import audit
 
@@ -169,3 +170,25 @@ def update_profile(user: User, *, actor, email: str, name: str, title: str, body
     user.is_admin, user.is_secretariat = is_admin, is_secretariat
     after = {"email": user.email, "name": user.name, "is_admin": user.is_admin, "is_secretariat": user.is_secretariat}
     audit.record(actor, "user.updated", user, before=before, after=after)
+
+
+def update_own_details(user: User, *, name: str, title: str) -> None:
+    """The user's own name and title (the e-mail changes only through a confirmed link: domain.accounts)."""
+    check(name and name.strip(), _("氏名を入力してください。"), "name")
+    before = {"name": user.name, "title": user.title}
+    user.name, user.title = name.strip(), (title or "").strip()
+    after = {"name": user.name, "title": user.title}
+    if before != after:
+        audit.record(user, "user.updated", user, before=before, after=after)
+
+
+def seats_by_year(user: User) -> list[tuple[int, list]]:
+    """Every seat the user has held or will hold, newest fiscal year first (one query)."""
+    rows = db.session.scalars(
+        select(Membership).options(joinedload(Membership.committee), joinedload(Membership.body))
+        .where(Membership.user_id == user.id).order_by(Membership.fiscal_year.desc(), Membership.committee_id)
+    )
+    years: dict[int, list] = {}
+    for seat in rows:
+        years.setdefault(seat.fiscal_year, []).append(seat)
+    return list(years.items())

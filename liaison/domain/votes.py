@@ -159,20 +159,21 @@ def casting_seat(user, vote: Vote) -> VoteSeat | None:
     """The seat from which the user may give the casting vote: the chair's, or the vice chair's standing in."""
     if vote.state is not VoteState.TIED or not getattr(user, "is_authenticated", False) or vote.chair_votes:
         return None
+    return casting_seat_among(user, vote, db.session.scalars(
+        select(VoteSeat).join(VoteSeat.membership).options(joinedload(VoteSeat.membership))
+        .where(VoteSeat.vote_id == vote.id, Membership.role.in_([Role.CHAIR, Role.VICE_CHAIR]))
+    ))
+
+
+def casting_seat_among(user, vote: Vote, chair_seats) -> VoteSeat | None:
+    """Of a tied vote's chair and vice-chair seats, the one from which the user decides the tie: the seat that
+    presided when the vote opened; for votes opened before that was stored, the chair's, or the vice chair's
+    when the chair was not present (the vice chair stands in)."""
+    chair_seats = list(chair_seats)
     if vote.presiding_membership_id is not None:
-        presiding = db.session.scalar(
-            select(VoteSeat).options(joinedload(VoteSeat.membership))
-            .where(VoteSeat.vote_id == vote.id, VoteSeat.membership_id == vote.presiding_membership_id)
-        )
+        presiding = next((s for s in chair_seats if s.membership_id == vote.presiding_membership_id), None)
         return presiding if presiding is not None and presiding.membership.user_id == user.id else None
-    # Votes opened before the chair rule was stored: the chair, or the vice chair when the chair was not present.
-    chairs = {
-        s.membership.role: s
-        for s in db.session.scalars(
-            select(VoteSeat).join(VoteSeat.membership).options(joinedload(VoteSeat.membership))
-            .where(VoteSeat.vote_id == vote.id, Membership.role.in_([Role.CHAIR, Role.VICE_CHAIR]))
-        )
-    }
+    chairs = {s.membership.role: s for s in chair_seats}
     chair, vice = chairs.get(Role.CHAIR), chairs.get(Role.VICE_CHAIR)
     if chair is not None and chair.membership.user_id == user.id:
         return chair

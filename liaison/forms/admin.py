@@ -18,7 +18,7 @@ class UserForm(FlaskForm):
 
 
 class NewUserForm(UserForm):
-    password = PasswordField(_l("初期パスワード"), validators=[DataRequired(REQUIRED), Length(min=10, max=200, message=_l("パスワードは10文字以上にしてください。"))])
+    """No password: the new account's holder chooses one from the invitation mail."""
 
 
 class PasswordResetForm(FlaskForm):

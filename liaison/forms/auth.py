@@ -1,8 +1,8 @@
 """Log-in and account forms."""
 from flask_babel import lazy_gettext as _l
 from . import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField
-from wtforms.validators import DataRequired, EqualTo, Length
+from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
 
 
 class LoginForm(FlaskForm):
@@ -26,3 +26,33 @@ class PasswordChangeForm(FlaskForm):
 class LocaleForm(FlaskForm):
     locale = SelectField(_l("表示言語"), choices={"ja": "日本語", "en": "English"})
     next = HiddenField()
+
+
+class ForgotPasswordForm(FlaskForm):
+    email = EmailField(_l("メールアドレス"), validators=[DataRequired(message=_l("メールアドレスを入力してください。")), Length(max=254)])
+
+
+class SetPasswordForm(FlaskForm):
+    password = PasswordField(
+        _l("新しいパスワード"),
+        validators=[DataRequired(message=_l("新しいパスワードを入力してください。")), Length(min=10, max=200, message=_l("パスワードは10文字以上にしてください。"))],
+    )
+    confirm = PasswordField(
+        _l("新しいパスワード(確認)"),
+        validators=[EqualTo("password", message=_l("確認用のパスワードが一致しません。"))],
+    )
+
+
+class ConfirmForm(FlaskForm):
+    """A POST with only the CSRF token (a link is followed by a button, not by the GET a mail scanner makes)."""
+
+
+class ProfileForm(FlaskForm):
+    name = StringField(_l("氏名"), validators=[DataRequired(message=_l("氏名を入力してください。")), Length(max=100)])
+    title = StringField(_l("役職"), validators=[Optional(), Length(max=100)])
+
+
+class EmailChangeForm(FlaskForm):
+    email = EmailField(_l("新しいメールアドレス"), validators=[
+        DataRequired(message=_l("メールアドレスを入力してください。")), Length(max=254),
+        Email(message=_l("メールアドレスの形式が正しくありません。"), check_deliverability=False)])

@@ -1,4 +1,5 @@
 """All models, imported here so Alembic and the app see the whole schema."""
+from .accounts import AccountToken, TokenPurpose
 from .audit import AuditEvent
 from .bodies import Body, BodyKind, PlanPolicy
 from .committees import ROLE_ORDER, Committee, CommitteeKind, Membership, Role
@@ -14,6 +15,8 @@ from .users import User
 from .votes import Ballot, Choice, ClosedVoteError, Majority, Vote, VoteMethod, VoteOutcome, VoteSeat, VoteState
 
 __all__ = [
+    "AccountToken",
+    "TokenPurpose",
     "AgendaItem",
     "AgendaKind",
     "Attachment",

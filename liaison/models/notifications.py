@@ -28,12 +28,23 @@ class NotificationKind(enum.Enum):
     MINUTES_REVIEW_DEADLINE = "minutes_review_deadline"  # 議事録の確認期限のお知らせ
     MINUTES_PUBLISHED = "minutes_published"  # 議事録の公開
     DIGEST = "digest"  # 1日分のまとめ (one mail at 08:00 JST)
+    ACCOUNT_INVITATION = "account_invitation"  # アカウントへの招待
+    PASSWORD_RESET = "password_reset"  # パスワードの再設定
+    EMAIL_CONFIRMATION = "email_confirmation"  # メールアドレスの確認
+
+    @property
+    def is_account_mail(self) -> bool:
+        """Carries a personal link: always by mail, never in a digest or turned off, and not listed in-app."""
+        return self in ACCOUNT_MAIL_KINDS
 
     @property
     def is_meeting_notice(self) -> bool:
         return self in MEETING_NOTICE_KINDS
 
 
+ACCOUNT_MAIL_KINDS = frozenset(
+    {NotificationKind.ACCOUNT_INVITATION, NotificationKind.PASSWORD_RESET, NotificationKind.EMAIL_CONFIRMATION}
+)
 MEETING_NOTICE_KINDS = frozenset(
     {NotificationKind.CONVOCATION, NotificationKind.MEETING_CHANGED, NotificationKind.MEETING_CANCELLED}
 )

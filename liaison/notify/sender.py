@@ -45,11 +45,13 @@ from ..extensions import db
 from ..domain import meetings as meeting_rules
 from ..domain import minutes as minutes_rules
 from ..domain import votes as vote_rules
+from ..models import AccountToken
 from ..models import (
     Delivery, Meeting, Minutes, MinutesStatus, Notification, NotificationKind, NotificationPreference, NotificationState,
     SchedulerLease, User, Vote, VoteState,
 )
 from ..urls import internal_path
+from ..domain import accounts
 from . import content, outbox
 from .locks import LEASE_NAME, Lock, sender_lock
 from .mail import Mailer, PermanentFailure, ServerUnavailable, build_message
@@ -516,6 +518,12 @@ def prepare(notification: Notification, now: datetime, preference: NotificationP
     if reason:
         _set_state(notification_id, NotificationState.VOID, last_error=reason)
         return Outcome.VOIDED
+    if notification.kind.is_account_mail:  # a personal link: always its own mail, whatever the preferences
+        message = build_message(notification, accounts.mail_body(notification), shared=None)
+        address = accounts.mail_address(notification)
+        if address != notification.recipient.email:
+            message.replace_header("To", address)
+        return Outgoing(notification_id, notification.attempts, address, message)
     if notification.kind is NotificationKind.DIGEST:
         if not _fill_digest(notification):
             _set_state(notification_id, NotificationState.VOID, last_error="empty digest")
@@ -665,6 +673,8 @@ def void_reason(notification: Notification, now: datetime) -> str:
         return "recipient deactivated"
     if notification.expires_at is not None and now >= notification.expires_at:
         return "too late: expired"
+    if notification.object_type == AccountToken.__tablename__:
+        return accounts.void_reason(notification, now)
     if notification.object_type == Vote.__tablename__:
         return _vote_void_reason(notification)
     if notification.object_type == Minutes.__tablename__:

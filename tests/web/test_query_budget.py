@@ -13,10 +13,11 @@ from sqlalchemy import select
 
 from liaison.calendar.tokens import feed_token
 from liaison.dates import current_fiscal_year, utcnow
+from liaison.domain import accounts
 from liaison.extensions import db
 from liaison.models import (
     AgendaItem, Meeting, MeetingStatus, Minutes, MinutesStatus, Proposal, ProposalComment, ProposalStatus, Role,
-    Membership, User, Vote,
+    Membership, TokenPurpose, User, Vote,
 )
 from bench.scale import Scale, generate
 
@@ -42,6 +43,9 @@ PAGES = {
     "calendar.feed": (None, "/calendar/{token}.ics"),
     "dashboard.index": ("member", "/"),
     "auth.account": ("member", "/account"),
+    "auth.forgot_password": (None, "/password/forgot"),
+    "auth.set_password": (None, "/password/set/{reset_link}"),
+    "auth.confirm_email": ("member", "/account/email/{email_link}"),
     "notifications.index": ("member", "/notifications/"),
     "notifications.settings": ("member", "/notifications/settings"),
     "committees.show": ("secretariat", "/council/"),
@@ -85,6 +89,8 @@ PAGES = {
     "admin.edit_user": ("admin", "/admin/users/{member_id}"),
     "admin.memberships": ("admin", "/admin/memberships?committee=council"),
     "admin.handover": ("admin", "/admin/handover"),
+    "admin.rollover_page": ("admin", "/admin/rollover"),
+    "admin.rollover_example": ("admin", "/admin/rollover/example.csv"),
     "admin.audit_log": ("admin", "/admin/audit"),
     "admin.audit_csv": ("admin", "/admin/audit.csv?committee=council&from=2024-04-01"),
     "notification_admin.outbox": ("admin", "/admin/notifications/?state=all"),
@@ -144,7 +150,10 @@ def _ids(app, client) -> tuple[dict, dict]:
         # A fresh comment by the member, editable for a while: the comment edit form needs one.
         comment = ProposalComment(proposal_id=proposal.id, author_id=member.id, text="確認しました。", created_at=utcnow())
         db.session.add(comment)
+        reset = accounts.issue(member, TokenPurpose.PASSWORD_RESET, actor=None)
+        email_change = accounts.request_email_change(member, "new-address@example.jp")
         db.session.commit()
+        links = {"reset_link": accounts.link_secret(reset), "email_link": accounts.link_secret(email_change)}
         emails = {"member": member.email, "secretariat": "secretariat@example.jp", "admin": "admin@example.jp",
                   "author": author_seat.user.email, "commenter": member.email}
         params = {
@@ -153,7 +162,7 @@ def _ids(app, client) -> tuple[dict, dict]:
             "published": minutes[MinutesStatus.PUBLISHED].meeting_id,
             "draft_minutes": minutes[MinutesStatus.DRAFT].meeting_id,
             "proposal": proposal.id, "draft_proposal": draft_proposal.id, "comment": comment.id,
-            "member_id": member.id, "token": feed_token(member), "year": largest.fiscal_year,
+            "member_id": member.id, "token": feed_token(member), "year": largest.fiscal_year, **links,
         }
         assert len(largest.agenda_items) >= 2 and convened.starts_at > utcnow() - timedelta(days=1)
     return params, emails
