@@ -35,6 +35,7 @@ class Event(StrEnum):
     MINUTES_REVIEW_OPENED = "minutes.review_opened"
     MINUTES_APPROVED = "minutes.approved"
     MINUTES_PUBLISHED = "minutes.published"
+    ACCOUNT_LINK_ISSUED = "account.link_issued"
 
 
 _listeners: dict[Event, list[Callable]] = defaultdict(list)

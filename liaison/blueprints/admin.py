@@ -149,7 +149,7 @@ def invite(user_id):
     return act(
         EmptyForm(), lambda: accounts.invite(user, actor=current_user),
         success=_("%(name)sさんに招待メールを送信します。", name=user.name),
-        to=_back(url_for("admin.edit_user", user_id=user.id)),
+        to=lambda _token: redirect(url_for("admin.edit_user", user_id=user.id)),
     )
 
 

@@ -23,7 +23,8 @@ from ..dates import format_datetime, utcnow
 from ..extensions import db
 from ..models import AccountToken, Notification, NotificationKind, NotificationState, TokenPurpose, User
 from ..models.users import hash_password
-from ..notify import outbox
+from .. import events
+from ..events import Event
 from . import audit, check, require
 from . import users as user_rules
 
@@ -112,11 +113,7 @@ def issue(user: User, purpose: TokenPurpose, *, actor, new_email: str = "", now:
         .execution_options(synchronize_session=False)
     )
     subject, body = mail_text(token, user)
-    outbox.add([{
-        "recipient_id": user.id, "kind": kind, "object_type": AccountToken.__tablename__, "object_id": token.id,
-        "idempotency_key": f"{kind.value}:account_tokens:{token.id}", "subject": subject[:300], "body": body,
-        "link": "", "due_at": now, "expires_at": token.expires_at,
-    }])
+    events.emit(Event.ACCOUNT_LINK_ISSUED, token, recipient=user, kind=kind, subject=subject, body=body, due_at=now)
     audit.record(actor, SENT_ACTION[purpose], user, expires_at=token.expires_at.isoformat(),
                  **({"new_email": new_email} if new_email else {}))
     return token

@@ -415,6 +415,17 @@ def minutes_published(minutes: Minutes, **data) -> None:
 
 # --- the wiring -------------------------------------------------------------------------------------
 
+def account_link_issued(token, *, recipient, kind, subject: str, body: str, due_at: datetime) -> None:
+    """The mail carrying an account link (invitation, password reset, e-mail confirmation): its own mail at once.
+
+    The row holds no link: the sender puts it in when it builds the mail (liaison.domain.accounts.mail_body)."""
+    outbox.add([{
+        "recipient_id": recipient.id, "kind": kind, "object_type": token.__tablename__, "object_id": token.id,
+        "idempotency_key": f"{kind.value}:{token.__tablename__}:{token.id}", "subject": subject[:300], "body": body,
+        "link": "", "due_at": due_at, "expires_at": token.expires_at,
+    }])
+
+
 LISTENERS = {
     Event.MEETING_CONVENED: meeting_convened,
     Event.MEETING_DEADLINES_CHANGED: meeting_deadlines_changed,
@@ -431,6 +442,7 @@ LISTENERS = {
     Event.MINUTES_REVIEW_OPENED: minutes_review_opened,
     Event.MINUTES_APPROVED: minutes_approved,
     Event.MINUTES_PUBLISHED: minutes_published,
+    Event.ACCOUNT_LINK_ISSUED: account_link_issued,
 }
 
 
