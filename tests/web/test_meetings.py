@@ -489,3 +489,23 @@ def test_committee_and_meeting_pages_offer_the_calendar(client, login, people, f
     login(client, people["secretariat"].email)
     unannounced = client.get(f"/planning/meetings/{draft.id}").get_data(as_text=True)
     assert f"/planning/meetings/{draft.id}.ics" not in unannounced  # a draft is not announced
+
+
+def test_the_tally_and_the_agenda_stack_on_narrow_screens(client, login, people, factory):
+    """Every cell of the attendance tally and the agenda says its column (td data-label) for the stacked layout."""
+    import re
+
+    meeting = factory.meeting(status="convened", agenda=2)
+    login(client, people["secretariat"].email)
+    shown = client.get(f"/planning/meetings/{meeting.id}").get_data(as_text=True)
+    for section in ("attendance", "agenda"):
+        part = shown[shown.index(f'<section id="{section}">'):]
+        table = part[:part.index("</table>")]
+        assert re.search(r'<table class="[^"]*\bstacked\b', table), section
+        cells = re.findall(r"<td\b[^>]*>", table)
+        assert cells and all("data-label=" in cell for cell in cells), (section, cells)
+    assert 'data-label="未回答"' in shown and 'data-label="議席数"' in shown and 'data-label="資料"' in shown
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parents[2] / "static" / "style.css").read_text(encoding="utf-8")
+    assert "table.stacked td::before { content: attr(data-label)" in css
