@@ -74,8 +74,8 @@ def feed(token: str):
 
 
 @bp.app_template_global()
-def calendar_feed_section() -> dict:
-    """What the account page shows about the current user's feed."""
+def personal_feed_links() -> dict:
+    """The current user's personal feed and its subscribe links (webcal, Google, Outlook)."""
     url = tokens.feed_url(current_user)
     name = _("人づくり広域連合 会議予定")
     return {
@@ -83,7 +83,25 @@ def calendar_feed_section() -> dict:
         "webcal_url": tokens.webcal_url(url),
         "google_url": tokens.google_subscribe_url(url),
         "outlook_url": tokens.outlook_subscribe_url(url, name),
+    }
+
+
+@bp.app_template_global()
+def calendar_feed_section() -> dict:
+    """What the account page shows about the current user's feed."""
+    return {
+        **personal_feed_links(),
         "settings_form": FeedSettingsForm(formdata=None, include_deadlines=current_user.feed_include_deadlines),
+    }
+
+
+@bp.app_template_global()
+def meeting_calendar_links(meeting) -> dict:
+    """One meeting for a calendar: its .ics, and Google's and Outlook's new-event forms filled in."""
+    return {
+        "ics_url": url_for("calendar_committee.meeting_ics", committee=meeting.committee.slug, meeting_id=meeting.id),
+        "google_url": tokens.google_event_url(meeting),
+        "outlook_url": tokens.outlook_event_url(meeting),
     }
 
 

@@ -8,13 +8,15 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+from datetime import timezone
 from urllib.parse import quote, urlencode
 
 from flask import current_app
 
 from ..extensions import db
 from ..models import User
-from ..urls import external_url
+from ..labels import meeting_name
+from ..urls import external_url, meeting_url
 
 # 192 bits of HMAC-SHA256, as 32 URL-safe characters.
 MAC_BYTES = 24
@@ -62,3 +64,28 @@ def google_subscribe_url(url: str) -> str:
 def outlook_subscribe_url(url: str, name: str) -> str:
     """Outlook on the web (Microsoft 365) 'subscribe from web' with the URL and name filled in."""
     return "https://outlook.office.com/calendar/0/addfromweb?" + urlencode({"url": url, "name": name}, quote_via=quote)
+
+
+def _event_fields(meeting) -> tuple[str, str]:
+    """The event's title (令和8年度第3回企画運営部会) and its details: the meeting page's address."""
+    return meeting_name(meeting), meeting_url(meeting)
+
+
+def google_event_url(meeting) -> str:
+    """Google Calendar's 'add this event' form, filled in (one event, not a subscription)."""
+    name, url = _event_fields(meeting)
+    stamp = "%Y%m%dT%H%M%SZ"
+    dates = f"{meeting.starts_at.astimezone(timezone.utc):{stamp}}/{meeting.ends_at.astimezone(timezone.utc):{stamp}}"
+    return "https://calendar.google.com/calendar/render?" + urlencode(
+        {"action": "TEMPLATE", "text": name, "dates": dates, "location": meeting.place, "details": url}, quote_via=quote)
+
+
+def outlook_event_url(meeting) -> str:
+    """Outlook on the web's new-event form, filled in (one event, not a subscription)."""
+    name, url = _event_fields(meeting)
+    return "https://outlook.office.com/calendar/0/deeplink/compose?" + urlencode({
+        "path": "/calendar/action/compose", "rru": "addevent", "subject": name,
+        "startdt": meeting.starts_at.astimezone(timezone.utc).isoformat(),
+        "enddt": meeting.ends_at.astimezone(timezone.utc).isoformat(),
+        "location": meeting.place, "body": url,
+    }, quote_via=quote)

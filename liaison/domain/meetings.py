@@ -33,7 +33,7 @@ from ..i18n import locale
 from . import attachments as files
 from .. import events
 from ..events import Event
-from ..dates import fiscal_year_of, format_date, format_datetime, holiday_name, is_day_off, to_tokyo, utcnow
+from ..dates import as_day, fiscal_year_of, format_date, format_datetime, holiday_name, is_day_off, to_tokyo, utcnow
 from ..extensions import db
 from ..labels import label, meeting_name
 from ..models import (
@@ -84,7 +84,9 @@ def day_off_warning(starts_at: datetime) -> str | None:
     day = format_date(starts_at, locale=locale())
     if name:
         return _("%(day)sは祝日(%(holiday)s)です。日程に問題がないか確認してください。", day=day, holiday=name)
-    return _("%(day)sは土曜日・日曜日です。日程に問題がないか確認してください。", day=day)
+    if as_day(starts_at).weekday() == 5:
+        return _("%(day)sは土曜日です。日程に問題がないか確認してください。", day=day)
+    return _("%(day)sは日曜日です。日程に問題がないか確認してください。", day=day)
 
 
 # ---------------------------------------------------------------------------------------- permissions

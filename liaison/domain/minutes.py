@@ -691,7 +691,7 @@ def published_select(*columns, q: str = "", committee: Committee | None = None):
         .join(Meeting, Meeting.id == Minutes.meeting_id)
     )
     for term in textsearch.terms(q):
-        query = query.where(textsearch.contains((MinutesVersion.search_text,), term))
+        query = query.where(textsearch.contains((MinutesVersion.search_key,), term))
     if committee is not None:
         query = query.where(Meeting.committee_id == committee.id)
     return query

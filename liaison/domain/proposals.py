@@ -490,7 +490,7 @@ def delete_comment(comment: ProposalComment, *, actor, now: datetime | None = No
 
 def search_condition(q: str):
     """Substring search over title, summary and body (see liaison.textsearch: Japanese has no word boundaries)."""
-    return textsearch.contains((Proposal.title, Proposal.summary, Proposal.body), q)
+    return textsearch.contains((Proposal.search_key,), q)
 
 
 @dataclass

@@ -594,7 +594,7 @@ def apply_outcome(item: AgendaItem, outcome: AgendaOutcome, *, actor, now: datet
     item.outcome, item.decided_at = outcome, now or utcnow()
     proposal = item.proposal
     if proposal is not None and outcome is not AgendaOutcome.NOTED:
-        proposal_rules.decide(proposal, outcome.value, actor=actor)
+        proposal_rules.decide(proposal, outcome.value, actor=actor, now=item.decided_at)  # the same 決定日 everywhere
 
 
 def defer_item(item: AgendaItem, *, actor, now: datetime | None = None) -> None:

@@ -16,7 +16,7 @@ class ProposalForm(FlaskForm):
     plan_policy_id = SelectField(_l("第6次広域計画の施策"), coerce=int, validators=[DataRequired(_l("施策を選んでください。"))])
     desired_meeting_id = SelectField(_l("審議を希望する会議"), coerce=int, validators=[Optional()])
     summary = TextAreaField(_l("概要"), validators=[Optional(), Length(max=50_000)])
-    body = TextAreaField(_l("本文(Markdown)"), validators=[Optional(), Length(max=50_000)])
+    body = TextAreaField(_l("本文"), validators=[Optional(), Length(max=50_000)])
 
 
 class ReturnForm(FlaskForm):

@@ -9,9 +9,10 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint, event, inspect, select
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
+from .. import textsearch
 from ..extensions import db
 from .committees import Membership
 from .meetings import AgendaItem, Meeting
@@ -65,7 +66,12 @@ class MinutesVersion(db.Model):
     """
 
     __tablename__ = "minutes_versions"
-    __table_args__ = (UniqueConstraint("minutes_id", "number"),)
+    __table_args__ = (
+        UniqueConstraint("minutes_id", "number"),
+        # pg_trgm serves LIKE '%…%' on PostgreSQL; SQLite makes it a plain index (unused by the search).
+        Index("ix_minutes_versions_search_key", "search_key", postgresql_using="gin",
+              postgresql_ops={"search_key": "gin_trgm_ops"}),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id"))
@@ -73,6 +79,8 @@ class MinutesVersion(db.Model):
     facts: Mapped[dict] = mapped_column(JSON)
     texts: Mapped[dict] = mapped_column(JSON)
     search_text: Mapped[str] = mapped_column(Text, default="")
+    # search_text normalised for the search (liaison.textsearch)
+    search_key: Mapped[str] = mapped_column(Text, default=textsearch.key_default("search_text"))
     reason: Mapped[str] = mapped_column(Text, default="")  # why this version was made (required after approval)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
@@ -157,3 +165,6 @@ def _refuse_changes_to_versions(session: Session, flush_context, instances) -> N
             changed = {attr.key for attr in inspect(obj).attrs if attr.history.has_changes()}
             if changed - set(APPROVAL_STAMP):
                 raise FrozenMinutesError(f"minutes version {obj.id} is saved history: make a new version instead")
+
+
+textsearch.keep_search_key(MinutesVersion, "search_text")

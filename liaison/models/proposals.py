@@ -7,6 +7,7 @@ from datetime import datetime
 from sqlalchemy import ForeignKey, Index, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from .. import textsearch
 from ..extensions import db
 from .bodies import Body, PlanPolicy
 from .committees import Committee
@@ -39,6 +40,9 @@ class Proposal(db.Model):
         UniqueConstraint("committee_id", "fiscal_year", "serial"),
         Index("ix_proposals_committee_status", "committee_id", "status"),
         Index("ix_proposals_fiscal_year_policy", "fiscal_year", "plan_policy_id"),
+        # pg_trgm serves LIKE '%…%' on PostgreSQL; SQLite makes it a plain index (unused by the search).
+        Index("ix_proposals_search_key", "search_key", postgresql_using="gin",
+              postgresql_ops={"search_key": "gin_trgm_ops"}),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -50,6 +54,8 @@ class Proposal(db.Model):
     title: Mapped[str] = mapped_column(String(200))
     summary: Mapped[str] = mapped_column(Text, default="")
     body: Mapped[str] = mapped_column(Text, default="")  # Markdown, shown only through liaison.markdown
+    # title, summary and body normalised for the search (liaison.textsearch), kept on every write
+    search_key: Mapped[str] = mapped_column(Text, default=textsearch.key_default("title", "summary", "body"))
     plan_policy_id: Mapped[int] = mapped_column(ForeignKey("plan_policies.id"))
     desired_meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"))
     status: Mapped[ProposalStatus] = mapped_column(str_enum(ProposalStatus), default=ProposalStatus.DRAFT, index=True)
@@ -127,3 +133,6 @@ class ProposalComment(db.Model):
 
     proposal: Mapped[Proposal] = relationship(back_populates="comments")
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
+
+
+textsearch.keep_search_key(Proposal, "title", "summary", "body")

@@ -265,7 +265,10 @@ def test_a_written_session_needs_no_place(staff, factory):
 
 
 def test_weekends_and_holidays_warn(ctx):
-    assert "土曜日・日曜日" in rules.day_off_warning(at(2026, 12, 12))  # Saturday
+    saturday = rules.day_off_warning(at(2026, 12, 12))
+    assert "は土曜日です。" in saturday and "日曜日" not in saturday  # the day it is (issue 20 item 7)
+    sunday = rules.day_off_warning(at(2026, 12, 13))
+    assert "は日曜日です。" in sunday and "土曜日" not in sunday
     assert "成人の日" in rules.day_off_warning(at(2027, 1, 11))
     assert rules.day_off_warning(at(2026, 12, 10)) is None  # Thursday
 

@@ -94,3 +94,90 @@ def test_text_helpers():
     text = "あ" * 100 + "デジタル人材" + "い" * 100
     assert snippet(text, "デジタル人材", width=5) == "…あああああデジタル人材いいいいい…"
     assert snippet("短い本文", "ない") == "短い本文"
+
+
+# ------------------------------------------------------- what people type: 全角/半角 and case (issue 20 item 6)
+
+def test_full_width_dx_finds_what_dx_finds(people, factory):
+    published(factory, "第2回", "自治体ＤＸの推進について協議した。")
+    published(factory, "第3回", "dx推進計画の進捗を報告した。")
+    published(factory, "関係ない回", "研修体系の見直しを協議した。")
+    factory.proposal(people["author"], status="submitted", title="DX推進研修", summary="")
+    factory.proposal(people["author"], status="submitted", title="ｵﾝﾗｲﾝ研修の拡充", summary="Ｗｅｂ会議の活用")
+    factory.proposal(people["author"], status="submitted", title="採用広報", summary="合同説明会", body="")
+
+    colleague = people["colleague"]
+    expected = sorted([(M, "第2回"), (M, "第3回"), (P, "DX推進研修")], key=str)
+    for query in ("DX", "ＤＸ", "dx", "ｄｘ", "Dx"):
+        assert sorted(hits(colleague, query), key=str) == expected, query
+    # half-width katakana is the full-width word; a full-width query finds half-width text and back
+    assert hits(colleague, "オンライン") == hits(colleague, "ｵﾝﾗｲﾝ") == [(P, "ｵﾝﾗｲﾝ研修の拡充")]
+    assert hits(colleague, "web会議") == [(P, "ｵﾝﾗｲﾝ研修の拡充")]
+    assert hits(colleague, "ＤＸ\u3000推進計画") == [(M, "第3回")]
+    assert hits(colleague, "ＤＸ", kind=P) == [(P, "DX推進研修")]
+
+
+def test_the_proposals_list_search_is_normalised_too(people, factory):
+    factory.proposal(people["author"], status="submitted", title="DX推進研修")
+    factory.proposal(people["author"], status="submitted", title="採用広報", summary="合同説明会", body="")
+    planning = db.session.scalar(select(Committee).where(Committee.slug == "planning"))
+    staff = db.session.get(User, people["staff"].id)
+    for query in ("ＤＸ", "dx"):
+        found = db.session.scalars(proposal_rules.list_query(
+            planning, staff, proposal_rules.ListFilters(q=query))).all()
+        assert [proposal.title for proposal in found] == ["DX推進研修"], query
+
+
+def test_the_search_key_follows_every_edit(people, factory):
+    proposal = factory.proposal(people["author"], status="draft", title="研修計画", summary="概要", body="")
+    colleague = db.session.get(User, people["author"].id)
+    assert hits(colleague, "ＤＸ", kind=P) == []
+    proposal = db.session.get(Proposal, proposal.id)
+    proposal_rules.update(proposal, actor=colleague, title="研修計画", summary="ＤＸ人材の育成", body="",
+                          plan_policy=proposal.plan_policy)
+    db.session.flush()
+    assert proposal.search_key == "研修計画\ndx人材の育成\n"
+    assert hits(colleague, "dx", kind=P) == [(P, "研修計画")]
+
+
+def test_bulk_inserted_rows_get_their_search_key(people, factory):
+    """Bulk INSERTs (the scale data) skip the mapper events: the column default fills the key."""
+    from sqlalchemy import insert
+
+    template = factory.proposal(people["author"], status="submitted", title="雛形")
+    db.session.execute(insert(Proposal), [{
+        "committee_id": template.committee_id, "body_id": template.body_id, "title": f"ＤＸ一括{i}",
+        "summary": "Ｗｅｂ", "plan_policy_id": template.plan_policy_id, "status": template.status,
+        "fiscal_year": template.fiscal_year, "submitted_at": template.submitted_at,
+        "created_at": template.created_at, "updated_at": template.updated_at,
+    } for i in range(3)])
+    keys = db.session.scalars(select(Proposal.search_key).where(Proposal.title.like("ＤＸ一括%"))
+                              .order_by(Proposal.title)).all()
+    assert keys == [f"dx一括{i}\nweb\n" for i in range(3)]
+
+
+def test_postgresql_serves_the_search_from_the_trigram_index(ctx, backend):
+    if backend != "postgresql":
+        pytest.skip("pg_trgm is PostgreSQL's")
+    from sqlalchemy import text
+
+    assert db.session.scalar(text("SELECT count(*) FROM pg_extension WHERE extname = 'pg_trgm'")) == 1
+    for table in ("proposals", "minutes_versions"):
+        definition = db.session.scalar(text("SELECT indexdef FROM pg_indexes WHERE indexname = :name"),
+                                       {"name": f"ix_{table}_search_key"})
+        assert "USING gin" in definition and "gin_trgm_ops" in definition, definition
+    # with sequential scans priced out, the planner can answer LIKE '%…%' from the index
+    db.session.execute(text("SET LOCAL enable_seqscan = off"))
+    plan = "\n".join(db.session.scalars(text(
+        "EXPLAIN SELECT id FROM proposals WHERE search_key LIKE '%dx推進%'")).all())
+    assert "ix_proposals_search_key" in plan, plan
+
+
+def test_normalise_and_snippet_fold_width_and_case():
+    from liaison.textsearch import normalise
+
+    assert normalise("ＤＸ推進　ｶﾞｲﾄﾞ Ｗｅｂ") == "dx推進 ガイド web"
+    assert normalise(None) == ""
+    text = "あ" * 100 + "自治体ＤＸの推進" + "い" * 100
+    assert snippet(text, "dx", width=3) == "…自治体ＤＸの推進…"
+    assert snippet("ｵﾝﾗｲﾝ研修", "オンライン") == "ｵﾝﾗｲﾝ研修"

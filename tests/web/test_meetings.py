@@ -147,7 +147,9 @@ def test_a_weekend_date_warns_but_is_saved(client, login, people, app):
     saturday = day + timedelta(days=(5 - day.weekday()) % 7)
     response = client.form("/planning/meetings/new", _meeting_form(saturday), follow_redirects=True)
     assert response.status_code == 200
-    assert "土曜日・日曜日" in response.get_data(as_text=True) or "祝日" in response.get_data(as_text=True)
+    shown = response.get_data(as_text=True)
+    assert "は土曜日です。" in shown or "祝日" in shown  # the day it is, not 「土曜日・日曜日」
+    assert "土曜日・日曜日です" not in shown and "は日曜日です。" not in shown
     assert _count(app, Meeting) == 1
 
 
@@ -463,3 +465,47 @@ def test_the_list_and_the_notice_run_a_fixed_number_of_queries(client, login, fa
         assert "議事30" in client.get(f"/planning/meetings/{many_meeting.id}/notice").get_data(as_text=True)
     assert few_list.count == many_list.count
     assert few_notice.count == many_notice.count
+
+
+def test_committee_and_meeting_pages_offer_the_calendar(client, login, people, factory):
+    """The committee feed and each meeting's .ics are linked from the pages (issue 20 item 7)."""
+    convened = factory.meeting(status="convened", agenda=1)
+    draft = factory.meeting(starts_at=datetime.combine(_future_day(40), datetime.min.time(), tzinfo=TOKYO))
+    login(client, people["member"].email)
+    committee_page = client.get("/planning/").get_data(as_text=True)
+    assert 'id="calendar"' in committee_page
+    assert 'href="webcal://' in committee_page and "/calendar/" in committee_page  # the personal feed
+    assert "https://calendar.google.com/calendar/r?cid=webcal" in committee_page
+    assert "https://outlook.office.com/calendar/0/addfromweb?" in committee_page
+    assert 'href="/planning/calendar.ics"' in committee_page
+    assert client.get("/planning/calendar.ics").status_code == 200
+
+    shown = client.get(f"/planning/meetings/{convened.id}").get_data(as_text=True)
+    assert f'href="/planning/meetings/{convened.id}.ics"' in shown
+    assert "https://calendar.google.com/calendar/render?action=TEMPLATE" in shown
+    assert "deeplink/compose?" in shown and "startdt=" in shown
+    assert client.get(f"/planning/meetings/{convened.id}.ics").status_code == 200
+
+    login(client, people["secretariat"].email)
+    unannounced = client.get(f"/planning/meetings/{draft.id}").get_data(as_text=True)
+    assert f"/planning/meetings/{draft.id}.ics" not in unannounced  # a draft is not announced
+
+
+def test_the_tally_and_the_agenda_stack_on_narrow_screens(client, login, people, factory):
+    """Every cell of the attendance tally and the agenda says its column (td data-label) for the stacked layout."""
+    import re
+
+    meeting = factory.meeting(status="convened", agenda=2)
+    login(client, people["secretariat"].email)
+    shown = client.get(f"/planning/meetings/{meeting.id}").get_data(as_text=True)
+    for section in ("attendance", "agenda"):
+        part = shown[shown.index(f'<section id="{section}">'):]
+        table = part[:part.index("</table>")]
+        assert re.search(r'<table class="[^"]*\bstacked\b', table), section
+        cells = re.findall(r"<td\b[^>]*>", table)
+        assert cells and all("data-label=" in cell for cell in cells), (section, cells)
+    assert 'data-label="未回答"' in shown and 'data-label="議席数"' in shown and 'data-label="資料"' in shown
+    from pathlib import Path
+
+    css = (Path(__file__).resolve().parents[2] / "static" / "style.css").read_text(encoding="utf-8")
+    assert "table.stacked td::before { content: attr(data-label)" in css

@@ -158,6 +158,9 @@ def test_draft_attach_submit_return_revise_accept_schedule_with_history(app, cli
     assert response.status_code == 303
     agenda = page(client.get(f"/planning/meetings/{meeting.id}"))
     assert f"{number} デジタル人材育成の共同研修" in agenda
+    row = agenda[agenda.index(f"{number} デジタル人材育成の共同研修"):]
+    row = row[:row.index("</tr>")]
+    assert row.count(number) == 1 and ">(提案)</a>" in row  # the number once per agenda row
 
     login(client, cast["colleague"].email)
     shown = page(client.get(url))
@@ -170,6 +173,8 @@ def test_draft_attach_submit_return_revise_accept_schedule_with_history(app, cli
 
     diff = page(client.get(url + "/revisions"))
     assert "<ins>予算は約120万円。</ins>" in diff
+    # the comparison's sections are not the minutes' line diff (.diff: pre-wrap, one box per line)
+    assert 'class="revision-diff"' in diff and 'class="diff"' not in diff
 
 
 def policy_id_in(app, code="HRD-3"):
@@ -587,3 +592,10 @@ def test_dashboard_shows_my_bodys_proposals_and_the_review_queue(client, login, 
     shown = page(client.get("/"))
     review = shown[shown.index("確認待ちの提案"):]
     assert "熊谷市の提案" in review and "差し戻された提案" not in review
+
+
+def test_the_body_field_is_labelled_plainly_with_a_formatting_help(client, login, cast):
+    login(client, cast["author"].email)
+    form = page(client.get("/planning/proposals/new"))
+    assert ">本文</label>" in form and "本文(Markdown)" not in form
+    assert "「## 」で見出し" in form and "「- 」で箇条書き" in form
