@@ -1,7 +1,7 @@
 """search_key: the searchable text normalised (NFKC + case folding), pg_trgm GIN indexed on PostgreSQL
 
 Revision ID: 0019
-Revises: 0015
+Revises: 0016
 Create Date: 2026-12-04
 
 """
@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 # revision identifiers, used by Alembic.
 revision = '0019'
-down_revision = '0015'
+down_revision = '0016'
 branch_labels = None
 depends_on = None
 
