@@ -37,7 +37,7 @@ def test_csv_text_neutralises_header_and_every_cell():
 def hostile(app, factory):
     """Data whose user-entered text starts like a formula, reachable from every CSV export."""
     staff = factory.secretariat(email="csv-staff@example.jp", is_admin=True)  # the audit CSV is the administrators'
-    users = factory.seated("council", 3)
+    users = factory.seated("council", 4)[1:]  # the first seat is the chair, who presides and does not vote
     item = factory.agenda_item("council", title=ATTACKS[0])
     vote_id = open_vote(app, item.id, method=VoteMethod.ELECTRONIC)
     with app.app_context():
