@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from itertools import groupby
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -22,7 +22,9 @@ from ..forms.meetings import (
 from ..models import (
     AgendaItem, AgendaKind, AttendanceResponse, Body, Meeting, MeetingFormat, MeetingStatus, Membership,
 )
+from .. import exports
 from ..notify import content
+from ..notify import documents as notice_documents
 from ..pagination import paginate
 from .downloads import send_attachment
 from .handling import act
@@ -199,8 +201,29 @@ def show(meeting_id):
 @bp.get("/<int:meeting_id>/notice")
 def notice(meeting_id):
     meeting = meeting_or_404(meeting_id)
-    text = content.convocation_text(meeting)
-    return render_template("meetings/notice.html", meeting=meeting, committee=g.committee, text=text)
+    head = content.notice_head(meeting)
+    body = content.notice_body(meeting, content.convocation_text(meeting))
+    return render_template("meetings/notice.html", meeting=meeting, committee=g.committee, head=head, body=body)
+
+
+def _notice_download(meeting: Meeting, data: bytes, mimetype: str, suffix: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    name = notice_documents.file_name(meeting, suffix)
+    response.headers["Content-Disposition"] = exports.content_disposition(name, inline=suffix == "pdf")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/<int:meeting_id>/notice.pdf")
+def notice_pdf(meeting_id):
+    meeting = meeting_or_404(meeting_id)
+    return _notice_download(meeting, notice_documents.notice_pdf(meeting), "application/pdf", "pdf")
+
+
+@bp.get("/<int:meeting_id>/notice.docx")
+def notice_docx(meeting_id):
+    meeting = meeting_or_404(meeting_id)
+    return _notice_download(meeting, notice_documents.notice_docx(meeting), notice_documents.DOCX_MIMETYPE, "docx")
 
 
 # ----------------------------------------------------------------------------------------- lifecycle

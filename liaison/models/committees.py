@@ -46,6 +46,8 @@ class Committee(db.Model):
     proposal_reminder_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     vote_reminder_days: Mapped[str] = mapped_column(String(40), default="2,0", server_default="2,0")
     review_reminder_days: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # 文書番号 prefix of its official documents (「彩人広連第」): the 招集通知 reads 彩人広連第12号.
+    document_prefix: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
     parent: Mapped[Committee | None] = relationship(remote_side=[id])
 
