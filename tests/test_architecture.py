@@ -21,7 +21,8 @@ PARTS = {
     "domain": ("liaison.domain", "liaison.attachments"),
     "calendar": ("liaison.calendar",),
     "notify": ("liaison.notify",),
-    "web": ("liaison.web", "liaison.blueprints", "liaison.forms", "liaison.exports", "liaison.pagination"),
+    "web": ("liaison.web", "liaison.blueprints", "liaison.forms", "liaison.exports", "liaison.pagination",
+            "liaison.archive"),
     "app": ("liaison.cli", "liaison.seed", "liaison"),
 }
 

@@ -5,6 +5,7 @@ The same head and text as the notice page and the mail (liaison.notify.content),
 from __future__ import annotations
 
 import io
+import warnings
 
 from docx import Document
 from docx.enum.text import WD_ALIGN_PARAGRAPH
@@ -39,12 +40,25 @@ def notice_html(meeting: Meeting) -> str:
         return current_app.jinja_env.get_template("meetings/notice_print.html").render(head=head, body=body)
 
 
-def notice_pdf(meeting: Meeting, *, variant: str | None = None) -> bytes:
-    """A4 PDF; variant="pdf/a-3b" for the archive (PDF/A, fonts embedded)."""
+PDF_A = "pdf/a-3b"  # PDF/A-3b for long-term keeping: fonts embedded, XMP pdfaid:part 3, conformance B
+
+
+def write_pdf(html: str, *, variant: str | None = None) -> bytes:
+    """HTML to PDF with WeasyPrint; variant=PDF_A for the archival form."""
     from weasyprint import HTML  # loading Pango and fonts is slow and only PDFs need it
 
-    html = notice_html(meeting)
-    return HTML(string=html).write_pdf(pdf_variant=variant) if variant else HTML(string=html).write_pdf()
+    if not variant:
+        return HTML(string=html).write_pdf()
+    with warnings.catch_warnings():
+        # WeasyPrint 70 opens its sRGB output-intent profile for PDF/A and never closes it (the file is
+        # only read); the ResourceWarning is raised while write_pdf runs, so it is silenced just here.
+        warnings.filterwarnings("ignore", category=ResourceWarning, message=r".*sRGB2014\.icc")
+        return HTML(string=html).write_pdf(pdf_variant=variant)
+
+
+def notice_pdf(meeting: Meeting, *, variant: str | None = None) -> bytes:
+    """A4 PDF of the 招集通知; variant=PDF_A for the archive."""
+    return write_pdf(notice_html(meeting), variant=variant)
 
 
 def notice_docx(meeting: Meeting) -> bytes:
