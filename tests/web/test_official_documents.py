@@ -140,3 +140,22 @@ def test_the_archive_manifest_matches_its_entries(client, login, factory, people
         index = zipped.read("index.html").decode()
         assert all(row["sha256"] in index for row in rows)
     assert runner.invoke(args=["archive", str(fiscal_year), "nope", "-o", str(tmp_path / "b.zip")]).exit_code != 0
+
+
+def test_the_secretariat_downloads_the_archive_and_members_may_not(client, login, factory, people, app):
+    meeting, _ = _convene(client, login, factory, people, app)
+    with app.app_context():
+        fiscal_year = db.session.get(Meeting, meeting.id).fiscal_year
+    page = client.get(f"/planning/?fy={fiscal_year}").get_data(as_text=True)
+    assert f"/planning/archive/{fiscal_year}.zip" in page
+    response = client.get(f"/planning/archive/{fiscal_year}.zip")
+    assert response.status_code == 200 and response.mimetype == "application/zip"
+    assert "attachment" in response.headers["Content-Disposition"]
+    with zipfile.ZipFile(io.BytesIO(response.get_data())) as zipped:
+        assert {"manifest.csv", "index.html", "decisions.csv", "audit.csv"} <= set(zipped.namelist())
+    response.close()  # the WSGI server closes it: that closes the temporary file
+    assert client.get("/planning/archive/99999.zip").status_code in (400, 404)
+    client.form("/logout")
+    login(client, people["member"].email)
+    assert f"/planning/archive/" not in client.get(f"/planning/?fy={fiscal_year}").get_data(as_text=True)
+    assert client.get(f"/planning/archive/{fiscal_year}.zip").status_code == 403

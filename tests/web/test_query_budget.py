@@ -29,6 +29,8 @@ PASSWORD = "liaison-demo"
 NOT_PAGES = {
     "static": "static files, no database",
     "admin.index": "a redirect to /admin/users",
+    "committees.fiscal_year_archive": "a ZIP of a whole fiscal year (PDF/A of every notice and minutes): its queries "
+                                      "grow with the year's meetings; tested in tests/web/test_official_documents.py",
     "meetings.download": "an uploaded file streamed from disk (the data set has no files)",
     "proposals.download": "an uploaded file streamed from disk (the data set has no files)",
 }
@@ -50,6 +52,8 @@ PAGES = {
     "meetings.new": ("secretariat", "/council/meetings/new"),
     "meetings.show": ("secretariat", "/council/meetings/{held}"),
     "meetings.notice": ("member", "/council/meetings/{convened}/notice"),
+    "meetings.notice_pdf": ("member", "/council/meetings/{convened}/notice.pdf"),
+    "meetings.notice_docx": ("member", "/council/meetings/{convened}/notice.docx"),
     "meetings.attendance": ("secretariat", "/council/meetings/{held}/attendance"),
     "meetings.edit": ("secretariat", "/council/meetings/{draft}/edit"),
     "meetings.add_item": ("secretariat", "/council/meetings/{draft}/agenda/new"),
@@ -70,6 +74,7 @@ PAGES = {
     "minutes.diff": ("secretariat", "/council/meetings/{published}/minutes/diff"),
     "minutes.docx": ("member", "/council/meetings/{published}/minutes.docx"),
     "minutes.pdf": ("member", "/council/meetings/{published}/minutes.pdf"),
+    "minutes.pdfa": ("member", "/council/meetings/{published}/minutes-pdfa.pdf"),
     "minutes_archive.index": ("member", "/minutes/?q=研修"),
     "proposals.index": ("member", "/council/proposals/?q=研修&status=adopted"),
     "proposals.new": ("member", "/council/proposals/new"),
