@@ -34,9 +34,8 @@ def document_number_label(meeting: Meeting) -> str:
     """彩人広連第12号; 「第12号」 without a prefix; empty before 招集."""
     if meeting.document_number is None:
         return ""
-    prefix = meeting.committee.document_prefix or ""
-    number = _("%(n)d号", n=meeting.document_number)
-    return f"{prefix}{number}" if prefix.endswith("第") else f"{prefix}{_('第')}{number}"
+    prefix = (meeting.committee.document_prefix or "").removesuffix("第")  # 「彩人広連第」 and 「彩人広連」 alike
+    return prefix + _("第%(n)d号", n=meeting.document_number)
 
 
 def chair_of(committee: Committee, fiscal_year: int) -> Membership | None:
