@@ -13,11 +13,12 @@ from wtforms.fields.choices import SelectChoice
 from ..dates import TOKYO, to_tokyo, utcnow
 from ..domain import require
 from ..domain import attachments as files
+from ..domain import documents as document_rules
 from ..domain import meetings as rules
 from ..extensions import db
 from ..labels import label, meeting_name, response_label
 from ..forms.meetings import (
-    ActionForm, AgendaItemForm, AttachmentForm, AttendanceForm, CancelForm, MeetingForm, PostponeForm,
+    ActionForm, AgendaItemForm, AttachmentForm, AttendanceForm, CancelForm, DocumentPrefixForm, MeetingForm, PostponeForm,
 )
 from ..models import (
     AgendaItem, AgendaKind, AttendanceResponse, Body, Meeting, MeetingFormat, MeetingStatus, Membership,
@@ -212,6 +213,21 @@ def _notice_download(meeting: Meeting, data: bytes, mimetype: str, suffix: str) 
     response.headers["Content-Disposition"] = exports.content_disposition(name, inline=suffix == "pdf")
     response.headers["Cache-Control"] = "private, no-store"
     return response
+
+
+@bp.route("/document-prefix", methods=["GET", "POST"])
+def document_prefix():
+    """文書番号 of the committee's notices: the administrator sets the prefix (「彩人広連第」)."""
+    require(getattr(current_user, "is_admin", False), "only administrators set the document number prefix")
+    committee = g.committee
+    form = DocumentPrefixForm()
+    if request.method == "GET":
+        form.prefix.data = committee.document_prefix
+    return act(
+        form, lambda: document_rules.set_document_prefix(committee, actor=current_user, prefix=form.prefix.data),
+        success=_("文書番号の記号を保存しました。"), to=url_for(".document_prefix"), fallback_field="prefix",
+        page=lambda: render_template("meetings/document_prefix.html", form=form, committee=committee),
+    )
 
 
 @bp.get("/<int:meeting_id>/notice.pdf")

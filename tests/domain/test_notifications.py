@@ -517,7 +517,7 @@ def test_the_meeting_rules_events_drive_the_outbox(members, factory, mailbox):
     assert len(rows(NotificationKind.CONVOCATION)) == len(members)
     sender.run_pass()
     convocation = mailbox.messages[0].get_body(("plain",)).get_content()
-    assert meeting_rules.meeting_name(meeting) in convocation and "委員 各位" in convocation
+    assert meeting_rules.meeting_name(meeting) in convocation and "各委員 様" in convocation  # issue 20: the addressee of a 公文書
 
     actor = factory.secretariat()
     new_start = meeting.starts_at + timedelta(days=7)

@@ -159,3 +159,18 @@ def test_the_secretariat_downloads_the_archive_and_members_may_not(client, login
     login(client, people["member"].email)
     assert f"/planning/archive/" not in client.get(f"/planning/?fy={fiscal_year}").get_data(as_text=True)
     assert client.get(f"/planning/archive/{fiscal_year}.zip").status_code == 403
+
+
+def test_the_administrator_sets_the_prefix_and_others_may_not(client, login, factory, people, app):
+    admin = factory.admin(email="admin@example.jp")
+    login(client, people["secretariat"].email)
+    assert client.get("/planning/meetings/document-prefix").status_code == 403
+    assert client.form("/planning/meetings/document-prefix", {"prefix": "彩人広連第"}).status_code == 403
+    client.form("/logout")
+    login(client, admin.email)
+    assert client.get("/planning/meetings/document-prefix").status_code == 200
+    too_long = client.form("/planning/meetings/document-prefix", {"prefix": "長" * 41})
+    assert too_long.status_code == 400
+    assert client.form("/planning/meetings/document-prefix", {"prefix": "彩人広連第"}).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Committee).where(Committee.slug == "planning")).document_prefix == "彩人広連第"

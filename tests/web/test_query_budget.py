@@ -67,6 +67,7 @@ PAGES = {
     "votes.ballots_csv": ("secretariat", "/council/votes/{vote}/ballots.csv"),
     "votes.decisions_csv": ("secretariat", "/council/votes/decisions.csv"),
     "votes.quorum": ("admin", "/council/votes/quorum"),
+    "meetings.document_prefix": ("admin", "/council/meetings/document-prefix"),
     "minutes.show": ("member", "/council/meetings/{published}/minutes"),
     "minutes.edit": ("secretariat", "/council/meetings/{draft_minutes}/minutes/edit"),
     "minutes.versions": ("secretariat", "/council/meetings/{published}/minutes/versions"),
