@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import tempfile
 
-from flask import g, render_template, request, send_file
+from flask import Response, g, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
@@ -40,8 +40,25 @@ def fiscal_year_archive(fiscal_year: int):
     """年度アーカイブ for the secretariat: the ZIP is written to a temporary file, then streamed from it."""
     require(meeting_rules.can_manage(current_user), "only the secretariat downloads the archive")
     check(2000 <= fiscal_year <= 2100, _("年度が正しくありません。"))
-    out = tempfile.TemporaryFile()  # on disk, not in memory; closed by the response
-    archive.write_archive(g.committee, fiscal_year, out)
+    out = tempfile.TemporaryFile()  # on disk, not in memory
+    try:
+        archive.write_archive(g.committee, fiscal_year, out)
+    except BaseException:
+        out.close()
+        raise
+    size = out.tell()
     out.seek(0)
-    return send_file(out, mimetype="application/zip", as_attachment=True,
-                     download_name=archive.archive_name(g.committee, fiscal_year), max_age=0)
+    name = archive.archive_name(g.committee, fiscal_year)
+    return Response(_chunks(out), mimetype="application/zip", headers={
+        "Content-Length": str(size), "Cache-Control": "private, no-store",
+        "Content-Disposition": f'attachment; filename="{name}"',
+    })
+
+
+def _chunks(out, size: int = 64 * 1024):
+    """The file in chunks; closed when read to the end or when the response is dropped."""
+    try:
+        while chunk := out.read(size):
+            yield chunk
+    finally:
+        out.close()

@@ -153,7 +153,6 @@ def test_the_secretariat_downloads_the_archive_and_members_may_not(client, login
     assert "attachment" in response.headers["Content-Disposition"]
     with zipfile.ZipFile(io.BytesIO(response.get_data())) as zipped:
         assert {"manifest.csv", "index.html", "decisions.csv", "audit.csv"} <= set(zipped.namelist())
-    response.close()  # the WSGI server closes it: that closes the temporary file
     assert client.get("/planning/archive/99999.zip").status_code in (400, 404)
     client.form("/logout")
     login(client, people["member"].email)
