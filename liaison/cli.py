@@ -5,6 +5,7 @@ import click
 from flask import Flask
 from flask.cli import AppGroup, with_appcontext
 from flask_babel import gettext as _
+from sqlalchemy import select
 
 from .domain import DomainError
 from .domain import users as user_rules
@@ -109,8 +110,32 @@ def audit_verify_command() -> None:
     click.echo(f"audit verify: OK, {verdict.rows:,} rows chained; head #{verdict.head_seq} {verdict.head_hash}")
 
 
+@click.command("archive")
+@click.argument("fiscal_year", type=int)
+@click.argument("slug")
+@click.option("--output", "-o", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="where to write the ZIP (default: SLUG-FY-archive.zip in the current directory)")
+@with_appcontext
+def archive_command(fiscal_year: int, slug: str, output: str | None) -> None:
+    """Write one fiscal year of a committee as a ZIP (年度アーカイブ) and print its path."""
+    import os
+
+    from . import archive
+    from .models import Committee
+
+    committee = db.session.scalar(select(Committee).where(Committee.slug == slug))
+    if committee is None:
+        raise click.ClickException(f"no committee with slug {slug!r}")
+    path = os.path.abspath(output or archive.archive_name(committee, fiscal_year))
+    with open(path, "wb") as out:
+        entries = archive.write_archive(committee, fiscal_year, out)
+    click.echo(path)
+    click.echo(f"{len(entries)} files + manifest.csv + index.html", err=True)
+
+
 def register_cli(app: Flask) -> None:
     app.cli.add_command(seed_command)
     app.cli.add_command(users_cli)
     app.cli.add_command(audit_cli)
+    app.cli.add_command(archive_command)
     app.cli.add_command(scheduler_cli)

@@ -19,8 +19,10 @@ from flask_babel import force_locale
 from flask_babel import gettext as _
 
 from .dates import format_date
+from .domain import check
 from .domain import minutes as rules
 from .models import Minutes, MinutesVersion
+from .notify import documents
 
 DOCX_MIMETYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 JAPANESE_FONT = "游明朝"  # what Word on an official's PC has; LibreOffice falls back to Noto Serif CJK
@@ -50,13 +52,20 @@ def approval_line(version: MinutesVersion) -> str:
 
 # ---------------------------------------------------------------------------------------------- PDF
 
-def minutes_pdf(minutes: Minutes, version: MinutesVersion) -> bytes:
-    from weasyprint import HTML  # imported here: loading Pango and fonts is slow and only PDFs need it
+PDF_A = documents.PDF_A
 
+
+def minutes_pdf(minutes: Minutes, version: MinutesVersion, *, variant: str | None = None) -> bytes:
     with force_locale("ja"):
         html = render_template("minutes/print.html", minutes=minutes, version=version, facts=version.facts,
                                texts=version.texts, approval=approval_line(version))
-    return HTML(string=html).write_pdf()
+    return documents.write_pdf(html, variant=variant)
+
+
+def minutes_pdfa(minutes: Minutes, version: MinutesVersion) -> bytes:
+    """Approved minutes as PDF/A for keeping; a version not approved is refused (400)."""
+    check(version.approved_at is not None, _("承認された議事録だけがPDF/Aで出力できます。"))
+    return minutes_pdf(minutes, version, variant=PDF_A)
 
 
 # --------------------------------------------------------------------------------------------- Word

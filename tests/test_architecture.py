@@ -23,7 +23,7 @@ PARTS = {
     "calendar": ("liaison.calendar",),
     "notify": ("liaison.notify",),
     "web": ("liaison.web", "liaison.blueprints", "liaison.forms", "liaison.exports", "liaison.pagination",
-            "liaison.security", "liaison.input_guard"),
+            "liaison.security", "liaison.input_guard", "liaison.archive"),
     "app": ("liaison.cli", "liaison.seed", "liaison"),
 }
 

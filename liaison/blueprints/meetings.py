@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from itertools import groupby
 
-from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import Response, abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -13,16 +13,19 @@ from wtforms.fields.choices import SelectChoice
 from ..dates import TOKYO, to_tokyo, utcnow
 from ..domain import require
 from ..domain import attachments as files
+from ..domain import documents as document_rules
 from ..domain import meetings as rules
 from ..extensions import db
 from ..labels import label, meeting_name, response_label
 from ..forms.meetings import (
-    ActionForm, AgendaItemForm, AttachmentForm, AttendanceForm, CancelForm, MeetingForm, PostponeForm,
+    ActionForm, AgendaItemForm, AttachmentForm, AttendanceForm, CancelForm, DocumentPrefixForm, MeetingForm, PostponeForm,
 )
 from ..models import (
     AgendaItem, AgendaKind, AttendanceResponse, Body, Meeting, MeetingFormat, MeetingStatus, Membership,
 )
+from .. import exports
 from ..notify import content
+from ..notify import documents as notice_documents
 from ..pagination import paginate
 from .downloads import send_attachment
 from .handling import act
@@ -200,8 +203,44 @@ def show(meeting_id):
 @bp.get("/<int:meeting_id>/notice")
 def notice(meeting_id):
     meeting = meeting_or_404(meeting_id)
-    text = content.convocation_text(meeting)
-    return render_template("meetings/notice.html", meeting=meeting, committee=g.committee, text=text)
+    head = content.notice_head(meeting)
+    body = content.notice_body(meeting, content.convocation_text(meeting))
+    return render_template("meetings/notice.html", meeting=meeting, committee=g.committee, head=head, body=body)
+
+
+def _notice_download(meeting: Meeting, data: bytes, mimetype: str, suffix: str) -> Response:
+    response = Response(data, mimetype=mimetype)
+    name = notice_documents.file_name(meeting, suffix)
+    response.headers["Content-Disposition"] = exports.content_disposition(name, inline=suffix == "pdf")
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.route("/document-prefix", methods=["GET", "POST"])
+def document_prefix():
+    """文書番号 of the committee's notices: the administrator sets the prefix (「彩人広連第」)."""
+    require(getattr(current_user, "is_admin", False), "only administrators set the document number prefix")
+    committee = g.committee
+    form = DocumentPrefixForm()
+    if request.method == "GET":
+        form.prefix.data = committee.document_prefix
+    return act(
+        form, lambda: document_rules.set_document_prefix(committee, actor=current_user, prefix=form.prefix.data),
+        success=_("文書番号の記号を保存しました。"), to=url_for(".document_prefix"), fallback_field="prefix",
+        page=lambda: render_template("meetings/document_prefix.html", form=form, committee=committee),
+    )
+
+
+@bp.get("/<int:meeting_id>/notice.pdf")
+def notice_pdf(meeting_id):
+    meeting = meeting_or_404(meeting_id)
+    return _notice_download(meeting, notice_documents.notice_pdf(meeting), "application/pdf", "pdf")
+
+
+@bp.get("/<int:meeting_id>/notice.docx")
+def notice_docx(meeting_id):
+    meeting = meeting_or_404(meeting_id)
+    return _notice_download(meeting, notice_documents.notice_docx(meeting), notice_documents.DOCX_MIMETYPE, "docx")
 
 
 # ----------------------------------------------------------------------------------------- lifecycle

@@ -319,6 +319,13 @@ def pdf(meeting_id):
     return _download(exports.minutes_pdf(minutes, shown), "application/pdf", shown, "pdf")
 
 
+@bp.get("/<int:meeting_id>/minutes-pdfa.pdf")
+@union_wide
+def pdfa(meeting_id):
+    meeting, minutes, shown = _export_version(meeting_id)
+    return _download(exports.minutes_pdfa(minutes, shown), "application/pdf", shown, "pdf")
+
+
 @bp.get("/<int:meeting_id>/minutes.docx")
 @union_wide
 def docx(meeting_id):

@@ -74,6 +74,7 @@ def _descriptions() -> dict[str, str]:
         "committee.handover": _("%(object)sの年度の引継ぎ(人事異動)"),
         "committee.quorum_set": _("%(object)sの定足数を変更"),
         "committee.reminders": _("%(object)sのリマインダー設定を変更"),
+        "committee.document_prefix": _("%(object)sの文書番号の記号を変更"),
         # meetings
         "meeting.created": _("%(object)sを作成"),
         "meeting.updated": _("%(object)sの内容を変更"),
@@ -188,7 +189,7 @@ def _field_labels() -> dict[str, str]:
         "reminder_days": _("会議の何日前"), "reminder_time": _("送信時刻"), "answer_reminder_days": _("回答期限の何日前"),
         "proposal_reminder_days": _("提案締切の何日前"), "vote_reminder_days": _("書面表決の締切の何日前"),
         "review_reminder_days": _("確認期限の何日前"), "outcome": _("結果"), "base": _("可否を数える票数"),
-        "quorum_met": _("定足数を満たす"),
+        "quorum_met": _("定足数を満たす"), "document_prefix": _("文書番号の記号"),
         "ended_at": _("任期の終了"),
         # details recorded next to the change
         "reason": _("理由"), "seat": _("議席"), "version": _("版"), "deadline": _("確認期限"), "method": _("表決方法"),

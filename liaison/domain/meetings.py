@@ -40,7 +40,7 @@ from ..models import (
     AgendaItem, AgendaKind, Attachment, Attendance, AttendanceResponse, Body, Committee, Meeting, MeetingFormat,
     MeetingStatus, Membership,
 )
-from . import access, audit, check, lock, once, require
+from . import access, audit, check, documents, lock, once, require
 from .memberships import seats
 
 # Announced: the members have the notice, so changes are news to them.
@@ -302,6 +302,7 @@ def convene(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
     _transition(meeting, MeetingStatus.CONVENED)
     meeting.convened_at = now
     meeting.convened_by_id = actor.id
+    documents.assign_document_number(meeting, now)
     db.session.flush()
     audit.record(actor, "meeting.convened", meeting, label=meeting_name(meeting), before=before, after=meeting.status)
     events.emit(Event.MEETING_CONVENED, meeting)

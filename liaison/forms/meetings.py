@@ -66,3 +66,9 @@ class AttendanceForm(FlaskForm):
 
 class ActionForm(FlaskForm):
     """A POST with only the CSRF token (convene, mark held, delete, move, presence)."""
+
+
+class DocumentPrefixForm(FlaskForm):
+    """The administrator's 文書番号 prefix of a committee (「彩人広連第」)."""
+
+    prefix = StringField(_l("文書番号の記号"), validators=[Optional(), Length(max=40)])

@@ -49,6 +49,8 @@ class Committee(db.Model):
     # The chair's role in a vote. False (default, 地方自治法第116条 by analogy): the presiding chair does not
     # vote and decides a tie. True: the chair votes as a member and a tie is rejected. Never both.
     chair_votes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # 文書番号 prefix of its official documents (「彩人広連第」): the 招集通知 reads 彩人広連第12号.
+    document_prefix: Mapped[str] = mapped_column(String(40), default="", server_default="")
 
     parent: Mapped[Committee | None] = relationship(remote_side=[id])
 

@@ -41,6 +41,7 @@ class Meeting(db.Model):
     __tablename__ = "meetings"
     __table_args__ = (
         UniqueConstraint("committee_id", "fiscal_year", "number"),
+        UniqueConstraint("committee_id", "document_year", "document_number", name="uq_meetings_document_number"),
         Index("ix_meetings_committee_starts", "committee_id", "starts_at"),
     )
 
@@ -74,6 +75,9 @@ class Meeting(db.Model):
     # Reminders (開催前のお知らせ): off for this meeting, or other days than the committee's ("3,1").
     reminders_enabled: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     reminder_days: Mapped[str | None] = mapped_column(String(40))
+    # 文書番号 of the 招集通知: given once at 招集, numbered per committee and fiscal year of issue, kept.
+    document_year: Mapped[int | None] = mapped_column(Integer)
+    document_number: Mapped[int | None] = mapped_column(Integer)
 
     committee: Mapped[Committee] = relationship()
     convened_by: Mapped[User | None] = relationship(foreign_keys=[convened_by_id])

@@ -10,11 +10,11 @@ from flask_babel import gettext as _
 from .. import labels, urls
 from ..calendar import feeds
 from ..dates import format_date, format_datetime, to_tokyo, utcnow
-from ..domain import meetings
+from ..domain import documents, meetings
 from ..i18n import locale
 from ..labels import label
 from ..labels import meeting_name as meeting_label
-from ..models import AgendaItem, Meeting, MeetingFormat, MeetingStatus, Minutes, NotificationKind, Proposal, Vote
+from ..models import AgendaItem, Meeting, MeetingFormat, MeetingStatus, Minutes, NotificationKind, Proposal, Role, Vote
 from ..urls import absolute, internal_path
 
 # Sub-items of an agenda kind in a notice: ア, イ, ウ … (then 47, 48 … past ワ).
@@ -30,6 +30,26 @@ def base_url() -> str:
     return current_app.config["BASE_URL"].rstrip("/")
 
 
+def notice_head(meeting: Meeting) -> dict[str, str]:
+    """The head of the 招集通知 as a 公文書: 文書番号, date, addressee, sender (the chair, 公印省略), title, contact."""
+    chair = documents.chair_of(meeting.committee, meeting.fiscal_year)
+    role = labels.role_label(Role.CHAIR, meeting.committee)
+    sender = f"{meeting.committee.name} {role}"
+    if chair is not None:
+        sender += f"\u3000{chair.user.name}"
+    staff = meeting.convened_by.name if meeting.convened_by is not None else ""
+    office = _("彩の国さいたま人づくり広域連合 事務局")
+    return {
+        "number": documents.document_number_label(meeting),
+        "issued": format_date(meeting.convened_at or utcnow(), wareki=True, locale=locale()),
+        "addressee": _("各委員 様"),
+        "sender": sender,
+        "seal": _("(公印省略)"),
+        "title": _("%(name)sの開催について(通知)", name=labels.meeting_name(meeting)),
+        "contact": f"{office}\u3000{staff}".rstrip("\u3000"),
+    }
+
+
 def convocation_text(meeting: Meeting, base_url: str | None = None) -> str:
     """招集通知 as plain text (templates/meetings/convocation.txt): the notice page prints it, the notifier mails it."""
     agenda = meetings.agenda_of(meeting)
@@ -39,11 +59,17 @@ def convocation_text(meeting: Meeting, base_url: str | None = None) -> str:
     when += f"〜{end:%H:%M}" if start.date() == end.date() else "〜" + format_datetime(end, wareki=True, locale=locale())
     template = current_app.jinja_env.get_template("meetings/convocation.txt")
     return template.render(
-        meeting=meeting, name=labels.meeting_name(meeting), issued=meeting.convened_at or utcnow(), when=when,
+        meeting=meeting, head=notice_head(meeting), when=when,
         agenda=meetings.agenda_by_kind(agenda), iroha=IROHA, deadline=meetings.answer_deadline_of(meeting),
         page=urls.meeting_url(meeting, base_url), MeetingStatus=MeetingStatus, MeetingFormat=MeetingFormat, label=label,
         documents=[(document, positions.get(document.agenda_item_id)) for document in meetings.meeting_attachments(meeting)],
     ) + "\n"
+
+
+def notice_body(meeting: Meeting, text: str | None = None) -> str:
+    """What follows the title: the body, 記, the numbered sections, 以上 (for the page, PDF and .docx)."""
+    text = text if text is not None else convocation_text(meeting)
+    return text.split(notice_head(meeting)["title"] + "\n", 1)[-1].strip("\n")
 
 
 def _when(meeting: Meeting) -> str:

@@ -17,9 +17,9 @@ from markupsafe import Markup
 
 from ..dates import utcnow
 from ..extensions import db
-from ..models import Meeting, Notification
+from ..models import Meeting, Notification, NotificationKind
 from ..urls import external_url
-from . import content
+from . import content, documents
 
 class PermanentFailure(Exception):
     """The server refused the mail for good (5xx): retrying will not help."""
@@ -99,7 +99,25 @@ def _build(notification: Notification, body: str, shared: dict) -> EmailMessage:
         if part is not None:
             message.make_mixed()
             message.attach(part)  # only read when the message is written out, so mails can share it
+        if notification.kind is NotificationKind.CONVOCATION:
+            if ("notice", notification.object_id) not in shared:  # one PDF per meeting and chunk
+                shared["notice", notification.object_id] = _notice_part(db.session.get(Meeting, notification.object_id))
+            part = shared["notice", notification.object_id]
+            if part is not None:
+                if message.get_content_subtype() != "mixed":
+                    message.make_mixed()
+                message.attach(part)
     return message
+
+
+def _notice_part(meeting: Meeting | None) -> EmailMessage | None:
+    """The 招集通知 as a PDF attachment (the same text as the mail body)."""
+    if meeting is None:
+        return None
+    part = EmailMessage(policy=SMTP)
+    part.set_content(documents.notice_pdf(meeting), maintype="application", subtype="pdf",
+                     filename=documents.file_name(meeting, "pdf"))
+    return part
 
 
 def _ics_part(meeting: Meeting | None) -> EmailMessage | None:

@@ -517,7 +517,7 @@ def test_the_meeting_rules_events_drive_the_outbox(members, factory, mailbox):
     assert len(rows(NotificationKind.CONVOCATION)) == len(members)
     sender.run_pass()
     convocation = mailbox.messages[0].get_body(("plain",)).get_content()
-    assert meeting_rules.meeting_name(meeting) in convocation and "委員 各位" in convocation
+    assert meeting_rules.meeting_name(meeting) in convocation and "各委員 様" in convocation  # issue 20: the addressee of a 公文書
 
     actor = factory.secretariat()
     new_start = meeting.starts_at + timedelta(days=7)
@@ -542,8 +542,8 @@ def test_meeting_mails_carry_the_meetings_ics_from_the_calendar_generator(member
     import icalendar
     meeting = convene(make_meeting(starts_in=timedelta(days=10)))
     sender.run_pass()
-    [attachment] = list(mailbox.messages[0].iter_attachments())
-    assert attachment.get_content_type() == "text/calendar"
+    [attachment, notice] = list(mailbox.messages[0].iter_attachments())  # issue 20: the 招集通知 PDF too
+    assert attachment.get_content_type() == "text/calendar" and notice.get_content_type() == "application/pdf"
     assert attachment.get_filename() == f"meeting-{meeting.id}.ics"
     calendar = icalendar.Calendar.from_ical(attachment.get_payload(decode=True))
     [event] = calendar.walk("VEVENT")
@@ -558,7 +558,8 @@ def test_mails_built_together_keep_their_own_meeting_ics_subject_and_recipient(m
     result = sender.run_pass()
     assert result.count(sender.Outcome.SENT) == 2 * len(members)  # one chunk: claimed, built, then sent
     for message in mailbox.messages:
-        [attachment] = list(message.iter_attachments())
+        [attachment, notice] = list(message.iter_attachments())  # the .ics, then the 招集通知 PDF (issue 20)
+        assert notice.get_content_type() == "application/pdf"
         meeting = first if attachment.get_filename() == f"meeting-{first.id}.ics" else second
         [event] = icalendar.Calendar.from_ical(attachment.get_payload(decode=True)).walk("VEVENT")
         assert event.decoded("DTSTART") == meeting.starts_at
@@ -566,7 +567,8 @@ def test_mails_built_together_keep_their_own_meeting_ics_subject_and_recipient(m
         assert f"第{meeting.number}回" in message["Subject"]
         name = message["To"].addresses[0].display_name
         assert message.get_body(("plain",)).get_content().startswith(f"{name} 様")
-    assert sorted(a.get_filename() for m in mailbox.messages for a in m.iter_attachments()) == sorted(
+    assert sorted(a.get_filename() for m in mailbox.messages for a in m.iter_attachments()
+                  if a.get_content_type() == "text/calendar") == sorted(
         [f"meeting-{first.id}.ics"] * len(members) + [f"meeting-{second.id}.ics"] * len(members))
 
 

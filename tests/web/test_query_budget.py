@@ -32,6 +32,8 @@ NOT_PAGES = {
     "admin.index": "a redirect to /admin/users",
     "health.readyz": "a monitoring probe answering 503 while the outbox is stuck (a fixed 3 queries: "
                      "tests/web/test_sender_status.py)",
+    "committees.fiscal_year_archive": "a ZIP of a whole fiscal year (PDF/A of every notice and minutes): its queries "
+                                      "grow with the year's meetings; tested in tests/web/test_official_documents.py",
     "meetings.download": "an uploaded file streamed from disk (the data set has no files)",
     "proposals.download": "an uploaded file streamed from disk (the data set has no files)",
 }
@@ -55,6 +57,8 @@ PAGES = {
     "meetings.new": ("secretariat", "/council/meetings/new"),
     "meetings.show": ("secretariat", "/council/meetings/{held}"),
     "meetings.notice": ("member", "/council/meetings/{convened}/notice"),
+    "meetings.notice_pdf": ("member", "/council/meetings/{convened}/notice.pdf"),
+    "meetings.notice_docx": ("member", "/council/meetings/{convened}/notice.docx"),
     "meetings.attendance": ("secretariat", "/council/meetings/{held}/attendance"),
     "meetings.edit": ("secretariat", "/council/meetings/{draft}/edit"),
     "meetings.add_item": ("secretariat", "/council/meetings/{draft}/agenda/new"),
@@ -68,6 +72,7 @@ PAGES = {
     "votes.ballots_csv": ("secretariat", "/council/votes/{vote}/ballots.csv"),
     "votes.decisions_csv": ("secretariat", "/council/votes/decisions.csv"),
     "votes.quorum": ("admin", "/council/votes/quorum"),
+    "meetings.document_prefix": ("admin", "/council/meetings/document-prefix"),
     "minutes.show": ("member", "/council/meetings/{published}/minutes"),
     "minutes.edit": ("secretariat", "/council/meetings/{draft_minutes}/minutes/edit"),
     "minutes.versions": ("secretariat", "/council/meetings/{published}/minutes/versions"),
@@ -75,6 +80,7 @@ PAGES = {
     "minutes.diff": ("secretariat", "/council/meetings/{published}/minutes/diff"),
     "minutes.docx": ("member", "/council/meetings/{published}/minutes.docx"),
     "minutes.pdf": ("member", "/council/meetings/{published}/minutes.pdf"),
+    "minutes.pdfa": ("member", "/council/meetings/{published}/minutes-pdfa.pdf"),
     "minutes_archive.index": ("member", "/minutes/?q=研修"),
     "proposals.index": ("member", "/council/proposals/?q=研修&status=adopted"),
     "proposals.new": ("member", "/council/proposals/new"),
