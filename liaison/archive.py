@@ -23,7 +23,6 @@ from .dates import fiscal_year_label, format_datetime, utcnow
 from .domain import audit, votes
 from .domain import minutes as minutes_rules
 from .extensions import db
-from .labels import meeting_name
 from .models import AgendaItem, Committee, Meeting, MeetingStatus, Minutes, Vote, VoteState
 from .notify import documents
 
