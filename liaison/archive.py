@@ -20,7 +20,7 @@ from sqlalchemy import select
 from . import exports
 from .blueprints.csv_export import csv_text
 from .dates import fiscal_year_label, format_datetime, utcnow
-from .domain import audit, votes
+from .domain import audit, audit_labels, votes
 from .domain import minutes as minutes_rules
 from .extensions import db
 from .models import AgendaItem, Committee, Meeting, MeetingStatus, Minutes, Vote, VoteState
@@ -76,7 +76,7 @@ def _tables(committee: Committee, fiscal_year: int) -> Iterator[tuple[str, str, 
     filters = audit.AuditFilter(committee_id=committee.id, day_from=date(fiscal_year, 4, 1),
                                 day_to=date(fiscal_year + 1, 3, 31))
     events = db.session.scalars(audit.events_query(filters)).unique()
-    yield ("audit.csv", "監査ログ", csv_text(audit.csv_header(), audit.csv_rows(events)).encode("utf-8"))
+    yield ("audit.csv", "監査ログ", csv_text(audit_labels.csv_header(), audit_labels.csv_rows(events)).encode("utf-8"))
 
 
 def write_archive(committee: Committee, fiscal_year: int, out: BinaryIO) -> list[Entry]:
