@@ -50,12 +50,15 @@ def approval_line(version: MinutesVersion) -> str:
 
 # ---------------------------------------------------------------------------------------------- PDF
 
-def minutes_pdf(minutes: Minutes, version: MinutesVersion) -> bytes:
+def minutes_pdf(minutes: Minutes, version: MinutesVersion, *, shown=None) -> bytes:
+    """The version as PDF; `shown` (facts, texts, approval line) replaces what is printed, e.g. the
+    public pages' masked text (liaison.domain.public)."""
     from weasyprint import HTML  # imported here: loading Pango and fonts is slow and only PDFs need it
 
     with force_locale("ja"):
-        html = render_template("minutes/print.html", minutes=minutes, version=version, facts=version.facts,
-                               texts=version.texts, approval=approval_line(version))
+        facts, texts, approval = shown or (version.facts, version.texts, approval_line(version))
+        html = render_template("minutes/print.html", minutes=minutes, version=version, facts=facts,
+                               texts=texts, approval=approval)
     return HTML(string=html).write_pdf()
 
 

@@ -46,6 +46,12 @@ class Committee(db.Model):
     proposal_reminder_days: Mapped[int] = mapped_column(Integer, default=3, server_default="3")
     vote_reminder_days: Mapped[str] = mapped_column(String(40), default="2,0", server_default="2,0")
     review_reminder_days: Mapped[int] = mapped_column(Integer, default=1, server_default="1")
+    # 情報公開: the committee's published minutes and decisions on the public pages (/public/), names
+    # masked as 「さいたま市委員」 unless public_mask_names is off; the secretariat's and the chair's names
+    # kept when public_keep_officers is on.
+    public_minutes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    public_mask_names: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    public_keep_officers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     parent: Mapped[Committee | None] = relationship(remote_side=[id])
 
