@@ -153,8 +153,6 @@ def init_web(app: Flask, babel) -> None:
 
     @app.before_request
     def _permanent_session():
-        if request.blueprint == "public" and not session:
-            return  # the public pages are cached and shared: no cookie for an anonymous reader
         session.permanent = True
 
     @app.context_processor

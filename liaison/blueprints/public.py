@@ -11,6 +11,7 @@ import hashlib
 from xml.sax.saxutils import escape
 
 from flask import Blueprint, Response, abort, render_template, request
+from flask.sessions import SecureCookieSessionInterface
 from flask_babel import force_locale
 
 from .. import exports
@@ -19,6 +20,23 @@ from ..domain import public as rules
 from ..urls import external_url
 
 bp = Blueprint("public", __name__, url_prefix="/public")
+
+
+class _SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed cookie, never sent with a public page: a response that sets a cookie is not shared
+    by caches, and a public page changes nothing in the session (a logged-in reader's cookie is simply
+    not refreshed by it)."""
+
+    def should_set_cookie(self, app, session) -> bool:
+        if request.blueprint == bp.name:
+            return False
+        return super().should_set_cookie(app, session)
+
+
+@bp.record_once
+def _install_session_interface(state) -> None:
+    if type(state.app.session_interface) is SecureCookieSessionInterface:
+        state.app.session_interface = _SessionInterface()
 
 MAX_AGE = 300  # seconds a cache may serve a page before revalidating
 CACHE_CONTROL = f"public, max-age={MAX_AGE}"

@@ -26,7 +26,7 @@ from .. import textsearch
 from ..dates import format_date
 from ..extensions import db
 from ..labels import role_label
-from ..models import Committee, Meeting, Minutes, MinutesStatus, MinutesVersion, Role
+from ..models import Committee, Meeting, Minutes, MinutesStatus, MinutesVersion, Role, User
 from . import audit, require
 from . import minutes as minutes_rules
 
@@ -128,8 +128,10 @@ def minutes_list(committee: Committee | None = None, fiscal_year: int | None = N
     narrowing = " ".join(term for term in textsearch.terms(q) if not any(word in term for word in MASK_WORDS))
     query = _published(committee, fiscal_year, narrowing)
     results = []
-    for version in db.session.scalars(query).unique():
-        shown = masked(version.minutes, version)
+    versions = list(db.session.scalars(query).unique())
+    approvers = _approvers(versions)
+    for version in versions:
+        shown = masked(version.minutes, version, approvers.get(version.approved_by_id))
         if terms:
             text = shown.text.casefold()
             if not all(term in text for term in terms):
@@ -163,7 +165,15 @@ def newest_published(limit: int = FEED_ENTRIES) -> list[PublicMinutes]:
         .options(joinedload(MinutesVersion.minutes).joinedload(Minutes.meeting).joinedload(Meeting.committee))
         .order_by(Minutes.published_at.desc(), Minutes.id.desc()).limit(limit)
     )
-    return [masked(version.minutes, version) for version in db.session.scalars(query).unique()]
+    versions = list(db.session.scalars(query).unique())
+    approvers = _approvers(versions)
+    return [masked(version.minutes, version, approvers.get(version.approved_by_id)) for version in versions]
+
+
+def _approvers(versions: list[MinutesVersion]) -> dict[int, User]:
+    """The approvers of a list's versions, in one query."""
+    ids = {version.approved_by_id for version in versions if version.approved_by_id}
+    return {user.id: user for user in db.session.scalars(select(User).where(User.id.in_(ids)))} if ids else {}
 
 
 # ------------------------------------------------------------------------------------------- masking
@@ -206,11 +216,15 @@ class _Masker:
         return pattern.sub(lambda match: self.replacements[match.group(0)], text)
 
 
-def masked(minutes: Minutes, version: MinutesVersion) -> PublicMinutes:
-    """The version with personal names masked per its committee's settings."""
+_LOOK_UP = object()
+
+
+def masked(minutes: Minutes, version: MinutesVersion, approver=_LOOK_UP) -> PublicMinutes:
+    """The version with personal names masked per its committee's settings (approver: if already loaded)."""
     committee = minutes.meeting.committee
     facts, texts = copy.deepcopy(version.facts), dict(version.texts)
-    approver = minutes_rules.approver_of(version)
+    if approver is _LOOK_UP:
+        approver = minutes_rules.approver_of(version)
     with force_locale("ja"):
         if not committee.public_mask_names:
             return PublicMinutes(minutes, version, facts, texts, _approval(version, approver.name if approver else ""))

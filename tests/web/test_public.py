@@ -252,3 +252,13 @@ def test_public_setting_needs_an_administrator_and_csrf(app, client, login, peop
     assert client.form("/admin/public/nosuch", {"nosuch-public": "y"}).status_code == 404
     with app.app_context():
         assert not db.session.scalar(select(Committee.public_minutes).where(Committee.slug == "planning"))
+
+
+def test_a_logged_in_reader_gets_the_same_shared_page_without_a_cookie(app, client, login, published):
+    path = f"/public/minutes/{published['published']}"
+    anonymous = app.test_client().get(path)
+    login(client, "member@example.jp")
+    response = client.get(path)
+    assert response.status_code == 200 and "Set-Cookie" not in response.headers
+    assert response.headers["ETag"] == anonymous.headers["ETag"]  # nothing about the reader in the page
+    assert client.get("/account").status_code == 200  # still logged in afterwards

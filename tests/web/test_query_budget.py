@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from liaison.calendar.tokens import feed_token
 from liaison.dates import current_fiscal_year, utcnow
 from liaison.extensions import db
 from liaison.models import (
-    AgendaItem, Meeting, MeetingStatus, Minutes, MinutesStatus, Proposal, ProposalComment, ProposalStatus, Role,
+    AgendaItem, Committee, Meeting, MeetingStatus, Minutes, MinutesStatus, Proposal, ProposalComment, ProposalStatus, Role,
     Membership, User, Vote,
 )
 from bench.scale import Scale, generate
@@ -88,6 +88,13 @@ PAGES = {
     "admin.audit_csv": ("admin", "/admin/audit.csv?committee=council&from=2024-04-01"),
     "notification_admin.outbox": ("admin", "/admin/notifications/?state=all"),
     "notification_admin.reminders": ("admin", "/admin/notifications/reminders"),
+    "admin.public_settings": ("admin", "/admin/public"),
+    # The public 会議録 pages (anonymous; _ids makes the council public).
+    "public.index": (None, "/public/?q=研修&committee=council"),
+    "public.committee": (None, "/public/council/?year={public_year}"),
+    "public.minutes": (None, "/public/minutes/{public_minutes}"),
+    "public.minutes_pdf": (None, "/public/minutes/{public_minutes}.pdf"),
+    "public.feed": (None, "/public/feed.atom"),
 }
 # A few pages seen by a second kind of user too (the member's and the secretariat's views differ).
 SECOND_VIEWS = [
@@ -143,6 +150,8 @@ def _ids(app, client) -> tuple[dict, dict]:
         # A fresh comment by the member, editable for a while: the comment edit form needs one.
         comment = ProposalComment(proposal_id=proposal.id, author_id=member.id, text="確認しました。", created_at=utcnow())
         db.session.add(comment)
+        # The public pages show the council's published minutes (tests/web/test_public.py resets this flag).
+        db.session.execute(update(Committee).where(Committee.slug == "council").values(public_minutes=True))
         db.session.commit()
         emails = {"member": member.email, "secretariat": "secretariat@example.jp", "admin": "admin@example.jp",
                   "author": author_seat.user.email, "commenter": member.email}
@@ -153,6 +162,8 @@ def _ids(app, client) -> tuple[dict, dict]:
             "draft_minutes": minutes[MinutesStatus.DRAFT].meeting_id,
             "proposal": proposal.id, "draft_proposal": draft_proposal.id, "comment": comment.id,
             "member_id": member.id, "token": feed_token(member), "year": largest.fiscal_year,
+            "public_minutes": minutes[MinutesStatus.PUBLISHED].id,
+            "public_year": minutes[MinutesStatus.PUBLISHED].meeting.fiscal_year,
         }
         assert len(largest.agenda_items) >= 2 and convened.starts_at > utcnow() - timedelta(days=1)
     return params, emails
