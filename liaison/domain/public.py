@@ -13,7 +13,6 @@ the public search matches the masked text, so a name cannot be found by searchin
 """
 from __future__ import annotations
 
-import copy
 import re
 from dataclasses import dataclass
 
@@ -222,7 +221,7 @@ _LOOK_UP = object()
 def masked(minutes: Minutes, version: MinutesVersion, approver=_LOOK_UP) -> PublicMinutes:
     """The version with personal names masked per its committee's settings (approver: if already loaded)."""
     committee = minutes.meeting.committee
-    facts, texts = copy.deepcopy(version.facts), dict(version.texts)
+    facts, texts = _copy_facts(version.facts), dict(version.texts)
     if approver is _LOOK_UP:
         approver = minutes_rules.approver_of(version)
     with force_locale("ja"):
@@ -234,18 +233,20 @@ def masked(minutes: Minutes, version: MinutesVersion, approver=_LOOK_UP) -> Publ
                   *(item.get("presenter", "") for item in facts["items"]))
         masker = _Masker(committee, places)
         kept: set[str] = set()
+        # Translated once per version (gettext costs more than the masking itself).
+        member, proxy, secretariat = _("%(seat)s委員"), _("%(seat)s委員の代理者"), _("事務局")
         for person in people:
             if masker.officer(person.get("role", "")):
                 kept.add(person["name"])
             else:
-                person["name"] = masker.mask(person["name"], _("%(seat)s委員", seat=person["seat"]))
+                person["name"] = masker.mask(person["name"], member % {"seat": person["seat"]})
             if "proxy_name" in person:
-                person["proxy_name"] = masker.mask(person["proxy_name"], _("%(seat)s委員の代理者", seat=person["seat"]))
+                person["proxy_name"] = masker.mask(person["proxy_name"], proxy % {"seat": person["seat"]})
         for person in facts["secretariat"]:
             if committee.public_keep_officers:
                 kept.add(person["name"])
             else:
-                person["name"] = masker.mask(person["name"], _("事務局"))
+                person["name"] = masker.mask(person["name"], secretariat)
         chair = role_label(Role.CHAIR, committee)
         for item in facts["items"]:
             vote = item.get("vote")
@@ -264,6 +265,17 @@ def masked(minutes: Minutes, version: MinutesVersion, approver=_LOOK_UP) -> Publ
         for item in facts["items"]:
             item["title"] = masker.text(item["title"])
         return PublicMinutes(minutes, version, facts, texts, _approval(version, approver_name))
+
+
+def _copy_facts(facts: dict) -> dict:
+    """A copy of the parts masking changes (people, items and their votes); the rest is shared."""
+    copied = dict(facts)
+    copied["attendance"] = {key: [dict(p) for p in value] if isinstance(value, list) else value
+                            for key, value in facts["attendance"].items()}
+    copied["secretariat"] = [dict(person) for person in facts["secretariat"]]
+    copied["items"] = [dict(item, vote=dict(item["vote"]) if item.get("vote") else item.get("vote"))
+                       for item in facts["items"]]
+    return copied
 
 
 def _approval(version: MinutesVersion, name: str) -> str:
