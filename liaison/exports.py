@@ -55,10 +55,13 @@ def approval_line(version: MinutesVersion) -> str:
 PDF_A = documents.PDF_A
 
 
-def minutes_pdf(minutes: Minutes, version: MinutesVersion, *, variant: str | None = None) -> bytes:
+def minutes_pdf(minutes: Minutes, version: MinutesVersion, *, variant: str | None = None, shown=None) -> bytes:
+    """The version as PDF (PDF/A with variant); `shown` (facts, texts, approval line) replaces what is printed,
+    e.g. the public pages' masked text (liaison.domain.public)."""
     with force_locale("ja"):
-        html = render_template("minutes/print.html", minutes=minutes, version=version, facts=version.facts,
-                               texts=version.texts, approval=approval_line(version))
+        facts, texts, approval = shown or (version.facts, version.texts, approval_line(version))
+        html = render_template("minutes/print.html", minutes=minutes, version=version, facts=facts,
+                               texts=texts, approval=approval)
     return documents.write_pdf(html, variant=variant)
 
 

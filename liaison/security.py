@@ -46,7 +46,9 @@ CSP = (
 )
 # Responses that keep the Cache-Control they chose (revalidated with ETags; the files carry their own CSP).
 OWN_CACHE_CONTROL = {"static", "calendar.feed", "calendar_committee.committee_feed", "calendar_committee.meeting_ics",
-                     "meetings.download", "proposals.download"}
+                     "meetings.download", "proposals.download",
+                     # the public 会議録 pages (liaison.blueprints.public): Cache-Control: public with ETags
+                     "public.index", "public.committee", "public.minutes", "public.minutes_pdf", "public.feed"}
 
 
 def init_security(app: Flask) -> None:

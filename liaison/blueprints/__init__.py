@@ -17,8 +17,8 @@ def register_blueprints(app: Flask) -> None:
     app.url_map.converters["slug"] = SlugConverter
     init_transactions(app)  # the request's one commit, after the view
     from . import (
-        admin, auth, calendar, committees, dashboard, health, meetings, minutes, notifications, proposals, reports,
-        votes,
+        admin, auth, calendar, committees, dashboard, health, meetings, minutes, notifications, proposals, public,
+        reports, votes,
     )
 
     app.register_blueprint(health.bp)
@@ -30,6 +30,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(notifications.admin_bp)
     app.register_blueprint(calendar.bp)
     app.register_blueprint(reports.bp)
+    app.register_blueprint(public.bp)
     # Committee-scoped blueprints last: their /<committee>/ prefix must not shadow fixed paths.
     app.register_blueprint(committees.bp)
     app.register_blueprint(meetings.bp)

@@ -14,11 +14,12 @@ from sqlalchemy.orm import joinedload
 from ..dates import TOKYO, current_fiscal_year, fiscal_year_label
 from ..domain import DomainError, access, accounts, audit, audit_labels, require, rollover
 from ..domain import memberships as membership_rules
+from ..domain import public as public_rules
 from ..domain import users as user_rules
 from ..extensions import db
 from ..labels import role_label
 from ..forms.admin import (
-    AppointForm, EmptyForm, HandoverForm, NewUserForm, PasswordResetForm, RoleForm, UserForm,
+    AppointForm, EmptyForm, HandoverForm, NewUserForm, PasswordResetForm, PublicSettingsForm, RoleForm, UserForm,
 )
 from ..forms.guards import sane_day, sane_year
 from ..models import Body, Committee, Membership, Role, User
@@ -388,3 +389,42 @@ def audit_csv():
     events = db.session.scalars(audit.events_query(filters).execution_options(yield_per=1000))
     stamp = datetime.now(TOKYO).strftime("%Y%m%d-%H%M")
     return csv_response(audit_labels.csv_header(), audit_labels.csv_rows(events), f"audit-{stamp}.csv")
+
+
+# ------------------------------------------------------------------------ 情報公開: the public pages
+
+def _public_forms(failed: Committee | None = None, failed_form=None) -> dict[int, PublicSettingsForm]:
+    forms = {}
+    for committee in access.all_committees():
+        if failed is not None and committee.id == failed.id:
+            forms[committee.id] = failed_form
+            continue
+        form = PublicSettingsForm(prefix=committee.slug, formdata=None)
+        form.public.data = committee.public_minutes
+        form.mask_names.data = committee.public_mask_names
+        form.keep_officers.data = committee.public_keep_officers
+        forms[committee.id] = form
+    return forms
+
+
+def _public_page(forms):
+    return render_template("admin/public_settings.html", committees=access.all_committees(), forms=forms)
+
+
+@bp.get("/public")
+def public_settings():
+    return _public_page(_public_forms())
+
+
+@bp.post("/public/<slug:slug>")
+def set_public_settings(slug: str):
+    committee = access.committee_by_slug(slug) or abort(404)
+    form = PublicSettingsForm(prefix=committee.slug)
+    return act(
+        form,
+        lambda: public_rules.set_settings(committee, actor=current_user, public=form.public.data,
+                                          mask_names=form.mask_names.data, keep_officers=form.keep_officers.data),
+        success=_("%(name)sの公開設定を保存しました。", name=committee.name),
+        to=lambda _result: (redirect(url_for("admin.public_settings")), 303),
+        page=lambda: _public_page(_public_forms(committee, form)),
+    )

@@ -75,6 +75,7 @@ def _descriptions() -> dict[str, str]:
         "committee.quorum_set": _("%(object)sの定足数を変更"),
         "committee.reminders": _("%(object)sのリマインダー設定を変更"),
         "committee.document_prefix": _("%(object)sの文書番号の記号を変更"),
+        "committee.public_settings": _("%(object)sの会議録の公開設定を変更"),
         # meetings
         "meeting.created": _("%(object)sを作成"),
         "meeting.updated": _("%(object)sの内容を変更"),
@@ -190,6 +191,8 @@ def _field_labels() -> dict[str, str]:
         "proposal_reminder_days": _("提案締切の何日前"), "vote_reminder_days": _("書面表決の締切の何日前"),
         "review_reminder_days": _("確認期限の何日前"), "outcome": _("結果"), "base": _("可否を数える票数"),
         "quorum_met": _("定足数を満たす"), "document_prefix": _("文書番号の記号"),
+        "public_minutes": _("会議録の公開"), "public_mask_names": _("氏名を伏せる"),
+        "public_keep_officers": _("議長・事務局の氏名を表示"),
         "ended_at": _("任期の終了"),
         # details recorded next to the change
         "reason": _("理由"), "seat": _("議席"), "version": _("版"), "deadline": _("確認期限"), "method": _("表決方法"),

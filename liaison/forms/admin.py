@@ -36,6 +36,14 @@ class AppointForm(FlaskForm):
     role = SelectField(_l("役割"), validators=[DataRequired(REQUIRED)])
 
 
+class PublicSettingsForm(FlaskForm):
+    """情報公開: whether a committee's published minutes are on /public/, and how names are masked."""
+
+    public = BooleanField(_l("公開ページに議事録と議決結果を掲載する"))
+    mask_names = BooleanField(_l("氏名を伏せる(「さいたま市委員」のように表示)"))
+    keep_officers = BooleanField(_l("議長・部会長と事務局の氏名は表示する"))
+
+
 class RoleForm(FlaskForm):
     role = SelectField(_l("役割"), validators=[DataRequired(REQUIRED)])
 

@@ -51,6 +51,12 @@ class Committee(db.Model):
     chair_votes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     # 文書番号 prefix of its official documents (「彩人広連第」): the 招集通知 reads 彩人広連第12号.
     document_prefix: Mapped[str] = mapped_column(String(40), default="", server_default="")
+    # 情報公開: the committee's published minutes and decisions on the public pages (/public/), names
+    # masked as 「さいたま市委員」 unless public_mask_names is off; the secretariat's and the chair's names
+    # kept when public_keep_officers is on.
+    public_minutes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    public_mask_names: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
+    public_keep_officers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     parent: Mapped[Committee | None] = relationship(remote_side=[id])
 

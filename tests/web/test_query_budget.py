@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from liaison.calendar.tokens import feed_token
 from liaison.dates import current_fiscal_year, utcnow
 from liaison.domain import accounts
 from liaison.extensions import db
 from liaison.models import (
-    AgendaItem, Meeting, MeetingStatus, Minutes, MinutesStatus, Proposal, ProposalComment, ProposalStatus, Role,
+    AgendaItem, Committee, Meeting, MeetingStatus, Minutes, MinutesStatus, Proposal, ProposalComment, ProposalStatus, Role,
     Membership, TokenPurpose, User, Vote,
 )
 from bench.scale import Scale, generate
@@ -101,6 +101,13 @@ PAGES = {
     "admin.audit_csv": ("admin", "/admin/audit.csv?committee=council&from=2024-04-01"),
     "notification_admin.outbox": ("admin", "/admin/notifications/?state=all"),
     "notification_admin.reminders": ("admin", "/admin/notifications/reminders"),
+    "admin.public_settings": ("admin", "/admin/public"),
+    # The public 会議録 pages (anonymous; _ids makes the council public).
+    "public.index": (None, "/public/?q=研修&committee=council"),
+    "public.committee": (None, "/public/council/?year={public_year}"),
+    "public.minutes": (None, "/public/minutes/{public_minutes}"),
+    "public.minutes_pdf": (None, "/public/minutes/{public_minutes}.pdf"),
+    "public.feed": (None, "/public/feed.atom"),
 }
 # A few pages seen by a second kind of user too (the member's and the secretariat's views differ).
 SECOND_VIEWS = [
@@ -158,6 +165,8 @@ def _ids(app, client) -> tuple[dict, dict]:
         db.session.add(comment)
         reset = accounts.issue(member, TokenPurpose.PASSWORD_RESET, actor=None)
         email_change = accounts.request_email_change(member, "new-address@example.jp")
+        # The public pages show the council's published minutes (tests/web/test_public.py resets this flag).
+        db.session.execute(update(Committee).where(Committee.slug == "council").values(public_minutes=True))
         db.session.commit()
         links = {"reset_link": accounts.link_secret(reset), "email_link": accounts.link_secret(email_change)}
         emails = {"member": member.email, "secretariat": "secretariat@example.jp", "admin": "admin@example.jp",
@@ -168,7 +177,10 @@ def _ids(app, client) -> tuple[dict, dict]:
             "published": minutes[MinutesStatus.PUBLISHED].meeting_id,
             "draft_minutes": minutes[MinutesStatus.DRAFT].meeting_id,
             "proposal": proposal.id, "draft_proposal": draft_proposal.id, "comment": comment.id,
-            "member_id": member.id, "token": feed_token(member), "year": largest.fiscal_year, **links,
+            "member_id": member.id, "token": feed_token(member), "year": largest.fiscal_year,
+            "public_minutes": minutes[MinutesStatus.PUBLISHED].id,
+            "public_year": minutes[MinutesStatus.PUBLISHED].meeting.fiscal_year,
+            **links,
         }
         assert len(largest.agenda_items) >= 2 and convened.starts_at > utcnow() - timedelta(days=1)
     return params, emails

@@ -36,7 +36,13 @@ def _check_headers(response, where: str) -> list[str]:
             problems.append(f"{where}: CSP allows inline styles")
         if directives.get("object-src") != "'none'":
             problems.append(f"{where}: CSP without object-src 'none'")
-        if "no-store" not in headers.get("Cache-Control", ""):
+        if where.startswith("public."):
+            # The public 会議録 pages are the one exception: the same bytes for everyone, cached and shared.
+            if headers.get("Cache-Control") != "public, max-age=300" or "ETag" not in headers:
+                problems.append(f"{where}: public page without Cache-Control: public and an ETag")
+            if "Set-Cookie" in headers:
+                problems.append(f"{where}: public page sets a cookie")
+        elif "no-store" not in headers.get("Cache-Control", ""):
             problems.append(f"{where}: HTML page without Cache-Control: no-store")
         body = response.get_data(as_text=True)
         for pattern, what in ((INLINE_SCRIPT, "an inline <script>"), (INLINE_HANDLER, "an inline on…= handler"),
