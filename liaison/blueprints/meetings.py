@@ -483,7 +483,7 @@ def _attendance_page(meeting: Meeting, failed_form=None, failed_seat: int | None
         forms[line.membership.id] = form
     return render_template(
         "meetings/attendance.html", meeting=meeting, committee=g.committee, sheet=sheet, forms=forms,
-        action_form=ActionForm(formdata=None), open_for_answers=meeting.status in (*rules.ANNOUNCED, MeetingStatus.HELD),
+        action_form=ActionForm(formdata=None), open_for_answers=meeting.status in rules.PRESENCE_STATUSES,  # in session too (出席の記録)
     )
 
 

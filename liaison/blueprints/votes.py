@@ -12,7 +12,7 @@ from ..extensions import db
 from ..labels import choices as label_choices
 from ..labels import label
 from ..forms.votes import (
-    BallotForm, CancelVoteForm, CastingVoteForm, ConfirmForm, OpenVoteForm, QuorumForm, tokyo_to_utc,
+    BallotForm, CancelVoteForm, CastingVoteForm, ChairRuleForm, ConfirmForm, OpenVoteForm, QuorumForm, tokyo_to_utc,
 )
 from ..models import AgendaItem, Choice, Majority, Membership, VoteMethod, VoteState
 from ..pagination import paginate
@@ -249,6 +249,7 @@ def quorum():
     require(votes.can_set_quorum(current_user), "only administrators set the quorum")
     committee = g.committee
     form = QuorumForm()
+    chair_form = ChairRuleForm(formdata=None, chair_votes="1" if committee.chair_votes else "0")
     if request.method == "GET":
         form.numerator.data, form.denominator.data = committee.quorum_numerator, committee.quorum_denominator
         form.at_least.data = committee.quorum_at_least
@@ -256,6 +257,24 @@ def quorum():
         form, lambda: votes.set_quorum(committee, actor=current_user, numerator=form.numerator.data,
                                        denominator=form.denominator.data, at_least=form.at_least.data),
         success=_("定足数を変更しました。"), to=url_for(".quorum"), fallback_field="numerator",
-        page=lambda: render_template("votes/quorum.html", form=form, committee=committee, votes=votes),
+        page=lambda: render_template("votes/quorum.html", form=form, chair_form=chair_form, committee=committee,
+                                     votes=votes),
+    )
+
+
+@bp.post("/votes/chair-rule")
+def chair_rule():
+    """The chair's role in a vote, beside the quorum (administrators)."""
+    require(votes.can_set_quorum(current_user), "only administrators set the chair's role")
+    committee = g.committee
+    chair_form = ChairRuleForm()
+    form = QuorumForm(formdata=None, numerator=committee.quorum_numerator, denominator=committee.quorum_denominator,
+                      at_least=committee.quorum_at_least)
+    return act(
+        chair_form, lambda: votes.set_chair_rule(committee, actor=current_user,
+                                                 chair_votes=chair_form.chair_votes.data == "1"),
+        success=_("議長の表決の扱いを変更しました。"), to=url_for(".quorum"), fallback_field="chair_votes",
+        page=lambda: render_template("votes/quorum.html", form=form, chair_form=chair_form, committee=committee,
+                                     votes=votes),
     )
 

@@ -73,6 +73,7 @@ def _descriptions() -> dict[str, str]:
         "membership.ended": _("委員 %(object)s の任期を終了"),
         "committee.handover": _("%(object)sの年度の引継ぎ(人事異動)"),
         "committee.quorum_set": _("%(object)sの定足数を変更"),
+        "committee.chair_rule_set": _("%(object)sの議長の表決の扱いを変更"),
         "committee.reminders": _("%(object)sのリマインダー設定を変更"),
         "committee.document_prefix": _("%(object)sの文書番号の記号を変更"),
         "committee.public_settings": _("%(object)sの会議録の公開設定を変更"),
@@ -175,7 +176,7 @@ def describe(event) -> str:
 def _field_labels() -> dict[str, str]:
     return {
         "status": _("状態"), "state": _("状態"), "choice": _("票"), "position": _("順番"), "role": _("役職"),
-        "active": _("有効"), "text": _("本文"), "present": _("出席者"), "quorum": _("定足数"),
+        "active": _("有効"), "text": _("本文"), "present": _("出席者"), "quorum": _("定足数"), "chair_rule": _("議長の表決"),
         "feed_counter": _("配信URLの版"), "published_version": _("公開した版"),
         "title": _("件名"), "starts_at": _("開始日時"), "ends_at": _("終了日時"), "format": _("開催形式"),
         "place": _("場所"), "online_url": _("オンライン会議のURL"), "answer_deadline": _("出欠の回答期限"),
@@ -211,7 +212,8 @@ SCALAR_FIELD = {
     "ballot.cast": "choice", "ballot.changed": "choice", "ballot.withdrawn": "choice",
     "agenda_item.moved": "position", "membership.role_changed": "role", "user.activated": "active",
     "user.deactivated": "active", "proposal_comment.edited": "text", "meeting.presence_recorded": "present",
-    "committee.quorum_set": "quorum", "calendar.feed_regenerated": "feed_counter",
+    "committee.quorum_set": "quorum", "committee.chair_rule_set": "chair_rule",
+    "calendar.feed_regenerated": "feed_counter",
     "minutes.published": "published_version",
 }
 # Values stored as an enum's value, by field (and, for status, by the object's table).

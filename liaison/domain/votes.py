@@ -648,6 +648,25 @@ def set_quorum(committee: Committee, *, actor, numerator: int, denominator: int,
                  after=quorum_label(numerator, denominator, bool(at_least)))
 
 
+def chair_rule_label(chair_votes: bool) -> str:
+    """The chair's role in a vote (議長の表決), in a sentence."""
+    if chair_votes:
+        return _("議長も委員として表決に加わり、可否同数は否決")
+    return _("議長は表決に加わらず、可否同数のときに裁決する(地方自治法第116条の例による)")
+
+
+def set_chair_rule(committee: Committee, *, actor, chair_votes: bool) -> None:
+    """The chair's role (committees.chair_votes), a committee setting for administrators; open votes keep theirs."""
+    require(can_set_quorum(actor), "only administrators set the chair's role")
+    check(isinstance(chair_votes, bool), _("議長の表決の扱いを選んでください。"), "chair_votes")
+    if committee.chair_votes == chair_votes:
+        return
+    before = chair_rule_label(committee.chair_votes)
+    committee.chair_votes = chair_votes
+    db.session.flush()
+    audit.record(actor, "committee.chair_rule_set", committee, before=before, after=chair_rule_label(chair_votes))
+
+
 # ----------------------------------------------------------------------------------- pages and lists
 
 @dataclass

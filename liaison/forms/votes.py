@@ -4,6 +4,7 @@ from datetime import datetime
 from flask_babel import lazy_gettext as _l
 from . import FlaskForm
 from wtforms import BooleanField, DateTimeLocalField, HiddenField, IntegerField, RadioField, SelectField, TextAreaField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..dates import TOKYO
@@ -49,3 +50,13 @@ class QuorumForm(FlaskForm):
 
 class ConfirmForm(FlaskForm):
     """A POST with only the CSRF token (close, defer, note, record)."""
+
+
+class ChairRuleForm(FlaskForm):
+    """The chair's role in a vote (committees.chair_votes): "0" the default rule, "1" the chair votes as a member."""
+    chair_votes = RadioField(
+        _l("議長の表決の扱い"),
+        choices=[SelectChoice("0", _l("議長は表決に加わらず、可否同数のときに裁決する(地方自治法第116条の例による)")),
+                 SelectChoice("1", _l("議長も委員として表決に加わり、可否同数は否決"))],
+        validators=[InputRequired(_l("議長の表決の扱いを選んでください。"))],
+    )

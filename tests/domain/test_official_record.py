@@ -155,6 +155,50 @@ def test_when_the_chair_votes_as_a_member_a_tie_is_rejected_and_nobody_casts_a_d
     assert votes.casting_seat(chair, vote) is None
 
 
+def test_an_administrator_sets_the_chair_rule_audited_and_an_open_vote_keeps_the_rule_it_opened_with(ctx, factory, staff):
+    chair, vice, *members = factory.seated("council", 4)
+    admin = factory.admin()
+    council = factory.committee("council")
+    assert council.chair_votes is False  # default: the presiding chair does not vote and decides a tie
+    with pytest.raises(Forbidden):
+        votes.set_chair_rule(council, actor=staff, chair_votes=True)
+    with pytest.raises(Forbidden):
+        votes.set_chair_rule(council, actor=chair, chair_votes=True)
+    assert council.chair_votes is False
+    meeting, item = convened_today(factory)
+    meeting_rules.open_session(meeting, actor=staff)
+    for user in (chair, vice, *members):
+        meeting_rules.check_in(meeting, seat(user), actor=user)
+    vote = electronic(item, staff)  # opened under the default rule
+    votes.set_chair_rule(council, actor=admin, chair_votes=True)
+    assert council.chair_votes is True
+    events = list(db.session.scalars(select(AuditEvent).where(AuditEvent.action == "committee.chair_rule_set")))
+    assert len(events) == 1 and events[0].actor_id == admin.id
+    assert events[0].data["before"] == votes.chair_rule_label(False) and "地方自治法第116条" in events[0].data["before"]
+    assert events[0].data["after"] == votes.chair_rule_label(True) and "否決" in events[0].data["after"]
+    votes.set_chair_rule(council, actor=admin, chair_votes=True)  # unchanged: nothing recorded
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "committee.chair_rule_set")) == 1
+    # the open vote keeps the rule it opened with: the chair still does not vote and decides the tie
+    assert not vote.chair_votes
+    with pytest.raises(DomainError, match="議長は表決に加わりません"):
+        votes.cast_ballot(vote, seat(chair), NO, actor=chair)
+    for user, choice in zip((vice, *members), (YES, NO, YES, NO)[:3]):
+        votes.cast_ballot(vote, seat(user), choice, actor=user)
+    votes.cancel_vote(vote, actor=staff, reason="設定変更の確認")
+    # a vote opened after the change follows it: the chair casts as a member and a tie is 否決
+    second = electronic(item, staff)
+    assert second.chair_votes
+    for user, choice in zip((chair, vice, *members), (NO, YES, NO, YES)):
+        votes.cast_ballot(second, seat(user), choice, actor=user)
+    votes.close_vote(second, actor=staff)
+    assert (second.state, second.outcome, second.casting_vote) == (VoteState.CLOSED, VoteOutcome.REJECTED, None)
+    votes.set_chair_rule(council, actor=admin, chair_votes=False)
+    assert council.chair_votes is False
+    assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                             .where(AuditEvent.action == "committee.chair_rule_set")) == 2
+
+
 def test_an_absent_chair_leaves_the_chair_to_the_vice_chair_under_the_same_rule(ctx, factory, staff):
     chair, vice, *members = factory.seated("council", 5)
     meeting, item = convened_today(factory)

@@ -10,6 +10,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import date, timedelta
 
+import pytest
 from playwright.sync_api import expect
 
 from liaison.dates import TOKYO, fiscal_year_bounds, fiscal_year_of, is_day_off, utcnow
@@ -65,14 +66,32 @@ def meeting_name_on_page(visitor: Visitor) -> str:
 # --- the secretariat -------------------------------------------------------------------------
 
 
+def later_today() -> tuple[date, str, str]:
+    """Today (Tokyo) with a start a few minutes ahead and an end before midnight: a meeting that can open (開会)
+    now, since the sitting opens only from the meeting's day and a new meeting starts in the future."""
+    now = utcnow().astimezone(TOKYO)
+    start = (now + timedelta(minutes=10)).replace(second=0, microsecond=0)
+    start -= timedelta(minutes=start.minute % 5)
+    end = start + timedelta(minutes=60)
+    if end.date() != now.date():
+        pytest.skip("a meeting of today needs an hour before midnight (Tokyo); run the journey at another time")
+    return now.date(), start.strftime("%H:%M"), end.strftime("%H:%M")
+
+
 def schedule_meeting(secretariat: Visitor, committee_path: str = "/planning/", *, title: str, days_ahead: int = 20,
-                     written: bool = False, items: tuple[tuple[str, str], ...] = ()) -> Meeting:
-    """Create a draft meeting from the committee page and add agenda items ((種類, 件名), ...)."""
+                     written: bool = False, items: tuple[tuple[str, str], ...] = (), today: bool = False) -> Meeting:
+    """Create a draft meeting from the committee page and add agenda items ((種類, 件名), ...).
+
+    today=True: the meeting is today, starting in a few minutes, so that the sitting can be opened (開会)."""
     secretariat.open(committee_path)
     secretariat.follow("会議を作成")
-    secretariat.fill("開催日", working_day(days_ahead).isoformat())
-    secretariat.fill("開始時刻", "14:00")
-    secretariat.fill("終了時刻", "16:00")
+    if today:
+        day, start, end = later_today()
+    else:
+        day, start, end = working_day(days_ahead), "14:00", "16:00"
+    secretariat.fill("開催日", day.isoformat())
+    secretariat.fill("開始時刻", start)
+    secretariat.fill("終了時刻", end)
     if written:
         secretariat.choose("開催方法", "書面開催")
     else:
@@ -103,6 +122,15 @@ def convene(secretariat: Visitor, meeting: Meeting) -> None:
     secretariat.press("招集する", confirm=True)
     expect(secretariat.flash().first).to_contain_text(f"{meeting.name}を招集しました")
     expect(secretariat.heading()).to_contain_text("招集済み")
+
+
+def open_session(secretariat: Visitor, meeting: Meeting) -> None:
+    """On the meeting page: 開会 (and accept the confirmation); votes of the sitting may open from now."""
+    if secretariat.path != meeting.path:
+        secretariat.open(meeting.path)
+    secretariat.press("開会", confirm=True)
+    expect(secretariat.flash().first).to_have_text("開会しました。出席の確認と会議中の表決ができます。")
+    expect(secretariat.page.locator(".session-open")).to_contain_text("開会中")
 
 
 def open_vote_panel(secretariat: Visitor, meeting: Meeting, item_title: str) -> None:

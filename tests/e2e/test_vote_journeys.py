@@ -45,7 +45,8 @@ def cast(member, choice):
 def test_members_answer_on_phones_vote_electronically_and_the_chair_breaks_the_tie(browse):
     secretariat = browse(name="secretariat")
     secretariat.log_in("secretariat@example.jp")
-    meeting = steps.schedule_meeting(secretariat, title=steps.unique("電子表決"), days_ahead=10)
+    # An electronic vote belongs to the sitting: the meeting is today and is opened (開会) before the vote.
+    meeting = steps.schedule_meeting(secretariat, title=steps.unique("電子表決"), today=True)
     secretariat.open("/planning/proposals/?status=accepted")
     secretariat.follow(ACCEPTED_DEMO_PROPOSAL)
     proposal_path = secretariat.path
@@ -62,7 +63,7 @@ def test_members_answer_on_phones_vote_electronically_and_the_chair_breaks_the_t
     answer_attendance_on_a_phone(kumagaya, meeting, "代理出席", **{"代理出席者の氏名": "熊谷 次郎", "代理出席者の職名": "職員課 課長補佐"})
     kumagaya.sees("現在の回答: 代理出席(職員課 課長補佐 熊谷 次郎)")
 
-    secretariat.open(meeting.path)
+    steps.open_session(secretariat, meeting)
     secretariat.follow("出欠の代理入力・出席の記録")
     checklist = secretariat.page.locator(".checklist")
     for seat in checklist.get_by_role("checkbox").all():  # everyone came but 伊奈町: a quorum however many seats
@@ -175,3 +176,88 @@ def test_written_vote_reminds_the_seats_that_have_not_voted_and_one_answers_from
     seats = secretariat.page.locator("section", has=secretariat.page.get_by_role("heading", name="議席ごとの投票"))
     expect(seats.get_by_role("row").filter(has_text="川口市")).to_contain_text("反対")
     expect(seats.get_by_role("row").filter(has_text="川越市")).to_contain_text("賛成")
+
+
+def test_an_absent_seat_cannot_vote_even_by_a_forged_post_and_the_chair_only_decides_the_tie(browse):
+    """The sitting opens (開会); a seat recorded absent sees no vote buttons and the server refuses a ballot
+    posted by hand with a valid CSRF token; the presiding 部会長 has no vote, only the decision of the tie."""
+    secretariat = browse(name="secretariat")
+    secretariat.log_in("secretariat@example.jp")
+    item = steps.unique("県職員研修計画の変更について")
+    # 県職員研修部会's eight seats: 総務部 (pref01, 部会長), 企画財政部 (pref02, 副部会長), 県民生活部, 環境部,
+    # 福祉部, 保健医療部, 産業労働部, 県土整備部 (pref03 … pref08); 埼玉県 人材育成課 (member01) observes.
+    meeting = steps.schedule_meeting(secretariat, "/prefectural-training/", title=steps.unique("開会中の表決"),
+                                     today=True, items=(("議決事項", item),))
+    steps.convene(secretariat, meeting)
+    steps.open_session(secretariat, meeting)
+
+    secretariat.follow("出欠の代理入力・出席の記録")
+    checklist = secretariat.page.locator(".checklist")
+    present_seats = ("総務部", "企画財政部", "県民生活部", "環境部", "福祉部")
+    for department in present_seats:
+        checklist.get_by_role("checkbox", name=re.compile(f"^埼玉県 {department}")).check()
+    for department in ("保健医療部", "産業労働部", "県土整備部"):
+        expect(checklist.get_by_role("checkbox", name=re.compile(f"^埼玉県 {department}"))).not_to_be_checked()
+    secretariat.press("出席者を保存")
+    expect(secretariat.flash().first).to_have_text("出席者を記録しました(5名)。")
+
+    steps.open_vote_panel(secretariat, meeting, item)
+    secretariat.choose("表決の方法", "電子表決(会議中に各委員が入力)")
+    secretariat.choose("必要な賛成数", "過半数")
+    secretariat.press("表決を開始する")
+    expect(secretariat.flash().first).to_have_text("表決を開始しました。")
+    vote_path = secretariat.path
+    secretariat.sees("0 / 8 議席が投票済み")
+
+    # 県土整備部 was not there when the vote opened: no vote buttons, and a hand-made POST is refused.
+    absent = browse(name="absent", viewport=PHONE)
+    absent.log_in("pref08@example.jp")
+    absent.open(vote_path)
+    absent.sees("表決の開始時に出席していなかったため投票できません")
+    expect(absent.page.get_by_role("button", name="投票する")).to_have_count(0)
+    expect(absent.page.get_by_role("radio")).to_have_count(0)
+    token = absent.page.locator("input[name=csrf_token]").first.get_attribute("value")  # another form's token
+    assert token
+    forged = absent.page.request.post(f"{vote_path}/ballot", form={"csrf_token": token, "choice": "yes"},
+                                      max_redirects=0)
+    assert forged.status == 400, forged.status
+    assert "埼玉県 県土整備部は表決の開始時に出席していなかったため投票できません" in forged.text()
+
+    # The presiding 部会長 sees no vote either, and the server refuses a ballot from the chair.
+    chair = browse(name="chair")
+    chair.log_in("pref01@example.jp")
+    chair.open(vote_path)
+    chair.sees("議長は表決に加わりません。可否同数のときに裁決します。")
+    expect(chair.page.get_by_role("button", name="投票する")).to_have_count(0)
+    expect(chair.page.get_by_role("radio")).to_have_count(0)
+    token = chair.page.locator("input[name=csrf_token]").first.get_attribute("value")
+    refused = chair.page.request.post(f"{vote_path}/ballot", form={"csrf_token": token, "choice": "no"},
+                                      max_redirects=0)
+    assert refused.status == 400, refused.status
+    assert "議長は表決に加わりません" in refused.text()
+
+    for login, choice in (("pref02@example.jp", "賛成"), ("pref03@example.jp", "反対"),
+                          ("pref04@example.jp", "賛成"), ("pref05@example.jp", "反対")):
+        member = browse(name=login.split("@")[0], viewport=PHONE)
+        member.log_in(login)
+        member.open(vote_path)
+        cast(member, choice)
+
+    secretariat.open(vote_path)
+    secretariat.sees("4 / 8 議席が投票済み")  # neither the absent seat's forged ballot nor the chair's counted
+    secretariat.press("締め切って集計する", confirm=True)
+    expect(secretariat.flash().first).to_have_text("可否同数です。議長の裁決により結果が確定します。")
+
+    # Now the chair's page offers the decision of the tie, and still no vote.
+    chair.open(vote_path)
+    expect(chair.page.get_by_role("button", name="投票する")).to_have_count(0)
+    expect(chair.page.get_by_role("radio")).to_have_count(2)
+    expect(chair.page.get_by_label("可とする(可決)", exact=True)).to_be_visible()
+    chair.tick("否とする(否決)")
+    chair.press("裁決を記録する")
+    expect(chair.flash().first).to_have_text("議長裁決を記録しました。結果: 否決")
+    result = chair.page.locator("section", has=chair.page.get_by_role("heading", name="表決の結果"))
+    expect(result.locator(".outcome")).to_have_text("否決")
+    expect(result).to_contain_text("可否同数のため議長が決しました: 否")
+    absent.open(vote_path)
+    expect(absent.page.get_by_role("button", name="裁決を記録する")).to_have_count(0)

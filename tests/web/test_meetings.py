@@ -325,6 +325,20 @@ def test_the_secretariat_answers_for_a_seat_and_records_presence(client, login, 
     assert "記録済み: 1名" in page
 
 
+def test_the_presence_checklist_is_there_while_the_meeting_is_in_session(client, login, factory, people, app):
+    """開会 then 出席の記録: the sheet must not say the meeting takes no answers while it sits."""
+    meeting = factory.meeting("planning", status="convened")
+    factory.sitting(meeting, absent=(people["member"],))
+    login(client, people["secretariat"].email)
+    page = client.get(f"/planning/meetings/{meeting.id}/attendance").get_data(as_text=True)
+    assert "この会議は出欠を受け付けていません" not in page
+    assert 'class="checklist"' in page and "出席者を保存" in page
+    seat = _membership_id(app, people["member"].id)
+    assert client.form(f"/planning/meetings/{meeting.id}/presence", {"present": str(seat)}).status_code == 303
+    with app.app_context():
+        assert db.session.scalar(select(Attendance.present).where(Attendance.membership_id == seat)) is True
+
+
 def test_non_answerers_and_the_tally_are_shown(client, login, factory, people, app):
     meeting = factory.meeting("planning", status="convened")
     factory.member(committee="planning", body="熊谷市", name="熊谷 花子")

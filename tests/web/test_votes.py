@@ -1,4 +1,5 @@
 """Vote pages: the secretariat's panel, members' ballots, results, CSV, dashboard, access, CSRF, query counts, races."""
+import re
 import threading
 import time
 from datetime import timedelta
@@ -489,6 +490,32 @@ def test_an_administrator_sets_the_quorum_and_bad_input_changes_nothing(app, cli
         council = factory.committee("council")
         assert (council.quorum_numerator, council.quorum_denominator, council.quorum_at_least) == (2, 3, True)
         assert factory.committee("planning").quorum_numerator == 1
+
+
+def test_an_administrator_sets_the_chair_rule_beside_the_quorum_and_bad_input_changes_nothing(app, client, login, factory):
+    login(client, factory.secretariat().email)
+    assert client.form("/council/votes/chair-rule", {"chair_votes": "1"}).status_code == 403
+    login(client, factory.admin().email)
+    page = client.get("/council/votes/quorum").get_data(as_text=True)
+    assert "議長の表決の扱い" in page and "地方自治法第116条の例による" in page and "可否同数は否決" in page
+    assert re.search(r'<input checked[^>]*value="0"', page) and not re.search(r'<input checked[^>]*value="1"', page)
+    for bad in ({"chair_votes": "2"}, {}):
+        response = client.form("/council/votes/chair-rule", bad)
+        assert response.status_code == 400 and 'class="error"' in response.get_data(as_text=True)
+    assert client.post("/council/votes/chair-rule", data={"chair_votes": "1"}).status_code == 400  # no CSRF token
+    with app.app_context():
+        assert factory.committee("council").chair_votes is False
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent)
+                                 .where(AuditEvent.action == "committee.chair_rule_set")) == 0
+    assert client.form("/council/votes/chair-rule", {"chair_votes": "1"}).status_code == 303
+    assert "現在: 議長も委員として表決に加わり、可否同数は否決" in client.get("/council/votes/quorum").get_data(as_text=True)
+    with app.app_context():
+        assert factory.committee("council").chair_votes is True
+        assert factory.committee("planning").chair_votes is False
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "committee.chair_rule_set"))
+        assert "地方自治法第116条" in event.data["before"] and "否決" in event.data["after"]
+    audit_page = client.get("/admin/audit?committee=council").get_data(as_text=True)
+    assert "議長の表決の扱いを変更" in audit_page and "議長の表決" in audit_page
 
 
 def test_the_meeting_page_links_each_item_to_its_vote_panel_and_shows_the_outcome(app, client, login, council):
