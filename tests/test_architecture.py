@@ -180,6 +180,21 @@ def test_no_request_bound_flask_below_the_web():
     assert found - KNOWN_REQUEST_BOUND == set()
 
 
+def test_flask_sqlalchemy_only_through_its_public_top_level():
+    """Pagination uses db.paginate / Pagination, not the internals under flask_sqlalchemy.pagination."""
+    found = {(module, name) for module, names in EXTERNAL.items() for name in names
+             if name.startswith("flask_sqlalchemy.") and name.count(".") > 1}
+    found |= {(module, name) for module, names in EXTERNAL.items() for name in names
+              if name.startswith("flask_sqlalchemy.") and not name.split(".")[1][:1].isupper()}
+    assert found == set()
+
+
+def test_no_per_request_store_below_the_web():
+    """The domain's kept values (domain/memo.py) are stored by the web layer; nothing below it imports the store."""
+    assert [module for module, targets in GRAPH.items()
+            if "liaison.request_memo" in targets and part_of(module) not in ("web", "app")] == []
+
+
 def test_the_checks_see_a_cycle_and_an_upward_arrow():
     """The checks can fail: a made-up graph with a cycle and a domain module importing a blueprint."""
     graph = {
