@@ -13,7 +13,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from werkzeug.exceptions import HTTPException, RequestEntityTooLarge
 
-from . import dates, i18n, input_guard, labels
+from . import dates, i18n, input_guard, labels, request_memo
 from .domain import Conflict, DomainError
 from .domain import access
 from .domain import attachments as attachment_files
@@ -21,7 +21,6 @@ from .domain import notifications as notification_rules
 from .extensions import db, login_manager
 from .markdown import render as render_markdown
 from .models import User
-from .request_cache import RequestCache
 
 log = logging.getLogger(__name__)
 LOCALES = ("ja", "en")
@@ -147,7 +146,7 @@ def init_web(app: Flask, babel) -> None:
     app.wsgi_app = RetryReadsOnce(app.wsgi_app)
     _install_memoised_gettext(app)
     _install_labels(app)
-    RequestCache.listen_all()
+    request_memo.install()
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself
     login_manager.session_protection = "basic"
@@ -250,4 +249,4 @@ def init_web(app: Flask, babel) -> None:
                 log.warning("rollback on a dropped database connection", exc_info=True)
         # What the request kept on flask.g (seats, committees, the unread count) ends with it, even when
         # the app context outlives the request.
-        RequestCache.forget_all()
+        request_memo.forget_all()

@@ -17,12 +17,12 @@ PACKAGE = ROOT / "liaison"
 # The parts, lowest first: a module belongs to the first part whose prefix matches its name.
 PARTS = {
     "base": ("liaison.config", "liaison.extensions", "liaison.dates", "liaison.i18n", "liaison.events",
-             "liaison.markdown", "liaison.textsearch", "liaison.request_cache", "liaison.models", "liaison.labels",
+             "liaison.markdown", "liaison.textsearch", "liaison.models", "liaison.labels",
              "liaison.urls"),
     "domain": ("liaison.domain",),
     "calendar": ("liaison.calendar",),
     "notify": ("liaison.notify",),
-    "web": ("liaison.web", "liaison.blueprints", "liaison.forms", "liaison.exports", "liaison.pagination",
+    "web": ("liaison.web", "liaison.blueprints", "liaison.forms", "liaison.exports", "liaison.pagination", "liaison.request_memo",
             "liaison.security", "liaison.input_guard", "liaison.archive"),
     "app": ("liaison.cli", "liaison.seed", "liaison"),
 }
@@ -44,11 +44,7 @@ REQUEST_BOUND = {
 } | {"flask_login.current_user", "flask_login.login_user", "flask_login.logout_user"}
 
 # Arrows that remain on purpose for now, each with the branch or item that removes it.
-KNOWN_REQUEST_BOUND = {
-    # issue 14 item 5: the per-request memo moves to the web layer, out of the domain's reach.
-    ("liaison.request_cache", "flask.g"),
-    ("liaison.request_cache", "flask.has_request_context"),
-}
+KNOWN_REQUEST_BOUND: set[tuple[str, str]] = set()
 
 
 def module_name(path: Path, root: Path = ROOT) -> str:
@@ -182,6 +178,21 @@ def test_no_request_bound_flask_below_the_web():
             continue
         found.update((module, name) for name in names & REQUEST_BOUND)
     assert found - KNOWN_REQUEST_BOUND == set()
+
+
+def test_flask_sqlalchemy_only_through_its_public_top_level():
+    """Pagination uses db.paginate / Pagination, not the internals under flask_sqlalchemy.pagination."""
+    found = {(module, name) for module, names in EXTERNAL.items() for name in names
+             if name.startswith("flask_sqlalchemy.") and name.count(".") > 1}
+    found |= {(module, name) for module, names in EXTERNAL.items() for name in names
+              if name.startswith("flask_sqlalchemy.") and not name.split(".")[1][:1].isupper()}
+    assert found == set()
+
+
+def test_no_per_request_store_below_the_web():
+    """The domain's kept values (domain/memo.py) are stored by the web layer; nothing below it imports the store."""
+    assert [module for module, targets in GRAPH.items()
+            if "liaison.request_memo" in targets and part_of(module) not in ("web", "app")] == []
 
 
 def test_the_checks_see_a_cycle_and_an_upward_arrow():

@@ -27,7 +27,7 @@ from ..extensions import db
 from ..forms.meetings import ActionForm
 from ..forms.minutes import CommentForm, ReviewForm, field_name, text_form
 from ..models import Meeting, Minutes, MinutesVersion, User
-from ..pagination import paginate_rows
+from ..pagination import paginate
 from .handling import act
 from .loading import minutes_or_404, version_or_404
 from .scoping import committee_blueprint, union_wide
@@ -346,7 +346,7 @@ def index():
         committee = access.committee_by_slug(slug)
     kinds = {kind.value: kind for kind in search.ResultKind}
     kind = kinds.get(request.args.get("kind") or "")
-    page = paginate_rows(search.search_query(current_user, q, committee, kind))
+    page = paginate(search.search_query(current_user, q, committee, kind))
     committees = list(access.all_committees())
     return render_template(
         "minutes/index.html", page=page, results=search.load(page.items), q=q, committee=committee,

@@ -7,7 +7,7 @@ from sqlalchemy.orm import joinedload
 from ..dates import current_fiscal_year
 from ..extensions import db
 from ..models import Committee, Membership, Role
-from ..request_cache import RequestCache
+from . import memo
 
 
 def is_staff(user) -> bool:
@@ -17,11 +17,11 @@ def is_staff(user) -> bool:
 
 # A page asks "is this user a member / the chair?" several times (the blueprint's access check, the
 # domain's permissions, the navigation), and committee pages need the committee and, for the staff,
-# the navigation's list of committees. Each is loaded once per request and kept on flask.g; the cache
-# is dropped on commit and rollback, when a flush writes a seat or a committee, and at the end of the
-# request (web.py). Outside a request (CLI, scheduler, domain tests) nothing is kept.
+# the navigation's list of committees. Each is kept for the unit of work (memo.py: the web layer keeps it
+# for the request); it is dropped on commit and rollback and when a flush writes a seat or a committee.
+# Without a store (CLI, scheduler, domain tests) nothing is kept.
 
-_cache = RequestCache("access", (Membership, Committee), on_commit=True)
+_cache = memo.keep("access", (Membership, Committee), on_commit=True)
 
 
 def forget() -> None:

@@ -20,10 +20,10 @@ from ..models import (
     AgendaKind, AgendaOutcome, AttendanceResponse, Body, Choice, Committee, Majority, MeetingFormat, MeetingStatus,
     MinutesStatus, PlanPolicy, ProposalStatus, Role, VoteMethod, VoteOutcome, VoteState,
 )
-from ..request_cache import RequestCache
+from . import memo
 
-# Names of reference rows an audit row points at by id or slug (a few dozen rows, loaded once per request).
-_names = RequestCache("audit_names", (Body, PlanPolicy, Committee))
+# Names of reference rows an audit row points at by id or slug (a few dozen rows, kept for the unit of work).
+_names = memo.keep("audit_names", (Body, PlanPolicy, Committee))
 
 ISO_DATETIME = re.compile(r"^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}")
 

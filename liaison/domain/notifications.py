@@ -8,14 +8,13 @@ from sqlalchemy import func, select, update
 
 from ..dates import utcnow
 from ..extensions import db
-from ..request_cache import RequestCache
 from ..models.notifications import ACCOUNT_MAIL_KINDS
 from ..models import (
     Committee, Meeting, Notification, NotificationKind, NotificationPreference, NotificationState, User,
 )
 from .. import events
 from ..events import Event
-from . import access, audit, check, require
+from . import access, audit, check, memo, require
 from .meetings import ANNOUNCED
 
 # Kinds a user can choose to get by mail or not (the digest is chosen with its own switch).
@@ -39,8 +38,8 @@ def inbox_query(user: User):
 
 
 # The header badge's count comes with the logged-in user's row on GET requests (one query for both,
-# web.load_user); it is kept on flask.g for the request and dropped when notifications are written.
-_unread = RequestCache("unread", (Notification,))
+# web.load_user); it is kept for the request (memo.py) and dropped when notifications are written.
+_unread = memo.keep("unread", (Notification,))
 
 
 def load_with_unread_count(user_id: int) -> User | None:

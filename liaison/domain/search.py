@@ -5,7 +5,8 @@ Both kinds match the same way: every word of the query (split at spaces) must oc
 body (`proposals.search_condition`). Which proposals a user finds is `proposals.readable_condition`,
 the proposals area's own `can_view` as SQL. Newest first: minutes by their meeting's date, proposals
 by their last change. A page costs four queries whatever its size: the count, the page's keys (one
-UNION ALL), then the minutes and the proposals on it.
+UNION ALL, one column 'kind:id' so the public `db.paginate` pages it), then the minutes and the
+proposals on it.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import String, literal, select, union_all
+from sqlalchemy import String, cast, literal, select, union_all
 from sqlalchemy.orm import joinedload
 
 from .. import textsearch
@@ -57,7 +58,7 @@ def _kind_column(kind: ResultKind):
 
 
 def search_query(user, q: str = "", committee: Committee | None = None, kind: ResultKind | None = None):
-    """(kind, id, at) of every hit, newest first: a select for `pagination.paginate_rows`."""
+    """The key ('minutes:12', 'proposal:3') of every hit, newest first: a one-column select for `pagination.paginate`."""
     parts = []
     if kind in (None, ResultKind.MINUTES):
         parts.append(minutes_rules.published_select(
@@ -73,12 +74,19 @@ def search_query(user, q: str = "", committee: Committee | None = None, kind: Re
             proposals = proposals.where(Proposal.committee_id == committee.id)
         parts.append(proposals)
     hits = (union_all(*parts) if len(parts) > 1 else parts[0]).subquery()
-    return select(hits.c.kind, hits.c.id, hits.c.at).order_by(hits.c.at.desc(), hits.c.kind, hits.c.id.desc())
+    key = (hits.c.kind + ":" + cast(hits.c.id, String)).label("key")
+    return select(key).order_by(hits.c.at.desc(), hits.c.kind, hits.c.id.desc())
 
 
-def load(rows) -> list[Result]:
-    """The rows of a page of search_query as Results, their objects loaded in one query per kind."""
-    ids = {kind: [row.id for row in rows if row.kind == kind.value] for kind in ResultKind}
+def _parse(key: str) -> tuple[ResultKind, int]:
+    kind, _sep, raw_id = key.partition(":")
+    return ResultKind(kind), int(raw_id)
+
+
+def load(keys) -> list[Result]:
+    """The keys of a page of search_query as Results, their objects loaded in one query per kind."""
+    hits = [_parse(key) for key in keys]
+    ids = {kind: [hit_id for hit_kind, hit_id in hits if hit_kind is kind] for kind in ResultKind}
     versions, proposals = {}, {}
     if ids[ResultKind.MINUTES]:
         versions = {
@@ -99,10 +107,11 @@ def load(rows) -> list[Result]:
             )
         }
     results = []
-    for row in rows:
-        kind = ResultKind(row.kind)
+    for kind, hit_id in hits:
         if kind is ResultKind.MINUTES:
-            results.append(Result(kind, row.at, version=versions[row.id]))
+            version = versions[hit_id]
+            results.append(Result(kind, version.minutes.meeting.starts_at, version=version))
         else:
-            results.append(Result(kind, row.at, proposal=proposals[row.id]))
+            proposal = proposals[hit_id]
+            results.append(Result(kind, proposal.updated_at, proposal=proposal))
     return results

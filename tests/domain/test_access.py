@@ -54,3 +54,30 @@ def test_nothing_is_kept_outside_a_request(ctx, factory, count_queries):
         access.membership_in(member, planning)
         access.membership_in(member, planning)
     assert counter.count == 2
+
+
+def test_the_domain_keeps_nothing_without_the_web_layers_store(app, factory, count_queries):
+    """The domain only declares what it keeps (domain/memo.py); the request's store is the web layer's."""
+    from liaison import request_memo
+    from liaison.domain import memo
+
+    factory.member(committee="planning", body="川越市")
+    with app.app_context():  # no request: every question loads
+        with count_queries() as counter:
+            access.all_committees()
+            access.all_committees()
+        assert counter.count == 2
+    memo.install(None)
+    try:
+        with app.test_request_context():  # a request, but no store installed
+            with count_queries() as counter:
+                access.all_committees()
+                access.all_committees()
+            assert counter.count == 2
+    finally:
+        request_memo.install()
+    with app.test_request_context():
+        with count_queries() as counter:
+            access.all_committees()
+            access.all_committees()
+        assert counter.count == 1

@@ -24,9 +24,9 @@ def people(ctx, factory):
 
 
 def hits(user, q="", **filters):
-    rows = db.session.execute(rules.search_query(user, q, **filters)).all()
+    keys = db.session.scalars(rules.search_query(user, q, **filters)).all()
     return [(result.kind, result.version.minutes.meeting.title if result.version else result.proposal.title)
-            for result in rules.load(rows)]
+            for result in rules.load(keys)]
 
 
 def published(factory, title, text, committee="planning", status="published"):

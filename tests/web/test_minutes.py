@@ -436,6 +436,8 @@ def test_the_search_pages_through_minutes_and_proposals(app, client, login, fact
     assert "1 / 2 ページ(全21件)" in first and "2 / 2 ページ(全21件)" in second
     assert [label for label, _ in _results(first)] == ["提案"] * 20
     assert _results(second) == [("議事録", f"/planning/meetings/{meeting.id}/minutes")]
+    past_the_end = client.get("/minutes/?q=デジタル人材&page=99").get_data(as_text=True)
+    assert "2 / 2 ページ(全21件)" in past_the_end and _results(past_the_end) == _results(second)
 
 
 def test_the_search_runs_a_fixed_number_of_queries(app, client, login, factory, people, count_queries):
