@@ -90,7 +90,7 @@ def account():
     if wait:
         flash(_("現在のパスワードの誤りが続いたため、しばらく変更を受け付けません。約%(minutes)d分後に再度お試しください。",
                 minutes=max(1, (wait + 59) // 60)), "error")
-        return render_template("auth/account.html", form=form), 429, {"Retry-After": str(wait)}
+        return _account_page(form), 429, {"Retry-After": str(wait)}
 
     def change():
         try:

@@ -56,7 +56,9 @@ def test_minutes_are_generated_reviewed_approved_published_and_downloaded_as_pdf
     chair = browse(name="chair")
     chair.log_in("pref01@example.jp")  # 総務部, 部会長
     chair.open(minutes_path)
-    chair.press("この議事録を承認する", confirm=True)
+    # two of the seats have marked 異議なし and the deadline is a week away: approving now needs a reason (issue 15)
+    chair.page.get_by_label("期限前に承認する理由").fill("次回会議の資料とするため、確認期限前に承認します。")
+    chair.press("理由を付けて承認する", confirm=True)
     expect(chair.flash().first).to_contain_text("を承認しました。")
 
     secretariat.open(minutes_path)
