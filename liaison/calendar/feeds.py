@@ -492,6 +492,7 @@ FEED_COLUMNS = (
 # And what its event says besides (read in the same query: reading a meeting's row twice costs more).
 EVENT_COLUMNS = (
     Meeting.number, Meeting.title, Meeting.format, Meeting.place, Meeting.online_url, Meeting.cancel_reason,
+    Meeting.original_starts_at, Meeting.postpone_reason,
     Meeting.created_at, Committee.slug.label("committee_slug"), Committee.name.label("committee_name"),
 )
 
@@ -568,6 +569,8 @@ class MeetingView:
     online_url: str
     answer_deadline: datetime | None
     cancel_reason: str
+    original_starts_at: datetime | None  # 延期: the date it moved from
+    postpone_reason: str
     sequence: int
     created_at: datetime
     updated_at: datetime
@@ -608,7 +611,7 @@ def _views(rows, agendas: dict) -> dict[int, MeetingView]:
             id=row.id, committee=committee, fiscal_year=row.fiscal_year, number=row.number, title=row.title,
             format=row.format, status=row.status, starts_at=row.starts_at, ends_at=row.ends_at, place=row.place,
             online_url=row.online_url, answer_deadline=row.answer_deadline, cancel_reason=row.cancel_reason,
-            sequence=row.sequence, created_at=row.created_at, updated_at=row.updated_at,
+            original_starts_at=row.original_starts_at, postpone_reason=row.postpone_reason or "", sequence=row.sequence, created_at=row.created_at, updated_at=row.updated_at,
             agenda_items=agendas.get(row.id, ()),
         )
     return views

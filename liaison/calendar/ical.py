@@ -23,7 +23,7 @@ from urllib.parse import urlsplit
 from icalendar import Calendar, Component, Event, Timezone, vDuration, vUri
 
 from .. import urls
-from ..dates import format_datetime, to_tokyo
+from ..dates import format_date, format_datetime, to_tokyo
 from ..i18n import gettext as _
 from ..i18n import locale as _locale
 from ..i18n import pinned_locale
@@ -108,6 +108,10 @@ def meeting_summary(meeting: Meeting) -> str:
     # Some clients (Google) show a cancelled event without striking it: say it in the title too.
     if meeting.status is MeetingStatus.CANCELLED:
         summary = _("【中止】%(name)s", name=summary)
+    elif meeting.status is MeetingStatus.POSTPONED and meeting.original_starts_at is not None:
+        # 延期 is said of the old date (「12月11日から延期」), never as if it were a label of the new one
+        summary = _("【延期】%(name)s(%(old)sから延期)", name=summary,
+                    old=format_date(meeting.original_starts_at, locale=_locale()))
     elif meeting.status is MeetingStatus.POSTPONED:
         summary = _("【延期】%(name)s", name=summary)
     return summary
@@ -142,6 +146,13 @@ def meeting_description(meeting: Meeting, base_url: str, votes: WrittenVotes = N
         lines.append(_("この会議は中止になりました。"))
         if meeting.cancel_reason:
             lines.append(_("中止の理由: %(reason)s", reason=meeting.cancel_reason))
+        lines.append("")
+    elif meeting.status is MeetingStatus.POSTPONED and meeting.original_starts_at is not None:
+        lines.append(_("この会議は%(old)sから%(new)sに延期されました。",
+                       old=format_datetime(meeting.original_starts_at, locale=_locale()),
+                       new=format_datetime(meeting.starts_at, locale=_locale())))
+        if meeting.postpone_reason:
+            lines.append(_("延期の理由: %(reason)s", reason=meeting.postpone_reason))
         lines.append("")
     elif meeting.status is MeetingStatus.POSTPONED:
         lines += [_("この会議は延期され、日時が変更されました。"), ""]

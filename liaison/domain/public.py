@@ -122,7 +122,7 @@ class PublicMinutes:
 
 def minutes_list(committee: Committee | None = None, fiscal_year: int | None = None, q: str = "") -> list[PublicMinutes]:
     """Public minutes, newest first; every word of q must occur in the masked text."""
-    terms = [term.casefold() for term in textsearch.terms(q)]
+    terms = [textsearch.normalise(term) for term in textsearch.terms(q)]  # 「ＤＸ」 finds what 「DX」 finds
     # The stored text narrows the search in SQL, except for words that masking writes (「さいたま市委員」).
     narrowing = " ".join(term for term in textsearch.terms(q) if not any(word in term for word in MASK_WORDS))
     query = _published(committee, fiscal_year, narrowing)
@@ -132,7 +132,7 @@ def minutes_list(committee: Committee | None = None, fiscal_year: int | None = N
     for version in versions:
         shown = masked(version.minutes, version, approvers.get(version.approved_by_id))
         if terms:
-            text = shown.text.casefold()
+            text = textsearch.normalise(shown.text)
             if not all(term in text for term in terms):
                 continue
         results.append(shown)

@@ -11,7 +11,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 
 from liaison.calendar import feeds, ical, tokens
-from liaison.dates import current_fiscal_year, fiscal_year_label, format_datetime, to_tokyo, utcnow
+from liaison.dates import current_fiscal_year, fiscal_year_label, format_date, format_datetime, to_tokyo, utcnow
 from liaison.domain import calendar as calendar_rules
 from liaison.extensions import db
 from liaison.models import AuditEvent, Meeting, MeetingFormat, MeetingStatus, User
@@ -534,3 +534,18 @@ def test_the_feed_cache_keeps_to_its_byte_budget():
     assert cache.get("a") and cache.get("c") and cache.get("d")
     cache.put("huge", b"x" * 50)  # one entry over the budget is still kept, alone
     assert cache.get("huge") and cache.get("a") is None
+
+
+def test_a_postponed_meeting_says_in_the_feed_from_which_date_it_moved(ctx, meetings):
+    """Issue 15: 延期 is said of the old date (「12月11日から延期」), not as a label of the new one."""
+    postponed = meetings.make("planning", status=MeetingStatus.POSTPONED, days=30)
+    with ctx.no_autoflush:
+        meeting = ctx.get(Meeting, postponed.id)
+        old = meeting.starts_at - timedelta(days=14)
+        meeting.original_starts_at, meeting.postpone_reason = old, "議案の準備のため"
+        ctx.commit()
+    [event] = parse(ical.meeting_calendar_bytes(meeting, BASE_URL)).walk("VEVENT")
+    summary, description = str(event["SUMMARY"]), str(event["DESCRIPTION"])
+    assert summary.startswith("【延期】") and f"{format_date(old)}から延期" in summary
+    assert f"{format_datetime(old)}から{format_datetime(meeting.starts_at)}に延期されました" in description
+    assert "延期の理由: 議案の準備のため" in description

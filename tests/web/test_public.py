@@ -12,7 +12,7 @@ from liaison.domain import public as public_rules
 from liaison.extensions import db
 from liaison.models import AuditEvent, Committee, Minutes
 
-PUBLISHED_TEXT = "公開済みの議事録本文。川越 太郎委員から研修計画について質問があった。"
+PUBLISHED_TEXT = "公開済みの議事録本文。川越 太郎委員から研修計画について質問があった。DX推進の説明もあった。"
 SECRET_TEXTS = ("作成中の議事録本文", "確認中の議事録本文", "承認済み未公開の本文", "非公開会議の公開済み本文",
                 "下書きの提案タイトル")
 
@@ -164,6 +164,7 @@ def test_search_matches_the_masked_text_only(client, published):
     assert hits("太郎") == 0  # a masked name is not searchable
     assert hits("作成中の議事録本文") == 0
     assert hits("非公開会議") == 0
+    assert hits("ＤＸ推進") == hits("dx推進") == 1  # normalised as every search is (issue 20: 全角英数字, case)
     with_year = client.get("/public/", query_string={"q": "研修計画", "committee": "planning"})
     assert with_year.status_code == 200 and 'href="/public/minutes/' in with_year.get_data(as_text=True)
 
