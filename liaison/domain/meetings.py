@@ -405,12 +405,18 @@ def cancel(meeting: Meeting, *, actor, reason: str) -> None:
     events.emit(Event.MEETING_CANCELLED, meeting, reason=reason)
 
 
+def _begin_step(meeting: Meeting, actor, now: datetime | None, *, done: MeetingStatus, may: str, already: str) -> datetime:
+    """The start of a step of the meeting day: the secretariat's, on the locked row, once (a repeat is a 409)."""
+    require(can_manage(actor), may)
+    lock(meeting)
+    once(meeting.status is not done, already)
+    return now or utcnow()
+
+
 def open_session(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
     """開会: the secretariat opens the sitting on the meeting's day; votes of the sitting may open from now."""
-    require(can_manage(actor), "only the secretariat opens the sitting")
-    now = now or utcnow()
-    lock(meeting)
-    once(meeting.status is not MeetingStatus.IN_SESSION, _("この会議はすでに開会しています。"))
+    now = _begin_step(meeting, actor, now, done=MeetingStatus.IN_SESSION, may="only the secretariat opens the sitting",
+                      already=_("この会議はすでに開会しています。"))
     check(
         meeting.status in ANNOUNCED,
         _("「%(status)s」の会議は開会できません。", status=label(meeting.status)),
@@ -433,10 +439,8 @@ def open_session(meeting: Meeting, *, actor, now: datetime | None = None) -> Non
 
 def close_session(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
     """閉会: the sitting ends and the meeting is held; votes of the sitting must be closed or cancelled first."""
-    require(can_manage(actor), "only the secretariat closes the sitting")
-    now = now or utcnow()
-    lock(meeting)
-    once(meeting.status is not MeetingStatus.HELD, _("この会議はすでに閉会しています。"))
+    now = _begin_step(meeting, actor, now, done=MeetingStatus.HELD, may="only the secretariat closes the sitting",
+                      already=_("この会議はすでに閉会しています。"))
     check(meeting.status is MeetingStatus.IN_SESSION, _("開会中の会議だけを閉会できます。"), "status")
     from ..models import Vote, VoteMethod, VoteState
 
@@ -484,10 +488,8 @@ def check_in(meeting: Meeting, membership: Membership, *, actor, present: bool =
 
 def mark_held(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
     """開催済み: the meeting took place (from its start time on), recorded after the fact without a sitting."""
-    require(can_manage(actor), "only the secretariat records meetings as held")
-    now = now or utcnow()
-    lock(meeting)
-    once(meeting.status is not MeetingStatus.HELD, _("この会議はすでに開催済みです。"))
+    now = _begin_step(meeting, actor, now, done=MeetingStatus.HELD, may="only the secretariat records meetings as held",
+                      already=_("この会議はすでに開催済みです。"))
     check(
         meeting.status in ANNOUNCED,
         _("「%(status)s」の会議は開催済みにできません。", status=label(meeting.status)),
