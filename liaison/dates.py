@@ -64,21 +64,30 @@ def fiscal_year_label(fiscal_year: int, locale: str = "ja") -> str:
     return f"{name}{'元' if number == 1 else number}年度"
 
 
-def format_date(value: date | datetime, *, wareki: bool = False, locale: str = "ja") -> str:
-    """2025年4月1日(火), or 令和7年4月1日(火) with wareki."""
+def format_date(value: date | datetime, *, wareki: bool = True, locale: str = "ja", weekday: bool = True) -> str:
+    """The one formatter of a day shown to people: 令和7年4月1日(火) in Japanese (always 和暦), Tue, 2025-04-01 in English.
+
+    `wareki` is kept for old callers and ignored: the Japanese UI has no Gregorian 「2025年」 dates (issue 20,
+    tests/web/test_wareki.py scans every page and mail). Files read by machines (CSV, iCalendar, XML) use ISO 8601.
+    """
     day = as_day(value)
     if locale == "en":
-        return f"{WEEKDAYS_EN[day.weekday()]}, {day.isoformat()}"
-    weekday = WEEKDAYS_JA[day.weekday()]
-    if wareki:
-        return f"{era_year_label(day.year, day.month, day.day)}{day.month}月{day.day}日({weekday})"
-    return f"{day.year}年{day.month}月{day.day}日({weekday})"
+        return f"{WEEKDAYS_EN[day.weekday()]}, {day.isoformat()}" if weekday else day.isoformat()
+    text = f"{era_year_label(day.year, day.month, day.day)}{day.month}月{day.day}日"
+    return f"{text}({WEEKDAYS_JA[day.weekday()]})" if weekday else text
 
 
-def format_datetime(value: datetime, *, wareki: bool = False, locale: str = "ja") -> str:
-    """2025年4月1日(火) 14:00 in Tokyo time."""
+def format_datetime(value: datetime, *, wareki: bool = True, locale: str = "ja") -> str:
+    """令和7年4月1日(火) 14:00 in Tokyo time."""
     local = to_tokyo(value)
-    return f"{format_date(local.date(), wareki=wareki, locale=locale)} {local.hour:02d}:{local.minute:02d}"
+    return f"{format_date(local.date(), locale=locale)} {local.hour:02d}:{local.minute:02d}"
+
+
+def iso_tokyo(value: date | datetime) -> str:
+    """ISO 8601 for files machines read (CSV): 2025-04-01T14:00:00+09:00, or 2025-04-01 for a day."""
+    if isinstance(value, datetime):
+        return to_tokyo(value).isoformat(timespec="seconds")
+    return value.isoformat()
 
 
 def is_day_off(value: date | datetime) -> bool:

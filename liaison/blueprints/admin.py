@@ -12,6 +12,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from ..dates import TOKYO, current_fiscal_year, fiscal_year_label
+from ..i18n import locale
 from ..domain import DomainError, access, accounts, audit, audit_labels, require, rollover
 from ..domain import memberships as membership_rules
 from ..domain import public as public_rules
@@ -257,7 +258,8 @@ def handover():
 
     return act(
         form, hand_over,
-        success=lambda created: _("%(n)d件の委員を%(year)s年度へ引き継ぎました。", n=len(created), year=from_year + 1),
+        success=lambda created: _("%(n)d件の委員を%(year)sへ引き継ぎました。", n=len(created),
+                                  year=fiscal_year_label(from_year + 1, locale())),
         to=lambda _created: (redirect(url_for("admin.memberships", committee=committee.slug, fy=from_year + 1)), 303),
         page=lambda: render_template(
             "admin/handover.html", committee=committee, form=form, from_year=from_year, seats=current,

@@ -5,7 +5,8 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from ..dates import utcnow
+from ..dates import fiscal_year_label, utcnow
+from ..i18n import locale
 from ..extensions import db
 from ..labels import role_label
 from ..models import ROLE_ORDER, Body, Committee, Membership, Role, User
@@ -136,7 +137,7 @@ def handover(
     replacements = replacements or {}
     to_year = from_year + 1
     current = seats(committee, from_year)
-    check(current, _("%(year)s年度の委員がいないため、引き継ぐものがありません。", year=from_year))
+    check(current, _("%(year)sの委員がいないため、引き継ぐものがありません。", year=fiscal_year_label(from_year, locale())))
     existing = {
         (m.body_id, m.department, m.role.has_vote, m.user_id if not m.role.has_vote else None)
         for m in seats(committee, to_year)

@@ -7,7 +7,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload, subqueryload
 
-from ..dates import fiscal_year_label, format_date
+from ..dates import as_day, fiscal_year_label, iso_tokyo
 from ..extensions import db
 from ..labels import label, meeting_name
 from ..models import AgendaItem, Committee, Meeting, PlanPolicy, Proposal, ProposalStatus
@@ -105,6 +105,6 @@ def plan_report_table(report: PlanReport) -> tuple[list[str], list[list]]:
         for p in line.proposals:
             rows.append(head + [
                 p.committee.name, p.number or "", p.title, p.seat_label, label(p.status),
-                meeting_label(decision_meeting(p)), format_date(p.decided_at) if p.decided_at else "",
+                meeting_label(decision_meeting(p)), iso_tokyo(as_day(p.decided_at)) if p.decided_at else "",
             ])
     return header, rows

@@ -31,7 +31,7 @@ from sqlalchemy.orm import contains_eager, joinedload
 
 from .. import events
 from ..events import Event
-from ..dates import fiscal_year_label, format_datetime, utcnow
+from ..dates import fiscal_year_label, format_datetime, iso_tokyo, utcnow
 from ..extensions import db
 from ..labels import label, quorum_label
 from ..models import (
@@ -806,7 +806,7 @@ def ballots_table(vote: Vote, user) -> tuple[list[str], list[list]]:
             line.membership.seat_label, line.membership.user.name,
             _("投票済み") if ballot else _("未投票"),
             label(ballot.choice) if (ballot and show) else "",
-            format_datetime(ballot.updated_at) if ballot else "",
+            iso_tokyo(ballot.updated_at) if ballot else "",
             _("事務局記録") if (ballot and ballot.recorded_by_secretariat) else "",
             {True: _("出席"), False: _("欠席"), None: ""}[line.seat.present],
         ])
@@ -839,9 +839,9 @@ def decisions_table(committee: Committee, fiscal_year: int) -> tuple[list[str], 
     rows = []
     for item, vote in decisions(committee, fiscal_year):
         meeting = item.meeting
-        row = [fiscal_year_label(meeting.fiscal_year), meeting.number, format_datetime(meeting.starts_at),
+        row = [fiscal_year_label(meeting.fiscal_year), meeting.number, iso_tokyo(meeting.starts_at),
                item.position, item.title, label(item.outcome),
-               format_datetime(item.decided_at) if item.decided_at else ""]
+               iso_tokyo(item.decided_at) if item.decided_at else ""]
         if vote is not None:
             row += [label(vote.method), label(vote.majority), vote.yes_count, vote.no_count,
                     vote.abstain_count, vote.not_voting_count, vote.present_count, vote.entitled_count, vote.base,

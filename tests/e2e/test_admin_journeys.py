@@ -71,7 +71,7 @@ def test_admin_creates_a_user_appoints_them_and_runs_the_handover(browse, live_s
     admin.fill("川越市の後任者", "ono.misaki@example.jp")
     admin.press("翌年度へ引き継ぐ")
 
-    expect(admin.flash()).to_have_text(re.compile(r"^10件の委員を\d{4}年度へ引き継ぎました。$"))
+    expect(admin.flash()).to_have_text(re.compile(r"^10件の委員を令和\d+年度へ引き継ぎました。$"))
     assert admin.path == f"/admin/memberships?committee=planning&fy={fiscal_year + 1}"
     next_year = admin.page.get_by_role("table").get_by_role("row")
     expect(next_year.filter(has_text="川越市")).to_contain_text("大野 美咲")
