@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
+from itertools import groupby
 
 from flask_babel import gettext as _
 from sqlalchemy import case, delete, func, select
@@ -910,9 +911,11 @@ def agenda_of(meeting: Meeting) -> list[AgendaItem]:
 
 
 def agenda_by_kind(agenda: list[AgendaItem]) -> list[tuple[AgendaKind, list[AgendaItem]]]:
-    """The agenda grouped as a notice lists it: 報告事項, 協議事項, 議決事項, each kind that has items."""
-    groups = [(kind, [item for item in agenda if item.kind is kind]) for kind in AgendaKind]
-    return [(kind, items) for kind, items in groups if items]
+    """The agenda as a notice lists it, strictly in the meeting's own item order (issue 20 item 2): consecutive
+    items of one kind under one heading (報告事項 ア, イ …); when the kinds alternate, a kind's heading comes again
+    rather than an item moving out of its place."""
+    ordered = sorted(agenda, key=lambda item: item.position)
+    return [(kind, list(items)) for kind, items in groupby(ordered, key=lambda item: item.kind)]
 
 
 def meetings_for_list(committee: Committee, user):
