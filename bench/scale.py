@@ -26,6 +26,7 @@ from sqlalchemy import func, insert, select, text
 
 from liaison.dates import TOKYO, current_fiscal_year, fiscal_year_label, is_day_off, utcnow
 from liaison.domain import audit_chain
+from liaison.domain import public as public_rules
 from liaison.domain import minutes as minutes_rules
 from liaison.domain.proposals import proposal_number, status_after
 from liaison.domain.votes import agenda_outcome_of, base_of, casting_outcome, outcome_of, quorum_met
@@ -854,6 +855,8 @@ def generate(scale: Scale | None = None, *, now: datetime | None = None) -> Resu
     generator.minutes()
     generator.notifications()
     generator.finish()
+    db.session.flush()
+    public_rules.store_copies()  # the public 会議録 copies publication keeps (bulk rows skip the event)
     db.session.flush()
     generator.collect_samples()
     counts = {name: count for name, count in sorted(generator.counts.items())}

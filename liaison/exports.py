@@ -21,6 +21,7 @@ from flask_babel import gettext as _
 from .dates import format_date
 from .domain import check
 from .domain import minutes as rules
+from .domain import minutes_signers as signers
 from .models import Minutes, MinutesVersion
 from .notify import documents
 
@@ -50,6 +51,11 @@ def approval_line(version: MinutesVersion) -> str:
                  name=approver.name if approver else "")
 
 
+def signer_lines(minutes: Minutes) -> list[str]:
+    """「議事録署名人 川越市 山田 太郎 (令和8年12月4日 電子確認)」 lines, when the committee has signers."""
+    return signers.lines(minutes) if signers.required(minutes) else []
+
+
 # ---------------------------------------------------------------------------------------------- PDF
 
 PDF_A = documents.PDF_A
@@ -61,7 +67,7 @@ def minutes_pdf(minutes: Minutes, version: MinutesVersion, *, variant: str | Non
     with force_locale("ja"):
         facts, texts, approval = shown or (version.facts, version.texts, approval_line(version))
         html = render_template("minutes/print.html", minutes=minutes, version=version, facts=facts,
-                               texts=texts, approval=approval)
+                               texts=texts, approval=approval, signers=[] if shown else signer_lines(minutes))
     return documents.write_pdf(html, variant=variant)
 
 
@@ -163,6 +169,8 @@ def minutes_docx(minutes: Minutes, version: MinutesVersion) -> bytes:
 
         line = document.add_paragraph(approval_line(version))
         line.alignment = WD_ALIGN_PARAGRAPH.RIGHT
+        for text in signer_lines(minutes):  # 議事録署名人 and their electronic confirmations
+            document.add_paragraph(text).alignment = WD_ALIGN_PARAGRAPH.RIGHT
     buffer = io.BytesIO()
     document.save(buffer)
     return buffer.getvalue()

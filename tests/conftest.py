@@ -73,7 +73,8 @@ def _clean(app) -> None:
                 if table.name not in REFERENCE_TABLES:
                     connection.execute(table.delete())
             # a test may switch a committee's chair rule (a reference row): back to the default
-            connection.execute(db.metadata.tables["committees"].update().values(chair_votes=False))
+            connection.execute(db.metadata.tables["committees"].update().values(
+                chair_votes=False, minutes_signers=False, minutes_signer_members=2, signers_before_approval=False))
 
 
 @pytest.fixture()

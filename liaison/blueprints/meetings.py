@@ -14,6 +14,7 @@ from ..dates import TOKYO, to_tokyo, utcnow
 from ..domain import require
 from ..domain import attachments as files
 from ..domain import documents as document_rules
+from ..domain import minutes_signers as signer_rules
 from ..domain import meetings as rules
 from ..extensions import db
 from ..labels import label, meeting_name, response_label
@@ -224,9 +225,19 @@ def document_prefix():
     form = DocumentPrefixForm()
     if request.method == "GET":
         form.prefix.data = committee.document_prefix
+        form.minutes_signers.data = committee.minutes_signers  # 議事録署名人 (liaison.domain.minutes_signers)
+        form.signer_members.data = committee.minutes_signer_members
+        form.signers_before_approval.data = committee.signers_before_approval
+
+    def save():
+        document_rules.set_document_prefix(committee, actor=current_user, prefix=form.prefix.data)
+        signer_rules.set_settings(committee, actor=current_user, required=form.minutes_signers.data,
+                                  members=form.signer_members.data if form.signer_members.data is not None else 2,
+                                  before_approval=form.signers_before_approval.data)
+
     return act(
-        form, lambda: document_rules.set_document_prefix(committee, actor=current_user, prefix=form.prefix.data),
-        success=_("文書番号の記号を保存しました。"), to=url_for(".document_prefix"), fallback_field="prefix",
+        form, save,
+        success=_("公文書の設定を保存しました。"), to=url_for(".document_prefix"), fallback_field="prefix",
         page=lambda: render_template("meetings/document_prefix.html", form=form, committee=committee),
     )
 

@@ -22,11 +22,12 @@ from ..dates import TOKYO
 from ..domain import access, require
 from ..domain import meetings as meeting_rules
 from ..domain import minutes as rules
+from ..domain import minutes_signers as signer_rules
 from ..domain import search
 from ..extensions import db
-from ..forms.meetings import ActionForm
+from ..forms.meetings import ActionForm, SignersForm
 from ..forms.minutes import CommentForm, ReviewForm, field_name, text_form
-from ..models import Meeting, Minutes, MinutesVersion, User
+from ..models import Meeting, Minutes, MinutesStatus, MinutesVersion, User
 from ..pagination import paginate
 from .handling import act
 from .loading import minutes_or_404, version_or_404
@@ -92,7 +93,7 @@ def _sections(version: MinutesVersion) -> list[tuple[str, str]]:
 
 # ----------------------------------------------------------------------------------------- the page
 
-def _page(meeting: Meeting, minutes: Minutes | None, review_form=None, comment_form=None):
+def _page(meeting: Meeting, minutes: Minutes | None, review_form=None, comment_form=None, signers_form=None):
     """Everything the minutes page shows, in a fixed number of queries (access: minutes_or_404)."""
     member = meeting_rules.can_view(current_user, meeting)
     version = rules.visible_version(current_user, minutes) if minutes else None
@@ -117,9 +118,25 @@ def _page(meeting: Meeting, minutes: Minutes | None, review_form=None, comment_f
             confirmation=rules.confirmation_item(minutes),
             next_meeting=rules.next_meeting(minutes) if rules.can_manage(current_user) else None,
         )
+    if minutes is not None and signer_rules.required(minutes):  # 議事録署名人 (only for committees that have them)
+        named = signer_rules.signers_of(minutes)
+        mine = next((s for s in named if s.user_id == current_user.id), None)
+        data.update(signers_on=True, signer_lines=signer_rules.lines(minutes, named),
+                    can_sign=mine is not None and mine.confirmed_at is None and minutes.status in signer_rules.CONFIRMABLE)
+        if (rules.can_manage(current_user) and minutes.status is not MinutesStatus.PUBLISHED
+                and not any(s.confirmed_at for s in named)):
+            form = signers_form or SignersForm(formdata=None)
+            form.members.choices = _signer_choices(minutes)
+            if form.members.data is None:
+                form.members.data = [s.membership_id for s in named if not s.is_chair]
+            data["signers_form"] = form
     if version is not None:
         data["approver"] = rules.approver_of(version)
     return render_template("minutes/show.html", **data)
+
+
+def _signer_choices(minutes: Minutes) -> list[tuple[int, str]]:
+    return [(seat.id, f"{seat.seat_label} {seat.user.name}") for seat in signer_rules.candidates(minutes)]
 
 
 @bp.get("/<int:meeting_id>/minutes")
@@ -289,6 +306,27 @@ def add_confirmation(meeting_id):
     return _on_page(meeting, minutes, lambda: rules.add_confirmation_item(minutes, actor=current_user),
                     _("次回の会議の議事に「前回議事録の確認」を追加しました。"),
                     to=lambda item: url_for("meetings.show", meeting_id=item.meeting_id, _anchor=f"item-{item.id}"))
+
+
+# ------------------------------------------------------------------------------------ 議事録署名人
+
+@bp.post("/<int:meeting_id>/minutes/signers")
+def name_signers(meeting_id):
+    meeting, minutes = _managed(meeting_id)
+    form = SignersForm()
+    form.members.choices = _signer_choices(minutes)
+    return _on_page(meeting, minutes,
+                    lambda: signer_rules.name_signers(minutes, actor=current_user, membership_ids=form.members.data or []),
+                    _("議事録署名人を指名しました。"), form=form, to=lambda _result: _to_minutes(meeting, "signers"),
+                    signers_form=form)
+
+
+@bp.post("/<int:meeting_id>/minutes/sign")
+@union_wide
+def sign(meeting_id):
+    meeting, minutes = _drafted(meeting_id)
+    return _on_page(meeting, minutes, lambda: signer_rules.confirm(minutes, actor=current_user),
+                    _("議事録署名人として確認しました。"), to=lambda _result: _to_minutes(meeting, "signers"))
 
 
 # ------------------------------------------------------------------------------------ PDF and Word

@@ -77,6 +77,7 @@ def _descriptions() -> dict[str, str]:
         "committee.reminders": _("%(object)sのリマインダー設定を変更"),
         "committee.document_prefix": _("%(object)sの文書番号の記号を変更"),
         "committee.public_settings": _("%(object)sの会議録の公開設定を変更"),
+        "committee.minutes_signers": _("%(object)sの議事録署名人の設定を変更"),
         # meetings
         "meeting.created": _("%(object)sを作成"),
         "meeting.updated": _("%(object)sの内容を変更"),
@@ -139,6 +140,8 @@ def _descriptions() -> dict[str, str]:
         "minutes.approved": _("%(object)sを承認"),
         "minutes.published": _("%(object)sを公開"),
         "minutes.confirmation_added": _("%(object)sの確認を次の会議の議事に追加"),
+        "minutes.signers_named": _("%(object)sの議事録署名人を指名"),
+        "minutes.signer_confirmed": _("%(object)sを議事録署名人として確認"),
     }
 
 

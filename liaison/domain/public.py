@@ -19,13 +19,15 @@ from dataclasses import dataclass
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from sqlalchemy import select
-from sqlalchemy.orm import joinedload
+from sqlalchemy.orm import defer, joinedload
 
 from .. import textsearch
 from ..dates import format_date
 from ..extensions import db
 from ..labels import role_label
 from ..models import Committee, Meeting, Minutes, MinutesStatus, MinutesVersion, Role, User
+from .. import events
+from ..events import Event
 from . import audit, require
 from . import minutes as minutes_rules
 
@@ -48,6 +50,8 @@ def set_settings(committee: Committee, *, actor, public: bool, mask_names: bool,
     for field, (_old, new) in changes.items():
         setattr(committee, field, new)
     audit.record(actor, "committee.public_settings", committee, changes=changes)
+    if {"public_mask_names", "public_keep_officers"} & set(changes):
+        store_copies(committee)  # the stored public copies follow the new masking
     db.session.flush()
     return committee
 
@@ -64,7 +68,11 @@ def public_committee(slug: str) -> Committee | None:
     return db.session.scalar(select(Committee).where(Committee.slug == slug, Committee.public_minutes.is_(True)))
 
 
-def _published(committee: Committee | None = None, fiscal_year: int | None = None, q: str = ""):
+# What a list needs of a version when its public copy is stored: not the facts, texts and search columns.
+_HEAVY = (MinutesVersion.facts, MinutesVersion.texts, MinutesVersion.search_text, MinutesVersion.search_key)
+
+
+def _published(committee: Committee | None = None, fiscal_year: int | None = None, q: str = "", stored: bool = False):
     query = (
         minutes_rules.published_select(MinutesVersion, q=q, committee=committee)
         .join(Committee, Committee.id == Meeting.committee_id)
@@ -72,6 +80,8 @@ def _published(committee: Committee | None = None, fiscal_year: int | None = Non
         .options(joinedload(MinutesVersion.minutes).joinedload(Minutes.meeting).joinedload(Meeting.committee))
         .order_by(Meeting.starts_at.desc(), Minutes.id.desc())
     )
+    if stored:
+        query = query.options(*(defer(column) for column in _HEAVY))
     if fiscal_year is not None:
         query = query.where(Meeting.fiscal_year == fiscal_year)
     return query
@@ -99,6 +109,7 @@ class PublicMinutes:
     facts: dict
     texts: dict
     approval: str
+    stored_text: str | None = None
 
     @property
     def meeting(self) -> Meeting:
@@ -110,6 +121,8 @@ class PublicMinutes:
 
     @property
     def text(self) -> str:
+        if self.stored_text is not None:
+            return self.stored_text
         return "\n".join(minutes_rules.document_lines(self.facts, self.texts))
 
     def snippet(self, q: str) -> str:
@@ -121,24 +134,16 @@ class PublicMinutes:
 
 
 def minutes_list(committee: Committee | None = None, fiscal_year: int | None = None, q: str = "") -> list[PublicMinutes]:
-    """Public minutes, newest first; every word of q must occur in the masked text."""
-    terms = [textsearch.normalise(term) for term in textsearch.terms(q)]  # 「ＤＸ」 finds what 「DX」 finds
-    # The stored text narrows the search in SQL, except for words that masking writes (「さいたま市委員」).
-    narrowing = " ".join(term for term in textsearch.terms(q) if not any(word in term for word in MASK_WORDS))
-    query = _published(committee, fiscal_year, narrowing)
-    results = []
-    versions = list(db.session.scalars(query).unique())
-    approvers = _approvers(versions)
-    for version in versions:
-        shown = masked(version.minutes, version, approvers.get(version.approved_by_id))
-        if terms:
-            text = textsearch.normalise(shown.text)
-            if not all(term in text for term in terms):
-                continue
-        results.append(shown)
-        if len(results) >= SEARCH_LIMIT:
-            break
-    return results
+    """Public minutes, newest first (at most SEARCH_LIMIT); every word of q must occur in the masked text.
+
+    The search runs in SQL on the stored masked text (`public_search_key`, normalised: 「ＤＸ」 finds what 「DX」
+    finds), so a masked name is not findable and nothing is masked at request time.
+    """
+    query = _published(committee, fiscal_year, stored=True)
+    for term in textsearch.terms(q):
+        query = query.where(textsearch.contains((MinutesVersion.public_search_key,), term))
+    versions = list(db.session.scalars(query.limit(SEARCH_LIMIT)).unique())
+    return [masked(version.minutes, version, _STORED) for version in versions]
 
 
 def minutes_by_id(minutes_id: int) -> PublicMinutes | None:
@@ -161,12 +166,12 @@ def newest_published(limit: int = FEED_ENTRIES) -> list[PublicMinutes]:
         minutes_rules.published_select(MinutesVersion)
         .join(Committee, Committee.id == Meeting.committee_id)
         .where(Committee.public_minutes.is_(True), Minutes.status == MinutesStatus.PUBLISHED)
-        .options(joinedload(MinutesVersion.minutes).joinedload(Minutes.meeting).joinedload(Meeting.committee))
+        .options(joinedload(MinutesVersion.minutes).joinedload(Minutes.meeting).joinedload(Meeting.committee),
+                 *(defer(column) for column in _HEAVY))
         .order_by(Minutes.published_at.desc(), Minutes.id.desc()).limit(limit)
     )
     versions = list(db.session.scalars(query).unique())
-    approvers = _approvers(versions)
-    return [masked(version.minutes, version, approvers.get(version.approved_by_id)) for version in versions]
+    return [masked(version.minutes, version, _STORED) for version in versions]
 
 
 def _approvers(versions: list[MinutesVersion]) -> dict[int, User]:
@@ -216,17 +221,74 @@ class _Masker:
 
 
 _LOOK_UP = object()
+_STORED = object()  # a list's versions: their stored copy is used (loaded without facts and texts)
+
+
+def settings_key(committee) -> list[bool]:
+    """The masking settings a stored copy was made with."""
+    return [bool(committee.public_mask_names), bool(committee.public_keep_officers)]
 
 
 def masked(minutes: Minutes, version: MinutesVersion, approver=_LOOK_UP) -> PublicMinutes:
-    """The version with personal names masked per its committee's settings (approver: if already loaded)."""
+    """The public view of a version: its stored copy when it was made with the committee's current settings,
+    else masked now (approver: if already loaded)."""
     committee = minutes.meeting.committee
-    facts, texts = _copy_facts(version.facts), dict(version.texts)
-    if approver is _LOOK_UP:
+    copy = version.public_copy
+    if copy and copy.get("settings") == settings_key(committee):
+        return PublicMinutes(minutes, version, copy["facts"], copy["texts"], copy["approval"],
+                             stored_text=version.public_text)
+    if approver is _STORED or approver is _LOOK_UP:
         approver = minutes_rules.approver_of(version)
+    return mask(committee, version, approver.name if approver else "", minutes)
+
+
+def store_copy(minutes: Minutes, version: MinutesVersion) -> None:
+    """Keep the version's public copy (at publication, and when the masking settings change)."""
+    approver = minutes_rules.approver_of(version)
+    fill_copy(version, mask(minutes.meeting.committee, version, approver.name if approver else "", minutes))
+
+
+def fill_copy(target, shown: PublicMinutes) -> None:
+    """Write a masked view into `target`'s public_copy, public_text and public_search_key (a row or a dict)."""
+    text = shown.text
+    values = {"public_copy": {"settings": settings_key(shown.committee_settings), "facts": shown.facts,
+                              "texts": shown.texts, "approval": shown.approval},
+              "public_text": text, "public_search_key": textsearch.normalise(text)}
+    for key, value in values.items():
+        if isinstance(target, dict):
+            target[key] = value
+        else:
+            setattr(target, key, value)
+
+
+def store_copies(committee: Committee | None = None) -> int:
+    """Keep the public copy of every published version (of one committee); returns how many."""
+    query = minutes_rules.published_select(MinutesVersion, committee=committee).where(
+        Minutes.status == MinutesStatus.PUBLISHED).options(
+        joinedload(MinutesVersion.minutes).joinedload(Minutes.meeting).joinedload(Meeting.committee))
+    versions = list(db.session.scalars(query).unique())
+    approvers = _approvers(versions)
+    for version in versions:
+        approver = approvers.get(version.approved_by_id)
+        fill_copy(version, mask(version.minutes.meeting.committee, version, approver.name if approver else "",
+                                version.minutes))
+    return len(versions)
+
+
+@events.listen(Event.MINUTES_PUBLISHED)
+def _published_minutes(minutes: Minutes, version: MinutesVersion | None = None, **data) -> None:
+    store_copy(minutes, version or minutes_rules.published_version(minutes))
+
+
+def mask(committee, version, approver_name: str, minutes: Minutes | None = None) -> PublicMinutes:
+    """The version with personal names masked per the committee's settings. Pure: `committee` needs only
+    name, parent_id, public_mask_names and public_keep_officers, `version` facts, texts, approved_at and
+    approver_role (the migration that fills the stored copies calls it with plain rows)."""
+    facts, texts = _copy_facts(version.facts), dict(version.texts)
+    approver = _Named(approver_name) if approver_name else None
     with force_locale("ja"):
         if not committee.public_mask_names:
-            return PublicMinutes(minutes, version, facts, texts, _approval(version, approver.name if approver else ""))
+            return _shown(minutes, version, facts, texts, _approval(version, approver.name if approver else ""), committee)
         attendance = facts["attendance"]
         people = attendance["present"] + attendance["absent"] + attendance["proxies"]
         places = (committee.name, facts.get("place", ""), _("事務局"), *(person["seat"] for person in people),
@@ -264,7 +326,18 @@ def masked(minutes: Minutes, version: MinutesVersion, approver=_LOOK_UP) -> Publ
         texts = {key: masker.text(value) for key, value in texts.items()}
         for item in facts["items"]:
             item["title"] = masker.text(item["title"])
-        return PublicMinutes(minutes, version, facts, texts, _approval(version, approver_name))
+        return _shown(minutes, version, facts, texts, _approval(version, approver_name), committee)
+
+
+@dataclass
+class _Named:
+    name: str
+
+
+def _shown(minutes, version, facts, texts, approval, committee) -> PublicMinutes:
+    shown = PublicMinutes(minutes, version, facts, texts, approval)
+    shown.committee_settings = committee
+    return shown
 
 
 def _copy_facts(facts: dict) -> dict:

@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from . import FlaskForm
 from flask_wtf.file import FileField
-from wtforms import DateField, DateTimeLocalField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField, TimeField
+from wtforms import BooleanField, DateField, SelectMultipleField, DateTimeLocalField, HiddenField, IntegerField, RadioField, SelectField, StringField, TextAreaField, TimeField
 from wtforms.validators import DataRequired, Length, NumberRange, Optional
 
 from ..labels import choices
@@ -72,3 +72,13 @@ class DocumentPrefixForm(FlaskForm):
     """The administrator's 文書番号 prefix of a committee (「彩人広連第」)."""
 
     prefix = StringField(_l("文書番号の記号"), validators=[Optional(), Length(max=40)])
+    minutes_signers = BooleanField(_l("議事録署名人を置く"))
+    signer_members = IntegerField(_l("議長のほかの署名人(人数)"), default=2,
+                                  validators=[Optional(), NumberRange(min=0, max=5, message=_l("0から5までの数を入力してください。"))])
+    signers_before_approval = BooleanField(_l("署名人全員の確認後に承認する"))
+
+
+class SignersForm(FlaskForm):
+    """The secretariat names the 議事録署名人 of a meeting (members besides the chair)."""
+
+    members = SelectMultipleField(_l("署名人"), coerce=int, choices=[])

@@ -10,7 +10,9 @@ from .notifications import (
     Delivery, Notification, NotificationKind, NotificationPreference, NotificationState, SchedulerLease,
 )
 from .proposals import Proposal, ProposalComment, ProposalRevision, ProposalStatus
-from .minutes import FrozenMinutesError, Minutes, MinutesComment, MinutesReview, MinutesStatus, MinutesVersion
+from .minutes import (
+    FrozenMinutesError, Minutes, MinutesComment, MinutesReview, MinutesSigner, MinutesStatus, MinutesVersion,
+)
 from .users import User
 from .votes import Ballot, Choice, ClosedVoteError, Majority, Vote, VoteMethod, VoteOutcome, VoteSeat, VoteState
 
@@ -37,6 +39,7 @@ __all__ = [
     "User",
     "FrozenMinutesError",
     "Minutes",
+    "MinutesSigner",
     "MinutesComment",
     "MinutesReview",
     "MinutesStatus",

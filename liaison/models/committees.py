@@ -57,6 +57,11 @@ class Committee(db.Model):
     public_minutes: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
     public_mask_names: Mapped[bool] = mapped_column(Boolean, default=True, server_default=text("true"))
     public_keep_officers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    # 議事録署名人 (issue 20 item 3): whether minutes have signers, how many members besides the chair, and
+    # whether the chair may approve only once every named signer has confirmed.
+    minutes_signers: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
+    minutes_signer_members: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    signers_before_approval: Mapped[bool] = mapped_column(Boolean, default=False, server_default=text("false"))
 
     parent: Mapped[Committee | None] = relationship(remote_side=[id])
 

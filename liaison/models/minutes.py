@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, inspect, select
+from sqlalchemy import JSON, Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint, event, inspect, select
 from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .. import textsearch
@@ -89,6 +89,12 @@ class MinutesVersion(db.Model):
     approver_role: Mapped[str] = mapped_column(String(20), default="")  # 議長 / 副部会長 … at the time
     # Why the chair approved before the review deadline without every seat's 異議なし (shown in the history).
     approval_reason: Mapped[str] = mapped_column(Text, default="", server_default="")
+    # The public 会議録 page's copy (liaison.domain.public), kept for the published version when it is published
+    # and when the committee's masking settings change: masked facts/texts/approval line and the settings used,
+    # the masked text (snippets) and its normalised form (the public search), so /public/ never masks per request.
+    public_copy: Mapped[dict | None] = mapped_column(JSON)
+    public_text: Mapped[str | None] = mapped_column(Text)
+    public_search_key: Mapped[str | None] = mapped_column(Text)
 
     minutes: Mapped[Minutes] = relationship(back_populates="versions")
     author: Mapped[User | None] = relationship(foreign_keys=[author_id])
@@ -117,6 +123,28 @@ class MinutesReview(db.Model):
     user: Mapped[User] = relationship()
 
 
+class MinutesSigner(db.Model):
+    """議事録署名人: a seat named by the secretariat for one meeting's minutes (the chair and members who were
+    present) and the holder's electronic confirmation (name and time; no seal)."""
+
+    __tablename__ = "minutes_signers"
+    __table_args__ = (UniqueConstraint("minutes_id", "membership_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    minutes_id: Mapped[int] = mapped_column(ForeignKey("minutes.id"), index=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"))
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    position: Mapped[int] = mapped_column(Integer, default=0)  # the chair first, then the members as named
+    is_chair: Mapped[bool] = mapped_column(Boolean, default=False)
+    named_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    named_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    confirmed_version: Mapped[int | None] = mapped_column(Integer)  # the version number the signer confirmed
+
+    membership: Mapped[Membership] = relationship()
+    user: Mapped[User] = relationship(foreign_keys=[user_id])
+
+
 class MinutesComment(db.Model):
     """A member's comment on the whole minutes or on one agenda item; kept across review rounds."""
 
@@ -142,6 +170,7 @@ class FrozenMinutesError(RuntimeError):
 
 
 APPROVAL_STAMP = ("approved_at", "approved_by_id", "approver_role", "approval_reason")
+PUBLIC_COPY = ("public_copy", "public_text", "public_search_key")
 
 
 def _persisted_approval(session: Session, version_id: int | None):
@@ -160,9 +189,11 @@ def _refuse_changes_to_versions(session: Session, flush_context, instances) -> N
         for obj in session.dirty:
             if not isinstance(obj, MinutesVersion) or not session.is_modified(obj):
                 continue
+            changed = {attr.key for attr in inspect(obj).attrs if attr.history.has_changes()} - set(PUBLIC_COPY)
+            if not changed:
+                continue  # the public page's copy is derived from the version, not part of it
             if _persisted_approval(session, obj.id) is not None:
                 raise FrozenMinutesError(f"minutes version {obj.id} is approved: its text is frozen")
-            changed = {attr.key for attr in inspect(obj).attrs if attr.history.has_changes()}
             if changed - set(APPROVAL_STAMP):
                 raise FrozenMinutesError(f"minutes version {obj.id} is saved history: make a new version instead")
 
