@@ -18,7 +18,7 @@ from dataclasses import dataclass
 
 from flask_babel import force_locale
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import case, literal, or_, select
 from sqlalchemy.orm import defer, joinedload
 
 from .. import textsearch
@@ -140,10 +140,22 @@ def minutes_list(committee: Committee | None = None, fiscal_year: int | None = N
     finds), so a masked name is not findable and nothing is masked at request time.
     """
     query = _published(committee, fiscal_year, stored=True)
-    for term in textsearch.terms(q):
-        query = query.where(textsearch.contains((MinutesVersion.public_search_key,), term))
-    versions = list(db.session.scalars(query.limit(SEARCH_LIMIT)).unique())
-    return [masked(version.minutes, version, _STORED) for version in versions]
+    terms = textsearch.terms(q)
+    # A copy made with other settings than the committee's current ones (or none) is let through and checked below.
+    marker = (literal(MARK) + case((Committee.public_mask_names.is_(True), MASKED[True]), else_=MASKED[False])
+              + case((Committee.public_keep_officers.is_(True), KEPT[True]), else_=KEPT[False]) + MARK + "%")
+    stale = or_(MinutesVersion.public_search_key.is_(None), ~MinutesVersion.public_search_key.like(marker))
+    for term in terms:
+        query = query.where(or_(stale, textsearch.contains((MinutesVersion.public_search_key,), term)))
+    results = []
+    for version in db.session.scalars(query.limit(SEARCH_LIMIT)).unique():
+        shown = masked(version.minutes, version, _STORED)
+        if shown.stored_text is None and terms:  # masked now: check the words in Python
+            text = textsearch.normalise(shown.text)
+            if not all(textsearch.normalise(term) in text for term in terms):
+                continue
+        results.append(shown)
+    return results
 
 
 def minutes_by_id(minutes_id: int) -> PublicMinutes | None:
@@ -224,6 +236,16 @@ _LOOK_UP = object()
 _STORED = object()  # a list's versions: their stored copy is used (loaded without facts and texts)
 
 
+# The search key starts with the settings it was masked with, in private-use characters nobody types.
+MARK, MASKED, KEPT = "\ue000", {True: "\ue001", False: "\ue002"}, {True: "\ue003", False: "\ue004"}
+
+
+def search_key(committee, text: str) -> str:
+    """The normalised masked text, prefixed with the masking settings (so SQL can tell a stale copy)."""
+    mask, keep = settings_key(committee)
+    return f"{MARK}{MASKED[mask]}{KEPT[keep]}{MARK}{textsearch.normalise(text)}"
+
+
 def settings_key(committee) -> list[bool]:
     """The masking settings a stored copy was made with."""
     return [bool(committee.public_mask_names), bool(committee.public_keep_officers)]
@@ -253,7 +275,7 @@ def fill_copy(target, shown: PublicMinutes) -> None:
     text = shown.text
     values = {"public_copy": {"settings": settings_key(shown.committee_settings), "facts": shown.facts,
                               "texts": shown.texts, "approval": shown.approval},
-              "public_text": text, "public_search_key": textsearch.normalise(text)}
+              "public_text": text, "public_search_key": search_key(shown.committee_settings, text)}
     for key, value in values.items():
         if isinstance(target, dict):
             target[key] = value
