@@ -17,7 +17,7 @@ PACKAGE = ROOT / "liaison"
 # The parts, lowest first: a module belongs to the first part whose prefix matches its name.
 PARTS = {
     "base": ("liaison.config", "liaison.extensions", "liaison.dates", "liaison.i18n", "liaison.events",
-             "liaison.markdown", "liaison.textsearch", "liaison.models", "liaison.labels",
+             "liaison.markdown", "liaison.textsearch", "liaison.textdiff", "liaison.models", "liaison.labels",
              "liaison.urls"),
     "domain": ("liaison.domain",),
     "calendar": ("liaison.calendar",),

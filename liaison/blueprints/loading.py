@@ -13,7 +13,8 @@ from sqlalchemy.orm import joinedload
 
 from ..domain import meetings as meeting_rules
 from ..domain import minutes as minutes_rules
-from ..domain import proposals as proposal_rules
+from ..domain import proposal_permissions as proposal_access
+from ..domain import proposal_queries
 from ..domain import require
 from ..domain import votes as vote_rules
 from ..extensions import db
@@ -88,10 +89,10 @@ def version_or_404(minutes: Minutes, number: int | None) -> MinutesVersion:
 
 def proposal_or_404(proposal_id: int, *, for_page: bool = False) -> Proposal:
     """A proposal of this committee the user may see (a draft is its body's)."""
-    proposal = proposal_rules.load_for_page(proposal_id) if for_page else db.session.get(Proposal, proposal_id)
+    proposal = proposal_queries.load_for_page(proposal_id) if for_page else db.session.get(Proposal, proposal_id)
     if proposal is None or proposal.committee_id != g.committee.id:
         abort(404)
-    require(proposal_rules.can_view(current_user, proposal), "not visible to this user")
+    require(proposal_access.can_view(current_user, proposal), "not visible to this user")
     return proposal
 
 
