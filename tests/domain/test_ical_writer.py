@@ -14,7 +14,9 @@ import pytest
 from icalendar import Calendar, Timezone
 from sqlalchemy import select
 
-from liaison.calendar import feeds, ical
+from liaison.calendar import deadlines as deadline_providers
+from liaison.calendar import feeds, ical, scopes
+from liaison.calendar import rows as feed_rows
 from liaison.dates import TOKYO
 from liaison.models import AgendaItem, AgendaKind, Body, MeetingFormat, MeetingStatus
 
@@ -127,10 +129,10 @@ def test_feed_from_rows_equals_the_reference_from_orm_objects(ctx, factory, meet
     """build_feed reads meetings as plain rows (MeetingView): the same events as from the ORM objects."""
     user = factory.member("planning", email="rows@example.jp")
     made = tricky_meetings(meetings, ctx)
-    scope = feeds.user_scope(user)
+    scope = scopes.user_scope(user)
     body = feeds.build_feed(scope, BASE_URL)
-    rows = feeds.feed_rows(scope)
-    deadlines = sorted(feeds.AttendanceDeadlines().deadlines(user, rows), key=lambda d: (d.due_at, d.key))
+    rows = feed_rows.feed_rows(scope)
+    deadlines = sorted(deadline_providers.AttendanceDeadlines().deadlines(user, rows), key=lambda d: (d.due_at, d.key))
     assert deadlines, "the member has deadlines"
     ordered = sorted(made, key=lambda m: (m.starts_at, m.id))
     assert [row.id for row in rows] == [m.id for m in ordered]
@@ -211,6 +213,6 @@ def test_stamps_are_written_in_utc(ctx, meetings):
 
 def test_agenda_item_views_read_like_the_models():
     """ical reads an agenda item's kind, title and presenter's name, from the models or from the feed's rows."""
-    view = feeds.AgendaItemView(AgendaKind.REPORT, "報告", feeds.Named("川越市"))
+    view = feed_rows.AgendaItemView(AgendaKind.REPORT, "報告", feed_rows.Named("川越市"))
     item = AgendaItem(kind=AgendaKind.REPORT, title="報告", presenter_body=Body(name="川越市"))
     assert (view.kind, view.title, view.presenter_body.name) == (item.kind, item.title, item.presenter_body.name)
