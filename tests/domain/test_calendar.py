@@ -11,7 +11,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 
 from liaison.calendar import cache as feed_cache
-from liaison.calendar import deadlines, feeds, ical, scopes, tokens
+from liaison.calendar import deadlines, feeds, ical, reference, scopes, tokens
 from liaison.dates import current_fiscal_year, fiscal_year_label, format_date, format_datetime, to_tokyo, utcnow
 from liaison.domain import calendar as calendar_rules
 from liaison.extensions import db
@@ -145,8 +145,8 @@ def test_bytes_stay_the_same_while_nothing_changes(ctx, meetings):
 
 def test_assembled_feed_equals_the_whole_calendar_serialised(ctx, meetings):
     one, two = meetings.make("planning"), meetings.make("council", days=12, agenda=["報告"])
-    whole = ical.build_calendar("会議予定", [one, two], BASE_URL).to_ical()
-    chunks = [ical.meeting_event(m, BASE_URL).to_ical() for m in (one, two)]
+    whole = reference.build_calendar("会議予定", [one, two], BASE_URL).to_ical()
+    chunks = [reference.meeting_event(m, BASE_URL).to_ical() for m in (one, two)]
     assert ical.calendar_bytes("会議予定", chunks) == whole
 
 
@@ -156,7 +156,7 @@ def test_deadline_is_its_own_moment(ctx, meetings):
         key=f"attendance-{meeting.id}", label="出欠の回答期限", meeting_id=meeting.id, due_at=meeting.answer_deadline,
         updated_at=meeting.updated_at, sequence=meeting.sequence,
     )
-    [_meeting_event, event] = parse(ical.build_calendar("x", [meeting], BASE_URL, [deadline]).to_ical()).walk("VEVENT")
+    [_meeting_event, event] = parse(reference.build_calendar("x", [meeting], BASE_URL, [deadline]).to_ical()).walk("VEVENT")
     assert str(event["UID"]) == f"deadline-attendance-{meeting.id}@liaison.test"
     assert event.decoded("DTSTART") == meeting.answer_deadline
     assert "DTEND" not in event and str(event["TRANSP"]) == "TRANSPARENT"
