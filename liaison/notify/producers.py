@@ -8,7 +8,7 @@ Proposals, votes and minutes: a notice about a change (差戻し, 受理, 議事
 published) goes out at once and is dropped when the change itself is older than NOTICE_LIFETIME (a
 record entered after the fact, e.g. the demo's history, is not news). Deadline reminders (書面表決,
 議事録の確認) are planned when the vote or the review opens, skipped at send time when the seat has
-voted or reviewed since (liaison.notify.sender.void_reason), voided when the vote or review ends.
+voted or reviewed since (liaison.notify.preparing.void_reason), voided when the vote or review ends.
 """
 from __future__ import annotations
 

@@ -20,7 +20,7 @@ from liaison.models import (
     AgendaItem, Choice, Committee, Majority, Meeting, Membership, Minutes, NotificationKind, NotificationState,
     Proposal, User, Vote, VoteMethod,
 )
-from liaison.notify import producers, sender
+from liaison.notify import claims, producers, sender
 
 from ..notify_support import at_tokyo, mailbox, rows, smtp_config  # noqa: F401  (fixtures)
 
@@ -410,7 +410,7 @@ def test_a_reminder_claimed_by_a_crashed_sender_goes_out_once_after_the_timeout(
     db.session.commit()
     due = at_tokyo(to_tokyo(closes_at).date() - timedelta(days=2))
     crashed = [n for n in rows(K.VOTE_DEADLINE) if n.due_at == due][0]
-    assert sender.claim(crashed.id, due, "crashed-worker")
+    assert claims.claim(crashed.id, due, "crashed-worker")
     db.session.commit()
 
     first = sender.run_pass(due + timedelta(minutes=1))
