@@ -25,7 +25,8 @@ from ..domain import accounts
 from . import content, outbox
 from .claims import Outcome, attempts_of, retry_later, set_state
 from .mail import build_message
-from .producers import ANNOUNCED, REMINDER_KINDS, REVIEW_KINDS
+from .decision_notices import REVIEW_KINDS
+from .producers import ANNOUNCED, REMINDER_KINDS
 
 
 log = logging.getLogger(__name__)
