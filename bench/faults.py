@@ -33,7 +33,6 @@ import time
 import urllib.error
 import urllib.request
 from dataclasses import asdict, dataclass, field
-from datetime import timedelta
 from pathlib import Path
 
 from bench import scratch
@@ -246,17 +245,12 @@ class Harness:
 
     def fill(self, count: int) -> None:
         """An empty outbox, the sender's state reset, then `count` convocations due now."""
-        import math
-
         from sqlalchemy import delete, select, update
 
-        from liaison.dates import current_fiscal_year, utcnow
+        from bench.convocations import add_due_convocations
+        from liaison.dates import utcnow
         from liaison.extensions import db
-        from liaison.models import (
-            AgendaItem, AgendaKind, Committee, Meeting, MeetingFormat, MeetingStatus, Notification, NotificationKind,
-            SchedulerLease, User,
-        )
-        from liaison.notify import content, outbox, producers
+        from liaison.models import Committee, Meeting, Notification, SchedulerLease, User
 
         with self.app.app_context():
             db.session.execute(update(Notification).values(digest_id=None))
@@ -264,30 +258,8 @@ class Harness:
             db.session.execute(delete(SchedulerLease))
             user_ids = list(db.session.scalars(select(User.id).where(User.email.like("fault-%")).order_by(User.id)))
             committees = list(db.session.scalars(select(Committee).order_by(Committee.position)))
-            now = utcnow()
             base = db.session.scalar(select(Meeting.id).order_by(Meeting.id.desc()).limit(1)) or 0
-            rows = []
-            kind = NotificationKind.CONVOCATION
-            for n in range(math.ceil(count / len(user_ids))):
-                starts_at = (now + timedelta(days=14 + n)).replace(hour=5, minute=0, second=0, microsecond=0)
-                meeting = Meeting(
-                    committee=committees[n % len(committees)], fiscal_year=current_fiscal_year(),
-                    number=base + n + 1, title="研修計画と予算について", starts_at=starts_at,
-                    ends_at=starts_at + timedelta(hours=2), format=MeetingFormat.HYBRID, place="会議室",
-                    answer_deadline=starts_at - timedelta(days=3), status=MeetingStatus.CONVENED, convened_at=now,
-                    sequence=1, updated_at=now,
-                )
-                meeting.agenda_items.append(AgendaItem(position=1, kind=AgendaKind.REPORT, title="議題1"))
-                db.session.add(meeting)
-                db.session.flush()
-                subject, body = content.meeting_notice(kind, meeting)
-                for user_id in user_ids:
-                    if len(rows) == count:
-                        break
-                    rows.append(producers._row(kind, meeting, user_id, producers._key(kind, meeting, user_id, 0),
-                                               subject, body, now - timedelta(seconds=1), meeting.ends_at))
-            for start in range(0, len(rows), 1000):
-                outbox.add(rows[start:start + 1000])
+            add_due_convocations(count, user_ids, committees, utcnow(), first_number=lambda n: base + n + 1)
             db.session.commit()
         with self.smtp.guard:
             self.smtp.received.clear()

@@ -212,7 +212,7 @@ def run(args) -> dict:
 
     from bench.wsgi import BARE_PATH, mount_bare
     from liaison import create_app
-    from liaison.calendar import feeds, tokens
+    from liaison.calendar import cache, feeds, scopes, tokens
     from liaison.extensions import db
     from liaison.models import User
     from liaison.seed import seed_reference_data
@@ -229,8 +229,8 @@ def run(args) -> dict:
             user = db.session.get(User, user_id)
             dialect = db.engine.dialect.name
             path = f"/calendar/{tokens.feed_token(user)}.ics"
-            scope = feeds.user_scope(user)
-            feeds.state().clear()
+            scope = scopes.user_scope(user)
+            cache.state().clear()
             body, previous = feeds.build_events(scope, BASE_URL)
             checked = check_feed(body, user_id, expected["council_ids"])
 
@@ -253,7 +253,7 @@ def run(args) -> dict:
 
             results = {
                 "bare": timed(bare_request, args.rounds),
-                "version": timed(lambda: feeds.feed_version(scope, BASE_URL), args.rounds),
+                "version": timed(lambda: scopes.feed_version(scope, BASE_URL), args.rounds),
                 "http_304": timed(revalidate, args.rounds),
             }
             app.config["FEED_RECHECK_SECONDS"] = 60

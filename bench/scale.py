@@ -219,7 +219,7 @@ class _Generator:
         return self.add(
             User, email=email, name=name, title=title, body_id=body_id, department=department,
             password_hash=self.password_hash, is_admin=is_admin, is_secretariat=is_secretariat, active=True,
-            locale="ja", failed_logins=0, session_version=1, feed_counter=1, feed_include_deadlines=True,
+            locale="ja", session_version=1, feed_counter=1, feed_include_deadlines=True,
             created_at=created,
         )
 

@@ -28,14 +28,12 @@ from __future__ import annotations
 import argparse
 import contextlib
 import json
-import math
 import multiprocessing
 import os
 import re
 import sys
 import time
 from collections import Counter
-from datetime import timedelta
 from pathlib import Path
 
 from bench import scratch
@@ -159,12 +157,10 @@ def populate(count: int, user_count: int) -> dict:
     """Users, convened meetings and `count` convocations due now, as the producer writes them."""
     from sqlalchemy import insert, select
 
-    from liaison.dates import current_fiscal_year, utcnow
+    from bench.convocations import add_due_convocations
+    from liaison.dates import utcnow
     from liaison.extensions import db
-    from liaison.models import (
-        AgendaItem, AgendaKind, Body, Committee, Meeting, MeetingFormat, MeetingStatus, NotificationKind, User,
-    )
-    from liaison.notify import content, outbox, producers
+    from liaison.models import AgendaKind, Body, Committee, NotificationKind, User
 
     bodies = list(db.session.scalars(select(Body.id).order_by(Body.id)))
     db.session.execute(insert(User), [
@@ -174,37 +170,13 @@ def populate(count: int, user_count: int) -> dict:
     ])
     user_ids = list(db.session.scalars(select(User.id).order_by(User.id)))
     committees = list(db.session.scalars(select(Committee).order_by(Committee.position)))
-    now = utcnow()
-    meetings = []
-    for n in range(math.ceil(count / user_count)):
-        starts_at = (now + timedelta(days=14 + n)).replace(hour=5, minute=0, second=0, microsecond=0)
-        meeting = Meeting(
-            committee=committees[n % len(committees)], fiscal_year=current_fiscal_year(),
-            number=n // len(committees) + 1, title="研修計画と予算について", starts_at=starts_at,
-            ends_at=starts_at + timedelta(hours=2), format=MeetingFormat.HYBRID,
-            place="彩の国すこやかプラザ 2階 会議室", online_url="https://meet.example.jp/j/1234",
-            answer_deadline=starts_at - timedelta(days=3), status=MeetingStatus.CONVENED, convened_at=now,
-            sequence=1, updated_at=now,
-        )
-        for position, kind in enumerate(AgendaKind, start=1):
-            meeting.agenda_items.append(AgendaItem(position=position, kind=kind,
-                                                   title=f"議題{position} 令和8年度の研修事業計画(案)について"))
-        db.session.add(meeting)
-        meetings.append(meeting)
-    db.session.flush()
-    kind = NotificationKind.CONVOCATION
-    rows = []
-    for meeting in meetings:
-        subject, body = content.meeting_notice(kind, meeting)
-        for user_id in user_ids:
-            if len(rows) == count:
-                break
-            rows.append(producers._row(kind, meeting, user_id, producers._key(kind, meeting, user_id, 0),
-                                       subject, body, now - timedelta(seconds=1), meeting.ends_at))
-    for start in range(0, len(rows), 1000):
-        outbox.add(rows[start:start + 1000])
+    meetings = add_due_convocations(
+        count, user_ids, committees, utcnow(), first_number=lambda n: n // len(committees) + 1,
+        place="彩の国すこやかプラザ 2階 会議室", online_url="https://meet.example.jp/j/1234",
+        items=[(kind, f"議題{position} 令和8年度の研修事業計画(案)について") for position, kind in enumerate(AgendaKind, start=1)],
+    )
     db.session.commit()
-    return {"users": len(user_ids), "meetings": len(meetings), "kind": kind.value}
+    return {"users": len(user_ids), "meetings": meetings, "kind": NotificationKind.CONVOCATION.value}
 
 
 def outbox_states() -> dict:

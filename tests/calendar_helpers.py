@@ -6,7 +6,7 @@ from datetime import datetime, time, timedelta
 from flask import has_app_context
 from sqlalchemy import func, select
 
-from liaison.calendar import feeds
+from liaison.calendar import cache
 from liaison.dates import TOKYO, fiscal_year_of, utcnow
 from liaison.extensions import db
 from liaison.models import AgendaItem, AgendaKind, Committee, Meeting, MeetingFormat, MeetingStatus
@@ -23,7 +23,7 @@ def reset_calendar_state(app) -> None:
     from liaison.security import reset_throttles
 
     with app.app_context():
-        feeds.state().clear()
+        cache.state().clear()
         reset_throttles()
 
 

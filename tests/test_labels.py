@@ -6,7 +6,7 @@ import pytest
 from flask_babel import force_locale
 
 from liaison import labels
-from liaison.calendar import ical
+from liaison.calendar import texts
 from liaison.forms.meetings import MeetingForm
 from liaison.models import AttendanceResponse, Choice, MeetingFormat, MeetingStatus, ProposalStatus, Role
 
@@ -48,7 +48,7 @@ def test_the_hybrid_format_reads_the_same_in_the_form_the_calendar_and_the_pages
         form_label = dict((choice.value, str(choice.label)) for choice in MeetingForm.format.kwargs["choices"])
         assert form_label[MeetingFormat.HYBRID.value] == labels.label(MeetingFormat.HYBRID)
         assert app.jinja_env.globals["label"](MeetingFormat.HYBRID) == labels.label(MeetingFormat.HYBRID)
-        assert ical.label is labels.label
+        assert texts.label is labels.label  # the calendar's texts (calendar/texts.py)
 
 
 def test_no_module_outside_labels_keeps_a_table_of_enum_labels():

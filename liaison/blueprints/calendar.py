@@ -10,7 +10,7 @@ from sqlalchemy.orm import joinedload, selectinload
 
 from .. import security
 from ..calendar import feeds, tokens
-from ..calendar.feeds import Feed
+from ..calendar.cache import Feed
 from ..domain import calendar as calendar_rules
 from ..domain.meetings import can_view
 from ..extensions import db

@@ -10,6 +10,8 @@ from ..dates import format_date
 from ..domain import DomainError, require
 from ..domain import attachments as files
 from ..domain import proposals as rules
+from ..domain import proposal_permissions as proposal_access
+from ..domain import proposal_queries
 from ..domain import votes as vote_rules
 from ..extensions import db
 from ..labels import meeting_name
@@ -40,20 +42,20 @@ def _policies() -> list[PlanPolicy]:
 def index():
     args = request.args
     status = args.get("status", "")
-    filters = rules.ListFilters(
+    filters = proposal_queries.ListFilters(
         status=ProposalStatus(status) if status in {s.value for s in ProposalStatus} else None,
         body_id=args.get("body", type=int), plan_policy_id=args.get("policy", type=int),
         fiscal_year=args.get("fy", type=int), q=(args.get("q") or "")[:100],
     )
-    page = paginate(rules.list_query(g.committee, current_user, filters))
+    page = paginate(proposal_queries.list_query(g.committee, current_user, filters))
     bodies = db.session.scalars(
         select(Body).where(Body.id.in_(select(Proposal.body_id).where(Proposal.committee_id == g.committee.id)))
         .order_by(Body.position)
     ).all()
     return render_template(
         "proposals/index.html", committee=g.committee, page=page, filters=filters, bodies=bodies,
-        policies=_policies(), years=rules.proposal_years(), statuses=list(ProposalStatus),
-        can_create=rules.can_create(current_user, g.committee),
+        policies=_policies(), years=proposal_queries.proposal_years(), statuses=list(ProposalStatus),
+        can_create=proposal_access.can_create(current_user, g.committee),
     )
 
 
@@ -63,7 +65,7 @@ def _text_form(proposal: Proposal | None = None) -> ProposalForm:
     form = ProposalForm(obj=proposal if request.method == "GET" else None)
     form.plan_policy_id.choices = [(0, _("選んでください"))] + [(p.id, f"{p.code} {p.area}: {p.title}") for p in _policies()]
     form.desired_meeting_id.choices = [(0, _("(指定なし)"))] + [
-        (m.id, _meeting_choice(m)) for m in rules.schedulable_meetings(g.committee, current_user)
+        (m.id, _meeting_choice(m)) for m in proposal_queries.schedulable_meetings(g.committee, current_user)
     ]
     if request.method == "GET" and proposal is not None:
         form.desired_meeting_id.data = proposal.desired_meeting_id or 0
@@ -85,7 +87,7 @@ def _form_values(form: ProposalForm) -> dict:
 
 @bp.route("/new", methods=["GET", "POST"])
 def new():
-    require(rules.can_create(current_user, g.committee), "only a voting seat drafts proposals")
+    require(proposal_access.can_create(current_user, g.committee), "only a voting seat drafts proposals")
     form = _text_form()
     return act(
         form, lambda: rules.create_draft(g.committee, actor=current_user, **_form_values(form)),
@@ -104,7 +106,7 @@ def _saved(revision) -> str | None:
 @bp.route("/<int:proposal_id>/edit", methods=["GET", "POST"])
 def edit(proposal_id):
     proposal = proposal_or_404(proposal_id)
-    require(rules.can_edit(current_user, proposal), "only the submitting seat edits a draft or returned proposal")
+    require(proposal_access.can_edit(current_user, proposal), "only the submitting seat edits a draft or returned proposal")
     form = _text_form(proposal)
     return act(
         form, lambda: rules.update(proposal, actor=current_user, **_form_values(form)),
@@ -116,7 +118,7 @@ def edit(proposal_id):
 # --------------------------------------------------------------------------------------------- the page
 
 def _show(proposal: Proposal, **forms):
-    perms = rules.permissions(current_user, proposal)
+    perms = proposal_access.permissions(current_user, proposal)
     schedule_form = forms.get("schedule_form")
     if perms.schedule and schedule_form is None:
         schedule_form = ScheduleForm(formdata=None)
@@ -124,21 +126,21 @@ def _show(proposal: Proposal, **forms):
         _schedule_choices(schedule_form)
     return render_template(
         "proposals/show.html", committee=g.committee, proposal=proposal, perms=perms,
-        history=rules.history(proposal),
+        history=proposal_queries.history(proposal),
         comment_form=forms.get("comment_form") or CommentForm(formdata=None),
         return_form=forms.get("return_form") or ReturnForm(formdata=None),
         withdraw_form=forms.get("withdraw_form") or WithdrawForm(formdata=None),
         schedule_form=schedule_form, action_form=ActionForm(formdata=None),
         attachment_form=forms.get("attachment_form") or AttachmentForm(formdata=None), accept=files.ACCEPT,
         max_mb=current_app.config["MAX_UPLOAD_MB"],
-        can_edit_comment=rules.can_edit_comment, can_delete_comment=rules.can_delete_comment,
-        current_item=rules.current_agenda_item(proposal), decisions=vote_rules.proposal_decisions(proposal),
+        can_edit_comment=proposal_access.can_edit_comment, can_delete_comment=proposal_access.can_delete_comment,
+        current_item=proposal_access.current_agenda_item(proposal), decisions=vote_rules.proposal_decisions(proposal),
     )
 
 
 def _schedule_choices(form: ScheduleForm) -> None:
     form.meeting_id.choices = [(0, _("選んでください"))] + [
-        (m.id, _meeting_choice(m)) for m in rules.schedulable_meetings(g.committee, current_user)
+        (m.id, _meeting_choice(m)) for m in proposal_queries.schedulable_meetings(g.committee, current_user)
     ]
 
 
@@ -151,7 +153,7 @@ def _on_page(proposal: Proposal, form, change, success, form_name: str | None = 
     """A POST from the proposal page; invalid input or a refusal shows the page again with the form (400)."""
     return act(
         form, change, success=success, to=to or (lambda _result: _redirect_to(proposal)),
-        page=lambda: _show(rules.load_for_page(proposal.id), **({form_name: form} if form_name else {})),
+        page=lambda: _show(proposal_queries.load_for_page(proposal.id), **({form_name: form} if form_name else {})),
     )
 
 
@@ -179,7 +181,7 @@ def withdraw(proposal_id):
 @bp.post("/<int:proposal_id>/return")
 def return_proposal(proposal_id):
     proposal = proposal_or_404(proposal_id)
-    require(rules.can_review(current_user), "only the secretariat returns proposals")
+    require(proposal_access.can_review(current_user), "only the secretariat returns proposals")
     form = ReturnForm()
     return _on_page(proposal, form, lambda: rules.return_to_submitter(proposal, actor=current_user, reason=form.reason.data),
                     _("提案を差し戻しました。"), "return_form")
@@ -188,7 +190,7 @@ def return_proposal(proposal_id):
 @bp.post("/<int:proposal_id>/schedule")
 def schedule(proposal_id):
     proposal = proposal_or_404(proposal_id)
-    require(rules.can_review(current_user), "only the secretariat schedules proposals")
+    require(proposal_access.can_review(current_user), "only the secretariat schedules proposals")
     form = ScheduleForm()
     _schedule_choices(form)
 
@@ -208,7 +210,7 @@ def schedule(proposal_id):
 @bp.post("/<int:proposal_id>/attachments")
 def add_attachment(proposal_id):
     proposal = proposal_or_404(proposal_id)
-    require(rules.can_attach(current_user, proposal), "only the submitting seat attaches documents")
+    require(proposal_access.can_attach(current_user, proposal), "only the submitting seat attaches documents")
     form = AttachmentForm()
     return _on_page(proposal, form, lambda: rules.add_attachment(proposal, form.file.data, actor=current_user),
                     lambda attachment: _("資料「%(name)s」を添付しました。", name=attachment.original_name), "attachment_form")
@@ -234,7 +236,7 @@ def delete_attachment(proposal_id, attachment_id):
 @bp.post("/<int:proposal_id>/comments")
 def add_comment(proposal_id):
     proposal = proposal_or_404(proposal_id)
-    require(rules.can_comment(current_user, proposal), "may not comment")
+    require(proposal_access.can_comment(current_user, proposal), "may not comment")
     form = CommentForm()
     return _on_page(
         proposal, form, lambda: rules.add_comment(proposal, actor=current_user, text=form.text.data),
@@ -247,14 +249,14 @@ def add_comment(proposal_id):
 def edit_comment(proposal_id, comment_id):
     proposal = proposal_or_404(proposal_id)
     comment = comment_or_404(proposal, comment_id)
-    require(rules.can_edit_comment(current_user, comment), "only the author, within the edit window")
+    require(proposal_access.can_edit_comment(current_user, comment), "only the author, within the edit window")
     form = CommentForm(obj=comment if request.method == "GET" else None)
     return act(
         form, lambda: rules.edit_comment(comment, actor=current_user, text=form.text.data),
         success=_("コメントを修正しました。"),
         to=url_for("proposals.show", proposal_id=proposal.id, _anchor=f"comment-{comment.id}"),
         page=lambda: render_template("proposals/comment_form.html", committee=g.committee, proposal=proposal, comment=comment,
-                                     form=form, window=int(rules.COMMENT_EDIT_WINDOW.total_seconds() // 60)),
+                                     form=form, window=int(proposal_access.COMMENT_EDIT_WINDOW.total_seconds() // 60)),
     )
 
 
@@ -281,6 +283,6 @@ def revisions(proposal_id):
     old, new = by_number[old_number], by_number[new_number]
     return render_template(
         "proposals/revisions.html", committee=g.committee, proposal=proposal, old=old, new=new,
-        diffs=rules.diff_revisions(old, new),
+        diffs=proposal_queries.diff_revisions(old, new),
     )
 

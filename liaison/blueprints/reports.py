@@ -14,7 +14,7 @@ bp = Blueprint("reports", __name__, url_prefix="/reports")
 @bp.before_request
 @login_required
 def _logged_in():
-    """Every logged-in user: the report counts the proposals that user may open (proposals.can_view)."""
+    """Every logged-in user: the report counts the proposals that user may open (proposal_permissions.can_view)."""
 
 
 def _fiscal_year() -> int:

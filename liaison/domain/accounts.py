@@ -199,8 +199,6 @@ def set_password(token: AccountToken, password: str, *, now: datetime | None = N
     _use(token, now)
     user = token.user
     user.set_password(password)
-    user.failed_logins = 0
-    user.locked_until = None
     user.session_version += 1
     audit.record(user, "user.password_set_by_link", user, purpose=token.purpose.value)
     return user

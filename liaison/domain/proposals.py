@@ -9,31 +9,31 @@ Revisions: every saved change keeps a revision, drafts included (revision 1 is t
 so the history and the diffs cover the whole life of the text, not only what the secretariat saw.
 A save that changes nothing keeps nothing.
 
-Visibility: until its first submission a proposal belongs to its seat alone (the seat's current
-holder); after that the committee's members and the secretariat see it.
+Who may do what: `proposal_permissions.py`; lists, the page's load and the diff: `proposal_queries.py`.
 """
 from __future__ import annotations
 
-import difflib
-from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import and_, exists, false, func, or_, select, true, tuple_
-from sqlalchemy.orm import aliased, joinedload, selectinload
+from sqlalchemy import func, select
 
 from . import attachments as files
-from .. import events, textsearch
+from .. import events
 from ..events import Event
-from ..dates import current_fiscal_year, era_year, fiscal_year_of, utcnow
+from ..dates import era_year, fiscal_year_of, utcnow
 from ..extensions import db
 from ..labels import label
 from ..models import (
-    AgendaItem, AgendaKind, Attachment, AuditEvent, Committee, Meeting, MeetingStatus, Membership, PlanPolicy, Proposal, ProposalComment,
-    ProposalRevision, ProposalStatus, Role,
+    AgendaItem, AgendaKind, Attachment, Committee, Meeting, PlanPolicy, Proposal, ProposalComment, ProposalRevision,
+    ProposalStatus,
 )
-from . import access, audit, check, lock, once, require
+from . import audit, check, lock, once, require
 from . import meetings as meeting_rules
+from .proposal_permissions import (
+    SCHEDULABLE_MEETINGS, can_attach, can_comment, can_delete_comment, can_edit, can_edit_comment, can_review, can_submit,
+    can_withdraw, current_agenda_item, schedulable, submitting_seat,
+)
 
 TRANSITIONS = {
     ProposalStatus.DRAFT: {ProposalStatus.SUBMITTED, ProposalStatus.WITHDRAWN},
@@ -46,11 +46,7 @@ TRANSITIONS = {
     ProposalStatus.REJECTED: set(),
     ProposalStatus.WITHDRAWN: set(),
 }
-EDITABLE = (ProposalStatus.DRAFT, ProposalStatus.RETURNED)
-FINAL = (ProposalStatus.ADOPTED, ProposalStatus.REJECTED, ProposalStatus.WITHDRAWN)
 OUTCOMES = (ProposalStatus.ADOPTED, ProposalStatus.REJECTED, ProposalStatus.CONTINUED)
-SCHEDULABLE_MEETINGS = (MeetingStatus.DRAFT, MeetingStatus.CONVENED)
-COMMENT_EDIT_WINDOW = timedelta(minutes=15)
 MAX_TITLE = 200
 MAX_TEXT = 50_000
 MAX_COMMENT = 5_000
@@ -64,120 +60,6 @@ def proposal_number(committee: Committee, fiscal_year: int, serial: int) -> str:
     era, year = era_year(fiscal_year, 12, 31)
     return f"{committee.short_name}-{ERA_LETTERS.get(era, '')}{year}-{serial:03d}"
 
-
-# ---------------------------------------------------------------------------------------- permissions
-
-def submitting_seat(user, committee: Committee) -> Membership | None:
-    """The user's voting seat in the committee this fiscal year: the seat a new proposal comes from."""
-    membership = access.membership_in(user, committee)
-    return membership if membership is not None and membership.has_vote else None
-
-
-def holds_seat_of(user, proposal: Proposal) -> bool:
-    """The user now holds the seat that submitted the proposal (same body and department)."""
-    seat = submitting_seat(user, proposal.committee)
-    return seat is not None and seat.body_id == proposal.body_id and seat.department == proposal.department
-
-
-def is_private(proposal: Proposal) -> bool:
-    """Never submitted: only its seat sees it."""
-    return proposal.submitted_at is None
-
-
-def can_create(user, committee: Committee) -> bool:
-    return submitting_seat(user, committee) is not None
-
-
-def can_view(user, proposal: Proposal) -> bool:
-    if is_private(proposal):
-        return holds_seat_of(user, proposal)
-    return access.can_view_committee(user, proposal.committee)
-
-
-def can_edit(user, proposal: Proposal) -> bool:
-    """Only the submitting seat, and only while the proposal is a draft or returned."""
-    return proposal.status in EDITABLE and holds_seat_of(user, proposal)
-
-
-can_submit = can_edit
-
-
-def can_withdraw(user, proposal: Proposal) -> bool:
-    return proposal.status not in FINAL and holds_seat_of(user, proposal)
-
-
-@dataclass(frozen=True)
-class Permissions:
-    """What one user may do with one proposal, asked once per page (the seat lookup is a query)."""
-
-    view: bool
-    edit: bool
-    withdraw: bool
-    review: bool
-    schedule: bool
-    comment: bool
-
-    @property
-    def submit(self) -> bool:
-        return self.edit
-
-
-def permissions(user, proposal: Proposal) -> Permissions:
-    own = holds_seat_of(user, proposal)
-    view = own if is_private(proposal) else access.can_view_committee(user, proposal.committee)
-    return Permissions(
-        view=view,
-        edit=own and proposal.status in EDITABLE,
-        withdraw=own and proposal.status not in FINAL,
-        review=can_accept(user, proposal),
-        schedule=can_schedule(user, proposal),
-        comment=view and not is_private(proposal) and proposal.status not in FINAL,
-    )
-
-
-def can_review(user) -> bool:
-    """The secretariat (and administrators) accept, return and schedule proposals."""
-    return access.is_staff(user)
-
-
-def can_accept(user, proposal: Proposal) -> bool:
-    return can_review(user) and proposal.status is ProposalStatus.SUBMITTED
-
-
-can_return = can_accept
-
-
-def can_schedule(user, proposal: Proposal) -> bool:
-    return can_review(user) and _schedulable(proposal)
-
-
-def _schedulable(proposal: Proposal) -> bool:
-    if proposal.status in (ProposalStatus.ACCEPTED, ProposalStatus.CONTINUED):
-        return True
-    # On the agenda of a meeting that was then cancelled: it may move to another meeting.
-    item = current_agenda_item(proposal)
-    return proposal.status is ProposalStatus.ON_AGENDA and item is not None and item.meeting.status is MeetingStatus.CANCELLED
-
-
-def can_comment(user, proposal: Proposal) -> bool:
-    return not is_private(proposal) and proposal.status not in FINAL and can_view(user, proposal)
-
-
-def can_edit_comment(user, comment: ProposalComment, now: datetime | None = None) -> bool:
-    """The author, for COMMENT_EDIT_WINDOW after writing it."""
-    return (
-        comment.deleted_at is None
-        and getattr(user, "id", None) is not None
-        and comment.author_id == user.id
-        and (now or utcnow()) - comment.created_at <= COMMENT_EDIT_WINDOW
-    )
-
-
-def can_delete_comment(user, comment: ProposalComment) -> bool:
-    """The author or the secretariat; the comment stays as 「削除されました」."""
-    if comment.deleted_at is not None or not getattr(user, "is_authenticated", False):
-        return False
-    return comment.author_id == user.id or access.is_staff(user)
 
 
 # ---------------------------------------------------------------------------------------- transitions
@@ -355,9 +237,7 @@ def return_to_submitter(proposal: Proposal, *, actor, reason: str, now: datetime
     events.emit(Event.PROPOSAL_RETURNED, proposal, reason=reason)
 
 
-def current_agenda_item(proposal: Proposal) -> AgendaItem | None:
-    """The agenda item the proposal was last put on (a continued proposal may have several)."""
-    return max(proposal.agenda_items, key=lambda item: item.id, default=None)
+
 
 
 def schedule(proposal: Proposal, meeting: Meeting, *, actor, kind=None, now: datetime | None = None) -> AgendaItem:
@@ -366,7 +246,7 @@ def schedule(proposal: Proposal, meeting: Meeting, *, actor, kind=None, now: dat
     lock(proposal)
     current = current_agenda_item(proposal) if proposal.status is ProposalStatus.ON_AGENDA else None
     once(current is None or current.meeting_id != meeting.id, _("この提案はすでにこの会議の議事に掲載されています。"))
-    check(_schedulable(proposal), _("受理済みまたは継続審議の提案だけを議事にできます。"), "status")
+    check(schedulable(proposal), _("受理済みまたは継続審議の提案だけを議事にできます。"), "status")
     check(meeting.committee_id == proposal.committee_id, _("この会議体の会議を選んでください。"), "meeting_id")
     check(meeting.status in SCHEDULABLE_MEETINGS, _("下書きまたは招集済みの会議を選んでください。"), "meeting_id")
     item = meeting_rules.add_agenda_item(
@@ -418,12 +298,6 @@ def _item_removed(item: AgendaItem, **data) -> None:
         audit.record(None, "proposal.unscheduled", proposal, label=_label(proposal), before=before, after=ProposalStatus.ACCEPTED,
                      agenda_item_id=item.id)
 
-
-# ------------------------------------------------------------------------------------------------ 資料
-
-def can_attach(user, proposal: Proposal) -> bool:
-    """The submitting seat adds and removes its documents while it may edit the text."""
-    return can_edit(user, proposal)
 
 
 def add_attachment(proposal: Proposal, file_storage, *, actor) -> Attachment:
@@ -484,228 +358,3 @@ def delete_comment(comment: ProposalComment, *, actor, now: datetime | None = No
     comment.deleted_at, comment.deleted_by_id = now or utcnow(), actor.id
     db.session.flush()
     audit.record(actor, "proposal_comment.deleted", comment, proposal_id=comment.proposal_id)
-
-
-# -------------------------------------------------------------------------------------------- queries
-
-def search_condition(q: str):
-    """Substring search over title, summary and body (see liaison.textsearch: Japanese has no word boundaries)."""
-    return textsearch.contains((Proposal.search_key,), q)
-
-
-@dataclass
-class ListFilters:
-    status: ProposalStatus | None = None
-    body_id: int | None = None
-    plan_policy_id: int | None = None
-    fiscal_year: int | None = None
-    q: str = ""
-
-
-def visible_condition(user, committee: Committee):
-    """What the user may list in the committee: everything submitted, plus the drafts of their own seat."""
-    seat = submitting_seat(user, committee)
-    own = and_(Proposal.body_id == seat.body_id, Proposal.department == seat.department) if seat else false()
-    return or_(Proposal.submitted_at.is_not(None), own)
-
-
-def readable_condition(user):
-    """`can_view` as a condition on Proposal, for lists across every committee (no query of its own).
-
-    A submitted proposal is read by the secretariat and by the members of its committee this fiscal
-    year; one never submitted only by the current holder of the voting seat that drafted it.
-    """
-    if not getattr(user, "is_authenticated", False):
-        return false()
-    seat = aliased(Membership)
-    current = (seat.user_id == user.id, seat.fiscal_year == current_fiscal_year(), seat.ended_at.is_(None))
-    member = exists().where(*current, seat.committee_id == Proposal.committee_id)
-    own_seat = exists().where(
-        *current, seat.committee_id == Proposal.committee_id, seat.role != Role.OBSERVER,
-        seat.body_id == Proposal.body_id, seat.department == Proposal.department,
-    )
-    submitted = Proposal.submitted_at.is_not(None)
-    return or_(and_(submitted, true() if access.is_staff(user) else member), and_(~submitted, own_seat))
-
-
-def list_query(committee: Committee, user, filters: ListFilters):
-    query = (
-        select(Proposal)
-        .options(joinedload(Proposal.submitting_body), joinedload(Proposal.plan_policy))
-        .where(Proposal.committee_id == committee.id, visible_condition(user, committee))
-        .order_by(Proposal.updated_at.desc(), Proposal.id.desc())
-    )
-    if filters.status is not None:
-        query = query.where(Proposal.status == filters.status)
-    if filters.body_id:
-        query = query.where(Proposal.body_id == filters.body_id)
-    if filters.plan_policy_id:
-        query = query.where(Proposal.plan_policy_id == filters.plan_policy_id)
-    if filters.fiscal_year:
-        query = query.where(Proposal.fiscal_year == filters.fiscal_year)
-    if filters.q.strip():
-        query = query.where(search_condition(filters.q.strip()))
-    return query
-
-
-def load_for_page(proposal_id: int) -> Proposal | None:
-    """A proposal with everything its page shows, in a fixed number of queries (four).
-
-    The attachments (a few) come joined to the proposal's row; the longer collections by SELECT … IN.
-    """
-    return db.session.scalar(
-        select(Proposal)
-        .options(
-            joinedload(Proposal.committee), joinedload(Proposal.submitting_body), joinedload(Proposal.plan_policy),
-            joinedload(Proposal.submitted_by), joinedload(Proposal.desired_meeting).joinedload(Meeting.committee),
-            selectinload(Proposal.revisions).options(
-                joinedload(ProposalRevision.author), joinedload(ProposalRevision.plan_policy)
-            ),
-            selectinload(Proposal.comments).joinedload(ProposalComment.author),
-            selectinload(Proposal.agenda_items).joinedload(AgendaItem.meeting).joinedload(Meeting.committee),
-            joinedload(Proposal.attachments),
-        )
-        .where(Proposal.id == proposal_id)
-    )
-
-
-def history(proposal: Proposal) -> list[AuditEvent]:
-    """Every step of the proposal (audit rows), oldest first."""
-    return list(
-        db.session.scalars(
-            select(AuditEvent).options(joinedload(AuditEvent.actor))
-            .where(AuditEvent.object_type == Proposal.__tablename__, AuditEvent.object_id == proposal.id)
-            .order_by(AuditEvent.at, AuditEvent.id)
-        )
-    )
-
-
-def my_seat_proposals(seats: list[Membership], limit: int = 10) -> list[Proposal]:
-    """The proposals of these seats (the user's, this year, every committee), most recently changed first."""
-    keys = [(m.committee_id, m.body_id, m.department) for m in seats if m.has_vote]
-    if not keys:
-        return []
-    return list(
-        db.session.scalars(
-            select(Proposal)
-            .options(joinedload(Proposal.committee))
-            .where(tuple_(Proposal.committee_id, Proposal.body_id, Proposal.department).in_(keys))
-            .order_by(Proposal.updated_at.desc(), Proposal.id.desc())
-            .limit(limit)
-        )
-    )
-
-
-def awaiting_review(user, limit: int = 20) -> list[Proposal]:
-    """For the secretariat: submitted proposals, oldest first."""
-    if not can_review(user):
-        return []
-    return list(
-        db.session.scalars(
-            select(Proposal)
-            .options(joinedload(Proposal.committee), joinedload(Proposal.submitting_body))
-            .where(Proposal.status == ProposalStatus.SUBMITTED)
-            .order_by(Proposal.submitted_at, Proposal.id)
-            .limit(limit)
-        )
-    )
-
-
-def schedulable_meetings(committee: Committee, user) -> list[Meeting]:
-    """Draft and convened meetings of the committee that the user may open (meetings.can_view), soonest first.
-
-    A member is never offered a draft meeting that would answer 403; the secretariat sees them all.
-    """
-    meetings = db.session.scalars(
-        select(Meeting).options(joinedload(Meeting.committee))
-        .where(Meeting.committee_id == committee.id, Meeting.status.in_(SCHEDULABLE_MEETINGS))
-        .order_by(Meeting.starts_at)
-    )
-    return [meeting for meeting in meetings if meeting_rules.can_view(user, meeting)]
-
-
-def proposal_years() -> list[int]:
-    """The fiscal years offered in filters: from the first proposal's year (or this year) to next year."""
-    first = db.session.scalar(select(func.min(Proposal.fiscal_year))) or current_fiscal_year()
-    return list(range(current_fiscal_year() + 1, min(first, current_fiscal_year()) - 1, -1))
-
-
-# ------------------------------------------------------------------------------------------------ diff
-
-@dataclass
-class DiffLine:
-    kind: str  # "same", "added", "removed", "changed", "skipped"
-    old: list[tuple[str, str]] = field(default_factory=list)  # (op, text): op is "same" or "removed"
-    new: list[tuple[str, str]] = field(default_factory=list)  # op is "same" or "added"
-    skipped: int = 0
-
-
-@dataclass
-class FieldDiff:
-    name: str
-    label: str
-    lines: list[DiffLine]
-
-    @property
-    def changed(self) -> bool:
-        return any(line.kind not in ("same", "skipped") for line in self.lines)
-
-
-def _char_diff(old: str, new: str) -> tuple[list, list]:
-    """Character-level diff: Japanese has no word boundaries, so characters are the unit."""
-    old_parts, new_parts = [], []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old, new, autojunk=False).get_opcodes():
-        if op == "equal":
-            old_parts.append(("same", old[i1:i2]))
-            new_parts.append(("same", new[j1:j2]))
-            continue
-        if i2 > i1:
-            old_parts.append(("removed", old[i1:i2]))
-        if j2 > j1:
-            new_parts.append(("added", new[j1:j2]))
-    return old_parts, new_parts
-
-
-def _line_diff(old_text: str, new_text: str, context: int = 2) -> list[DiffLine]:
-    old_lines, new_lines = old_text.splitlines(), new_text.splitlines()
-    lines: list[DiffLine] = []
-    for op, i1, i2, j1, j2 in difflib.SequenceMatcher(None, old_lines, new_lines, autojunk=False).get_opcodes():
-        if op == "equal":
-            run = old_lines[i1:i2]
-            if len(run) > 2 * context + 1:
-                head = run[:context] if lines else []
-                tail = run[-context:] if i2 < len(old_lines) else []
-                lines += [DiffLine("same", [("same", t)], [("same", t)]) for t in head]
-                lines.append(DiffLine("skipped", skipped=len(run) - len(head) - len(tail)))
-                lines += [DiffLine("same", [("same", t)], [("same", t)]) for t in tail]
-            else:
-                lines += [DiffLine("same", [("same", t)], [("same", t)]) for t in run]
-        elif op == "replace":
-            olds, news = old_lines[i1:i2], new_lines[j1:j2]
-            for k in range(max(len(olds), len(news))):
-                if k < len(olds) and k < len(news):
-                    lines.append(DiffLine("changed", *_char_diff(olds[k], news[k])))
-                elif k < len(olds):
-                    lines.append(DiffLine("removed", old=[("removed", olds[k])]))
-                else:
-                    lines.append(DiffLine("added", new=[("added", news[k])]))
-        elif op == "delete":
-            lines += [DiffLine("removed", old=[("removed", t)]) for t in old_lines[i1:i2]]
-        else:
-            lines += [DiffLine("added", new=[("added", t)]) for t in new_lines[j1:j2]]
-    return lines
-
-
-def diff_revisions(old: ProposalRevision, new: ProposalRevision) -> list[FieldDiff]:
-    """A readable diff of title, summary and body: lines, and characters within a changed line.
-
-    Returns plain text pieces; the template escapes them, so a diff never injects markup.
-    """
-    def policy(revision: ProposalRevision) -> str:
-        return f"{revision.plan_policy.code} {revision.plan_policy.title}" if revision.plan_policy else ""
-
-    diffs = [FieldDiff("plan_policy", _("施策"), _line_diff(policy(old), policy(new)))]
-    return diffs + [
-        FieldDiff(name, label, _line_diff(getattr(old, name) or "", getattr(new, name) or ""))
-        for name, label in (("title", _("件名")), ("summary", _("概要")), ("body", _("本文")))
-    ]

@@ -11,7 +11,8 @@ from ..dates import as_day, fiscal_year_label, iso_tokyo
 from ..extensions import db
 from ..labels import label, meeting_name
 from ..models import AgendaItem, Committee, Meeting, PlanPolicy, Proposal, ProposalStatus
-from . import proposals as proposal_rules
+from . import proposal_permissions as proposal_access
+from . import proposal_queries
 
 # 第6次広域計画 runs from 令和6年度 to 令和10年度.
 PLAN_YEARS = tuple(range(2024, 2029))
@@ -52,7 +53,7 @@ def default_year(current: int) -> int:
 
 
 def plan_report(fiscal_year: int, user) -> PlanReport:
-    """Per policy item, the year's submitted proposals that the user may open (proposals.can_view, as SQL).
+    """Per policy item, the year's submitted proposals that the user may open (proposal_permissions.can_view, as SQL).
 
     The secretariat sees every committee; a member sees the committees where they sit; drafts never
     submitted stay private.
@@ -67,7 +68,7 @@ def plan_report(fiscal_year: int, user) -> PlanReport:
             subqueryload(Proposal.agenda_items).joinedload(AgendaItem.meeting).joinedload(Meeting.committee),
         )
         .where(Proposal.fiscal_year == fiscal_year, Proposal.submitted_at.is_not(None),
-               proposal_rules.readable_condition(user))
+               proposal_queries.readable_condition(user))
         .order_by(Committee.position, Proposal.serial.is_(None), Proposal.serial, Proposal.id)
     ).all()
     lines = {policy.id: PolicyLine(policy) for policy in policies}
@@ -84,7 +85,7 @@ def plan_report(fiscal_year: int, user) -> PlanReport:
 
 
 def decision_meeting(proposal: Proposal) -> Meeting | None:
-    item = proposal_rules.current_agenda_item(proposal)
+    item = proposal_access.current_agenda_item(proposal)
     return item.meeting if item else None
 
 

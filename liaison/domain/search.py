@@ -2,7 +2,7 @@
 
 Both kinds match the same way: every word of the query (split at spaces) must occur as a substring
 (liaison.textsearch) — in a published minutes version's text, or in a proposal's title, summary or
-body (`proposals.search_condition`). Which proposals a user finds is `proposals.readable_condition`,
+body (`proposal_queries.search_condition`). Which proposals a user finds is `proposal_queries.readable_condition`,
 the proposals area's own `can_view` as SQL. Newest first: minutes by their meeting's date, proposals
 by their last change. A page costs four queries whatever its size: the count, the page's keys (one
 UNION ALL, one column 'kind:id' so the public `db.paginate` pages it), then the minutes and the
@@ -22,7 +22,7 @@ from .. import textsearch
 from ..extensions import db
 from ..models import Committee, Meeting, Minutes, MinutesVersion, Proposal
 from . import minutes as minutes_rules
-from . import proposals as proposal_rules
+from . import proposal_queries
 
 
 class ResultKind(enum.Enum):
@@ -67,9 +67,9 @@ def search_query(user, q: str = "", committee: Committee | None = None, kind: Re
         ))
     if kind in (None, ResultKind.PROPOSAL):
         proposals = select(_kind_column(ResultKind.PROPOSAL), Proposal.id.label("id"), Proposal.updated_at.label("at"))
-        proposals = proposals.where(proposal_rules.readable_condition(user))
+        proposals = proposals.where(proposal_queries.readable_condition(user))
         for term in textsearch.terms(q):
-            proposals = proposals.where(proposal_rules.search_condition(term))
+            proposals = proposals.where(proposal_queries.search_condition(term))
         if committee is not None:
             proposals = proposals.where(Proposal.committee_id == committee.id)
         parts.append(proposals)

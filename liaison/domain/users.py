@@ -113,7 +113,6 @@ def create_user(
         is_secretariat=is_secretariat,
         active=True,
         locale="ja",
-        failed_logins=0,
         session_version=1,
         feed_counter=1,
     )
@@ -140,8 +139,6 @@ def reset_password(user: User, new_password: str, *, actor) -> None:
     require(actor.is_admin, "only administrators reset passwords")
     validate_password(new_password)
     user.set_password(new_password)
-    user.failed_logins = 0
-    user.locked_until = None
     user.session_version += 1
     audit.record(actor, "user.password_reset", user)
 

@@ -35,8 +35,6 @@ class User(UserMixin, db.Model):
     is_secretariat: Mapped[bool] = mapped_column(Boolean, default=False)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     locale: Mapped[str] = mapped_column(String(5), default="ja")
-    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
-    locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime())
     # Bumped to invalidate every session of the user (deactivation, password reset).
     session_version: Mapped[int] = mapped_column(Integer, default=1)
     # Part of the calendar feed token; bumped to regenerate the feed URL.

@@ -2,7 +2,7 @@
 
 Every time a sender takes the lock it raises the epoch of the "sender" row of scheduler_leases (both
 databases) and carries the new value as its fencing token: its claims are refused by the database once
-a newer holder has raised the epoch (see sender.claim_all), and the new holder puts the rows an older
+a newer holder has raised the epoch (see claims.claim_all), and the new holder puts the rows an older
 epoch left "sending" back to pending at once.
 
 The lock is checked before every chunk (`renew`, a query on the lock's own connection or the lease

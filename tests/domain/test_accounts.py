@@ -11,7 +11,7 @@ from liaison.dates import utcnow
 from liaison.domain import DomainError, accounts
 from liaison.extensions import db
 from liaison.models import AccountToken, Notification, NotificationKind, NotificationState, TokenPurpose, User
-from liaison.notify import sender
+from liaison.notify import preparing, sender
 
 from ..conftest import PASSWORD
 from ..notify_support import mailbox, smtp_config  # noqa: F401  (fixtures)
@@ -97,7 +97,7 @@ def test_a_newer_link_or_a_password_change_invalidates_the_older_link(ctx, facto
     with pytest.raises(accounts.LinkRefused) as refused:
         accounts.resolve(accounts.link_secret(second), (TokenPurpose.PASSWORD_RESET,))
     assert refused.value.problem is accounts.LinkProblem.SUPERSEDED
-    assert sender.void_reason(db.session.scalar(select(Notification).where(Notification.object_id == second.id)),
+    assert preparing.void_reason(db.session.scalar(select(Notification).where(Notification.object_id == second.id)),
                               utcnow()) == "link superseded"
 
 

@@ -10,7 +10,8 @@ from icalendar import Calendar
 from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 
-from liaison.calendar import feeds, ical, tokens
+from liaison.calendar import cache as feed_cache
+from liaison.calendar import deadlines, feeds, ical, reference, scopes, tokens
 from liaison.dates import current_fiscal_year, fiscal_year_label, format_date, format_datetime, to_tokyo, utcnow
 from liaison.domain import calendar as calendar_rules
 from liaison.extensions import db
@@ -144,8 +145,8 @@ def test_bytes_stay_the_same_while_nothing_changes(ctx, meetings):
 
 def test_assembled_feed_equals_the_whole_calendar_serialised(ctx, meetings):
     one, two = meetings.make("planning"), meetings.make("council", days=12, agenda=["報告"])
-    whole = ical.build_calendar("会議予定", [one, two], BASE_URL).to_ical()
-    chunks = [ical.meeting_event(m, BASE_URL).to_ical() for m in (one, two)]
+    whole = reference.build_calendar("会議予定", [one, two], BASE_URL).to_ical()
+    chunks = [reference.meeting_event(m, BASE_URL).to_ical() for m in (one, two)]
     assert ical.calendar_bytes("会議予定", chunks) == whole
 
 
@@ -155,7 +156,7 @@ def test_deadline_is_its_own_moment(ctx, meetings):
         key=f"attendance-{meeting.id}", label="出欠の回答期限", meeting_id=meeting.id, due_at=meeting.answer_deadline,
         updated_at=meeting.updated_at, sequence=meeting.sequence,
     )
-    [_meeting_event, event] = parse(ical.build_calendar("x", [meeting], BASE_URL, [deadline]).to_ical()).walk("VEVENT")
+    [_meeting_event, event] = parse(reference.build_calendar("x", [meeting], BASE_URL, [deadline]).to_ical()).walk("VEVENT")
     assert str(event["UID"]) == f"deadline-attendance-{meeting.id}@liaison.test"
     assert event.decoded("DTSTART") == meeting.answer_deadline
     assert "DTEND" not in event and str(event["TRANSP"]) == "TRANSPARENT"
@@ -254,7 +255,7 @@ def test_deadline_providers_are_an_extension_point(ctx, factory, meetings, monke
                                   due_at=m.ends_at + timedelta(days=7), updated_at=m.updated_at, sequence=m.sequence)
                     for m in meetings]
 
-    monkeypatch.setattr(feeds, "DEADLINE_PROVIDERS", [*feeds.DEADLINE_PROVIDERS, ReviewDeadlines()])
+    monkeypatch.setattr(deadlines, "DEADLINE_PROVIDERS", [*deadlines.DEADLINE_PROVIDERS, ReviewDeadlines()])
     events = events_by_uid(feeds.user_feed(member).body)
     assert str(events[f"deadline-minutes-{meeting.id}@liaison.test"]["SUMMARY"]).startswith("議事録の確認期限")
 
@@ -262,11 +263,11 @@ def test_deadline_providers_are_an_extension_point(ctx, factory, meetings, monke
 def test_feed_version_changes_with_the_data_not_with_time(ctx, factory, meetings):
     member = factory.member("planning", email="member@example.jp")
     meeting = meetings.make("planning")
-    first = feeds.feed_version(feeds.user_scope(member), BASE_URL)
-    assert feeds.feed_version(feeds.user_scope(member), BASE_URL) == first
+    first = scopes.feed_version(scopes.user_scope(member), BASE_URL)
+    assert scopes.feed_version(scopes.user_scope(member), BASE_URL) == first
     assert first.last_modified >= meeting.updated_at.replace(microsecond=0)
     meetings.change(meeting.id, place="別の会議室")
-    assert feeds.feed_version(feeds.user_scope(member), BASE_URL).key != first.key
+    assert scopes.feed_version(scopes.user_scope(member), BASE_URL).key != first.key
 
 
 # ------------------------------------------------------------------------------------------ tokens
@@ -415,9 +416,9 @@ def test_written_vote_deadline_stays_until_the_seat_has_voted(ctx, written):
     for who in ("voted", "observer", "outsider", "staff"):  # voted already, no vote, another committee, no seat
         assert uid not in feed_uids(people[who]), who
 
-    before = feeds.feed_version(feeds.user_scope(people["member"]), BASE_URL)
+    before = scopes.feed_version(scopes.user_scope(people["member"]), BASE_URL)
     cast_written(vote, people["member"], "no")
-    after = feeds.feed_version(feeds.user_scope(people["member"]), BASE_URL)
+    after = scopes.feed_version(scopes.user_scope(people["member"]), BASE_URL)
     assert uid not in feed_uids(people["member"])
     assert after.key != before.key and after.last_modified > before.last_modified
 
@@ -441,7 +442,7 @@ def test_written_session_is_all_day_on_its_vote_deadline_with_the_same_uid(ctx, 
 
     end_day = to_tokyo(session.ends_at).date()
     assert session_event().decoded("DTSTART") == end_day  # no written vote yet: the end of its period
-    before = feeds.feed_version(feeds.user_scope(people["member"]), BASE_URL)
+    before = scopes.feed_version(scopes.user_scope(people["member"]), BASE_URL)
 
     due = tokyo_day_at(12, 17)
     vote = open_written(first, people["staff"], due)
@@ -450,7 +451,7 @@ def test_written_session_is_all_day_on_its_vote_deadline_with_the_same_uid(ctx, 
     assert event.decoded("LAST-MODIFIED") >= vote.opened_at.replace(microsecond=0)
     assert int(event["SEQUENCE"]) == session.sequence
     assert f"書面表決の期限: {format_datetime(due)}" in str(event["DESCRIPTION"])
-    assert feeds.feed_version(feeds.user_scope(people["member"]), BASE_URL).key != before.key
+    assert scopes.feed_version(scopes.user_scope(people["member"]), BASE_URL).key != before.key
     [single] = parse(feeds.meeting_ics(session, BASE_URL)).walk("VEVENT")  # the page's .ics and the mails agree
     assert str(single["UID"]) == uid and single.decoded("DTSTART") == due.date()
 
@@ -523,7 +524,7 @@ def test_after_the_april_handover_the_meetings_own_seats_review_its_minutes(ctx,
 
 
 def test_the_feed_cache_keeps_to_its_byte_budget():
-    cache = feeds._LRU(100, max_bytes=10, weigh=len)
+    cache = feed_cache._LRU(100, max_bytes=10, weigh=len)
     cache.put("a", b"1234")
     cache.put("b", b"1234")
     assert cache.get("a") == b"1234"  # a is now the most recently used

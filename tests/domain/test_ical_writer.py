@@ -14,7 +14,10 @@ import pytest
 from icalendar import Calendar, Timezone
 from sqlalchemy import select
 
-from liaison.calendar import feeds, ical
+from liaison.calendar import deadlines as deadline_providers
+from liaison.calendar import feeds, ical, scopes, writer
+from liaison.calendar import reference as icalendar_reference
+from liaison.calendar import rows as feed_rows
 from liaison.dates import TOKYO
 from liaison.models import AgendaItem, AgendaKind, Body, MeetingFormat, MeetingStatus
 
@@ -98,7 +101,7 @@ def test_writer_parses_to_the_same_components_as_icalendar(app, ctx, meetings, l
     made = tricky_meetings(meetings, ctx)
     deadlines = deadlines_of(made)
     with app.test_request_context(), force_locale(locale):
-        reference = ical.build_calendar("会議予定, 企画; 運営\\部会", made, BASE_URL, deadlines).to_ical()
+        reference = icalendar_reference.build_calendar("会議予定, 企画; 運営\\部会", made, BASE_URL, deadlines).to_ical()
         chunks = [ical.meeting_event_bytes(m, BASE_URL) for m in made]
         chunks += [ical.deadline_event_bytes(d, next(m for m in made if m.id == d.meeting_id), BASE_URL) for d in deadlines]
         written = ical.calendar_bytes("会議予定, 企画; 運営\\部会", chunks)
@@ -118,7 +121,7 @@ def test_writer_writes_what_icalendar_writes_for_single_meetings(ctx, meetings):
     """The single meeting's .ics (page and mails): the same components as icalendar's whole calendar."""
     for meeting in tricky_meetings(meetings, ctx):
         written = ical.meeting_calendar_bytes(meeting, BASE_URL)
-        reference = ical.build_calendar(ical.meeting_name(meeting), [meeting], BASE_URL).to_ical()
+        reference = icalendar_reference.build_calendar(ical.meeting_name(meeting), [meeting], BASE_URL).to_ical()
         assert reparsed(written) == reparsed(reference)
         assert_well_folded(written)
 
@@ -127,14 +130,14 @@ def test_feed_from_rows_equals_the_reference_from_orm_objects(ctx, factory, meet
     """build_feed reads meetings as plain rows (MeetingView): the same events as from the ORM objects."""
     user = factory.member("planning", email="rows@example.jp")
     made = tricky_meetings(meetings, ctx)
-    scope = feeds.user_scope(user)
+    scope = scopes.user_scope(user)
     body = feeds.build_feed(scope, BASE_URL)
-    rows = feeds.feed_rows(scope)
-    deadlines = sorted(feeds.AttendanceDeadlines().deadlines(user, rows), key=lambda d: (d.due_at, d.key))
+    rows = feed_rows.feed_rows(scope)
+    deadlines = sorted(deadline_providers.AttendanceDeadlines().deadlines(user, rows), key=lambda d: (d.due_at, d.key))
     assert deadlines, "the member has deadlines"
     ordered = sorted(made, key=lambda m: (m.starts_at, m.id))
     assert [row.id for row in rows] == [m.id for m in ordered]
-    reference = ical.build_calendar(scope.name, ordered, BASE_URL, deadlines).to_ical()
+    reference = icalendar_reference.build_calendar(scope.name, ordered, BASE_URL, deadlines).to_ical()
     assert reparsed(body) == reparsed(reference)
     assert_well_folded(body)
 
@@ -154,27 +157,27 @@ def parse_property(line: bytes, name: str):
 
 @pytest.mark.parametrize("text", TRICKY + [BACKSLASH_N, "", "only ascii", "末尾に改行\n", "\\\\;;,,\n\n"])
 def test_text_values_round_trip(text):
-    line = ical.content_line("SUMMARY", text)
+    line = writer.content_line("SUMMARY", text)
     assert_well_folded(line + b"\r\n")
     assert str(parse_property(line, "SUMMARY")) == lf(text)
 
 
 def test_escapes_and_folds():
-    assert ical.content_line("SUMMARY", "a,b;c\\d\ne") == b"SUMMARY:a\\,b\\;c\\\\d\\ne"
-    assert ical.content_line("URL", ical.Uri("https://x.jp/a,b;c")) == b"URL:https://x.jp/a,b;c"  # a URI is not TEXT
-    assert ical.content_line("CATEGORIES", ("企画,運営", "期限")) == "CATEGORIES:企画\\,運営,期限".encode()
-    folded = ical.content_line("DESCRIPTION", "あ" * 40)  # 12 + 120 octets: 12 + 20 characters, then 20
+    assert writer.content_line("SUMMARY", "a,b;c\\d\ne") == b"SUMMARY:a\\,b\\;c\\\\d\\ne"
+    assert writer.content_line("URL", ical.Uri("https://x.jp/a,b;c")) == b"URL:https://x.jp/a,b;c"  # a URI is not TEXT
+    assert writer.content_line("CATEGORIES", ("企画,運営", "期限")) == "CATEGORIES:企画\\,運営,期限".encode()
+    folded = writer.content_line("DESCRIPTION", "あ" * 40)  # 12 + 120 octets: 12 + 20 characters, then 20
     first, second = folded.split(b"\r\n")
     assert len(first) == 72 and second == b" " + "あ".encode() * 20
-    assert len(ical.content_line("SUMMARY", "x" * 66)) == 74  # 74 octets fit, 75 are folded
-    assert ical.content_line("SUMMARY", "x" * 67).split(b"\r\n") == [b"SUMMARY:" + b"x" * 66, b" x"]
+    assert len(writer.content_line("SUMMARY", "x" * 66)) == 74  # 74 octets fit, 75 are folded
+    assert writer.content_line("SUMMARY", "x" * 67).split(b"\r\n") == [b"SUMMARY:" + b"x" * 66, b" x"]
     # a backslash never ends a line before the character it escapes (as icalendar folds)
-    escaped = ical.content_line("SUMMARY", "x" * 65 + ",")
+    escaped = writer.content_line("SUMMARY", "x" * 65 + ",")
     assert escaped.split(b"\r\n") == [b"SUMMARY:" + b"x" * 65, b" \\,"]
 
 
 def test_parameters_are_escaped_and_quoted():
-    line = ical.content_line("CONFERENCE", ical.Uri("https://meet.example.jp/j/1"),
+    line = writer.content_line("CONFERENCE", ical.Uri("https://meet.example.jp/j/1"),
                              {"VALUE": "URI", "LABEL": 'オンライン: "参加" ^ ,;', "FEATURE": "VIDEO"})
     assert line.startswith(b"CONFERENCE;FEATURE=VIDEO;LABEL=\"")
     conference = parse_property(line, "CONFERENCE")
@@ -184,22 +187,22 @@ def test_parameters_are_escaped_and_quoted():
 
 def test_times_dates_numbers_and_durations():
     utc = datetime(2026, 4, 1, 5, 6, 7, 890, tzinfo=timezone.utc)
-    assert ical.content_line("DTSTAMP", utc) == b"DTSTAMP:20260401T050607Z"
-    assert ical.content_line("DTSTART", utc.astimezone(TOKYO)) == b"DTSTART;TZID=Asia/Tokyo:20260401T140607"
-    assert ical.content_line("DTSTART", date(2026, 4, 1)) == b"DTSTART;VALUE=DATE:20260401"
-    assert ical.content_line("SEQUENCE", 12) == b"SEQUENCE:12"
-    assert ical.content_line("X-PUBLISHED-TTL", timedelta(hours=1)) == b"X-PUBLISHED-TTL:PT1H"
-    assert ical.content_line("X-TTL", timedelta(days=2, minutes=30)) == b"X-TTL:P2DT30M"
+    assert writer.content_line("DTSTAMP", utc) == b"DTSTAMP:20260401T050607Z"
+    assert writer.content_line("DTSTART", utc.astimezone(TOKYO)) == b"DTSTART;TZID=Asia/Tokyo:20260401T140607"
+    assert writer.content_line("DTSTART", date(2026, 4, 1)) == b"DTSTART;VALUE=DATE:20260401"
+    assert writer.content_line("SEQUENCE", 12) == b"SEQUENCE:12"
+    assert writer.content_line("X-PUBLISHED-TTL", timedelta(hours=1)) == b"X-PUBLISHED-TTL:PT1H"
+    assert writer.content_line("X-TTL", timedelta(days=2, minutes=30)) == b"X-TTL:P2DT30M"
     for name, value, expected in [
         ("DTSTAMP", utc, utc.replace(microsecond=0)),
         ("DTSTART", utc.astimezone(TOKYO), utc.replace(microsecond=0)),
         ("DTSTART", date(2026, 4, 1), date(2026, 4, 1)),
     ]:
-        assert parse_property(ical.content_line(name, value), name).dt == expected
+        assert parse_property(writer.content_line(name, value), name).dt == expected
     with pytest.raises(ValueError):  # no VTIMEZONE for it in the feed
-        ical.content_line("DTSTART", utc.astimezone(ZoneInfo("America/New_York")))
+        writer.content_line("DTSTART", utc.astimezone(ZoneInfo("America/New_York")))
     with pytest.raises(ValueError):  # floating times are not written
-        ical.content_line("DTSTART", datetime(2026, 4, 1, 14, 0))
+        writer.content_line("DTSTART", datetime(2026, 4, 1, 14, 0))
 
 
 def test_stamps_are_written_in_utc(ctx, meetings):
@@ -211,6 +214,6 @@ def test_stamps_are_written_in_utc(ctx, meetings):
 
 def test_agenda_item_views_read_like_the_models():
     """ical reads an agenda item's kind, title and presenter's name, from the models or from the feed's rows."""
-    view = feeds.AgendaItemView(AgendaKind.REPORT, "報告", feeds.Named("川越市"))
+    view = feed_rows.AgendaItemView(AgendaKind.REPORT, "報告", feed_rows.Named("川越市"))
     item = AgendaItem(kind=AgendaKind.REPORT, title="報告", presenter_body=Body(name="川越市"))
     assert (view.kind, view.title, view.presenter_body.name) == (item.kind, item.title, item.presenter_body.name)

@@ -14,7 +14,7 @@ from liaison.models import (
     Attendance, AttendanceResponse, Delivery, Membership, Notification, NotificationKind,
     NotificationPreference, NotificationState,
 )
-from liaison.notify import sender
+from liaison.notify import claims, preparing, sender
 from liaison.notify.locks import sender_lock
 from liaison.notify.mail import message_id
 
@@ -229,7 +229,7 @@ def test_claiming_is_conditional_only_one_claimer_wins(members, app):
     def claim(name):
         with app.app_context():
             barrier.wait()
-            won = sender.claim(target, utcnow(), name)
+            won = claims.claim(target, utcnow(), name)
             db.session.commit()
             wins.append(won)
 
@@ -255,7 +255,7 @@ def test_a_row_claimed_by_a_crashed_sender_goes_out_once_after_the_timeout(membe
     convene(make_meeting(starts_in=timedelta(days=10)))
     crashed = rows(NotificationKind.CONVOCATION)[0]
     now = utcnow()
-    assert sender.claim(crashed.id, now, "crashed-worker")
+    assert claims.claim(crashed.id, now, "crashed-worker")
     db.session.commit()  # the claim was committed, then the process died before sending
 
     first = sender.run_pass(now)
@@ -414,7 +414,7 @@ def test_the_daily_digest_sends_one_mail_at_eight_instead_of_single_mails(member
 
     digest = rows(NotificationKind.DIGEST)
     assert len(digest) == 1 and digest[0].recipient_id == members[0].id
-    assert digest[0].due_at == sender.next_digest_time(now)
+    assert digest[0].due_at == preparing.next_digest_time(now)
     assert to_tokyo(digest[0].due_at).strftime("%H:%M") == "08:00"
 
     mailbox.envelopes.clear()
@@ -479,14 +479,14 @@ def test_a_dead_schedulers_lock_passes_to_the_next_one(members, mailbox, app):
 
 
 def test_a_row_that_cannot_be_built_is_retried_later_and_does_not_hold_up_the_others(members, mailbox, monkeypatch):
-    real_build = sender.build_message
+    real_build = preparing.build_message
 
     def build(notification, body, **options):
         if notification.recipient_id == members[1].id:
             raise ValueError("broken template")
         return real_build(notification, body, **options)
 
-    monkeypatch.setattr(sender, "build_message", build)
+    monkeypatch.setattr(preparing, "build_message", build)
     convene(make_meeting(starts_in=timedelta(days=10)))
     result = sender.run_pass()
     assert result.count(sender.Outcome.SENT) == 2 and result.count(sender.Outcome.RETRY) == 1
@@ -501,7 +501,7 @@ def test_a_row_stuck_after_its_last_attempt_ends_as_failed(members, app):
     stuck.attempts = app.config["NOTIFY_MAX_ATTEMPTS"] - 1
     db.session.commit()
     now = utcnow()
-    assert sender.claim(stuck.id, now, "crashed-worker")
+    assert claims.claim(stuck.id, now, "crashed-worker")
     db.session.commit()
     sender.recover_stuck(now + timedelta(minutes=11))
     failed = rows(NotificationKind.CONVOCATION)[0]

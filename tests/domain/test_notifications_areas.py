@@ -20,7 +20,7 @@ from liaison.models import (
     AgendaItem, Choice, Committee, Majority, Meeting, Membership, Minutes, NotificationKind, NotificationState,
     Proposal, User, Vote, VoteMethod,
 )
-from liaison.notify import producers, sender
+from liaison.notify import claims, decision_notices, producers, sender
 
 from ..notify_support import at_tokyo, mailbox, rows, smtp_config  # noqa: F401  (fixtures)
 
@@ -220,13 +220,13 @@ def test_a_seat_that_has_voted_gets_no_written_vote_reminder(members, staff, fac
 def test_a_written_vote_that_opens_late_reminds_when_it_opens_once_for_both_times(staff, members, factory):
     start = to_tokyo(utcnow()).date() + timedelta(days=5)
     two_days = Vote(method=VoteMethod.WRITTEN, opens_at=at_tokyo(start, 12), closes_at=at_tokyo(start + timedelta(days=1), 17))
-    assert producers.vote_reminder_times(two_days, utcnow()) == {
+    assert decision_notices.vote_reminder_times(two_days, utcnow()) == {
         at_tokyo(start, 12): 2, at_tokyo(start + timedelta(days=1)): 0
     }
     same_day = Vote(method=VoteMethod.WRITTEN, opens_at=at_tokyo(start, 12), closes_at=at_tokyo(start, 17))
-    assert producers.vote_reminder_times(same_day, utcnow()) == {at_tokyo(start, 12): 0}
+    assert decision_notices.vote_reminder_times(same_day, utcnow()) == {at_tokyo(start, 12): 0}
     in_meeting = Vote(method=VoteMethod.ELECTRONIC)
-    assert producers.vote_reminder_times(in_meeting, utcnow()) == {}
+    assert decision_notices.vote_reminder_times(in_meeting, utcnow()) == {}
 
 
 def test_closing_or_cancelling_a_written_vote_voids_its_reminders(members, staff, factory, mailbox):
@@ -410,7 +410,7 @@ def test_a_reminder_claimed_by_a_crashed_sender_goes_out_once_after_the_timeout(
     db.session.commit()
     due = at_tokyo(to_tokyo(closes_at).date() - timedelta(days=2))
     crashed = [n for n in rows(K.VOTE_DEADLINE) if n.due_at == due][0]
-    assert sender.claim(crashed.id, due, "crashed-worker")
+    assert claims.claim(crashed.id, due, "crashed-worker")
     db.session.commit()
 
     first = sender.run_pass(due + timedelta(minutes=1))

@@ -13,7 +13,7 @@ from sqlalchemy.exc import OperationalError
 from liaison.dates import utcnow
 from liaison.extensions import db
 from liaison.models import Notification, NotificationKind, NotificationState, SchedulerLease
-from liaison.notify import sender
+from liaison.notify import claims, sender
 from liaison.notify.locks import LEASE_NAME, sender_lock
 
 from ..notify_support import (  # noqa: F401  (fixtures)
@@ -71,9 +71,9 @@ def test_a_mark_that_cannot_be_recorded_is_kept_and_recorded_by_the_next_pass(me
     result = sender.run_pass(budget=timedelta(0))
     monkeypatch.undo()
     assert result.database_down and len(mailbox.envelopes) == 1  # the first mail went out, its mark did not
-    assert len(sender._unrecorded) == 1
+    assert len(claims._unrecorded) == 1
     again = sender.run_pass()
-    assert sender._unrecorded == []
+    assert claims._unrecorded == []
     assert again.count(sender.Outcome.SENT) == len(members) - 1
     assert mailbox.recipients() == sorted(m.email for m in members)  # the first was not sent again
     assert all(n.state is NotificationState.SENT for n in rows(NotificationKind.CONVOCATION))
@@ -95,7 +95,7 @@ def test_rows_left_sending_under_an_older_epoch_go_back_at_once(members, mailbox
     convene(make_meeting(starts_in=timedelta(days=10)))
     crashed = rows(NotificationKind.CONVOCATION)[0]
     with sender_lock("crashed") as lock:
-        assert sender.claim(crashed.id, utcnow(), "crashed", lock.epoch)
+        assert claims.claim(crashed.id, utcnow(), "crashed", lock.epoch)
         db.session.commit()
     result = sender.run_pass()  # seconds later, no 10-minute wait
     assert result.recovered == 1 and result.count(sender.Outcome.SENT) == len(members)
@@ -108,15 +108,15 @@ def test_a_stale_holders_mark_does_not_overwrite_a_newer_claim(members, mailbox)
     convene(make_meeting(starts_in=timedelta(days=10)))
     row = rows(NotificationKind.CONVOCATION)[0]
     with sender_lock("old") as old:
-        assert sender.claim(row.id, utcnow(), "old", old.epoch)
+        assert claims.claim(row.id, utcnow(), "old", old.epoch)
         db.session.commit()
     with sender_lock("new") as new:
         sender.recover_stuck(utcnow(), new.epoch)
-        assert sender.claim(row.id, utcnow(), "new", new.epoch)
+        assert claims.claim(row.id, utcnow(), "new", new.epoch)
         db.session.commit()
     marks = sender.Marks()
     marks.epoch = old.epoch
-    sender._finish(row.id, NotificationState.FAILED, marks, last_error="stale")
+    claims.finish(row.id, NotificationState.FAILED, marks, last_error="stale")
     marks.close()
     again = rows(NotificationKind.CONVOCATION)[0]
     assert again.state is NotificationState.SENDING and again.claim_epoch == new.epoch

@@ -9,6 +9,8 @@ from liaison import events
 from liaison.dates import current_fiscal_year, era_year, utcnow
 from liaison.domain import Conflict, DomainError
 from liaison.domain import proposals as rules
+from liaison.domain import proposal_permissions as proposal_access
+from liaison.domain import proposal_queries
 from liaison.extensions import db
 from liaison.models import AuditEvent, PlanPolicy, Proposal, ProposalRevision, ProposalStatus, User
 
@@ -91,13 +93,13 @@ def test_a_draft_needs_a_title_and_a_policy_item(people, fields, field):
 
 def test_a_draft_is_private_to_its_seat_until_submitted(people):
     proposal = draft(people)
-    assert rules.can_view(people["author"], proposal)
+    assert proposal_access.can_view(people["author"], proposal)
     for who in ("colleague", "secretariat", "admin", "outsider"):
-        assert not rules.can_view(people[who], proposal), who
+        assert not proposal_access.can_view(people[who], proposal), who
     rules.submit(proposal, actor=people["author"])
     for who in ("author", "colleague", "observer", "secretariat", "admin"):
-        assert rules.can_view(people[who], proposal), who
-    assert not rules.can_view(people["outsider"], proposal)
+        assert proposal_access.can_view(people[who], proposal), who
+    assert not proposal_access.can_view(people["outsider"], proposal)
 
 
 def test_the_successor_in_the_seat_takes_over_the_proposal(ctx, factory, people):
@@ -106,7 +108,7 @@ def test_the_successor_in_the_seat_takes_over_the_proposal(ctx, factory, people)
     welfare = factory.member(committee="prefectural-training", body="埼玉県", department="福祉部")
     proposal = rules.create_draft(rules_committee("prefectural-training"), actor=general, title="件名", plan_policy=policy())
     assert proposal.department == "総務部"
-    assert rules.can_edit(general, proposal) and not rules.can_edit(welfare, proposal)
+    assert proposal_access.can_edit(general, proposal) and not proposal_access.can_edit(welfare, proposal)
 
 
 # ---------------------------------------------------------------------------------------------- editing
@@ -136,7 +138,7 @@ def test_only_the_submitting_seat_edits(people, who):
                                               ("accepted", False), ("withdrawn", False)])
 def test_edits_only_while_draft_or_returned(factory, people, status, editable):
     proposal = factory.proposal(people["author"], status=status)
-    assert rules.can_edit(people["author"], proposal) is editable
+    assert proposal_access.can_edit(people["author"], proposal) is editable
     if editable:
         rules.update(proposal, actor=people["author"], title="修正版", summary="概要", body="本文", plan_policy=policy())
         assert proposal.title == "修正版"
@@ -287,7 +289,7 @@ def test_a_withdrawn_proposal_stays_withdrawn(factory, people):
     proposal = factory.proposal(people["author"], status="withdrawn")
     with pytest.raises(Forbidden):
         rules.withdraw(proposal, actor=people["author"])
-    assert not rules.can_edit(people["author"], proposal)
+    assert not proposal_access.can_edit(people["author"], proposal)
 
 
 @pytest.mark.parametrize("status", ["draft", "submitted", "accepted"])
@@ -306,7 +308,7 @@ def test_schedule_refuses_a_proposal_not_yet_accepted(factory, people):
                       starts_at=start, ends_at=start + timedelta(hours=1), format=MeetingFormat.IN_PERSON)
     db.session.add(meeting)
     proposal = factory.proposal(people["author"], status="submitted")
-    assert not rules.can_schedule(people["secretariat"], proposal)
+    assert not proposal_access.can_schedule(people["secretariat"], proposal)
     with pytest.raises(DomainError):
         rules.schedule(proposal, meeting, actor=people["secretariat"])
     with pytest.raises(Forbidden):
@@ -324,7 +326,7 @@ def test_comments_by_members_and_secretariat_with_an_edit_window(factory, people
     assert mine.text == "賛成です(修正)。" and mine.edited_at is not None
     with pytest.raises(Forbidden):
         rules.edit_comment(mine, actor=people["colleague"], text="遅い修正",
-                           now=mine.created_at + rules.COMMENT_EDIT_WINDOW + timedelta(seconds=1))
+                           now=mine.created_at + proposal_access.COMMENT_EDIT_WINDOW + timedelta(seconds=1))
     with pytest.raises(Forbidden):
         rules.edit_comment(mine, actor=people["author"], text="他人の修正")
     assert mine.text == "賛成です(修正)。"
@@ -374,8 +376,8 @@ def test_soft_delete_by_author_or_secretariat(factory, people):
 def test_search_finds_japanese_substrings(factory, people, q, found):
     factory.proposal(people["author"], status="submitted", title="研修計画",
                      summary="本市におけるデジタル人材の育成と確保に向けた共同研修の提案")
-    filters = rules.ListFilters(q=q)
-    rows = db.session.scalars(rules.list_query(rules_committee("planning"), people["colleague"], filters)).all()
+    filters = proposal_queries.ListFilters(q=q)
+    rows = db.session.scalars(proposal_queries.list_query(rules_committee("planning"), people["colleague"], filters)).all()
     assert bool(rows) is found
 
 
@@ -384,7 +386,7 @@ def test_the_list_shows_others_only_what_was_submitted(factory, people):
     factory.proposal(people["author"], status="submitted", title="提出した提案")
 
     def titles(user):
-        query = rules.list_query(rules_committee("planning"), user, rules.ListFilters())
+        query = proposal_queries.list_query(rules_committee("planning"), user, proposal_queries.ListFilters())
         return sorted(p.title for p in db.session.scalars(query))
 
     assert titles(people["author"]) == ["下書きの提案", "提出した提案"]
@@ -396,12 +398,12 @@ def test_diff_marks_changed_characters_and_lines(people):
     rules.update(proposal, actor=people["author"], title=proposal.title, summary=proposal.summary,
                  body="背景\n研修を年4回実施する。\n予算は共同で負担する。\n以上", plan_policy=policy())
     old, new = db.session.scalars(select(ProposalRevision).order_by(ProposalRevision.number)).all()
-    body = next(d for d in rules.diff_revisions(old, new) if d.name == "body")
+    body = next(d for d in proposal_queries.diff_revisions(old, new) if d.name == "body")
     assert body.changed
     changed = next(line for line in body.lines if line.kind == "changed")
     assert ("removed", "2") in changed.old and ("added", "4") in changed.new
     assert any(line.kind == "added" and line.new == [("added", "予算は共同で負担する。")] for line in body.lines)
-    assert not next(d for d in rules.diff_revisions(old, new) if d.name == "title").changed
+    assert not next(d for d in proposal_queries.diff_revisions(old, new) if d.name == "title").changed
 
 
 # ------------------------------------------------------------------------------ agenda and decisions
@@ -413,7 +415,7 @@ def test_schedule_puts_the_proposal_on_the_agenda(factory, people, emitted):
     assert proposal.status is S.ON_AGENDA and item.proposal is proposal
     assert item.position == 2 and item.title == f"{proposal.number} {proposal.title}"
     assert item.presenter_body.name == "川越市" and item.kind.value == "resolution"
-    assert rules.current_agenda_item(proposal) is item
+    assert proposal_access.current_agenda_item(proposal) is item
     assert actions(proposal)[-1] == "proposal.scheduled" and emitted[-1] == ("proposal.scheduled", proposal)
 
 
@@ -466,7 +468,7 @@ def test_decide_accepts_the_votes_outcome_enum(factory, people):
 def test_nobody_changes_a_decided_proposal(factory, people, status):
     proposal = factory.proposal(people["author"], status=status)
     for who in ("author", "secretariat", "admin"):
-        assert not rules.can_edit(people[who], proposal)
+        assert not proposal_access.can_edit(people[who], proposal)
         with pytest.raises(Forbidden):
             rules.update(proposal, actor=people[who], title="改ざん", summary="", body="", plan_policy=policy())
         with pytest.raises((Forbidden, DomainError)):
@@ -485,7 +487,7 @@ def test_a_continued_proposal_goes_on_a_later_agenda(factory, people):
     later = factory.meeting("planning", status="convened")
     item = rules.schedule(proposal, later, actor=people["secretariat"])
     assert proposal.status is S.ON_AGENDA and len(proposal.agenda_items) == 2
-    assert rules.current_agenda_item(proposal) is item
+    assert proposal_access.current_agenda_item(proposal) is item
 
 
 def test_a_proposal_on_the_agenda_can_still_be_withdrawn(factory, people):
@@ -498,7 +500,7 @@ def test_removing_the_agenda_item_puts_the_proposal_back_to_accepted(factory, pe
     from liaison.domain import meetings as meeting_rules
 
     proposal = factory.proposal(people["author"], status="on_agenda")
-    item = rules.current_agenda_item(proposal)
+    item = proposal_access.current_agenda_item(proposal)
     meeting_rules.remove_agenda_item(item, actor=people["secretariat"])
     assert proposal.status is S.ACCEPTED
     assert actions(proposal)[-1] == "proposal.unscheduled"
@@ -510,11 +512,11 @@ def test_a_cancelled_meeting_lets_the_proposal_move_to_another(factory, people):
     from liaison.domain import meetings as meeting_rules
 
     proposal = factory.proposal(people["author"], status="on_agenda")
-    assert not rules.can_schedule(people["secretariat"], proposal)
-    meeting_rules.cancel(rules.current_agenda_item(proposal).meeting, actor=people["secretariat"], reason="台風のため")
-    assert rules.can_schedule(people["secretariat"], proposal)
+    assert not proposal_access.can_schedule(people["secretariat"], proposal)
+    meeting_rules.cancel(proposal_access.current_agenda_item(proposal).meeting, actor=people["secretariat"], reason="台風のため")
+    assert proposal_access.can_schedule(people["secretariat"], proposal)
     rules.schedule(proposal, factory.meeting("planning", status="convened"), actor=people["secretariat"])
-    assert rules.current_agenda_item(proposal).meeting.status.value == "convened"
+    assert proposal_access.current_agenda_item(proposal).meeting.status.value == "convened"
 
 
 # ------------------------------------------------------------------------------------------------ 資料
@@ -586,9 +588,9 @@ def test_demo_has_proposals_in_every_state_and_reseeding_adds_none(ctx, factory)
     assert db.session.scalar(select(func.count(ProposalComment.id))) > 0
     assert any(len(p.revisions) > 2 for p in proposals)
     on_agenda = next(p for p in proposals if p.status is S.ON_AGENDA)
-    assert rules.current_agenda_item(on_agenda).meeting.status.value == "convened"
+    assert proposal_access.current_agenda_item(on_agenda).meeting.status.value == "convened"
     adopted = next(p for p in proposals if p.status is S.ADOPTED)
-    assert rules.current_agenda_item(adopted).meeting.id == held.id
+    assert proposal_access.current_agenda_item(adopted).meeting.id == held.id
     before = (len(proposals), db.session.scalar(select(func.count(ProposalRevision.id))))
     seed_demo_proposals(users)
     db.session.commit()
@@ -599,12 +601,12 @@ def test_the_votes_domain_decides_the_proposal_through_its_agenda_item(factory, 
     from liaison.domain import votes as vote_rules
 
     continued = factory.proposal(people["author"], status="on_agenda")
-    vote_rules.defer_item(rules.current_agenda_item(continued), actor=people["secretariat"])
+    vote_rules.defer_item(proposal_access.current_agenda_item(continued), actor=people["secretariat"])
     assert continued.status is S.CONTINUED and actions(continued)[-1] == "proposal.continued"
 
     withdrawn = factory.proposal(people["colleague"], status="on_agenda")
     rules.withdraw(withdrawn, actor=people["colleague"])
-    vote_rules.defer_item(rules.current_agenda_item(withdrawn), actor=people["secretariat"])
+    vote_rules.defer_item(proposal_access.current_agenda_item(withdrawn), actor=people["secretariat"])
     assert withdrawn.status is S.WITHDRAWN and withdrawn.decided_at is None
 
 

@@ -4,6 +4,8 @@ from sqlalchemy import select
 
 from liaison.dates import current_fiscal_year
 from liaison.domain import proposals as proposal_rules
+from liaison.domain import proposal_permissions as proposal_access
+from liaison.domain import proposal_queries
 from liaison.domain import search as rules
 from liaison.extensions import db
 from liaison.models import Committee, Proposal, User
@@ -70,7 +72,7 @@ def test_results_are_newest_first(people, factory):
 
 
 def test_the_search_finds_exactly_the_proposals_each_user_may_view(people, factory, ctx):
-    """proposals.readable_condition is can_view as SQL: they agree for every user and proposal."""
+    """proposal_queries.readable_condition is can_view as SQL: they agree for every user and proposal."""
     factory.member(committee="council", body="川越市", email="kawagoe-council@example.jp")
     for status in ("draft", "submitted", "returned", "withdrawn", "adopted"):
         factory.proposal(people["author"], status=status, title=f"川越市の{status}")
@@ -81,7 +83,7 @@ def test_the_search_finds_exactly_the_proposals_each_user_may_view(people, facto
     proposals = db.session.scalars(select(Proposal)).all()
     everyone = [db.session.get(User, person.id) for person in people.values()] + [council_author]
     for user in everyone:
-        expected = sorted(p.title for p in proposals if proposal_rules.can_view(user, p))
+        expected = sorted(p.title for p in proposals if proposal_access.can_view(user, p))
         assert sorted(title for _, title in hits(user, kind=P)) == expected, user.email
     assert sorted(t for _, t in hits(db.session.get(User, people["author"].id), kind=P)) == sorted(
         ["川越市のdraft", "川越市のsubmitted", "川越市のreturned", "川越市のwithdrawn", "川越市のadopted"])
@@ -123,8 +125,8 @@ def test_the_proposals_list_search_is_normalised_too(people, factory):
     planning = db.session.scalar(select(Committee).where(Committee.slug == "planning"))
     staff = db.session.get(User, people["staff"].id)
     for query in ("ＤＸ", "dx"):
-        found = db.session.scalars(proposal_rules.list_query(
-            planning, staff, proposal_rules.ListFilters(q=query))).all()
+        found = db.session.scalars(proposal_queries.list_query(
+            planning, staff, proposal_queries.ListFilters(q=query))).all()
         assert [proposal.title for proposal in found] == ["DX推進研修"], query
 
 

@@ -9,7 +9,7 @@ from liaison.dates import current_fiscal_year, utcnow
 from liaison.domain import access, tasks, votes
 from liaison.domain import meetings as meeting_rules
 from liaison.domain import minutes as minutes_rules
-from liaison.domain import proposals as proposal_rules
+from liaison.domain import proposal_queries
 from liaison.extensions import db
 from liaison.models import (
     AttendanceResponse, Meeting, Membership, Minutes, Notification, NotificationKind, NotificationState, User,
@@ -26,7 +26,7 @@ def task_list(user):
     _next, owed = meeting_rules.my_upcoming(user, memberships)
     return tasks.my_tasks(user, memberships=memberships, owed_answers=owed,
                           pending_votes=votes.pending_written_votes(user),
-                          proposals_to_review=proposal_rules.awaiting_review(user))
+                          proposals_to_review=proposal_queries.awaiting_review(user))
 
 
 def kinds(user) -> list[TaskKind]:

@@ -527,11 +527,11 @@ def test_the_outcome_mappings_the_scale_generator_asks_for():
 
 def test_a_proposal_is_decided_on_the_day_its_agenda_item_is(ctx, factory, staff):
     """The plan report's 決定日 (proposal.decided_at) and decisions.csv (item.decided_at) agree (issue 20 item 7)."""
-    from liaison.domain import proposals as proposal_rules
+    from liaison.domain import proposal_permissions as proposal_access
 
     author = factory.member(body="川越市", email="decided-author@example.jp")
     proposal = factory.proposal(author, status="on_agenda")
-    item = proposal_rules.current_agenda_item(proposal)
+    item = proposal_access.current_agenda_item(proposal)
     day = utcnow().replace(microsecond=0) - timedelta(days=60)
     votes.defer_item(item, actor=db.session.get(type(author), staff.id), now=day)
     assert item.decided_at == day and proposal.decided_at == day

@@ -13,7 +13,7 @@ import pytest
 from icalendar import Calendar
 from sqlalchemy import select
 
-from liaison.calendar import feeds, tokens
+from liaison.calendar import cache, tokens
 from liaison.dates import to_tokyo, utcnow
 from liaison.extensions import db
 from liaison.models import MeetingFormat, MeetingStatus, User
@@ -37,7 +37,7 @@ def feed_path(app, email: str) -> str:
 
 def builds(app) -> int:
     with app.app_context():
-        return feeds.state().builds
+        return cache.state().builds
 
 
 def events(response) -> dict:
@@ -240,9 +240,9 @@ def test_feed_query_count_does_not_grow_with_meetings(app, client, factory, meet
         with the events of the feed's previous build at hand."""
         with app.app_context():
             if previous_build:
-                feeds.state().cache.get(("token", token)).version = "an older version"
+                cache.state().cache.get(("token", token)).version = "an older version"
             else:
-                feeds.state().clear()
+                cache.state().clear()
         with count_queries() as counter:
             assert client.get(path).status_code == 200
         writes = [s for s in counter.statements if s.lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE", "SET"))]
@@ -284,7 +284,7 @@ def test_a_rebuild_after_one_change_writes_only_that_meetings_events(app, client
 
 
 def test_a_cached_feed_weighs_its_bytes_and_its_events(app):
-    from liaison.calendar.feeds import CachedFeed, make_feed
+    from liaison.calendar.cache import CachedFeed, make_feed
 
     feed = make_feed(b"x" * 300, utcnow())
     assert CachedFeed(version="v", feed=feed, events={("meeting", 1): b"x" * 300}).weight == 600
@@ -319,7 +319,7 @@ def test_feed_query_count_does_not_grow_with_written_votes_and_minutes_in_review
 
     def counted() -> int:
         with app.app_context():
-            feeds.state().clear()
+            cache.state().clear()
         with count_queries() as counter:
             assert client.get(path).status_code == 200
         return counter.count

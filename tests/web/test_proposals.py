@@ -532,7 +532,7 @@ def test_plan_report_counts_areas_marks_inactive_items_and_exports_csv(client, l
 
 
 def test_plan_report_follows_visibility(client, login, factory, cast, app):
-    """A member sees in the report and its CSV only the proposals they may open (proposals.can_view)."""
+    """A member sees in the report and its CSV only the proposals they may open (proposal_permissions.can_view)."""
     fy = current_fiscal_year()
     if fy not in range(2024, 2029):
         pytest.skip("the plan covers 令和6〜10年度 only")

@@ -1,0 +1,155 @@
+"""A feed's meetings read as plain rows in one query (and their agendas in one more), and the light
+MeetingView objects the events are written from: loading hundreds of meetings and their agendas as ORM
+objects costs more than writing their events."""
+from __future__ import annotations
+
+from collections import namedtuple
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+
+from sqlalchemy import and_, any_, bindparam, select
+from sqlalchemy.dialects.postgresql import ARRAY
+
+from ..extensions import db
+from ..models import AgendaItem, AgendaKind, Body, Committee, Meeting, MeetingFormat, MeetingStatus
+from .scopes import Scope
+from .written import WRITTEN_VOTES
+
+
+# What a feed needs to know of each meeting before deciding which events to (re)build.
+FEED_COLUMNS = (
+    Meeting.id, Meeting.committee_id, Meeting.fiscal_year, Meeting.status, Meeting.answer_deadline,
+    Meeting.starts_at, Meeting.ends_at, Meeting.updated_at, Meeting.sequence,
+)
+# And what its event says besides (read in the same query: reading a meeting's row twice costs more).
+EVENT_COLUMNS = (
+    Meeting.number, Meeting.title, Meeting.format, Meeting.place, Meeting.online_url, Meeting.cancel_reason,
+    Meeting.original_starts_at, Meeting.postpone_reason,
+    Meeting.created_at, Committee.slug.label("committee_slug"), Committee.name.label("committee_name"),
+)
+
+
+# written_vote_columns for all meetings at once: grouped once and joined, where the correlated
+
+def feed_rows(scope: Scope) -> list:
+    """The feed's meetings as rows (FEED_COLUMNS, vote_deadline, votes_changed_at, EVENT_COLUMNS), in the feed's order (one query).
+
+    vote_deadline and votes_changed_at are those of written_vote_columns: NULL unless a written session's.
+    """
+    query = (
+        select(*FEED_COLUMNS, WRITTEN_VOTES.c.vote_deadline, WRITTEN_VOTES.c.votes_changed_at, *EVENT_COLUMNS)
+        .join(Committee, Committee.id == Meeting.committee_id)
+        .outerjoin(WRITTEN_VOTES, and_(WRITTEN_VOTES.c.meeting_id == Meeting.id, Meeting.format == MeetingFormat.WRITTEN))
+        .where(*scope.criteria(Meeting)).order_by(Meeting.starts_at, Meeting.id)
+    )
+    return _plain_rows(db.session.execute(query))
+
+
+@lru_cache(maxsize=16)
+def _row_type(fields: tuple):
+    return namedtuple("FeedRow", fields)
+
+
+def _plain_rows(result) -> list:
+    """A result's rows as namedtuples: a feed reads each row's columns several times, and reading
+    a column of a SQLAlchemy Row by name costs ten times more."""
+    make = _row_type(tuple(result.keys()))._make
+    return [make(row) for row in result]
+
+
+@dataclass(slots=True)
+class Named:
+    """What an event reads of a committee (slug, name) or of an item's presenting body (name)."""
+
+    name: str
+    slug: str = ""
+
+
+@dataclass(slots=True)
+class AgendaItemView:
+    kind: AgendaKind
+    title: str
+    presenter_body: Named | None
+
+
+@dataclass(slots=True)
+class MeetingView:
+    """A meeting as its events read it (the attributes of Meeting that ical uses), from plain rows:
+    loading hundreds of meetings and their agendas as ORM objects costs more than writing their events."""
+
+    id: int
+    committee: Named
+    fiscal_year: int
+    number: int
+    title: str
+    format: MeetingFormat
+    status: MeetingStatus
+    starts_at: datetime
+    ends_at: datetime
+    place: str
+    online_url: str
+    answer_deadline: datetime | None
+    cancel_reason: str
+    original_starts_at: datetime | None  # 延期: the date it moved from
+    postpone_reason: str
+    sequence: int
+    created_at: datetime
+    updated_at: datetime
+    agenda_items: tuple[AgendaItemView, ...]
+
+
+def one_of(column, values):
+    """column IN values: on PostgreSQL as = ANY(one array parameter), cheaper than a thousand parameters."""
+    values = list(values)
+    if db.engine.dialect.name == "postgresql":
+        return column == any_(bindparam(None, values, type_=ARRAY(column.type)))
+    return column.in_(values)
+
+
+def _agendas(ids) -> dict[int, tuple[AgendaItemView, ...]]:
+    """The agenda items (with presenters) of meetings, in one query."""
+    agendas: dict[int, list[AgendaItemView]] = {}
+    bodies: dict[str, Named] = {}
+    items = db.session.execute(
+        select(AgendaItem.meeting_id, AgendaItem.kind, AgendaItem.title, Body.name)
+        .outerjoin(Body, Body.id == AgendaItem.presenter_body_id)
+        .where(one_of(AgendaItem.meeting_id, ids)).order_by(AgendaItem.meeting_id, AgendaItem.position, AgendaItem.id)
+    )
+    for meeting_id, kind, title, body in items:
+        presenter = None if body is None else bodies.get(body) or bodies.setdefault(body, Named(body))
+        agendas.setdefault(meeting_id, []).append(AgendaItemView(kind, title, presenter))
+    return {meeting_id: tuple(items) for meeting_id, items in agendas.items()}
+
+
+def _views(rows, agendas: dict) -> dict[int, MeetingView]:
+    """MeetingViews of rows with FEED_COLUMNS and EVENT_COLUMNS."""
+    committees: dict[tuple, Named] = {}
+    views = {}
+    for row in rows:
+        key = (row.committee_slug, row.committee_name)
+        committee = committees.get(key) or committees.setdefault(key, Named(row.committee_name, row.committee_slug))
+        views[row.id] = MeetingView(
+            id=row.id, committee=committee, fiscal_year=row.fiscal_year, number=row.number, title=row.title,
+            format=row.format, status=row.status, starts_at=row.starts_at, ends_at=row.ends_at, place=row.place,
+            online_url=row.online_url, answer_deadline=row.answer_deadline, cancel_reason=row.cancel_reason,
+            original_starts_at=row.original_starts_at, postpone_reason=row.postpone_reason or "", sequence=row.sequence, created_at=row.created_at, updated_at=row.updated_at,
+            agenda_items=agendas.get(row.id, ()),
+        )
+    return views
+
+
+def load_meetings(ids, rows=()) -> dict[int, MeetingView]:
+    """MeetingViews of the meetings `ids`: from `rows` (of feed_rows) where there, else read; one query
+    for the agendas and one for meetings not in `rows`, whatever their number."""
+    ids = set(ids)
+    if not ids:
+        return {}
+    rows = [row for row in rows if row.id in ids]
+    missing = ids - {row.id for row in rows}
+    if missing:  # e.g. the meeting of a deadline that is not in the feed itself
+        rows += _plain_rows(db.session.execute(
+            select(*FEED_COLUMNS, *EVENT_COLUMNS).join(Committee, Committee.id == Meeting.committee_id)
+            .where(one_of(Meeting.id, missing))
+        ))
+    return _views(rows, _agendas(ids))
