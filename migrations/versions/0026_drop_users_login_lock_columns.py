@@ -1,7 +1,7 @@
 """drop users.failed_logins and users.locked_until: the login throttles (Flask-Limiter) replaced them
 
 Revision ID: 0026
-Revises: 0018
+Revises: 0022
 Create Date: 2026-12-04
 
 """
