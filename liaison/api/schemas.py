@@ -17,10 +17,16 @@ def _enum(enum_class, **kwargs):
     return f.String(validate=v.OneOf([m.value for m in enum_class]), **kwargs)
 
 
+_LABELLED: dict = {}
+
+
 def _labelled(enum_class, **kwargs):
-    """An enum value with its Japanese label: {"value": "convened", "label": "招集済み"}."""
-    return f.Nested(ma.Schema.from_dict({"value": _enum(enum_class, required=True), "label": f.String(required=True)},
-                                        name=f"{enum_class.__name__}Value"), **kwargs)
+    """An enum value with its label: {"value": "convened", "label": "招集済み"} (one schema per enum)."""
+    if enum_class not in _LABELLED:
+        _LABELLED[enum_class] = ma.Schema.from_dict(
+            {"value": _enum(enum_class, required=True), "label": f.String(required=True)},
+            name=f"{enum_class.__name__}Value")
+    return f.Nested(_LABELLED[enum_class], **kwargs)
 
 
 class BodySchema(ma.Schema):
