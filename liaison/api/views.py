@@ -148,17 +148,8 @@ def me():
         "id": user.id, "name": user.name, "email": user.email, "staff": access.is_staff(user),
         "token": {"id": token.id, "name": token.name, "scope": token.scope.value,
                   "expires_at": core.when(token.expires_at).isoformat()},
-        "seats": [_seat_of_user(seat, user) for seat in seats],
+        "seats": [_seat(seat) for seat in seats],  # seat.user: the token's user, from the identity map
     }
-
-
-def _seat_of_user(seat: Membership, user) -> dict:
-    return {**_seat(_with_user(seat, user))}
-
-
-def _with_user(seat: Membership, user) -> Membership:
-    seat.user = user  # the identity map's own user: no query
-    return seat
 
 
 @blp.get("/committees")
