@@ -58,7 +58,7 @@ def create(user: User, *, actor, name: str, write: bool = False, days: int = DEF
     db.session.add(token)
     db.session.flush()
     audit.record(actor, "api_token.created", token, label=name, scope=token.scope, expires_at=token.expires_at,
-                 user=user.name)
+                 holder=user.name)
     return token, secret
 
 
@@ -67,7 +67,7 @@ def revoke(token: ApiToken, *, actor, now: datetime | None = None) -> None:
     once(token.revoked_at is None, _("このトークンはすでに無効化されています。"))
     token.revoked_at = now or utcnow()
     db.session.flush()
-    audit.record(actor, "api_token.revoked", token, label=token.name, user=token.user.name)
+    audit.record(actor, "api_token.revoked", token, label=token.name, holder=token.user.name)
 
 
 def tokens_of(user: User) -> list[ApiToken]:

@@ -18,7 +18,7 @@ from ..i18n import gettext as _
 from ..labels import label
 from ..models import (
     AgendaKind, AgendaOutcome, AttendanceResponse, Body, Choice, Committee, Majority, MeetingFormat, MeetingStatus,
-    MinutesStatus, PlanPolicy, ProposalStatus, Role, VoteMethod, VoteOutcome, VoteState,
+    MinutesStatus, PlanPolicy, ProposalStatus, Role, TokenScope, VoteMethod, VoteOutcome, VoteState,
 )
 from . import memo
 
@@ -180,7 +180,7 @@ def _field_labels() -> dict[str, str]:
     return {
         "status": _("状態"), "state": _("状態"), "choice": _("票"), "position": _("順番"), "role": _("役職"),
         "active": _("有効"), "text": _("本文"), "present": _("出席者"), "quorum": _("定足数"), "chair_rule": _("議長の表決"),
-        "via": _("経由"), "scope": _("権限"), "expires_at": _("有効期限"),
+        "via": _("経由"), "scope": _("権限"), "expires_at": _("有効期限"), "holder": _("利用者"),
         "feed_counter": _("配信URLの版"), "published_version": _("公開した版"),
         "title": _("件名"), "starts_at": _("開始日時"), "ends_at": _("終了日時"), "format": _("開催形式"),
         "place": _("場所"), "online_url": _("オンライン会議のURL"), "answer_deadline": _("出欠の回答期限"),
@@ -222,6 +222,7 @@ SCALAR_FIELD = {
 }
 # Values stored as an enum's value, by field (and, for status, by the object's table).
 ENUMS = {
+    ("scope", "api_tokens"): TokenScope,
     ("status", "meetings"): MeetingStatus, ("status", "proposals"): ProposalStatus,
     ("status", "minutes"): MinutesStatus, ("status", "votes"): VoteState, ("state", "votes"): VoteState,
     ("choice", None): Choice, ("casting_vote", None): Choice, ("response", None): AttendanceResponse,

@@ -254,3 +254,14 @@ def test_the_cli_prints_a_token(app, people):
     assert unknown.exit_code != 0
     too_long = runner.invoke(args=["users", "token", "member@example.jp", "--name", "x", "--days", "9999"])
     assert too_long.exit_code != 0
+
+
+def test_token_events_read_well_on_the_audit_log(app, people):
+    from liaison.domain import audit_labels
+
+    _token(app, people["member"], write=True)
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "api_token.created"))
+        assert audit_labels.describe(event) == "アクセストークン「test」を作成"
+        shown = dict(audit_labels.details(event))
+        assert shown["権限"] == "読み取りと書き込み" and shown["利用者"] == people["member"].name
