@@ -265,3 +265,17 @@ def test_token_events_read_well_on_the_audit_log(app, people):
         assert audit_labels.describe(event) == "アクセストークン「test」を作成"
         shown = dict(audit_labels.details(event))
         assert shown["権限"] == "読み取りと書き込み" and shown["利用者"] == people["member"].name
+
+
+@pytest.mark.parametrize("who, status", [("member", 200), ("secretariat", 200), ("outsider", 403), ("former", 403)])
+def test_who_reads_a_proposal_and_the_committees_list(app, client, factory, people, who, status):
+    proposal = factory.proposal(people["member"], "planning", status="submitted")
+    _end_seat(app, people["former"])
+    secret = _token(app, people[who])
+    assert client.get(f"/api/v1/proposals/{proposal.id}", headers=_auth(secret)).status_code == status
+    with app.app_context():
+        planning = factory.committee("planning").id
+    listed = client.get(f"/api/v1/committees/{planning}/proposals", headers=_auth(secret))
+    assert listed.status_code == status
+    if status == 200:
+        assert [p["id"] for p in listed.get_json()["items"]] == [proposal.id]
