@@ -96,6 +96,29 @@ def feed_url_command(email: str) -> None:
     click.echo(feed_url(user))
 
 
+@users_cli.command("token")
+@click.argument("email")
+@click.option("--name", required=True, help="The token's name (e.g. the script that uses it).")
+@click.option("--write", is_flag=True, help="Read and write (default: read only).")
+@click.option("--days", type=int, default=None, help="Days until it expires (default 90, at most 366).")
+def token_command(email: str, name: str, write: bool, days: int | None) -> None:
+    """Create a personal access token for the JSON API (/api/v1) and print it (shown once)."""
+    from .domain import api_tokens
+
+    user = user_rules.find_by_email(email)
+    if user is None:
+        raise click.ClickException(_("このメールアドレスの利用者は登録されていません。"))
+    try:
+        token, secret = api_tokens.create(user, actor=None, name=name, write=write,
+                                          days=api_tokens.DEFAULT_DAYS if days is None else days)
+        db.session.commit()
+    except DomainError as error:
+        db.session.rollback()
+        raise click.ClickException(error.message) from None
+    click.echo(secret)
+    click.echo(f"# {token.name}: {token.scope.value}, expires {token.expires_at:%Y-%m-%d %H:%M} UTC", err=True)
+
+
 @audit_cli.command("verify")
 def audit_verify_command() -> None:
     """Walk the audit trail's hash chain; exit 1 at the first row altered, deleted or inserted."""

@@ -18,7 +18,7 @@ from .i18n import gettext as _
 from .i18n import locale, translate
 from .models import (
     AgendaKind, AgendaOutcome, AttendanceResponse, Choice, Majority, MeetingFormat, MeetingStatus, MinutesStatus,
-    NotificationKind, NotificationState, ProposalStatus, Role, VoteMethod, VoteOutcome, VoteState,
+    NotificationKind, NotificationState, ProposalStatus, Role, TokenScope, VoteMethod, VoteOutcome, VoteState,
 )
 
 
@@ -28,6 +28,10 @@ def _l(message: str) -> str:
 
 
 LABELS: dict[type[enum.Enum], dict] = {
+    TokenScope: {
+        TokenScope.READ: _l("読み取りのみ"),
+        TokenScope.WRITE: _l("読み取りと書き込み"),
+    },
     MeetingStatus: {
         MeetingStatus.DRAFT: _l("下書き"),
         MeetingStatus.CONVENED: _l("招集済み"),

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, has_request_context, render_template, request, session, url_for
+from flask import Flask, g, has_request_context, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -71,6 +71,8 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 def select_locale() -> str:
     if not has_request_context():
         return "ja"
+    if g.get("api_locale"):  # the JSON API answers in the request's Accept-Language (liaison/api/core.py)
+        return g.api_locale
     if "locale" in session and session["locale"] in LOCALES:
         return session["locale"]
     if request.environ.get(DATABASE_UNAVAILABLE):  # the user cannot be loaded: no query

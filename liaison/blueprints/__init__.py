@@ -31,6 +31,9 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(calendar.bp)
     app.register_blueprint(reports.bp)
     app.register_blueprint(public.bp)
+    from ..api import init_api
+
+    init_api(app)  # /api/v1 (liaison/api): before the committee-scoped /<committee>/ paths
     # Committee-scoped blueprints last: their /<committee>/ prefix must not shadow fixed paths.
     app.register_blueprint(committees.bp)
     app.register_blueprint(meetings.bp)

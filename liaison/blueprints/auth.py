@@ -3,18 +3,20 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, make_response, redirect, render_template, request, session, url_for
+from flask import Blueprint, abort, flash, make_response, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from .. import security
 from ..domain import DomainError
 from ..domain import accounts
+from ..domain import api_tokens
 from ..domain import users as user_rules
 from ..forms.auth import (
-    ConfirmForm, EmailChangeForm, ForgotPasswordForm, LocaleForm, LoginForm, PasswordChangeForm, ProfileForm,
+    ApiTokenForm, ConfirmForm, EmailChangeForm, ForgotPasswordForm, LocaleForm, LoginForm, PasswordChangeForm, ProfileForm,
     SetPasswordForm,
 )
+from ..dates import utcnow
 from ..models import TokenPurpose
 from .handling import act
 
@@ -110,14 +112,41 @@ def account():
     )
 
 
-def _account_page(form=None, profile_form=None, email_form=None):
-    """The account page: profile, e-mail, seats by fiscal year, calendar feed, password."""
+def _account_page(form=None, profile_form=None, email_form=None, token_form=None, new_secret=None):
+    """The account page: profile, e-mail, seats by fiscal year, calendar feed, API tokens, password."""
     if profile_form is None:
         profile_form = ProfileForm(formdata=None, obj=current_user)
     return render_template(
         "auth/account.html", form=form or PasswordChangeForm(formdata=None), profile_form=profile_form,
         email_form=email_form or EmailChangeForm(formdata=None), seats_by_year=user_rules.seats_by_year(current_user),
+        token_form=token_form or ApiTokenForm(formdata=None), api_tokens=api_tokens.tokens_of(current_user),
+        new_secret=new_secret, now=utcnow(),
     )
+
+
+@bp.post("/account/tokens")
+@login_required
+def create_token():
+    """A personal access token for the JSON API: its secret is shown on the page that answers, once."""
+    form = ApiTokenForm()
+    return act(
+        form, lambda: api_tokens.create(current_user, actor=current_user, name=form.name.data,
+                                        write=bool(form.write.data), days=form.days.data),
+        success=_("アクセストークンを作成しました。この画面を離れると二度と表示されません。今すぐ控えてください。"),
+        to=lambda made: make_response(_account_page(new_secret=made[1])),
+        page=lambda: _account_page(token_form=form), fields={"days": "days", "name": "name"},
+    )
+
+
+@bp.post("/account/tokens/<int:token_id>/revoke")
+@login_required
+def revoke_token(token_id: int):
+    token = api_tokens.token_of(current_user, token_id)
+    if token is None:
+        abort(404)
+    return act(ConfirmForm(), lambda: api_tokens.revoke(token, actor=current_user),
+               success=_("アクセストークン「%(name)s」を無効にしました。", name=token.name),
+               to=url_for("auth.account") + "#api-tokens")
 
 
 @bp.post("/account/profile")

@@ -1,6 +1,8 @@
 """Writing the audit log (one row per state change) and querying it for the audit page and its CSV."""
 from __future__ import annotations
 
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 
@@ -12,6 +14,20 @@ from ..extensions import db
 from ..models import AuditEvent, User
 
 
+# How the change came in, when not through the pages: "api" (the JSON API, /api/v1). The web layer sets it
+# for a request (`with audit.via("api"):`); every row recorded meanwhile carries it as its `via` detail.
+_channel: ContextVar[str | None] = ContextVar("liaison_audit_channel", default=None)
+
+
+@contextmanager
+def via(channel: str):
+    token = _channel.set(channel)
+    try:
+        yield
+    finally:
+        _channel.reset(token)
+
+
 def record(actor, action: str, obj, label: str = "", *, changes: dict | None = None, **data) -> AuditEvent:
     """Log `action` by `actor` on `obj` (flushes obj to get its id).
 
@@ -21,6 +37,8 @@ def record(actor, action: str, obj, label: str = "", *, changes: dict | None = N
     """
     if getattr(obj, "id", None) is None:
         db.session.flush()
+    if _channel.get() is not None:
+        data.setdefault("via", _channel.get())
     if changes:
         before = dict(data.pop("before", None) or {})
         after = dict(data.pop("after", None) or {})

@@ -18,7 +18,7 @@ from ..i18n import gettext as _
 from ..labels import label
 from ..models import (
     AgendaKind, AgendaOutcome, AttendanceResponse, Body, Choice, Committee, Majority, MeetingFormat, MeetingStatus,
-    MinutesStatus, PlanPolicy, ProposalStatus, Role, VoteMethod, VoteOutcome, VoteState,
+    MinutesStatus, PlanPolicy, ProposalStatus, Role, TokenScope, VoteMethod, VoteOutcome, VoteState,
 )
 from . import memo
 
@@ -43,6 +43,7 @@ def object_type_label(object_type: str) -> str:
         "committees": _("会議体"),
         "users": _("利用者"),
         "notifications": _("通知"),
+        "api_tokens": _("アクセストークン"),
     }.get(object_type, _("その他"))
 
 
@@ -65,6 +66,8 @@ def _descriptions() -> dict[str, str]:
         "user.email_confirmed": _("利用者 %(object)s が新しいメールアドレスを確認"),
         "calendar.feed_regenerated": _("%(object)sのカレンダー配信URLを再発行"),
         "calendar.feed_settings_changed": _("%(object)sのカレンダー配信の設定を変更"),
+        "api_token.created": _("アクセストークン「%(object)s」を作成"),
+        "api_token.revoked": _("アクセストークン「%(object)s」を無効化"),
         "notification.preferences": _("%(object)sの通知設定を変更"),
         "notification.retried": _("通知「%(object)s」を再送"),
         # committees and seats
@@ -180,6 +183,7 @@ def _field_labels() -> dict[str, str]:
     return {
         "status": _("状態"), "state": _("状態"), "choice": _("票"), "position": _("順番"), "role": _("役職"),
         "active": _("有効"), "text": _("本文"), "present": _("出席者"), "quorum": _("定足数"), "chair_rule": _("議長の表決"),
+        "via": _("経由"), "scope": _("権限"), "expires_at": _("有効期限"), "holder": _("利用者"),
         "feed_counter": _("配信URLの版"), "published_version": _("公開した版"),
         "title": _("件名"), "starts_at": _("開始日時"), "ends_at": _("終了日時"), "format": _("開催形式"),
         "place": _("場所"), "online_url": _("オンライン会議のURL"), "answer_deadline": _("出欠の回答期限"),
@@ -221,6 +225,7 @@ SCALAR_FIELD = {
 }
 # Values stored as an enum's value, by field (and, for status, by the object's table).
 ENUMS = {
+    ("scope", "api_tokens"): TokenScope,
     ("status", "meetings"): MeetingStatus, ("status", "proposals"): ProposalStatus,
     ("status", "minutes"): MinutesStatus, ("status", "votes"): VoteState, ("state", "votes"): VoteState,
     ("choice", None): Choice, ("casting_vote", None): Choice, ("response", None): AttendanceResponse,
@@ -263,6 +268,8 @@ def value_label(value, field: str = "", object_type: str = "") -> str:
     """A stored value in words: 令和8年12月4日(金) 14:05 for a time, 招集済み for a status, はい / いいえ …"""
     if value is None or value == "" or value == []:
         return _("(なし)")
+    if field == "via" and value == "api":
+        return _("API(/api/v1)")
     if field in REFERENCES and isinstance(value, (int, str)):
         return str(_reference_names(REFERENCES[field]).get(value, value))
     if field in ("fiscal_year", "from_year", "to_year") and isinstance(value, int):

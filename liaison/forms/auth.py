@@ -1,8 +1,8 @@
 """Log-in and account forms."""
 from flask_babel import lazy_gettext as _l
 from . import FlaskForm
-from wtforms import EmailField, HiddenField, PasswordField, SelectField, StringField
-from wtforms.validators import DataRequired, Email, EqualTo, Length, Optional
+from wtforms import BooleanField, EmailField, HiddenField, IntegerField, PasswordField, SelectField, StringField
+from wtforms.validators import DataRequired, Email, EqualTo, Length, NumberRange, Optional
 
 
 class LoginForm(FlaskForm):
@@ -56,3 +56,13 @@ class EmailChangeForm(FlaskForm):
     email = EmailField(_l("新しいメールアドレス"), validators=[
         DataRequired(message=_l("メールアドレスを入力してください。")), Length(max=254),
         Email(message=_l("メールアドレスの形式が正しくありません。"), check_deliverability=False)])
+
+
+class ApiTokenForm(FlaskForm):
+    """A new personal access token for the JSON API (/api/v1)."""
+
+    name = StringField(_l("トークンの名前"), validators=[DataRequired(message=_l("トークンの名前を入力してください。")), Length(max=100)])
+    write = BooleanField(_l("書き込みも許可する(出欠の回答、投票、議事録の確認、提案の提出)"))
+    days = IntegerField(_l("有効期間(日)"), default=90, validators=[
+        DataRequired(message=_l("有効期間を日数で入力してください。")),
+        NumberRange(min=1, max=366, message=_l("有効期間は1日から366日までの日数で指定してください。"))])

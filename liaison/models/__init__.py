@@ -1,5 +1,6 @@
 """All models, imported here so Alembic and the app see the whole schema."""
 from .accounts import AccountToken, TokenPurpose
+from .api_tokens import ApiToken, TokenScope
 from .audit import AuditEvent
 from .bodies import Body, BodyKind, PlanPolicy
 from .committees import ROLE_ORDER, Committee, CommitteeKind, Membership, Role
@@ -19,6 +20,8 @@ from .votes import Ballot, Choice, ClosedVoteError, Majority, Vote, VoteMethod, 
 __all__ = [
     "AccountToken",
     "TokenPurpose",
+    "ApiToken",
+    "TokenScope",
     "AgendaItem",
     "AgendaKind",
     "Attachment",

@@ -36,6 +36,12 @@ NOT_PAGES = {
                                       "grow with the year's meetings; tested in tests/web/test_official_documents.py",
     "meetings.download": "an uploaded file streamed from disk (the data set has no files)",
     "proposals.download": "an uploaded file streamed from disk (the data set has no files)",
+    "api_pages.unknown": "the JSON API's 404 problem for a path it does not have",
+    # The JSON API authenticates by token, never by the log-in cookie: its own budget, same data sets and rule,
+    # in tests/api/test_api_query_budget.py (which also checks that every API GET is listed there).
+    **{f"api.{name}": "JSON API: budget in tests/api/test_api_query_budget.py" for name in (
+        "me", "committees", "seats", "upcoming", "committee_meetings", "meeting", "live", "vote", "proposals",
+        "proposal", "minutes", "tasks")},
 }
 
 # endpoint: (who, path template). Templates are filled from ids() below.
@@ -108,6 +114,9 @@ PAGES = {
     "public.minutes": (None, "/public/minutes/{public_minutes}"),
     "public.minutes_pdf": (None, "/public/minutes/{public_minutes}.pdf"),
     "public.feed": (None, "/public/feed.atom"),
+    # The JSON API's description and its reference page (public, no query).
+    "api-docs.openapi_json": (None, "/api/v1/openapi.json"),
+    "api_pages.reference": (None, "/api/v1/"),
 }
 # A few pages seen by a second kind of user too (the member's and the secretariat's views differ).
 SECOND_VIEWS = [
