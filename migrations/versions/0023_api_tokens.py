@@ -1,7 +1,7 @@
 """api tokens: personal access tokens for the JSON API (only a SHA-256 digest is stored)
 
 Revision ID: 0023
-Revises: 0018
+Revises: 0026
 Create Date: 2026-12-05
 
 """
@@ -13,7 +13,7 @@ import liaison.models.types
 
 # revision identifiers, used by Alembic.
 revision = '0023'
-down_revision = '0018'
+down_revision = '0026'
 branch_labels = None
 depends_on = None
 
