@@ -71,11 +71,13 @@ class Hub:
     def _listen(self, conninfo: str) -> None:
         import psycopg
 
+        pause = 1.0
         while True:
             try:
                 with psycopg.connect(conninfo, autocommit=True) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
                     self.listening = True
+                    pause = 1.0
                     with self._condition:
                         self._condition.notify_all()  # streams re-read once: nothing heard while reconnecting is lost
                     while True:
@@ -86,10 +88,11 @@ class Hub:
                             except ValueError:
                                 continue
                         connection.execute("SELECT 1")  # a dead connection raises here
-            except Exception:  # the streams poll meanwhile; try again shortly
-                log.warning("live listener lost its connection; reconnecting", exc_info=True)
+            except Exception as error:  # the streams poll meanwhile; try again, less often while it keeps failing
+                (log.warning if pause == 1.0 else log.debug)("live listener: %s; reconnecting in %.0f s", error, pause)
             self.listening = False
-            time.sleep(1.0)
+            time.sleep(pause)
+            pause = min(pause * 2, 60.0)
 
 
 _hubs: dict[str, Hub] = {}

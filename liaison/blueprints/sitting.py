@@ -121,8 +121,8 @@ def _documents_url(meeting: Meeting, state: dict) -> dict:
     return state
 
 
-def _state(meeting: Meeting, viewer: Viewer) -> dict:
-    return _documents_url(meeting, live_state(meeting, viewer))
+def _state(meeting: Meeting, viewer: Viewer, seats: list | None = None) -> dict:
+    return _documents_url(meeting, live_state(meeting, viewer, seats))
 
 
 def screen_url(meeting: Meeting) -> str:
@@ -228,12 +228,13 @@ def console(meeting_id):
     viewer = _viewer(meeting)
     require(rules.can_run(current_user, meeting), "only the secretariat or the chair runs the meeting")
     manage = meeting_rules.can_manage(current_user)
-    state = _state(meeting, viewer)
+    sheet = meeting_rules.attendance_sheet(meeting)
+    state = _state(meeting, viewer, [line.membership for line in sheet.lines])
     casting = False
     if state["vote"] and state["vote"]["state"] == "tied":
         vote = db.session.get(Vote, state["vote"]["id"])
         casting = vote_rules.casting_seat(current_user, vote) is not None
-    return _page("sitting/console.html", meeting, viewer, state=state, sheet=meeting_rules.attendance_sheet(meeting),
+    return _page("sitting/console.html", meeting, viewer, state=state, sheet=sheet,
                  screen_link=screen_url(meeting) if manage else None, manage=manage, majorities=list(Majority),
                  casting=casting)
 

@@ -47,12 +47,16 @@ def required_for_quorum(committee, entitled: int) -> int:
     return entitled + 1
 
 
-def live_state(meeting: Meeting, viewer: Viewer) -> dict:
-    """The state at `meeting.live_version` (read the version first: a later change only makes it newer)."""
+def live_state(meeting: Meeting, viewer: Viewer, seats: list | None = None) -> dict:
+    """The state at `meeting.live_version` (read the version first: a later change only makes it newer).
+
+    `seats`: the meeting's voting seats when the caller has them already (the console's attendance sheet).
+    """
     committee = meeting.committee
     items = sitting.agenda(meeting)
     current = sitting.current_item(meeting, items)
-    seats = committee_seats(committee, meeting.fiscal_year, include_observers=False)
+    if seats is None:
+        seats = committee_seats(committee, meeting.fiscal_year, include_observers=False)
     seat_ids = {seat.id for seat in seats}
     present = {row.membership_id: row for row in db.session.scalars(
         select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.present.is_(True))

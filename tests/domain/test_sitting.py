@@ -211,3 +211,35 @@ def test_a_refused_action_raises_no_version(ctx, factory, staff):
     db.session.rollback()
     db.session.commit()
     assert version(meeting) == before
+
+
+def test_the_minutes_draft_has_the_times_the_presence_at_each_vote_and_the_speakers(ctx, factory, staff):
+    from liaison.dates import to_tokyo
+    from liaison.domain import minutes as minutes_rules
+
+    chair, vice, a, b = factory.seated("council", 4)
+    meeting = today(factory)
+    meeting_rules.open_session(meeting, actor=staff)
+    for user in (chair, vice, a):
+        sitting.check_in_seat(meeting, seat(user), actor=user, mode="present")
+    item = sitting.move(meeting, actor=staff, direction="next")
+    while item.kind is AgendaKind.REPORT:
+        sitting.settle_item(meeting, actor=staff, how="note")
+        item = sitting.move(meeting, actor=staff, direction="next")
+    hand = sitting.raise_hand(meeting, seat(a), actor=a)
+    sitting.call_speaker(meeting, hand.id, actor=chair)
+    vote = sitting.open_item_vote(meeting, actor=staff)
+    votes.cast_ballot(vote, seat(vice), Choice.YES, actor=vice)
+    votes.cast_ballot(vote, seat(a), Choice.YES, actor=a)
+    votes.close_vote(vote, actor=staff)
+    meeting_rules.close_session(meeting, actor=staff)
+    minutes = minutes_rules.create(meeting, actor=staff)
+    facts = minutes_rules.latest_version(minutes).facts
+    opened, closed = (f"{to_tokyo(value):%H:%M}" for value in (meeting.session_opened_at, meeting.session_closed_at))
+    assert facts["session"] == {"opened": opened, "closed": closed}
+    decided = next(entry for entry in facts["items"] if entry["id"] == item.id)
+    assert decided["speakers"] == [{"seat": seat(a).seat_label, "name": a.name}]
+    assert decided["vote"]["present"] == 3 and decided["vote"]["entitled"] == 4
+    text = minutes_rules.latest_version(minutes).search_text
+    for fact in (f"開会 {opened} 閉会 {closed}", f"発言者 {seat(a).seat_label}", "表決時の出席 3/4"):
+        assert fact in text
