@@ -165,3 +165,16 @@ def test_the_event_stream_sends_the_state_then_each_new_version(app, client, log
     behind = client.get(f"{base}/live/events?k={day['token']}", headers={"Last-Event-ID": str(first["id"])},
                         buffered=False)
     assert [event["id"] for event in _events(behind, 1)] == [second["id"]]
+
+
+def test_a_member_checks_in_on_arrival_and_the_pages_refresh_their_live_part(app, client, login, day):
+    base = day["base"]
+    as_user(client, login, day["b"])
+    page = client.get(f"{base}/live").get_data(as_text=True)
+    assert "出席する(受付)" in page and 'src="/static/live.js"' in page
+    assert client.form(f"{base}/live/check-in").status_code == 303
+    assert client.get(f"{base}/live.json").json["me"]["present"] is True
+    part = client.get(f"{base}/live", headers={"X-Live-Fragment": "1"}).get_data(as_text=True)
+    assert "data-live-root" in part and "<html" not in part and "挙手(発言を求める)" in part
+    screen = client.get(f"{base}/screen?k={day['token']}", headers={"X-Live-Fragment": "1"}).get_data(as_text=True)
+    assert "data-live-root" in screen and "<html" not in screen
