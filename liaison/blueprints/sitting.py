@@ -12,10 +12,9 @@ live.json, live/events and screen also answer the screen link's key `k` without 
 """
 from __future__ import annotations
 
-import time
 from datetime import datetime
 
-from flask import Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request, stream_with_context, url_for
+from flask import Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy import select
@@ -30,9 +29,9 @@ from ..domain import sitting as rules
 from ..domain import votes as vote_rules
 from ..domain.live_state import Viewer, live_state
 from ..extensions import db, login_manager
-from ..fanout import hub_for
 from ..forms.meetings import ActionForm
 from ..models import Choice, Majority, Meeting, Membership, Vote, VoteMethod
+from .live_stream import event_stream
 
 bp = Blueprint("sitting", __name__, url_prefix="/<slug:committee>/meetings")
 SCREEN_ENDPOINTS = {"sitting.live_json", "sitting.events", "sitting.screen"}
@@ -148,69 +147,17 @@ def live_json(meeting_id):
     return response.make_conditional(request)
 
 
-def _event(state: dict) -> str:
-    return f"id: {state['version']}\nevent: state\ndata: {jsonify_compact(state)}\n\n"
-
-
-def jsonify_compact(state: dict) -> str:
-    return current_app.json.dumps(state, separators=(",", ":"))
-
-
 @bp.get("/<int:meeting_id>/live/events")
 def events(meeting_id):
     meeting = _meeting(meeting_id)
     viewer = _viewer(meeting)
-    try:
-        last_seen = int(request.headers.get("Last-Event-ID", "") or request.args.get("v", ""))
-    except ValueError:
-        last_seen = None
-    config = current_app.config
-    heartbeat = float(config.get("LIVE_HEARTBEAT_SECONDS", 15))
-    poll = float(config.get("LIVE_POLL_SECONDS", 0.5))
-    lifetime = float(config.get("LIVE_STREAM_SECONDS", 300))
-    hub = hub_for(config["SQLALCHEMY_DATABASE_URI"])
     meeting_key = meeting.id
-    db.session.close()  # the stream holds no database connection while it waits
-
-    def read_version() -> int | None:
-        try:
-            return db.session.scalar(select(Meeting.live_version).where(Meeting.id == meeting_key))
-        finally:
-            db.session.close()
 
     def read_state() -> dict | None:
-        try:
-            row = db.session.scalar(select(Meeting).options(joinedload(Meeting.committee)).where(Meeting.id == meeting_key))
-            return None if row is None else _state(row, viewer)
-        finally:
-            db.session.close()
+        row = db.session.scalar(select(Meeting).options(joinedload(Meeting.committee)).where(Meeting.id == meeting_key))
+        return None if row is None else _state(row, viewer)
 
-    def stream():
-        yield "retry: 1000\n\n"
-        sent = last_seen
-        started = beat = time.monotonic()
-        version = read_version()
-        while version is not None:
-            if sent is None or version != sent:
-                state = read_state()
-                if state is None:
-                    return
-                sent = version = state["version"]
-                yield _event(state)
-            now = time.monotonic()
-            if now - started >= lifetime:
-                return  # the browser reconnects with Last-Event-ID (retry: 1 s)
-            if now - beat >= heartbeat:
-                beat = now
-                yield ": heartbeat\n\n"
-            wait = min(heartbeat - (now - beat), lifetime - (now - started), poll if not hub.listening else 5.0)
-            heard = hub.wait(meeting_key, version, max(wait, 0.01))
-            version = heard if heard is not None and heard > version else read_version()
-
-    response = Response(stream_with_context(stream()), mimetype="text/event-stream")
-    response.headers["Cache-Control"] = "no-cache"
-    response.headers["X-Accel-Buffering"] = "no"  # a proxy (nginx) passes each event on at once
-    return response
+    return event_stream(meeting_key, read_state)
 
 
 # ------------------------------------------------------------------------------------------------ pages
