@@ -91,6 +91,11 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "FEED_TOKEN_WINDOW_SECONDS": 600,
         # A personal feed revalidated again within this many seconds gets its 304 without a database query.
         "FEED_RECHECK_SECONDS": int(env.get("FEED_RECHECK_SECONDS", "60")),
+        # The meeting day's live stream (Server-Sent Events): a comment this often, the version read this often when
+        # no PostgreSQL LISTEN wakes the stream, and the stream's lifetime (the browser reconnects with Last-Event-ID).
+        "LIVE_HEARTBEAT_SECONDS": float(env.get("LIVE_HEARTBEAT_SECONDS", "15")),
+        "LIVE_POLL_SECONDS": float(env.get("LIVE_POLL_SECONDS", "0.5")),
+        "LIVE_STREAM_SECONDS": float(env.get("LIVE_STREAM_SECONDS", "300")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),

@@ -12,7 +12,7 @@ from sqlalchemy.orm import joinedload
 from ..dates import format_datetime, to_tokyo
 from ..extensions import db
 from ..labels import label, meeting_name, role_label
-from ..models import AgendaItem, AttendanceResponse, Meeting, Minutes, Role, User, Vote, VoteState
+from ..models import AgendaItem, AttendanceResponse, Meeting, Membership, Minutes, Role, SpeakerRequest, User, Vote, VoteState
 from . import check
 from . import meetings as meeting_rules
 
@@ -127,11 +127,34 @@ def _agenda(meeting: Meeting) -> list[AgendaItem]:
     ))
 
 
+def _speakers(meeting: Meeting) -> dict[int, list[dict]]:
+    """Who was called to speak (挙手・指名 at the sitting) on which item, in the order called."""
+    speakers: dict[int, list[dict]] = {}
+    for hand in db.session.scalars(
+        select(SpeakerRequest).options(joinedload(SpeakerRequest.membership).joinedload(Membership.user),
+                                       joinedload(SpeakerRequest.membership).joinedload(Membership.body))
+        .where(SpeakerRequest.meeting_id == meeting.id, SpeakerRequest.called_at.is_not(None))
+        .order_by(SpeakerRequest.called_at, SpeakerRequest.id)
+    ):
+        speakers.setdefault(hand.agenda_item_id, []).append(
+            {"seat": hand.membership.seat_label, "name": hand.membership.user.name})
+    return speakers
+
+
+def _session(meeting: Meeting) -> dict | None:
+    """開会 14:02 / 閉会 15:47 as recorded at the sitting (None for a meeting recorded as held afterwards)."""
+    if meeting.session_opened_at is None:
+        return None
+    closed = meeting.session_closed_at
+    return {"opened": f"{to_tokyo(meeting.session_opened_at):%H:%M}", "closed": f"{to_tokyo(closed):%H:%M}" if closed else ""}
+
+
 def generate_facts(meeting: Meeting, *, actor=None) -> dict:
     """The facts of a held meeting, in Japanese (the minutes are an official Japanese record)."""
     with force_locale("ja"):
         agenda = _agenda(meeting)
         votes = vote_results(agenda)
+        speakers = _speakers(meeting)
         items = []
         for item in agenda:
             confirms = item.confirmed_minutes
@@ -141,11 +164,12 @@ def generate_facts(meeting: Meeting, *, actor=None) -> dict:
                 "presenter": item.presenter_body.name if item.presenter_body else _("事務局"),
                 "proposal": _proposal_facts(item), "vote": votes.get(item.id), "outcome": _item_outcome(item),
                 "confirms": meeting_name(confirms.meeting) if confirms else "",
+                "speakers": speakers.get(item.id, []),
             })
         return {
             "name": meeting_name(meeting), "committee": meeting.committee.name,
             "fiscal_year": meeting.fiscal_year, "number": meeting.number, "title": meeting.title,
-            "when": _when(meeting), "place": _place(meeting), "format": label(meeting.format),
+            "when": _when(meeting), "session": _session(meeting), "place": _place(meeting), "format": label(meeting.format),
             "starts_at": meeting.starts_at.isoformat(),
             "attendance": _attendance_facts(meeting), "secretariat": _secretariat(meeting, actor), "items": items,
         }
@@ -160,6 +184,8 @@ def document_lines(facts: dict, texts: dict) -> list[str]:
     with force_locale("ja"):
         attendance = facts["attendance"]
         lines = [f"{facts['name']} 議事録", f"日時 {facts['when']}", f"場所 {facts['place']}"]
+        if facts.get("session"):
+            lines.append(f"開会 {facts['session']['opened']} 閉会 {facts['session']['closed']}".rstrip())
         lines.append("出席委員 " + "、".join(_person(p) for p in attendance["present"]))
         lines += [f"代理出席 {p['seat']} {p['proxy_name']}({p['proxy_title']})" for p in attendance["proxies"]]
         lines.append("欠席委員 " + "、".join(_person(p) for p in attendance["absent"]))
@@ -173,8 +199,11 @@ def document_lines(facts: dict, texts: dict) -> list[str]:
                 vote = item["vote"]
                 casting = f" 議長裁決 {vote['casting_vote']}" if vote.get("casting_vote") else ""
                 lines.append(f"表決 賛成{vote['yes']} 反対{vote['no']} 棄権{vote['abstain']} {vote['outcome']}{casting}")
+                lines.append(f"表決時の出席 {vote['present']}/{vote['entitled']}")
             if item["outcome"]:
                 lines.append(f"結果 {item['outcome']}")
+            if item.get("speakers"):
+                lines.append("発言者 " + "、".join(f"{p['seat']} {p['name']}" for p in item["speakers"]))
             lines += (texts.get(item_key(item["id"])) or "").splitlines()
         lines += (texts.get(CLOSING) or "").splitlines()
         return lines

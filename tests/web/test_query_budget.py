@@ -13,7 +13,7 @@ from sqlalchemy import select, update
 
 from liaison.calendar.tokens import feed_token
 from liaison.dates import current_fiscal_year, utcnow
-from liaison.domain import accounts
+from liaison.domain import accounts, live
 from liaison.extensions import db
 from liaison.models import (
     AgendaItem, Committee, Meeting, MeetingStatus, Minutes, MinutesStatus, Proposal, ProposalComment, ProposalStatus, Role,
@@ -42,6 +42,8 @@ NOT_PAGES = {
     **{f"api.{name}": "JSON API: budget in tests/api/test_api_query_budget.py" for name in (
         "me", "committees", "seats", "upcoming", "committee_meetings", "meeting", "live", "vote", "proposals",
         "proposal", "minutes", "tasks")},
+    "sitting.events": "a Server-Sent Events stream (one small read per new version, no connection held while waiting; "
+                      "tests/web/test_sitting.py)",
 }
 
 # endpoint: (who, path template). Templates are filled from ids() below.
@@ -108,6 +110,10 @@ PAGES = {
     "notification_admin.outbox": ("admin", "/admin/notifications/?state=all"),
     "notification_admin.reminders": ("admin", "/admin/notifications/reminders"),
     "admin.public_settings": ("admin", "/admin/public"),
+    "sitting.console": ("secretariat", "/council/meetings/{held}/console"),
+    "sitting.live": ("member", "/council/meetings/{held}/live"),
+    "sitting.live_json": ("member", "/council/meetings/{held}/live.json"),
+    "sitting.screen": (None, "/council/meetings/{held}/screen?k={screen_key}"),
     # The public 会議録 pages (anonymous; _ids makes the council public).
     "public.index": (None, "/public/?q=研修&committee=council"),
     "public.committee": (None, "/public/council/?year={public_year}"),
@@ -189,6 +195,7 @@ def _ids(app, client) -> tuple[dict, dict]:
             "member_id": member.id, "token": feed_token(member), "year": largest.fiscal_year,
             "public_minutes": minutes[MinutesStatus.PUBLISHED].id,
             "public_year": minutes[MinutesStatus.PUBLISHED].meeting.fiscal_year,
+            "screen_key": live.screen_token(largest, app.config["SECRET_KEY"]),
             **links,
         }
         assert len(largest.agenda_items) >= 2 and convened.starts_at > utcnow() - timedelta(days=1)

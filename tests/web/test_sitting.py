@@ -1,0 +1,180 @@
+"""Issue 18, the meeting day on the web: who reaches the console, the tablet and the screen; live.json with its
+ETag; the SSE stream (state at connect, then each new version); a ballot sent twice stored once; refusals."""
+import json
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+
+from liaison.dates import TOKYO, utcnow
+from liaison.domain import live
+from liaison.domain import meetings as meeting_rules
+from liaison.domain import sitting
+from liaison.extensions import db
+from liaison.models import AgendaKind, AuditEvent, Ballot, Meeting, Membership, User
+
+from ..conftest import PASSWORD
+
+
+def as_user(client, login, user):
+    """Log out whoever is logged in, then log in as user (/login redirects a logged-in user without switching)."""
+    client.forget_token()
+    client.form("/logout")
+    client.forget_token()
+    login(client, user.email)
+
+
+def seat_of(user_id) -> Membership:
+    return db.session.scalar(select(Membership).where(Membership.user_id == user_id))
+
+
+@pytest.fixture()
+def day(app, factory):
+    """A 部会 meeting today, in session, the seats (chair, vice, a, b) checked in except b; the first item current."""
+    staff = factory.secretariat()
+    chair, vice, a, b = factory.seated("council", 4)
+    outsider = factory.member("planning")
+    with app.app_context():
+        now = utcnow().astimezone(TOKYO)
+        start = max(now.replace(hour=14, minute=0, second=0, microsecond=0), now + timedelta(minutes=5))
+        if start.date() != now.date():
+            start = now + timedelta(minutes=1)
+        meeting = db.session.get(Meeting, factory.meeting("council", status="convened", starts_at=start, agenda=3).id)
+        actor = db.session.get(User, staff.id)
+        meeting_rules.open_session(meeting, actor=actor)
+        for user in (chair, vice, a):
+            sitting.check_in_seat(meeting, seat_of(user.id), actor=db.session.get(User, user.id), mode="present")
+        item = sitting.move(meeting, actor=actor, direction="next")
+        while item.kind is AgendaKind.REPORT:
+            item = sitting.move(meeting, actor=actor, direction="next")
+        db.session.commit()
+        token = live.screen_token(meeting, app.config["SECRET_KEY"])
+        return {"meeting": meeting.id, "staff": staff, "chair": chair, "vice": vice, "a": a, "b": b,
+                "outsider": outsider, "token": token, "base": f"/council/meetings/{meeting.id}"}
+
+
+def test_who_reaches_the_console_the_tablet_and_the_screen(app, client, login, day):
+    base = day["base"]
+    assert client.get(f"{base}/live.json").status_code == 302  # no login, no key: the login page
+    assert client.get(f"{base}/screen?k={day['token']}").status_code == 200
+    assert client.get(f"{base}/live.json?k={day['token']}").json["me"] is None
+    assert client.get(f"{base}/live.json?k=wrong").status_code == 403
+    for who, console, tablet in (("staff", 200, 200), ("chair", 200, 200), ("a", 403, 200), ("outsider", 403, 403)):
+        as_user(client, login, day[who])
+        assert client.get(f"{base}/console").status_code == console, who
+        assert client.get(f"{base}/live").status_code == tablet, who
+        assert client.get(f"{base}/live.json").status_code == tablet, who
+    as_user(client, login, day["staff"])
+    page = client.get(f"{base}/console").get_data(as_text=True)
+    assert "定足数に達しています" in page and "次へ" in page
+    assert client.form(f"{base}/console/screen/revoke").status_code == 303
+    client.forget_token()
+    client.form("/logout")
+    assert client.get(f"{base}/screen?k={day['token']}").status_code == 403  # revoked on every host: generation in the DB
+
+
+def test_live_json_answers_304_until_the_version_changes(app, client, login, day):
+    base = day["base"]
+    as_user(client, login, day["a"])
+    first = client.get(f"{base}/live.json")
+    assert first.status_code == 200 and first.json["me"]["present"] is True
+    etag = first.headers["ETag"]
+    again = client.get(f"{base}/live.json", headers={"If-None-Match": etag})
+    assert again.status_code == 304
+    raised = client.form(f"{base}/live/hand", {"action": "raise"}, headers={"Accept": "application/json"})
+    assert raised.status_code == 200 and raised.json["ok"]
+    changed = client.get(f"{base}/live.json", headers={"If-None-Match": etag})
+    assert changed.status_code == 200 and changed.json["version"] == first.json["version"] + 1
+    assert changed.json["me"]["hand_raised"] is True
+    assert client.get(f"{base}/live.json?k={day['token']}", headers={"If-None-Match": etag}).status_code == 200
+
+
+def test_a_ballot_sent_twice_is_stored_once_and_refusals_are_japanese(app, client, login, day):
+    base = day["base"]
+    as_user(client, login, day["staff"])
+    assert client.form(f"{base}/console/vote/open", {"majority": "simple"}).status_code == 303
+    vote_id = client.get(f"{base}/live.json").json["vote"]["id"]
+    as_user(client, login, day["a"])
+    json_headers = {"Accept": "application/json"}
+    for _ in range(2):  # the tablet reconnects and sends again
+        answer = client.form(f"{base}/live/ballot", {"vote_id": vote_id, "choice": "yes"}, headers=json_headers)
+        assert answer.status_code == 200, answer.get_data(as_text=True)
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.vote_id == vote_id)) == 1
+        assert db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "ballot.cast")) == 1
+    state = client.get(f"{base}/live.json").json
+    assert state["vote"]["cast_count"] == 1 and state["vote"]["result"] is None and state["me"]["ballot"] == "yes"
+    as_user(client, login, day["b"])  # not checked in when the vote opened
+    refused = client.form(f"{base}/live/ballot", {"vote_id": vote_id, "choice": "yes"}, headers=json_headers)
+    assert refused.status_code == 409 and "出席" in refused.json["error"]
+    assert client.form(f"{base}/live/ballot", {"vote_id": vote_id, "choice": "maybe"},
+                       headers=json_headers).status_code == 409
+    as_user(client, login, day["staff"])
+    assert client.form(f"{base}/console/vote/close", {"vote_id": vote_id}).status_code == 303
+    as_user(client, login, day["a"])
+    closed = client.form(f"{base}/live/ballot", {"vote_id": vote_id, "choice": "no"}, headers=json_headers)
+    assert closed.status_code == 409 and "締め切られ" in closed.json["error"]
+    screen = client.get(f"{base}/screen?k={day['token']}").get_data(as_text=True)
+    assert "賛成 1・反対 0・棄権 0 → 可決" in screen
+    form_post = client.form(f"{base}/live/ballot", {"vote_id": vote_id, "choice": "no"})
+    assert form_post.status_code == 303  # without JavaScript: back to the page, the message flashed
+
+
+def _events(response, wanted: int, timeout: float = 5.0) -> list[dict]:
+    """Read SSE `state` events from a streamed test response."""
+    found, buffer, deadline = [], "", time.monotonic() + timeout
+    for chunk in response.response:
+        buffer += chunk.decode() if isinstance(chunk, bytes) else chunk
+        while "\n\n" in buffer:
+            block, buffer = buffer.split("\n\n", 1)
+            fields = dict(line.split(": ", 1) for line in block.splitlines() if ": " in line and not line.startswith(":"))
+            if fields.get("event") == "state":
+                found.append({"id": int(fields["id"]), "data": json.loads(fields["data"])})
+        if len(found) >= wanted or time.monotonic() > deadline:
+            break
+    response.close()
+    return found
+
+
+def test_the_event_stream_sends_the_state_then_each_new_version(app, client, login, day, monkeypatch):
+    monkeypatch.setitem(app.config, "LIVE_STREAM_SECONDS", 4)
+    monkeypatch.setitem(app.config, "LIVE_POLL_SECONDS", 0.1)
+    base = day["base"]
+    stream = client.get(f"{base}/live/events?k={day['token']}", buffered=False)
+    assert stream.status_code == 200 and stream.mimetype == "text/event-stream"
+
+    def act():
+        time.sleep(0.5)
+        with app.app_context():
+            meeting = db.session.get(Meeting, day["meeting"])
+            sitting.move(meeting, actor=db.session.get(User, day["staff"].id), direction="next")
+            db.session.commit()
+
+    worker = threading.Thread(target=act)
+    worker.start()
+    events = _events(stream, 2)
+    worker.join()
+    assert len(events) == 2
+    first, second = events
+    assert second["id"] == first["id"] + 1 and second["data"]["version"] == second["id"]
+    assert second["data"]["current_item"]["id"] != first["data"]["current_item"]["id"]
+    assert first["data"]["me"] is None
+    # Last-Event-ID: a client that is up to date gets nothing at connect; one behind gets the state at once
+    behind = client.get(f"{base}/live/events?k={day['token']}", headers={"Last-Event-ID": str(first["id"])},
+                        buffered=False)
+    assert [event["id"] for event in _events(behind, 1)] == [second["id"]]
+
+
+def test_a_member_checks_in_on_arrival_and_the_pages_refresh_their_live_part(app, client, login, day):
+    base = day["base"]
+    as_user(client, login, day["b"])
+    page = client.get(f"{base}/live").get_data(as_text=True)
+    assert "出席する(受付)" in page and 'src="/static/live.js"' in page
+    assert client.form(f"{base}/live/check-in").status_code == 303
+    assert client.get(f"{base}/live.json").json["me"]["present"] is True
+    part = client.get(f"{base}/live", headers={"X-Live-Fragment": "1"}).get_data(as_text=True)
+    assert "data-live-root" in part and "<html" not in part and "挙手(発言を求める)" in part
+    screen = client.get(f"{base}/screen?k={day['token']}", headers={"X-Live-Fragment": "1"}).get_data(as_text=True)
+    assert "data-live-root" in screen and "<html" not in screen
