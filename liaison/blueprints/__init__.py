@@ -18,7 +18,7 @@ def register_blueprints(app: Flask) -> None:
     init_transactions(app)  # the request's one commit, after the view
     from . import (
         admin, auth, calendar, committees, dashboard, health, meetings, minutes, notifications, proposals, public,
-        reports, votes,
+        reports, sitting, votes,
     )
 
     app.register_blueprint(health.bp)
@@ -34,6 +34,7 @@ def register_blueprints(app: Flask) -> None:
     # Committee-scoped blueprints last: their /<committee>/ prefix must not shadow fixed paths.
     app.register_blueprint(committees.bp)
     app.register_blueprint(meetings.bp)
+    app.register_blueprint(sitting.bp)
     app.register_blueprint(votes.bp)
     app.register_blueprint(notifications.meeting_bp)
     app.register_blueprint(calendar.committee_bp)

@@ -41,6 +41,7 @@ from ..models import (
     MeetingStatus, Membership,
 )
 from . import access, audit, check, documents, lock, materials, once, require
+from .live import touch as touch_live
 from .memberships import seats
 
 # Announced: the members have the notice, so changes are news to them.
@@ -435,6 +436,7 @@ def open_session(meeting: Meeting, *, actor, now: datetime | None = None) -> Non
     db.session.flush()
     audit.record(actor, "meeting.session_opened", meeting, label=meeting_name(meeting), before=before,
                  after=meeting.status, at=now)
+    touch_live(meeting.id)
     events.emit(Event.MEETING_SESSION_OPENED, meeting)
 
 
@@ -457,6 +459,7 @@ def close_session(meeting: Meeting, *, actor, now: datetime | None = None) -> No
     db.session.flush()
     audit.record(actor, "meeting.session_closed", meeting, label=meeting_name(meeting), before=before,
                  after=meeting.status, at=now)
+    touch_live(meeting.id)
     events.emit(Event.MEETING_HELD, meeting)
 
 
@@ -484,6 +487,7 @@ def check_in(meeting: Meeting, membership: Membership, *, actor, present: bool =
                  label=f"{meeting_name(meeting)} {membership.seat_label}", meeting_id=meeting.id,
                  seat=membership.seat_label, proxy=attendance.response is AttendanceResponse.PROXY,
                  before=before, after=attendance.present, at=now or utcnow())
+    touch_live(meeting.id)
     return attendance
 
 
@@ -781,6 +785,7 @@ def record_presence(meeting: Meeting, *, actor, present_membership_ids, now: dat
     db.session.flush()
     after = sorted(m.seat_label for m in seat_list if m.id in present_ids)
     audit.record(actor, "meeting.presence_recorded", meeting, label=meeting_name(meeting), before=before, after=after)
+    touch_live(meeting.id)
     return len(present_ids)
 
 

@@ -40,6 +40,7 @@ from ..models import (
 )
 from . import check, lock, once, require
 from . import access, audit
+from .live import touch as touch_live
 from . import proposals as proposal_rules
 from .memberships import seats as committee_seats
 
@@ -242,6 +243,7 @@ def open_vote(
         present=sorted(m.seat_label for m in entitled if present and m.id in present) if sitting else None,
         chair_votes=vote.chair_votes,
     )
+    touch_live(meeting.id)
     events.emit(Event.VOTE_OPENED, vote)
     return vote
 
@@ -304,6 +306,7 @@ def admit_late_arrival(vote: Vote, membership: Membership, *, actor, reason: str
     db.session.flush()
     audit.record(actor, "vote.late_arrival_admitted", vote, label=vote_label(vote), seat=membership.seat_label,
                  reason=reason, before=False, after=True)
+    touch_live(meeting.id)
     return seat
 
 
@@ -402,6 +405,7 @@ def cast_ballot(vote: Vote, membership: Membership, choice: Choice, *, actor, re
     # Two racing requests for one seat may both have seen no ballot: the revision tells which one changed it.
     action = "ballot.cast" if ballot.revision == 1 else "ballot.changed"
     audit.record(actor, action, ballot, label=vote_label(vote), **details)
+    touch_live(vote.agenda_item.meeting_id)
     return ballot
 
 
@@ -420,6 +424,7 @@ def withdraw_ballot(vote: Vote, membership: Membership, *, actor, reason: str = 
     if not vote.secret:
         details["before"] = ballot.choice
     audit.record(actor, "ballot.withdrawn", ballot, label=vote_label(vote), **details)
+    touch_live(vote.agenda_item.meeting_id)
     db.session.delete(ballot)
     db.session.flush()
 
@@ -538,6 +543,7 @@ def close_vote(vote: Vote, *, actor, now: datetime | None = None) -> Vote:
             vote.state = VoteState.TIED
             db.session.flush()
             audit.record(actor, "vote.tied", vote, label=vote_label(vote), **counts)
+            touch_live(vote.agenda_item.meeting_id)
             return vote
         _finish(vote, tally.outcome, actor=actor, now=now)
     audit.record(actor, "vote.closed", vote, label=vote_label(vote), outcome=tally.outcome, **counts)
@@ -567,6 +573,7 @@ def record_casting_vote(vote: Vote, choice: Choice, *, actor, now: datetime | No
 
 def _finish(vote: Vote, outcome: VoteOutcome, *, actor, now: datetime) -> None:
     vote.outcome, vote.state, vote.closed_at, vote.closed_by_id = outcome, VoteState.CLOSED, now, actor.id
+    touch_live(vote.agenda_item.meeting_id)
     agenda_outcome = agenda_outcome_of(outcome)
     if agenda_outcome is not None:
         apply_outcome(vote.agenda_item, agenda_outcome, actor=actor, now=now)
@@ -583,6 +590,7 @@ def cancel_vote(vote: Vote, *, actor, reason: str, now: datetime | None = None) 
     vote.state, vote.cancelled_at, vote.cancel_reason = VoteState.CANCELLED, now or utcnow(), reason
     db.session.flush()
     audit.record(actor, "vote.cancelled", vote, label=vote_label(vote), before=before, reason=reason)
+    touch_live(vote.agenda_item.meeting_id)
     events.emit(Event.VOTE_CANCELLED, vote)
     return vote
 
@@ -592,6 +600,7 @@ def cancel_vote(vote: Vote, *, actor, reason: str, now: datetime | None = None) 
 def apply_outcome(item: AgendaItem, outcome: AgendaOutcome, *, actor, now: datetime | None = None) -> None:
     """The item's outcome, passed on to its proposal (if the item carries one) through proposals.decide."""
     item.outcome, item.decided_at = outcome, now or utcnow()
+    touch_live(item.meeting_id)
     proposal = item.proposal
     if proposal is not None and outcome is not AgendaOutcome.NOTED:
         proposal_rules.decide(proposal, outcome.value, actor=actor, now=item.decided_at)  # the same 決定日 everywhere

@@ -5,6 +5,7 @@ from .bodies import Body, BodyKind, PlanPolicy
 from .committees import ROLE_ORDER, Committee, CommitteeKind, Membership, Role
 from .meetings import (
     AgendaItem, AgendaKind, AgendaOutcome, Attachment, Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus,
+    SpeakerRequest,
 )
 from .notifications import (
     Delivery, Notification, NotificationKind, NotificationPreference, NotificationState, SchedulerLease,
@@ -25,6 +26,7 @@ __all__ = [
     "Meeting",
     "MeetingFormat",
     "MeetingStatus",
+    "SpeakerRequest",
     "AuditEvent",
     "Body",
     "BodyKind",

@@ -78,6 +78,12 @@ class Meeting(db.Model):
     # 文書番号 of the 招集通知: given once at 招集, numbered per committee and fiscal year of issue, kept.
     document_year: Mapped[int | None] = mapped_column(Integer)
     document_number: Mapped[int | None] = mapped_column(Integer)
+    # The meeting day (会議進行, liaison.domain.sitting): the live state's version, raised in the transaction of
+    # every change the live pages show; the agenda item under discussion (no FK: items are fixed while in
+    # session); the screen link's generation (revoking the link raises it).
+    live_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    current_item_id: Mapped[int | None] = mapped_column(Integer)
+    screen_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
     committee: Mapped[Committee] = relationship()
     convened_by: Mapped[User | None] = relationship(foreign_keys=[convened_by_id])
@@ -121,6 +127,8 @@ class AgendaItem(db.Model):
     minutes_id: Mapped[int | None] = mapped_column(ForeignKey("minutes.id"), index=True)
     outcome: Mapped[AgendaOutcome | None] = mapped_column(str_enum(AgendaOutcome))
     decided_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    # When the sitting first took this item up (次へ), for the elapsed time against minutes_allotted.
+    started_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
     meeting: Mapped[Meeting] = relationship(back_populates="agenda_items")
     presenter_body: Mapped[Body | None] = relationship()
@@ -128,6 +136,24 @@ class AgendaItem(db.Model):
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
     proposal: Mapped[Proposal | None] = relationship(back_populates="agenda_items")
     confirmed_minutes: Mapped[Minutes | None] = relationship(foreign_keys=[minutes_id])
+
+
+class SpeakerRequest(db.Model):
+    """挙手: a seat asks to speak during the sitting; lowered by the member, or called (指名) by the chair or the
+    secretariat, which records the speaker on the item under discussion at that moment (agenda_item_id)."""
+
+    __tablename__ = "speaker_requests"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id"), index=True)
+    membership_id: Mapped[int] = mapped_column(ForeignKey("memberships.id"))
+    agenda_item_id: Mapped[int | None] = mapped_column(ForeignKey("agenda_items.id"))
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=now_utc)
+    lowered_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    called_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    called_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+
+    membership: Mapped[Membership] = relationship()
 
 
 class AttendanceResponse(enum.Enum):

@@ -1,0 +1,83 @@
+"""The live version of a meeting day (会議進行): one counter per meeting, raised in the transaction of a change.
+
+A domain action that changes what the live pages show (check-in, 開会/閉会, the current item, a hand, a
+vote opened, a ballot cast, a vote closed) calls `touch(meeting_id)`. Just before that transaction commits,
+`meetings.live_version` is raised once per touched meeting (UPDATE … RETURNING), and on PostgreSQL a
+`NOTIFY liaison_live, '<meeting id>:<version>'` is queued in the same transaction: it is delivered to the
+listeners only if the change commits, and never before the new version is visible. The version in the
+database is the truth; the notification only wakes the waiting pages sooner (liaison.fanout).
+
+Raising the version at commit time (not when the action runs) keeps the meeting's row locked for the
+shortest time: 64 ballots cast at once queue on it only for their commit.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+
+from sqlalchemy import event, func, select, update
+from sqlalchemy.orm import Session
+
+from ..models import Meeting
+
+CHANNEL = "liaison_live"
+_PENDING = "liaison_live_touched"
+
+
+def touch(meeting_id: int | None, session: Session | None = None) -> None:
+    """Raise the meeting's live version when the current transaction commits (once, however many touches)."""
+    if meeting_id is None:
+        return
+    if session is None:
+        from ..extensions import db
+
+        session = db.session
+    session.info.setdefault(_PENDING, set()).add(int(meeting_id))
+
+
+@event.listens_for(Session, "before_commit")
+def _raise_versions(session: Session) -> None:
+    if session.in_nested_transaction():
+        return  # a SAVEPOINT released: the outer transaction commits later
+    touched = session.info.pop(_PENDING, None)
+    if not touched:
+        return
+    session.flush()
+    postgres = session.get_bind().dialect.name == "postgresql"
+    for meeting_id in sorted(touched):  # one order everywhere: no deadlock between two multi-meeting commits
+        version = session.execute(
+            update(Meeting).where(Meeting.id == meeting_id).values(live_version=Meeting.live_version + 1)
+            .returning(Meeting.live_version).execution_options(synchronize_session=False)
+        ).scalar()
+        if version is not None and postgres:
+            session.execute(select(func.pg_notify(CHANNEL, f"{meeting_id}:{version}")))
+
+
+@event.listens_for(Session, "after_rollback")
+def _forget(session: Session) -> None:
+    session.info.pop(_PENDING, None)
+
+
+def current_version(meeting_id: int) -> int | None:
+    from ..extensions import db
+
+    return db.session.scalar(select(Meeting.live_version).where(Meeting.id == meeting_id))
+
+
+# ------------------------------------------------------------------------------------------ screen link
+
+def screen_token(meeting: Meeting, secret_key: str) -> str:
+    """The projector's link key: derived from the app's secret, the meeting and its screen generation.
+
+    Nothing secret is stored; revoking raises the generation, so every host refuses the old key at once.
+    """
+    message = f"liaison-screen:{meeting.id}:{meeting.screen_generation}".encode()
+    digest = hmac.new(secret_key.encode(), message, hashlib.sha256).digest()
+    return base64.urlsafe_b64encode(digest[:24]).decode().rstrip("=")
+
+
+def screen_token_valid(meeting: Meeting, token: str | None, secret_key: str) -> bool:
+    if not token or len(token) > 64:
+        return False
+    return hmac.compare_digest(screen_token(meeting, secret_key), token)
