@@ -1,7 +1,7 @@
 """Today's 企画運営部会 (seed --demo): its agenda, planned minutes and 資料.
 
 The 資料 are small PDFs kept in liaison/seed/materials/ (today-1.pdf …), made from TODAY_AGENDA with
-WeasyPrint by `python -m liaison.seed.demo_today` (run it after changing the texts; rendering at seed
+WeasyPrint by `python -m liaison.seed.make_materials` (run it after changing the texts; rendering at seed
 time took seconds per file). The meeting itself is built by demo_meetings.demo_meeting_today through
 the domain functions.
 """
@@ -73,11 +73,3 @@ def render_material(number: int) -> bytes:
             f"<p class=\"meeting\">企画運営部会</p>{sections}</body></html>")
     return write_pdf(html)
 
-
-if __name__ == "__main__":  # python -m liaison.seed.demo_today: make the PDFs again
-    from liaison import create_app
-
-    with create_app().app_context():
-        MATERIALS.mkdir(exist_ok=True)
-        for index in range(1, len(TODAY_AGENDA) + 1):
-            (MATERIALS / f"today-{index}.pdf").write_bytes(render_material(index))
