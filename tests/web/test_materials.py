@@ -100,6 +100,9 @@ def test_viewer_shows_a_pdf_through_pdfjs(client, login, factory, people, app):
     assert "/static/vendor/pdfjs/pdf.min.mjs" in page and "/static/vendor/pdfjs/pdf.worker.min.mjs" in page
     assert 'src="/static/material_viewer.js"' in page and 'type="module"' in page
     assert f"/planning/meetings/{meeting.id}/attachments/{budget}" in page  # the download stays
+    from .test_security_headers import _check_headers
+    assert _check_headers(response, "meetings.view_material") == []
+    assert "worker-src 'self'" in response.headers["Content-Security-Policy"]  # pdf.js's worker, from /static
     for bad in ("abc", "-4", "0"):
         response = client.get(f"/planning/meetings/{meeting.id}/materials/{budget}/view?page={bad}")
         assert response.status_code == 200 and 'data-page="1"' in response.get_data(as_text=True)
