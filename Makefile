@@ -8,7 +8,7 @@ HOST ?= 127.0.0.1
 PORT ?= 5000
 CHROMIUM ?= /usr/bin/chromium
 
-.PHONY: run test install system-packages node-packages db demo translations clean-demo screenshots
+.PHONY: run test install system-packages node-packages pdfjs db demo translations clean-demo screenshots
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -31,7 +31,7 @@ system-packages:
 	else echo "liaison: the PDF export of minutes needs these Debian packages: $$missing"; \
 		echo "         install them with: sudo apt-get install -y $$missing"; fi
 
-install: system-packages $(VENV)/.installed
+install: system-packages $(VENV)/.installed pdfjs
 
 # Node test tools from the project's own package.json / package-lock.json: ical.js (Thunderbird's
 # iCalendar parser) reads the calendar feeds, axe-core checks accessibility in the browser journeys.
@@ -41,6 +41,20 @@ node_modules/.package-lock.json: package.json package-lock.json
 	else echo "make: npm not found: the ical.js test and the browser journeys will be SKIPPED (apt-get install npm)"; fi
 
 node-packages: node_modules/.package-lock.json
+
+# Mozilla's pdf.js (pdfjs-dist in package.json, the legacy build for older tablets) shows 資料 inside the
+# page: copied from node_modules into static/vendor/pdfjs/ (git-ignored), the app serves it itself (no CDN).
+# Without npm the viewer page says so and offers the download.
+PDFJS_SOURCE := node_modules/pdfjs-dist
+PDFJS := static/vendor/pdfjs
+$(PDFJS)/.copied: node_modules/.package-lock.json
+	@if [ -f $(PDFJS_SOURCE)/legacy/build/pdf.min.mjs ]; then \
+		rm -rf $(PDFJS) && mkdir -p $(PDFJS) && \
+		cp $(PDFJS_SOURCE)/legacy/build/pdf.min.mjs $(PDFJS_SOURCE)/legacy/build/pdf.worker.min.mjs $(PDFJS_SOURCE)/LICENSE $(PDFJS)/ && \
+		cp -r $(PDFJS_SOURCE)/cmaps $(PDFJS_SOURCE)/standard_fonts $(PDFJS)/ && touch $@; \
+	else echo "make: pdf.js not installed (npm ci): 資料 will be offered as downloads only"; fi
+
+pdfjs: $(PDFJS)/.copied
 
 db: install
 	$(FLASK) db upgrade

@@ -97,7 +97,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, worker_class: str, workers: int, threads: int = 4):
+def gunicorn(database_url: str, worker_class: str, workers: int, threads: int = 4, boot_seconds: float = 30):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = app_env(database_url, BASE_URL=base)
@@ -108,10 +108,10 @@ def gunicorn(database_url: str, worker_class: str, workers: int, threads: int = 
         command[1:1] = ["--threads", str(threads)]
     process = subprocess.Popen(command, cwd=ROOT, env=env, start_new_session=True)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + boot_seconds
         while True:
             try:
-                with urllib.request.urlopen(base + "/healthz", timeout=2) as response:
+                with urllib.request.urlopen(base + "/healthz", timeout=max(2, boot_seconds / 10)) as response:
                     if response.status == 200:
                         break
             except OSError:  # not listening yet, or still booting its workers

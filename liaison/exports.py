@@ -155,6 +155,8 @@ def minutes_docx(minutes: Minutes, version: MinutesVersion) -> bytes:
                 rows.append([_("提案"), f"{item['proposal']['number']} {item['proposal']['title']}".strip()])
             if item.get("confirms"):
                 rows.append([_("確認する議事録"), item["confirms"]])
+            if item.get("materials"):
+                rows.append([_("資料"), "\n".join(item["materials"])])
             if item.get("outcome"):
                 rows.append([_("結果"), item["outcome"]])
             _table(document, [_("項目"), _("内容")], rows)

@@ -42,7 +42,7 @@ SESSION_STARTED = "_auth_at"
 
 CSP = (
     "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; font-src 'self'; "
-    "connect-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+    "connect-src 'self'; worker-src 'self'; object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
 )
 # Responses that keep the Cache-Control they chose (revalidated with ETags; the files carry their own CSP).
 OWN_CACHE_CONTROL = {"static", "calendar.feed", "calendar_committee.committee_feed", "calendar_committee.meeting_ics",

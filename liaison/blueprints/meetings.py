@@ -14,6 +14,7 @@ from ..dates import TOKYO, to_tokyo, utcnow
 from ..domain import require
 from ..domain import attachments as files
 from ..domain import documents as document_rules
+from ..domain import materials
 from ..domain import minutes_signers as signer_rules
 from ..domain import meetings as rules
 from ..extensions import db
@@ -159,13 +160,15 @@ def _page_data(meeting: Meeting) -> dict:
     """Everything the meeting page shows, in a fixed number of queries."""
     agenda = rules.agenda_of(meeting)
     documents = rules.meeting_attachments(meeting)
+    numbers = materials.numbers_of(agenda, documents)
     by_item: dict = {}
-    for document in documents:
+    for document in sorted(documents, key=lambda d: materials.sort_key(numbers[d.id])):
         by_item.setdefault(document.agenda_item_id, []).append(document)
     sheet = rules.attendance_sheet(meeting)
     my_seat = next((line.membership for line in sheet.lines if line.membership.user_id == current_user.id), None)
     return dict(
         meeting=meeting, committee=g.committee, agenda=agenda, documents_by_item=by_item, sheet=sheet,
+        material_labels={key: materials.label_of(number) for key, number in numbers.items()},
         my_seat=my_seat, my_line=sheet.line_for(my_seat),
         can_manage=rules.can_manage(current_user),
         can_answer=my_seat is not None and rules.can_answer_for(current_user, meeting, my_seat),
@@ -435,6 +438,23 @@ def upload(meeting_id):
 def download(meeting_id, attachment_id):
     meeting = meeting_or_404(meeting_id)  # who may see the meeting may read its 資料
     return send_attachment(attachment_or_404(attachment_id, meeting=meeting))
+
+
+@bp.get("/<int:meeting_id>/materials/<int:attachment_id>/view")
+def view_material(meeting_id, attachment_id):
+    """A 資料 inside the page: a PDF through pdf.js (static/material_viewer.js), anything else as its download link.
+
+    `?page=` opens a page; the page listens for `liaison:follow-page` (the live pages' 「資料を合わせる」)."""
+    meeting = meeting_or_404(meeting_id)
+    attachment = attachment_or_404(attachment_id, meeting=meeting)
+    page = request.args.get("page", default=1, type=int) or 1
+    numbers = materials.numbers_of(rules.agenda_of(meeting), rules.meeting_attachments(meeting))
+    item = db.session.get(AgendaItem, attachment.agenda_item_id) if attachment.agenda_item_id else None
+    return render_template(
+        "meetings/material.html", meeting=meeting, committee=g.committee, attachment=attachment, item=item,
+        number=materials.label_of(numbers.get(attachment.id, "")), page=max(page, 1),
+        is_pdf=attachment.content_type == "application/pdf",
+    )
 
 
 @bp.post("/<int:meeting_id>/attachments/<int:attachment_id>/delete")

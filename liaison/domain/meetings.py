@@ -41,7 +41,7 @@ from ..models import (
     AgendaItem, AgendaKind, Attachment, Attendance, AttendanceResponse, Body, Committee, Meeting, MeetingFormat,
     MeetingStatus, Membership,
 )
-from . import access, audit, check, documents, lock, once, require
+from . import access, audit, check, documents, lock, materials, once, require
 from .live import touch as touch_live
 from .memberships import seats
 
@@ -305,6 +305,7 @@ def convene(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
     meeting.convened_at = now
     meeting.convened_by_id = actor.id
     documents.assign_document_number(meeting, now)
+    materials.freeze(meeting)
     db.session.flush()
     audit.record(actor, "meeting.convened", meeting, label=meeting_name(meeting), before=before, after=meeting.status)
     events.emit(Event.MEETING_CONVENED, meeting)
@@ -651,6 +652,7 @@ def add_attachment(meeting: Meeting, file_storage, *, actor, agenda_item: Agenda
     attachment.meeting_id = meeting.id
     attachment.agenda_item_id = agenda_item.id if agenda_item else None
     db.session.flush()
+    materials.number_new(meeting, attachment)
     _touch(meeting)
     audit.record(
         actor, "attachment.added", attachment, label=attachment.original_name,

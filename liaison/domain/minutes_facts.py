@@ -14,6 +14,7 @@ from ..extensions import db
 from ..labels import label, meeting_name, role_label
 from ..models import AgendaItem, AttendanceResponse, Meeting, Membership, Minutes, Role, SpeakerRequest, User, Vote, VoteState
 from . import check
+from . import materials
 from . import meetings as meeting_rules
 
 OPENING, CLOSING = "opening", "closing"
@@ -155,6 +156,7 @@ def generate_facts(meeting: Meeting, *, actor=None) -> dict:
         agenda = _agenda(meeting)
         votes = vote_results(agenda)
         speakers = _speakers(meeting)
+        listed = _materials(meeting, agenda)
         items = []
         for item in agenda:
             confirms = item.confirmed_minutes
@@ -165,6 +167,7 @@ def generate_facts(meeting: Meeting, *, actor=None) -> dict:
                 "proposal": _proposal_facts(item), "vote": votes.get(item.id), "outcome": _item_outcome(item),
                 "confirms": meeting_name(confirms.meeting) if confirms else "",
                 "speakers": speakers.get(item.id, []),
+                "materials": listed.get(item.id, []),
             })
         return {
             "name": meeting_name(meeting), "committee": meeting.committee.name,
@@ -172,7 +175,19 @@ def generate_facts(meeting: Meeting, *, actor=None) -> dict:
             "when": _when(meeting), "session": _session(meeting), "place": _place(meeting), "format": label(meeting.format),
             "starts_at": meeting.starts_at.isoformat(),
             "attendance": _attendance_facts(meeting), "secretariat": _secretariat(meeting, actor), "items": items,
+            "materials": listed.get(None, []),
         }
+
+
+def _materials(meeting: Meeting, agenda: list[AgendaItem]) -> dict[int | None, list[str]]:
+    """「資料2-1 予算案.pdf」 by agenda item id (None: the meeting's 参考資料), in number order."""
+    documents = meeting_rules.meeting_attachments(meeting)
+    numbers = materials.numbers_of(agenda, documents)
+    listed: dict[int | None, list[str]] = {}
+    for document in sorted(documents, key=lambda d: materials.sort_key(numbers[d.id])):
+        name = f"{materials.label_of(numbers[document.id])}\u3000{document.original_name}".strip("\u3000")
+        listed.setdefault(document.agenda_item_id, []).append(name)
+    return listed
 
 
 def section_keys(facts: dict) -> list[str]:
@@ -200,6 +215,7 @@ def document_lines(facts: dict, texts: dict) -> list[str]:
                 casting = f" 議長裁決 {vote['casting_vote']}" if vote.get("casting_vote") else ""
                 lines.append(f"表決 賛成{vote['yes']} 反対{vote['no']} 棄権{vote['abstain']} {vote['outcome']}{casting}")
                 lines.append(f"表決時の出席 {vote['present']}/{vote['entitled']}")
+            lines += [f"資料 {name}" for name in item.get("materials", [])]
             if item["outcome"]:
                 lines.append(f"結果 {item['outcome']}")
             if item.get("speakers"):

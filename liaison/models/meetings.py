@@ -211,3 +211,5 @@ class Attachment(db.Model):
     uploaded_by: Mapped[User | None] = relationship()
     # A proposal's document (提案資料).
     proposal_id: Mapped[int | None] = mapped_column(ForeignKey("proposals.id"), index=True)
+    # 資料番号 frozen at 招集 ("2-1", "3", "R1" for 参考資料1; liaison.domain.materials); NULL before.
+    material_number: Mapped[str | None] = mapped_column(String(20))

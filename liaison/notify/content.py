@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from .. import labels, urls
 from ..calendar import feeds
 from ..dates import format_date, format_datetime, to_tokyo, utcnow
-from ..domain import documents, meetings
+from ..domain import documents, materials, meetings
 from ..i18n import locale
 from ..labels import label
 from ..labels import meeting_name as meeting_label
@@ -54,6 +54,13 @@ def convocation_text(meeting: Meeting, base_url: str | None = None) -> str:
     """招集通知 as plain text (templates/meetings/convocation.txt): the notice page prints it, the notifier mails it."""
     agenda = meetings.agenda_of(meeting)
     positions = {item.id: item.position for item in agenda}
+    attachments = meetings.meeting_attachments(meeting)
+    numbers = materials.numbers_of(agenda, attachments)
+    attachments.sort(key=lambda document: materials.sort_key(numbers[document.id]))
+    by_item: dict[int, list[str]] = {}
+    for document in attachments:
+        if document.agenda_item_id is not None:
+            by_item.setdefault(document.agenda_item_id, []).append(materials.label_of(numbers[document.id]))
     start, end = to_tokyo(meeting.starts_at), to_tokyo(meeting.ends_at)
     when = format_datetime(start, wareki=True, locale=locale())
     when += f"〜{end:%H:%M}" if start.date() == end.date() else "〜" + format_datetime(end, wareki=True, locale=locale())
@@ -62,7 +69,9 @@ def convocation_text(meeting: Meeting, base_url: str | None = None) -> str:
         meeting=meeting, head=notice_head(meeting), when=when,
         agenda=meetings.agenda_by_kind(agenda), iroha=IROHA, deadline=meetings.answer_deadline_of(meeting),
         page=urls.meeting_url(meeting, base_url), MeetingStatus=MeetingStatus, MeetingFormat=MeetingFormat, label=label,
-        documents=[(document, positions.get(document.agenda_item_id)) for document in meetings.meeting_attachments(meeting)],
+        documents=[(document, positions.get(document.agenda_item_id), materials.label_of(numbers[document.id]))
+                   for document in attachments],
+        item_materials=by_item,
     ) + "\n"
 
 

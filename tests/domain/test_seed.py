@@ -77,6 +77,37 @@ def test_demo_seed_builds_the_documented_logins_and_is_idempotent(ctx):
     assert 3 <= _count(Membership, Membership.committee_id == planning.id, Membership.fiscal_year == fy) <= 12
     # last year's council exists too, with a few seats held by predecessors (人事異動)
     assert _count(Membership, Membership.committee_id == council.id, Membership.fiscal_year == fy - 1) == 64
+    _check_todays_meeting(planning)
+
+
+def _check_todays_meeting(planning):
+    """Today's 企画運営部会 (issue 18): convened, five items with planned minutes and a PDF 資料 each (資料1 …
+    資料5, frozen at 招集), 出欠 from most seats, a 議決事項; a rerun the same day added none, another day adds one."""
+    from datetime import timedelta
+
+    from liaison.dates import to_tokyo, utcnow
+    from liaison.domain import materials
+    from liaison.domain import meetings as rules
+    from liaison.models import AgendaKind, Meeting, MeetingStatus
+    from liaison.seed.demo import seed_demo_today
+    from liaison.seed.demo_meetings import demo_meeting_today
+
+    today = to_tokyo(utcnow()).date()
+    meetings = [m for m in db.session.scalars(select(Meeting).where(Meeting.committee_id == planning.id))
+                if to_tokyo(m.starts_at).date() == today]
+    assert len(meetings) == 1
+    meeting = meetings[0]
+    assert meeting.status is MeetingStatus.CONVENED and meeting.title
+    agenda = rules.agenda_of(meeting)
+    assert 4 <= len(agenda) <= 5 and all(item.minutes_allotted for item in agenda)
+    assert any(item.kind is AgendaKind.RESOLUTION for item in agenda)
+    documents = rules.meeting_attachments(meeting)
+    assert [materials.label_of(d.material_number) for d in documents] == [f"資料{n}" for n in range(1, len(agenda) + 1)]
+    assert all(d.content_type == "application/pdf" and rules.files.content_of(d).startswith(b"%PDF") for d in documents)
+    sheet = rules.attendance_sheet(meeting)
+    assert sum(1 for line in sheet.lines if line.answered) >= 0.8 * len(sheet.lines)
+    seed_demo_today({"secretariat": meeting.created_by})  # the same day: nothing
+    assert demo_meeting_today(planning, meeting.created_by, now=utcnow() + timedelta(days=1)) is not None
 
 
 def test_demo_meetings_are_held_in_the_current_fiscal_year_whatever_the_date():

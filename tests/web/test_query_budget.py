@@ -16,7 +16,7 @@ from liaison.dates import current_fiscal_year, utcnow
 from liaison.domain import accounts, live
 from liaison.extensions import db
 from liaison.models import (
-    AgendaItem, Committee, Meeting, MeetingStatus, Minutes, MinutesStatus, Proposal, ProposalComment, ProposalStatus, Role,
+    AgendaItem, Attachment, Committee, Meeting, MeetingStatus, Minutes, MinutesStatus, Proposal, ProposalComment, ProposalStatus, Role,
     Membership, TokenPurpose, User, Vote,
 )
 from bench.scale import Scale, generate
@@ -81,6 +81,7 @@ PAGES = {
     "votes.decisions_csv": ("secretariat", "/council/votes/decisions.csv"),
     "votes.quorum": ("admin", "/council/votes/quorum"),
     "meetings.document_prefix": ("admin", "/council/meetings/document-prefix"),
+    "meetings.view_material": ("member", "/council/meetings/{held}/materials/{material}/view"),
     "minutes.show": ("member", "/council/meetings/{published}/minutes"),
     "minutes.edit": ("secretariat", "/council/meetings/{draft_minutes}/minutes/edit"),
     "minutes.versions": ("secretariat", "/council/meetings/{published}/minutes/versions"),
@@ -178,6 +179,11 @@ def _ids(app, client) -> tuple[dict, dict]:
         # A fresh comment by the member, editable for a while: the comment edit form needs one.
         comment = ProposalComment(proposal_id=proposal.id, author_id=member.id, text="確認しました。", created_at=utcnow())
         db.session.add(comment)
+        # A 資料 (PDF) of the largest meeting's first item: the viewer page needs one (the data set has no files).
+        material = Attachment(meeting_id=largest.id, agenda_item_id=largest.agenda_items[0].id, original_name="資料.pdf",
+                              stored_name="budget-material", content_type="application/pdf", size=8, sha256="0" * 64,
+                              content=b"%PDF-1.4")
+        db.session.add(material)
         reset = accounts.issue(member, TokenPurpose.PASSWORD_RESET, actor=None)
         email_change = accounts.request_email_change(member, "new-address@example.jp")
         # The public pages show the council's published minutes (tests/web/test_public.py resets this flag).
@@ -189,6 +195,7 @@ def _ids(app, client) -> tuple[dict, dict]:
         params = {
             "held": largest.id, "convened": convened.id, "draft": draft.id,
             "draft_item": draft.agenda_items[0].id, "voted_item": vote.agenda_item_id, "vote": vote.id,
+            "material": material.id,
             "published": minutes[MinutesStatus.PUBLISHED].meeting_id,
             "draft_minutes": minutes[MinutesStatus.DRAFT].meeting_id,
             "proposal": proposal.id, "draft_proposal": draft_proposal.id, "comment": comment.id,

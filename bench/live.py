@@ -1,0 +1,356 @@
+"""The meeting day's benchmark (issue 18): `python bench/live.py` writes its section into BENCHMARKS.md.
+
+On PostgreSQL, under gunicorn (gunicorn.conf.py; when it names no worker class, gthread with
+--workers/--threads below, because a sync worker is blocked by each open event stream):
+1. A fresh database with the demo (`flask seed --demo`); a council meeting today (64 voting seats), all 64
+   checked in, 開会, the first item taken up, an electronic vote opened on it.
+2. 100 followers on the Server-Sent Events stream (the screen's link: no login), 64 seats logged in.
+3. The 64 seats cast at the same instant (POST live/ballot, fetch() style): latency p50/p95/max; then
+   16 of them send their ballot again (a reconnect's resend): stored ballots must equal the seats.
+4. The secretariat closes the vote (POST console/vote/close); each follower notes when an event with
+   the closed vote's result arrives: latency p50/p99/max over all followers after the close returned.
+5. wrk on live.json revalidated with its ETag (304) and on the bare route, in the same run.
+
+Options: --followers N (100), --workers N (4), --threads N (64), --duration S (wrk, 10), --json PATH,
+--no-write (do not touch BENCHMARKS.md), --reuse (the seeded database of a previous run).
+"""
+from __future__ import annotations
+
+import argparse
+import http.client
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+import urllib.parse
+from datetime import datetime, timedelta
+from pathlib import Path
+
+if str(Path(__file__).resolve().parent.parent) not in sys.path:
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.run import (  # noqa: E402
+    app_env, bench_app, csrf_token, flask, gunicorn, log, login, recreate_pg_database, request, wrk,
+)
+
+ROOT = Path(__file__).resolve().parent.parent
+DB_NAME = "liaison_bench_live"
+SECTION = "## Meeting day: 100 followers, 64 seats casting (bench/live.py)"
+PASSWORD = "liaison-demo"
+
+
+def configured_worker_class() -> str | None:
+    """The worker class gunicorn.conf.py names, if any."""
+    namespace: dict = {}
+    exec(compile((ROOT / "gunicorn.conf.py").read_text(encoding="utf-8"), "gunicorn.conf.py", "exec"), namespace)
+    return namespace.get("worker_class")
+
+
+# ------------------------------------------------------------------------------------------ the meeting
+
+def prepare_meeting(database_url: str) -> dict:
+    """A council meeting today, 64 seats checked in, in session, the first item up, an electronic vote open."""
+    from sqlalchemy import select
+
+    from liaison.dates import TOKYO, to_tokyo, utcnow
+    from liaison.domain import live as live_rules
+    from liaison.domain import meetings as meeting_rules
+    from liaison.domain import sitting
+    from liaison.extensions import db
+    from liaison.models import AgendaKind, Committee, MeetingFormat, User
+
+    app = bench_app(database_url)
+    with app.app_context():
+        council = db.session.scalar(select(Committee).where(Committee.slug == "council"))
+        staff = db.session.scalar(select(User).where(User.email == "secretariat@example.jp"))
+        day = to_tokyo(utcnow()).date()
+        start = datetime(day.year, day.month, day.day, 9, 0, tzinfo=TOKYO)
+        then = start - timedelta(days=30)
+        meeting = meeting_rules.create_meeting(council, actor=staff, starts_at=start, ends_at=start + timedelta(hours=15),
+                                               format=MeetingFormat.IN_PERSON, place="ベンチマーク会議室",
+                                               title="bench/live.py", now=then)
+        meeting_rules.add_agenda_item(meeting, actor=staff, kind=AgendaKind.RESOLUTION, title="ベンチマーク議案")
+        meeting_rules.convene(meeting, actor=staff, now=then)
+        seats = meeting_rules.voting_seats(meeting)
+        for seat in seats:
+            sitting.check_in_seat(meeting, seat, actor=staff, mode="present")
+        meeting_rules.open_session(meeting, actor=staff)
+        sitting.move(meeting, actor=staff, direction="next")
+        vote = sitting.open_item_vote(meeting, actor=staff)
+        db.session.commit()
+        result = {
+            "meeting_id": meeting.id, "vote_id": vote.id, "slug": council.slug,
+            "emails": [seat.user.email for seat in seats],
+            "screen_key": live_rules.screen_token(meeting, app.config["SECRET_KEY"]),
+        }
+        db.engine.dispose()
+    return result
+
+
+def stored_ballots(database_url: str, vote_id: int) -> tuple[int, int]:
+    """(ballot rows, distinct seats) of the vote."""
+    from sqlalchemy import func, select
+
+    from liaison.extensions import db
+    from liaison.models import Ballot
+
+    with bench_app(database_url).app_context():
+        rows = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.vote_id == vote_id))
+        seats = db.session.scalar(select(func.count(func.distinct(Ballot.membership_id))).where(Ballot.vote_id == vote_id))
+        db.engine.dispose()
+    return rows, seats
+
+
+# ------------------------------------------------------------------------------------------ followers
+
+class Follower(threading.Thread):
+    """One page on the event stream: notes when the first event with the vote closed arrives."""
+
+    def __init__(self, port: int, path: str, vote_id: int):
+        super().__init__(daemon=True)
+        self.port, self.path, self.vote_id = port, path, vote_id
+        self.connected = threading.Event()
+        self.closed_at: float | None = None
+        self.error: str | None = None
+        self.events = 0
+
+    def run(self) -> None:
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=120)
+            connection.request("GET", self.path, headers={"Accept": "text/event-stream"})
+            response = connection.getresponse()
+            if response.status != 200:
+                self.error = f"HTTP {response.status}"
+                self.connected.set()
+                return
+            data: list[str] = []
+            while True:
+                line = response.fp.readline()
+                if not line:
+                    self.error = self.error or "stream ended"
+                    return
+                line = line.decode("utf-8").rstrip("\n")
+                if line.startswith("data:"):
+                    data.append(line[5:].lstrip())
+                elif line == "" and data:
+                    state = json.loads("\n".join(data))
+                    data = []
+                    self.events += 1
+                    self.connected.set()
+                    vote = state.get("vote") or {}
+                    if vote.get("id") == self.vote_id and vote.get("state") == "closed" and vote.get("result"):
+                        self.closed_at = time.perf_counter()
+                        connection.close()
+                        return
+        except Exception as error:  # noqa: BLE001 (reported)
+            self.error = repr(error)
+            self.connected.set()
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, max(0, int(round(len(ordered) * share)) - 1))]
+
+
+# ------------------------------------------------------------------------------------------------ run
+
+def run(args) -> dict:
+    if args.reuse:
+        from bench.run import pg_url
+        database_url = pg_url(DB_NAME)
+    else:
+        database_url = recreate_pg_database(DB_NAME)
+        env = app_env(database_url)
+        log("migrating and seeding the demo (a minute or two)")
+        flask(["db", "upgrade"], env)
+        flask(["seed", "--demo"], env)
+    info = prepare_meeting(database_url)
+    configured = configured_worker_class()
+    worker_class = configured or "gthread"
+    report = {"load": " ".join(f"{v:.1f}" for v in os.getloadavg()), "worker_class": worker_class, "from_config": bool(configured), "workers": args.workers,
+              "threads": args.threads, "follower_count": args.followers, "seats": len(info["emails"])}
+    meeting_path = f"/{info['slug']}/meetings/{info['meeting_id']}"
+    with gunicorn(database_url, worker_class, args.workers, args.threads, boot_seconds=120) as base:
+        port = urllib.parse.urlsplit(base).port
+        log(f"{len(info['emails'])} seats log in")
+        sessions: list[tuple[str, str]] = []
+        lock = threading.Lock()
+
+        def prepare(email: str) -> None:
+            cookie = login(base, email, PASSWORD)
+            _, _, page = request(base + meeting_path + "/live", cookie=cookie)
+            with lock:
+                sessions.append((cookie, csrf_token(page)))
+
+        emails = info["emails"]
+        for index in range(0, len(emails), 8):
+            batch = [threading.Thread(target=prepare, args=(email,)) for email in emails[index:index + 8]]
+            for thread in batch:
+                thread.start()
+            for thread in batch:
+                thread.join()
+        staff = login(base, "secretariat@example.jp", PASSWORD)
+        _, _, console = request(base + meeting_path + "/console", cookie=staff)
+        staff_token = csrf_token(console)
+
+        log(f"{args.followers} followers connect")
+        stream = f"{meeting_path}/live/events?k={urllib.parse.quote(info['screen_key'])}"
+        followers = [Follower(port, stream, info["vote_id"]) for _ in range(args.followers)]
+        for follower in followers:
+            follower.start()
+        for follower in followers:
+            follower.connected.wait(30)
+        report["followers_connected"] = sum(1 for f in followers if f.events and not f.error)
+
+        log("the seats cast at once")
+        barrier = threading.Barrier(len(sessions))
+        latencies: list[float] = []
+        statuses: list[int] = []
+
+        def cast(cookie: str, token: str, choice: str) -> None:
+            barrier.wait()
+            started = time.perf_counter()
+            status, _, _ = request(base + meeting_path + "/live/ballot", cookie=cookie,
+                                   data={"vote_id": info["vote_id"], "choice": choice, "csrf_token": token},
+                                   headers={"Accept": "application/json"})
+            with lock:
+                latencies.append((time.perf_counter() - started) * 1000)
+                statuses.append(status)
+
+        choices = ["yes"] * 7 + ["no", "yes", "abstain"]
+        casters = [threading.Thread(target=cast, args=(*session, choices[n % len(choices)]))
+                   for n, session in enumerate(sessions)]
+        started = time.perf_counter()
+        for thread in casters:
+            thread.start()
+        for thread in casters:
+            thread.join()
+        report["casts"] = {
+            "sent": len(statuses), "ok": statuses.count(200), "refused": len(statuses) - statuses.count(200),
+            "statuses": sorted(set(statuses)), "wall_ms": (time.perf_counter() - started) * 1000,
+            "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 0.95), "max_ms": max(latencies),
+        }
+        # A reconnect's resend: 16 seats send the same ballot again.
+        resend_statuses = []
+        for n, session in enumerate(sessions[:16]):
+            status, _, _ = request(base + meeting_path + "/live/ballot", cookie=session[0],
+                                   data={"vote_id": info["vote_id"], "choice": choices[n % len(choices)],
+                                         "csrf_token": session[1]}, headers={"Accept": "application/json"})
+            resend_statuses.append(status)
+        rows, seats = stored_ballots(database_url, info["vote_id"])
+        report["ballots"] = {"rows": rows, "distinct_seats": seats, "accepted_casts": statuses.count(200),
+                             "resend_statuses": sorted(set(resend_statuses))}
+        time.sleep(1.0)  # the followers have had the casts' versions
+
+        log("the secretariat closes the vote")
+        close_started = time.perf_counter()
+        status, _, body = request(base + meeting_path + "/console/vote/close", cookie=staff,
+                                  data={"vote_id": info["vote_id"], "csrf_token": staff_token},
+                                  headers={"Accept": "application/json"})
+        closed = time.perf_counter()
+        report["close"] = {"status": status, "ms": (closed - close_started) * 1000}
+        for follower in followers:
+            follower.join(10)
+        after = [(f.closed_at - closed) * 1000 for f in followers if f.closed_at is not None]
+        report["followers"] = {
+            "got_result": len(after), "missed": len(followers) - len(after),
+            "errors": sorted({f.error for f in followers if f.error and f.closed_at is None})[:5],
+            "p50_ms": statistics.median(after) if after else None, "p99_ms": percentile(after, 0.99) if after else None,
+            "max_ms": max(after) if after else None,
+            "within_1s": sum(1 for value in after if value <= 1000),
+        }
+
+        log("wrk: live.json revalidated (304) and the bare route")
+        live_json = f"{base}{meeting_path}/live.json?k={urllib.parse.quote(info['screen_key'])}"
+        status, headers, _ = request(live_json)
+        etag = headers.get("ETag", "")
+        check, _, _ = request(live_json, headers={"If-None-Match": etag})
+        report["etag"] = {"first": status, "revalidated": check, "etag": etag}
+        results = {}
+        for name, url, extra in (("bare route", base + "/_bench/bare", None),
+                                 ("live.json 304", live_json, {"If-None-Match": etag})):
+            wrk(url, duration=2, connections=args.connections, headers=extra)
+            results[name] = wrk(url, duration=args.duration, connections=args.connections, headers=extra)
+        report["wrk"] = results
+        bare = results["bare route"].get("rps") or 0
+        report["ratio_304"] = results["live.json 304"].get("rps", 0) / bare if bare else None
+    return report
+
+
+# ----------------------------------------------------------------------------------------------- report
+
+def _fmt(value, digits: int = 1) -> str:
+    return "–" if value is None else f"{value:.{digits}f}"
+
+
+def section(report: dict) -> str:
+    casts, followers, ballots, wrk_results = report["casts"], report["followers"], report["ballots"], report["wrk"]
+    server = (f"gunicorn {report['worker_class']} (from gunicorn.conf.py)" if report["from_config"] else
+              f"gunicorn --worker-class gthread --workers {report['workers']} --threads {report['threads']} "
+              "(gunicorn.conf.py names no worker class yet; a sync worker would be held by each open stream)")
+    ok = lambda cond: "✓" if cond else "✗"  # noqa: E731
+    lines = [
+        SECTION, "",
+        f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} on PostgreSQL, {server}, {os.cpu_count()} cores, "
+        "with the demo data; one council meeting today, 64 seats checked in, an electronic vote open. "
+        f"Load average at the start: {report.get('load', '?')} (other work on the machine counts).",
+        "",
+        "| measure | value | target | |",
+        "| --- | --- | --- | --- |",
+        f"| followers on the event stream (screen link) | {report['followers_connected']} of {report['follower_count']} connected | 100 | "
+        f"{ok(report['followers_connected'] == report['follower_count'])} |",
+        f"| 64 casts at once: p50 / p95 / max | {_fmt(casts['p50_ms'])} / {_fmt(casts['p95_ms'])} / {_fmt(casts['max_ms'])} ms "
+        f"({casts['ok']} accepted, statuses {casts['statuses']}) | p95 ≤ 150 ms | {ok(casts['p95_ms'] <= 150)} |",
+        f"| ballots stored (rows / seats) after 16 resends | {ballots['rows']} / {ballots['distinct_seats']} "
+        f"(accepted {ballots['accepted_casts']}, resend statuses {ballots['resend_statuses']}) | = accepted, 0 double | "
+        f"{ok(ballots['rows'] == ballots['distinct_seats'] == ballots['accepted_casts'])} |",
+        f"| close (POST, secretariat) | {_fmt(report['close']['ms'])} ms (HTTP {report['close']['status']}) | | |",
+        f"| followers with the result after the close: p50 / p99 / max | {_fmt(followers['p50_ms'])} / "
+        f"{_fmt(followers['p99_ms'])} / {_fmt(followers['max_ms'])} ms ({followers['got_result']} got it, "
+        f"{followers['within_1s']} within 1 s) | all within 1 s | {ok(followers['within_1s'] == report['follower_count'])} |",
+        f"| live.json revalidated (304) | {_fmt(wrk_results['live.json 304'].get('rps'))} req/s | "
+        f"≥ 0.8 × bare | {ok((report['ratio_304'] or 0) >= 0.8)} |",
+        f"| bare route, same run | {_fmt(wrk_results['bare route'].get('rps'))} req/s | | |",
+        f"| ratio 304 / bare | {_fmt(report['ratio_304'], 2)} | ≥ 0.80 | |",
+    ]
+    if followers["errors"]:
+        lines += ["", "Follower errors: " + "; ".join(followers["errors"])]
+    return "\n".join(lines) + "\n"
+
+
+def write_section(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
+    current = path.read_text(encoding="utf-8") if path.exists() else ""
+    if SECTION in current:
+        before, _, rest = current.partition(SECTION)
+        after = rest.split("\n## ", 1)
+        current = before + text + ("\n## " + after[1] if len(after) > 1 else "")
+    else:
+        current = current.rstrip("\n") + "\n\n" + text
+    path.write_text(current, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--followers", type=int, default=100)
+    parser.add_argument("--workers", type=int, default=4)
+    parser.add_argument("--threads", type=int, default=64)
+    parser.add_argument("--duration", type=int, default=10)
+    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--json", type=Path)
+    parser.add_argument("--no-write", action="store_true")
+    parser.add_argument("--reuse", action="store_true", help="the database of a previous run (seeded), a new meeting")
+    args = parser.parse_args(argv)
+    report = run(args)
+    if args.json:
+        args.json.write_text(json.dumps(report, ensure_ascii=False, indent=2), encoding="utf-8")
+    text = section(report)
+    print(text)
+    if not args.no_write:
+        write_section(text)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
