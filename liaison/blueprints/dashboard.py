@@ -4,7 +4,7 @@ from __future__ import annotations
 import time
 
 from flask import Blueprint, render_template, session
-from flask_login import current_user, login_required
+from flask_login import current_user, login_required, user_logged_in
 
 from ..dates import current_fiscal_year
 from ..domain import access
@@ -33,6 +33,12 @@ def task_count() -> int:
     count = task_rules.count(current_user)
     session[TASK_BADGE] = [mark, now, count]
     return count
+
+
+@user_logged_in.connect
+def _count_at_login(_app, user, **_extra) -> None:
+    """Counted when the session starts (the login's POST), so the first page after logging in costs nothing."""
+    session[TASK_BADGE] = [task_rules.current_mark(), time.time(), task_rules.count(user)]
 
 
 @bp.app_context_processor
