@@ -5,6 +5,7 @@ import time
 
 from flask import Blueprint, render_template, session
 from flask_login import current_user, login_required, user_logged_in
+from werkzeug.local import LocalProxy
 
 from ..dates import current_fiscal_year
 from ..domain import access
@@ -37,7 +38,10 @@ def task_count() -> int:
 
 @user_logged_in.connect
 def _count_at_login(_app, user, **_extra) -> None:
-    """Counted when the session starts (the login's POST), so the first page after logging in costs nothing."""
+    """Counted when the session starts (the login's POST), so the first page after logging in costs nothing.
+    A session renewed with the badge in it (a password change: `login_user(current_user)`) keeps its count."""
+    if TASK_BADGE in session or type(user) is LocalProxy:  # type(): isinstance would resolve the proxy
+        return
     session[TASK_BADGE] = [task_rules.current_mark(), time.time(), task_rules.count(user)]
 
 
