@@ -26,7 +26,7 @@ from datetime import datetime
 from itertools import groupby
 
 from flask_babel import gettext as _
-from sqlalchemy import case, delete, func, select
+from sqlalchemy import case, delete, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import joinedload
 
@@ -859,12 +859,14 @@ def attendance_sheet(meeting: Meeting) -> AttendanceSheet:
 # ------------------------------------------------------------------------------------ lists and dashboard
 
 def upcoming_query(committee_ids, *, include_drafts: bool, now: datetime | None = None):
-    """Meetings not yet over, soonest first; committee_ids None means every committee."""
-    statuses = list(ANNOUNCED) + [MeetingStatus.IN_SESSION] + ([MeetingStatus.DRAFT] if include_drafts else [])
+    """Meetings not yet over, soonest first (a sitting still open is not over, even past its planned end);
+    committee_ids None means every committee."""
+    statuses = list(ANNOUNCED) + ([MeetingStatus.DRAFT] if include_drafts else [])
     query = (
         select(Meeting)
         .options(joinedload(Meeting.committee))
-        .where(Meeting.status.in_(statuses), Meeting.ends_at >= (now or utcnow()))
+        .where(or_(Meeting.status == MeetingStatus.IN_SESSION,
+                   Meeting.status.in_(statuses) & (Meeting.ends_at >= (now or utcnow()))))
         .order_by(Meeting.starts_at, Meeting.id)
     )
     if committee_ids is not None:

@@ -15,6 +15,7 @@ from ..models import (
 from .. import events
 from ..events import Event
 from . import access, audit, check, memo, require
+from . import tasks as task_rules
 from .meetings import ANNOUNCED
 
 # Kinds a user can choose to get by mail or not (the digest is chosen with its own switch).
@@ -43,16 +44,18 @@ _unread = memo.keep("unread", (Notification,))
 
 
 def load_with_unread_count(user_id: int) -> User | None:
-    """The user and, kept for this request's header badge, their unread count (one query)."""
+    """The user and, kept for this request's header badges, their unread count and the mark the やること badge
+    is checked against (liaison/domain/tasks.py): one query."""
     unread = (
         select(func.count(Notification.id)).where(*_in_inbox(User.id), Notification.read_at.is_(None))
         .scalar_subquery()
     )
-    row = db.session.execute(select(User, unread).where(User.id == user_id)).first()
+    row = db.session.execute(select(User, unread, task_rules.change_mark()).where(User.id == user_id)).first()
     if row is None:
         return None
-    user, count = row
+    user, count, mark = row
     _unread.put(user.id, count)
+    task_rules.keep_mark(user.id, mark)
     return user
 
 

@@ -17,12 +17,13 @@ from sqlalchemy.orm import contains_eager, joinedload
 from ..dates import current_fiscal_year, utcnow
 from ..extensions import db
 from ..models import (
-    Meeting, MeetingStatus, Membership, Minutes, MinutesReview, MinutesStatus, MinutesVersion, Notification,
+    AuditEvent, Meeting, MeetingStatus, Membership, Minutes, MinutesReview, MinutesStatus, MinutesVersion, Notification,
     NotificationState, Proposal, ProposalStatus, Role, Vote, VoteSeat, VoteState,
 )
-from . import access
+from . import access, memo
 from . import meetings as meeting_rules
 from . import minutes as minutes_rules
+from . import proposal_queries
 from . import votes as vote_rules
 
 # A draft meeting this close to its date should be convened (招集) now.
@@ -34,6 +35,7 @@ class TaskKind(enum.Enum):
     ATTENDANCE = "attendance"  # 出欠の回答
     WRITTEN_VOTE = "written_vote"  # 書面表決
     MINUTES_REVIEW = "minutes_review"  # 議事録の確認
+    IN_SESSION = "in_session"  # 開会中の会議
     PROPOSAL_RETURNED = "proposal_returned"  # 差し戻された提案の修正
     CASTING_VOTE = "casting_vote"  # 可否同数の裁決
     MINUTES_APPROVAL = "minutes_approval"  # 議事録の承認
@@ -51,6 +53,7 @@ def kind_label(kind: TaskKind) -> str:
         TaskKind.ATTENDANCE: _("出欠の回答"),
         TaskKind.WRITTEN_VOTE: _("書面表決への回答"),
         TaskKind.MINUTES_REVIEW: _("議事録の確認"),
+        TaskKind.IN_SESSION: _("開会中の会議"),
         TaskKind.PROPOSAL_RETURNED: _("差し戻された提案の修正"),
         TaskKind.CASTING_VOTE: _("可否同数の裁決"),
         TaskKind.MINUTES_APPROVAL: _("議事録の承認"),
@@ -124,8 +127,20 @@ def _returned_proposals(memberships: list[Membership]) -> list[Proposal]:
     ))
 
 
-def member_tasks(user, memberships, owed_answers, pending_votes) -> list[Task]:
+def _in_session(memberships: list[Membership], next_meetings) -> list[Meeting]:
+    """The meetings of the user's seats whose sitting is open now (from the meetings the dashboard loaded)."""
+    seated = {(m.committee_id, m.fiscal_year) for m in memberships}
+    return [meeting for meeting in next_meetings
+            if meeting.status is MeetingStatus.IN_SESSION and (meeting.committee_id, meeting.fiscal_year) in seated]
+
+
+def member_tasks(user, memberships, owed_answers, pending_votes, next_meetings=()) -> list[Task]:
+    # A sitting open now: the member's live page (the current item, its 資料, the vote buttons), due by the meeting's end.
     tasks = [
+        Task(TaskKind.IN_SESSION, meeting_rules.meeting_name(meeting), meeting_url(meeting, "/live"), meeting.ends_at)
+        for meeting in _in_session(memberships, next_meetings)
+    ]
+    tasks += [
         Task(TaskKind.ATTENDANCE, meeting_rules.meeting_name(meeting), meeting_url(meeting),
              meeting_rules.answer_deadline_of(meeting))
         for meeting, _seat in owed_answers
@@ -246,12 +261,49 @@ def empty_seats(fiscal_year: int) -> list[tuple]:
     return [(committee, counts[committee.id]) for committee in access.all_committees() if counts.get(committee.id)]
 
 
-def my_tasks(user, *, memberships, owed_answers, pending_votes, proposals_to_review, now: datetime | None = None) -> list[Task]:
+def my_tasks(user, *, memberships, owed_answers, pending_votes, proposals_to_review, next_meetings=(),
+             now: datetime | None = None) -> list[Task]:
     """Everything the user has to do, soonest deadline first (what the dashboard already loaded is passed in)."""
     if not getattr(user, "is_authenticated", False):
         return []
     now = now or utcnow()
-    tasks = member_tasks(user, memberships, owed_answers, pending_votes)
+    tasks = member_tasks(user, memberships, owed_answers, pending_votes, next_meetings)
     tasks += chair_tasks(user)
     tasks += secretariat_tasks(user, proposals_to_review, now)
     return _sorted(tasks)
+
+
+# --- the header badge -----------------------------------------------------------------------------
+
+# The audit trail's last position (`seq`, given in commit order) when the user was loaded: every change the
+# domain makes writes an audit row, so a badge counted at this mark is still right while the mark is the same.
+_mark = memo.keep("task_mark", (AuditEvent,))
+
+
+def change_mark():
+    """A column for the user's query: the audit trail's last position (0 when empty); an index lookup."""
+    return select(func.coalesce(func.max(AuditEvent.seq), 0)).scalar_subquery()
+
+
+def current_mark() -> int:
+    """The mark now (one query), where the user was not loaded with it (logging in)."""
+    return db.session.scalar(select(change_mark()))
+
+
+def keep_mark(user_id: int, mark: int) -> None:
+    _mark.put(user_id, mark)
+
+
+def known_mark(user) -> int | None:
+    """The mark loaded with the user for this request, or None (not loaded: a POST, or outside a request)."""
+    return _mark.known().get(user.id)
+
+
+def count(user) -> int:
+    """How many tasks the user has (the header badge): the dashboard's own loads and rules, a fixed number of
+    queries (memberships, meetings, attendance, written votes, minutes, proposals; the secretariat's kinds)."""
+    memberships = access.active_memberships(user, current_fiscal_year())
+    next_meetings, owed_answers = meeting_rules.my_upcoming(user, memberships)
+    return len(my_tasks(user, memberships=memberships, owed_answers=owed_answers, next_meetings=next_meetings,
+                        pending_votes=vote_rules.pending_written_votes(user),
+                        proposals_to_review=proposal_queries.awaiting_review(user)))

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from liaison.dates import current_fiscal_year, utcnow
 from liaison.domain import access, tasks, votes
@@ -12,7 +12,7 @@ from liaison.domain import minutes as minutes_rules
 from liaison.domain import proposal_queries
 from liaison.extensions import db
 from liaison.models import (
-    AttendanceResponse, Meeting, Membership, Minutes, Notification, NotificationKind, NotificationState, User,
+    AttendanceResponse, Meeting, MeetingStatus, Membership, Minutes, Notification, NotificationKind, NotificationState, User,
 )
 from liaison.domain.tasks import TaskKind
 
@@ -23,8 +23,8 @@ def task_list(user):
     user = db.session.get(User, user.id)
     access.forget()
     memberships = access.active_memberships(user)
-    _next, owed = meeting_rules.my_upcoming(user, memberships)
-    return tasks.my_tasks(user, memberships=memberships, owed_answers=owed,
+    next_meetings, owed = meeting_rules.my_upcoming(user, memberships)
+    return tasks.my_tasks(user, memberships=memberships, owed_answers=owed, next_meetings=next_meetings,
                           pending_votes=votes.pending_written_votes(user),
                           proposals_to_review=proposal_queries.awaiting_review(user))
 
@@ -132,3 +132,20 @@ def test_tasks_come_soonest_deadline_first(ctx, factory):
     assert [t.url for t in found] == [f"/planning/meetings/{sooner.id}", f"/planning/meetings/{later.id}",
                                       found[2].url]
     assert found[2].kind is TaskKind.PROPOSAL_RETURNED and found[2].deadline is None
+
+
+def test_a_meeting_in_session_is_a_task_for_its_seats_even_past_its_planned_end(ctx, factory):
+    member = factory.member("planning")
+    outsider = factory.member("council", body="熊谷市")
+    meeting = factory.meeting("planning", status="convened")
+    # The sitting opened and runs late: its planned end is already past.
+    db.session.execute(update(Meeting).where(Meeting.id == meeting.id).values(
+        status=MeetingStatus.IN_SESSION, starts_at=utcnow() - timedelta(hours=3), ends_at=utcnow() - timedelta(minutes=5)))
+    db.session.commit()
+    in_session = [task for task in task_list(member) if task.kind is TaskKind.IN_SESSION]
+    assert [(t.url, t.title) for t in in_session] == [
+        (f"/planning/meetings/{meeting.id}/live", meeting_rules.meeting_name(db.session.get(Meeting, meeting.id)))]
+    assert TaskKind.IN_SESSION not in kinds(outsider)
+    db.session.execute(update(Meeting).where(Meeting.id == meeting.id).values(status=MeetingStatus.HELD))
+    db.session.commit()
+    assert TaskKind.IN_SESSION not in kinds(member)

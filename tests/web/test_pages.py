@@ -79,6 +79,7 @@ def test_query_count_does_not_grow_with_data(client, login, factory, count_queri
     for n, body in enumerate(bodies):
         factory.member(committee="planning", body=body, email=f"p{n}@example.jp")
         factory.member(committee="council", body=body, email=f"c{n + 2}@example.jp")
+    client.get(path)  # the header's やること badge is counted again once after a change (test_dashboard_tasks.py)
     with count_queries() as large:
         assert client.get(path).status_code == 200
     assert large.count == small.count, large.statements
