@@ -6,9 +6,10 @@
    meeting page; the better one serves the rest.
 3. wrk (Debian's package) on every page of the table, logged-in pages with a real session cookie from
    the login form; requests/s, p50/p99 and the ratio to the bare route measured in the same run.
-4. 64 seats casting their ballots at once (HTTP, one session each), the feed build time over all
+4. Server CPU per page in process (bench/cpu.py: process_time medians, ORM/Jinja/translation shares).
+5. 64 seats casting their ballots at once (HTTP, one session each), the feed build time over all
    meetings (bench/feed_build.py), the scheduler's throughput (bench/scheduler_throughput.py).
-5. A profile (pyinstrument, in process against the same database) of the slowest pages.
+6. A profile (pyinstrument, in process against the same database) of the slowest pages.
 
 Options: --quick (short wrk runs, for a smoke check), --duration S, --connections N, --skip-side.
 """
@@ -486,6 +487,14 @@ def write_report(report: dict, path: Path) -> None:
     if bad:
         lines += ["", "Errors during the runs: " + ", ".join(
             f"{row['name']}: {row['non_2xx_3xx']} bad statuses, {row['socket_errors']} socket errors" for row in bad)]
+    lines += ["", "## Server CPU per page (bench/cpu.py)", ""]
+    cpu = report.get("cpu")
+    if cpu and "error" not in cpu:
+        from bench.cpu import table as cpu_table
+
+        lines += cpu_table(cpu)
+    else:
+        lines.append(f"Not measured: {cpu}")
     casts = report.get("casts")
     lines += ["", "## 64 seats casting at once", ""]
     if casts and "error" not in casts:
@@ -604,6 +613,9 @@ def main(argv: list[str] | None = None) -> int:
         log("64 seats casting at once")
         report["casts"] = concurrent_casts(base, database_url, samples)
         log(f"casts: {report['casts']}")
+    log("server CPU per page (bench/cpu.py)")
+    report["cpu"] = side_bench(["bench/cpu.py", "--database-url", database_url, "--samples",
+                                str(REPORTS / "dataset.json")], "bench/cpu.py", REPORTS / "cpu.json", timeout=1800)
     if not args.skip_side:
         log("feed build (bench/feed_build.py)")
         report["feed_build"] = side_bench(["bench/feed_build.py", "--database", "postgresql"], "bench/feed_build.py",
