@@ -94,7 +94,7 @@ def measure(client, path: str, rounds: int, profile_rounds: int) -> dict:
         started = time.process_time()
         client.get(path)
         times.append((time.process_time() - started) * 1000)
-    profiler = cProfile.Profile()
+    profiler = cProfile.Profile(time.process_time)
     profiler.enable()
     for _ in range(profile_rounds):
         client.get(path)

@@ -9,6 +9,7 @@ from .meetings import (
 from .notifications import (
     Delivery, Notification, NotificationKind, NotificationPreference, NotificationState, SchedulerLease,
 )
+from .pages import PageVersion
 from .proposals import Proposal, ProposalComment, ProposalRevision, ProposalStatus
 from .minutes import FrozenMinutesError, Minutes, MinutesComment, MinutesReview, MinutesStatus, MinutesVersion
 from .users import User
@@ -57,6 +58,7 @@ __all__ = [
     "NotificationPreference",
     "NotificationState",
     "SchedulerLease",
+    "PageVersion",
     "Proposal",
     "ProposalComment",
     "ProposalRevision",
