@@ -45,7 +45,7 @@ from bench import scratch  # noqa: E402
 ROOT = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 REPORTS = ROOT / "bench" / "reports"
-DB_NAME = "liaison_bench"
+DB_NAME = os.environ.get("LIAISON_BENCH_DB", "liaison_bench")  # another name for a second run on the same server
 SECRET_KEY = secrets.token_urlsafe(48)
 HTML_TARGET = 0.30
 NOT_MODIFIED_TARGET = 0.8
