@@ -302,6 +302,9 @@ def concurrent_casts(base: str, database_url: str, samples: dict) -> dict:
 
         if item.meeting.status is not MeetingStatus.IN_SESSION:  # an electronic vote opens in the sitting (開会中)
             meeting_rules.open_session(item.meeting, actor=secretariat, now=item.meeting.starts_at)
+        # Every seat present (出席確認): a seat absent when the vote opens may not cast.
+        meeting_rules.record_presence(item.meeting, actor=secretariat, now=item.meeting.starts_at, present_membership_ids=[
+            membership.id for membership in meeting_rules.voting_seats(item.meeting)])
         vote = vote_rules.open_vote(item, actor=secretariat, method=VoteMethod.ELECTRONIC, majority=Majority.SIMPLE)
         db.session.commit()
         vote_id, committee_id, fiscal_year = vote.id, vote.committee_id, item.meeting.fiscal_year
