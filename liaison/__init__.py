@@ -34,6 +34,9 @@ def create_app(config: dict | None = None) -> Flask:
     login_manager.init_app(app)
     init_web(app, babel)
     init_security(app)
+    from .pages import cache as page_cache
+
+    page_cache.init_app(app)  # after the session checks: a cached page is served to a checked viewer only
 
     from . import notify
     from .blueprints import register_blueprints

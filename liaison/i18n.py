@@ -32,6 +32,20 @@ def pinned_locale():
         _PINNED.reset(token)
 
 
+def pin():
+    """Pin the current locale (read once) until `unpin(token)`: the web layer pins it for each template's
+    rendering, so a page's few hundred labels and messages are one dict lookup each."""
+    return _PINNED.set(locale())
+
+
+def unpin(token=None) -> None:
+    """Undo `pin` (or, without a token, drop any pin: the end of a request or app context)."""
+    if token is None:
+        _PINNED.set(None)
+    else:
+        _PINNED.reset(token)
+
+
 def translate(message: str) -> str:
     """gettext without placeholders, looked up once per locale and message."""
     key = (locale(), message)

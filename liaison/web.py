@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, g, has_request_context, render_template, request, session, url_for
+from flask import Flask, before_render_template, g, has_request_context, template_rendered, render_template, request, session, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -131,6 +131,27 @@ def _install_memoised_gettext(app: Flask) -> None:
     )
 
 
+def _pin_locale_while_rendering(app: Flask) -> None:
+    """A template's _() and labels read the locale once per rendering (liaison.i18n.pin), inside whatever
+    force_locale the rendering runs in (a mail to an English user); a failed rendering's pin ends with the
+    app context."""
+    def pin(sender, **extra):
+        g.setdefault("_liaison_locale_pins", []).append(i18n.pin())
+
+    def unpin(sender, **extra):
+        pins = g.get("_liaison_locale_pins")
+        if pins:
+            i18n.unpin(pins.pop())
+
+    def drop(error=None):
+        g.pop("_liaison_locale_pins", None)
+        i18n.unpin()
+
+    before_render_template.connect(pin, app, weak=False)
+    template_rendered.connect(unpin, app, weak=False)
+    app.teardown_appcontext(drop)
+
+
 def _install_labels(app: Flask) -> None:
     """Every template names a label the same way: label(enum value), and compares enums, not their strings."""
     app.jinja_env.globals.update(
@@ -148,6 +169,7 @@ def init_web(app: Flask, babel) -> None:
     app.wsgi_app = RetryReadsOnce(app.wsgi_app)
     _install_memoised_gettext(app)
     _install_labels(app)
+    _pin_locale_while_rendering(app)
     request_memo.install()
     login_manager.login_view = "auth.login"
     login_manager.login_message = None  # the login page explains itself

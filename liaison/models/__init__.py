@@ -11,6 +11,7 @@ from .meetings import (
 from .notifications import (
     Delivery, Notification, NotificationKind, NotificationPreference, NotificationState, SchedulerLease,
 )
+from .pages import PageVersion
 from .proposals import Proposal, ProposalComment, ProposalRevision, ProposalStatus
 from .minutes import (
     FrozenMinutesError, Minutes, MinutesComment, MinutesReview, MinutesSigner, MinutesStatus, MinutesVersion,
@@ -65,6 +66,7 @@ __all__ = [
     "NotificationPreference",
     "NotificationState",
     "SchedulerLease",
+    "PageVersion",
     "Proposal",
     "ProposalComment",
     "ProposalRevision",

@@ -1,0 +1,182 @@
+"""The page cache (issue 22): a rendered page is reused by the next request for the same view of the same data.
+
+Which pages: PAGES below (the dashboard, the meeting list and page, the proposal list and page, the vote
+result and the minutes page), for a logged-in GET without a pending flash message.
+
+The key holds everything the HTML depends on:
+- every table's version counter (liaison/pages/versions.py: one query, read *before* the view reads its
+  data), so a committed change is a new key on the next request, on every host;
+- the endpoint with its path and query string, the viewer (user id and session version: the viewer's own
+  answer, ballot, seat and the header's unread count are part of the page), the locale, the header's
+  やること count kept in the session, the current minute (pages that show deadlines and "now"), and the
+  deployment (the templates', code's and catalogues' files);
+- the CSRF token is the one personal part filled per request: stored as a marker, replaced on a hit.
+
+Where: Redis when REDIS_URL is set (shared by every process and host; a Redis error is a miss), else a
+bounded LRU in the process (PAGE_CACHE_MB). PAGE_CACHE=0 turns the cache off (tests run without it, apart
+from tests/web/test_page_cache.py and tests/web/test_call_budget.py, which turn it on).
+"""
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import threading
+import time
+from collections import OrderedDict
+from pathlib import Path
+
+from flask import Flask, current_app, g, request, session
+from flask_babel import get_locale
+from flask_login import current_user
+from flask_wtf.csrf import generate_csrf
+
+from ..dates import utcnow
+from . import versions
+
+log = logging.getLogger(__name__)
+EXTENSION = "liaison_page_cache"
+PAGES = frozenset({"dashboard.index", "meetings.index", "meetings.show", "proposals.index", "proposals.show",
+                   "votes.show", "minutes.show"})
+CSRF_MARK = "\x00csrf-token\x00"
+_KEY = "_liaison_page_key"
+_HIT = "_liaison_page_hit"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class LocalStore:
+    """A least-recently-used map of rendered pages, bounded in bytes (one per process)."""
+
+    def __init__(self, max_bytes: int):
+        self.max_bytes = max_bytes
+        self.size = 0
+        self.entries: OrderedDict[str, str] = OrderedDict()
+        self.lock = threading.Lock()
+
+    def get(self, key: str) -> str | None:
+        with self.lock:
+            body = self.entries.get(key)
+            if body is not None:
+                self.entries.move_to_end(key)
+            return body
+
+    def put(self, key: str, body: str) -> None:
+        cost = len(body) * 2
+        if cost > self.max_bytes // 4:
+            return
+        with self.lock:
+            old = self.entries.pop(key, None)
+            if old is not None:
+                self.size -= len(old) * 2
+            self.entries[key] = body
+            self.size += cost
+            while self.size > self.max_bytes:
+                _, dropped = self.entries.popitem(last=False)
+                self.size -= len(dropped) * 2
+
+    def clear(self) -> None:
+        with self.lock:
+            self.entries.clear()
+            self.size = 0
+
+
+class RedisStore:
+    """Rendered pages in Redis (every process and host), each for PAGE_CACHE_SECONDS; an error is a miss."""
+
+    def __init__(self, url: str, seconds: int):
+        import redis
+
+        self.client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        self.seconds = seconds
+        self.errors = redis.RedisError
+        self._warned = 0.0
+
+    def _failed(self, error: Exception) -> None:
+        if time.monotonic() - self._warned > 60:
+            self._warned = time.monotonic()
+            log.warning("page cache: Redis is not answering (%s); pages are rendered anew", error)
+
+    def get(self, key: str) -> str | None:
+        try:
+            body = self.client.get(key)
+        except self.errors as error:
+            self._failed(error)
+            return None
+        return None if body is None else body.decode("utf-8")
+
+    def put(self, key: str, body: str) -> None:
+        try:
+            self.client.set(key, body.encode("utf-8"), ex=self.seconds)
+        except self.errors as error:
+            self._failed(error)
+
+    def clear(self) -> None:
+        try:
+            for key in self.client.scan_iter("liaison:page:*"):
+                self.client.delete(key)
+        except self.errors as error:
+            self._failed(error)
+
+
+def _deployment() -> str:
+    """The files a page is made from (code, templates, catalogues): a new deployment never reuses old pages."""
+    digest = hashlib.sha1()
+    for folder, pattern in (("liaison", "*.py"), ("templates", "*.html"), ("liaison/translations", "*.mo")):
+        for path in sorted((ROOT / folder).rglob(pattern)):
+            stat = path.stat()
+            digest.update(f"{path.relative_to(ROOT)}:{stat.st_size}:{stat.st_mtime_ns};".encode())
+    return digest.hexdigest()[:16]
+
+
+def store():
+    return current_app.extensions[EXTENSION]["store"]
+
+
+def _eligible() -> bool:
+    return (request.method == "GET" and request.endpoint in PAGES and current_app.config.get("PAGE_CACHE")
+            and "_flashes" not in session and current_user.is_authenticated)
+
+
+def page_key() -> str:
+    parts = (current_app.extensions[EXTENSION]["deployment"], request.endpoint, request.full_path,
+             current_user.get_id(), str(get_locale()), session.get("task_count"),
+             utcnow().strftime("%Y%m%d%H%M"), versions.current())
+    return "liaison:page:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
+
+
+def init_app(app: Flask) -> None:
+    versions.install()
+    config = app.config
+    config.setdefault("PAGE_CACHE", os.environ.get("PAGE_CACHE", "1").lower() not in ("0", "off", "false", "no")
+                      and not config.get("TESTING"))
+    redis_url = config.get("PAGE_CACHE_REDIS_URL", os.environ.get("REDIS_URL", ""))
+    seconds = int(config.get("PAGE_CACHE_SECONDS", 3600))
+    chosen = RedisStore(redis_url, seconds) if redis_url else LocalStore(int(config.get("PAGE_CACHE_MB", 32)) << 20)
+    app.extensions[EXTENSION] = {"store": chosen, "deployment": _deployment()}
+
+    @app.before_request
+    def _serve_cached_page():
+        if not _eligible():
+            return None
+        key = page_key()
+        setattr(g, _KEY, key)
+        body = store().get(key)
+        if body is None:
+            return None
+        setattr(g, _HIT, True)
+        if CSRF_MARK in body:
+            body = body.replace(CSRF_MARK, generate_csrf())
+        return app.response_class(body, mimetype="text/html")
+
+    @app.after_request
+    def _keep_page(response):
+        key = g.pop(_KEY, None)
+        if key is None or g.get(_HIT) or response.status_code != 200 or response.mimetype != "text/html" \
+                or response.direct_passthrough or "_flashes" in session:
+            return response
+        body = response.get_data(as_text=True)
+        token = g.get("csrf_token")
+        if token:
+            body = body.replace(token, CSRF_MARK)
+        store().put(key, body)
+        return response

@@ -1,0 +1,76 @@
+"""The page cache's version counters: each commit that wrote a table raises that table's row in page_versions.
+
+Session events collect the tables a transaction writes (objects flushed, and INSERT/UPDATE/DELETE statements
+run through the session), and `before_commit` raises their counters in the same transaction, in name order
+(no deadlock between two commits). A page read takes all counters in one query *before* it reads its data,
+so a page is never stored under a key newer than its data. Writes on a bare connection (the sender's
+`engine.begin()` bookkeeping of sent mails) are not seen: no cached page shows them.
+"""
+from __future__ import annotations
+
+from sqlalchemy import event, text
+from sqlalchemy.orm import Session
+
+from ..extensions import db
+from ..models import PageVersion
+
+_WRITTEN = "liaison_page_tables"
+TABLE = PageVersion.__tablename__
+
+
+def _note(session: Session, names) -> None:
+    names = {name for name in names if name and name != TABLE}
+    if names:
+        session.info.setdefault(_WRITTEN, set()).update(names)
+
+
+def _after_flush(session: Session, flush_context) -> None:
+    written = [*session.new, *session.deleted,
+               *(obj for obj in session.dirty if session.is_modified(obj, include_collections=False))]
+    _note(session, (getattr(getattr(obj, "__table__", None), "name", None) for obj in written))
+
+
+def _do_orm_execute(state) -> None:
+    if state.is_insert or state.is_update or state.is_delete:
+        table = getattr(state.statement, "table", None)
+        _note(state.session, [getattr(table, "name", None)])
+
+
+def _before_commit(session: Session) -> None:
+    session.flush()  # what commit would flush after this hook: its tables count too
+    names = session.info.pop(_WRITTEN, None)
+    if not names:
+        return
+    connection = session.connection()
+    if connection.dialect.name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    for name in sorted(names):
+        statement = insert(PageVersion.__table__).values(name=name, counter=1)
+        connection.execute(statement.on_conflict_do_update(
+            index_elements=["name"], set_={"counter": PageVersion.__table__.c.counter + 1}))
+
+
+def _forget(session: Session, previous_transaction) -> None:
+    """The outermost transaction rolled back: nothing it wrote remains (a savepoint's rollback keeps the list)."""
+    if previous_transaction.parent is None and not previous_transaction.nested:
+        session.info.pop(_WRITTEN, None)
+
+
+def install() -> None:
+    """Listen to every session (once)."""
+    if not event.contains(Session, "after_flush", _after_flush):
+        event.listen(Session, "after_flush", _after_flush)
+        event.listen(Session, "do_orm_execute", _do_orm_execute)
+        event.listen(Session, "before_commit", _before_commit)
+        event.listen(Session, "after_soft_rollback", _forget)
+
+
+_CURRENT = text(f"SELECT name, counter FROM {TABLE} ORDER BY name")
+
+
+def current() -> tuple:
+    """Every table's counter, (name, counter) in name order: one query (plain SQL: the ORM would cost more
+    than the query on a page served from the cache)."""
+    return tuple(tuple(row) for row in db.session.connection().execute(_CURRENT))
