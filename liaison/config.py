@@ -82,6 +82,8 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "LOGIN_ADDRESS_LIMITS": env.get("LOGIN_ADDRESS_LIMITS", "30 per 10 minutes; 100 per day"),
         # Wrong current passwords on the account page, per user.
         "CURRENT_PASSWORD_LIMITS": env.get("CURRENT_PASSWORD_LIMITS", "5 per 15 minutes; 20 per day"),
+        # JSON API requests per personal access token (liaison.api).
+        "API_RATE_LIMITS": env.get("API_RATE_LIMITS", "300 per minute; 5000 per hour"),
         # Where the throttles count: Redis when REDIS_URL is set (shared by every web host), else this process.
         "RATELIMIT_STORAGE_URI": env.get("REDIS_URL") or "memory://",
         "RATELIMIT_STORAGE_OPTIONS": {"key_prefix": env.get("RATELIMIT_KEY_PREFIX", "liaison")} if env.get("REDIS_URL") else {},

@@ -150,8 +150,8 @@ def init_app(app: Flask) -> None:
     config.setdefault("PAGE_CACHE", os.environ.get("PAGE_CACHE", "1").lower() not in ("0", "off", "false", "no")
                       and not config.get("TESTING"))
     redis_url = config.get("PAGE_CACHE_REDIS_URL", os.environ.get("REDIS_URL", ""))
-    seconds = int(config.get("PAGE_CACHE_SECONDS", 3600))
-    chosen = RedisStore(redis_url, seconds) if redis_url else LocalStore(int(config.get("PAGE_CACHE_MB", 32)) << 20)
+    seconds = int(config.get("PAGE_CACHE_SECONDS", os.environ.get("PAGE_CACHE_SECONDS", "3600")))
+    chosen = RedisStore(redis_url, seconds) if redis_url else LocalStore(int(config.get("PAGE_CACHE_MB", os.environ.get("PAGE_CACHE_MB", "32"))) << 20)
     app.extensions[EXTENSION] = {"store": chosen, "deployment": _deployment()}
 
     @app.before_request
