@@ -14,6 +14,7 @@ from ..domain import access, require
 from ..domain import meetings as meeting_rules
 from ..domain import memberships as membership_rules
 from ..domain import minutes as minutes_rules
+from ..domain import proposal_permissions, proposal_queries
 from ..domain import proposals as proposal_rules
 from ..domain import tasks as task_rules
 from ..domain import votes as vote_rules
@@ -118,10 +119,10 @@ def _committee_or_404(committee_id: int) -> Committee:
 
 
 def _proposal_or_404(proposal_id: int) -> Proposal:
-    proposal = proposal_rules.load_for_page(proposal_id)
+    proposal = proposal_queries.load_for_page(proposal_id)
     if proposal is None:
         abort(404)
-    require(proposal_rules.can_view(core.user(), proposal), "not visible to this user")
+    require(proposal_permissions.can_view(core.user(), proposal), "not visible to this user")
     return proposal
 
 
@@ -367,11 +368,11 @@ def proposals(args, committee_id):
     """The committee's proposals with the page's filters (status, body, policy, fy) and search (q)."""
     committee = _committee_or_404(committee_id)
     from ..models import ProposalStatus
-    filters = proposal_rules.ListFilters(
+    filters = proposal_queries.ListFilters(
         status=ProposalStatus(args["status"]) if args.get("status") else None, body_id=args.get("body"),
         plan_policy_id=args.get("policy"), fiscal_year=args.get("fy"), q=args.get("q") or "",
     )
-    return core.paginate(proposal_rules.list_query(committee, core.user(), filters), args,
+    return core.paginate(proposal_queries.list_query(committee, core.user(), filters), args,
                          lambda rows: [_proposal_summary(p) for p in rows])
 
 
@@ -403,7 +404,7 @@ def create_proposal(data, committee_id):
     """Draft a proposal from my seat (and submit it with "submit": true)."""
     committee = _committee_or_404(committee_id)
     user = core.user()
-    require(proposal_rules.can_create(user, committee), "only a voting seat drafts proposals")
+    require(proposal_permissions.can_create(user, committee), "only a voting seat drafts proposals")
     proposal = proposal_rules.create_draft(committee, actor=user, **_values(data, committee))
     if data["submit"]:
         proposal_rules.submit(proposal, actor=user)
@@ -505,7 +506,7 @@ def tasks():
     _next, owed = meeting_rules.my_upcoming(user, memberships)
     found = task_rules.my_tasks(
         user, memberships=memberships, owed_answers=owed, pending_votes=vote_rules.pending_written_votes(user),
-        proposals_to_review=proposal_rules.awaiting_review(user),
+        proposals_to_review=proposal_queries.awaiting_review(user),
     )
     now = utcnow()
     return {"items": [
