@@ -14,13 +14,15 @@ from ..domain import access, require
 from ..domain import meetings as meeting_rules
 from ..domain import memberships as membership_rules
 from ..domain import minutes as minutes_rules
+from ..domain import proposal_permissions, proposal_queries
 from ..domain import proposals as proposal_rules
 from ..domain import tasks as task_rules
 from ..domain import votes as vote_rules
+from ..domain.live_state import live_state, viewer_for
 from ..extensions import db
 from ..labels import label, meeting_name
 from ..models import (
-    AgendaItem, AttendanceResponse, Choice, Committee, Meeting, MeetingStatus, Membership, PlanPolicy, Proposal,
+    AgendaItem, AttendanceResponse, Choice, Committee, Meeting, Membership, PlanPolicy, Proposal,
     ProposalRevision, Vote, VoteState,
 )
 from . import core
@@ -118,10 +120,10 @@ def _committee_or_404(committee_id: int) -> Committee:
 
 
 def _proposal_or_404(proposal_id: int) -> Proposal:
-    proposal = proposal_rules.load_for_page(proposal_id)
+    proposal = proposal_queries.load_for_page(proposal_id)
     if proposal is None:
         abort(404)
-    require(proposal_rules.can_view(core.user(), proposal), "not visible to this user")
+    require(proposal_permissions.can_view(core.user(), proposal), "not visible to this user")
     return proposal
 
 
@@ -246,22 +248,13 @@ def meeting(meeting_id):
 @blp.get("/meetings/<int:meeting_id>/live")
 @blp.response(200, s.LiveSchema)
 def live(meeting_id):
-    """The state of a meeting in session: status, when it opened, the agenda's outcomes, the open votes."""
+    """The meeting day's live state, as live.json gives it to the same user (liaison.domain.live_state)."""
     meeting = _meeting_or_404(meeting_id)
-    agenda = meeting_rules.agenda_of(meeting)
-    open_votes = list(db.session.scalars(
-        select(Vote).join(Vote.agenda_item)
-        .where(AgendaItem.meeting_id == meeting.id, Vote.state.in_([VoteState.OPEN, VoteState.TIED]))
-        .order_by(Vote.id)
-    ))
-    sheet = meeting_rules.attendance_sheet(meeting)
-    return {
-        "meeting_id": meeting.id, "status": _labelled(meeting.status),
-        "in_session": meeting.status is MeetingStatus.IN_SESSION,
-        "session_opened_at": core.when(meeting.session_opened_at), "session_closed_at": core.when(meeting.session_closed_at),
-        "agenda": [_agenda_item(item) for item in agenda], "open_votes": [_vote_summary(v) for v in open_votes],
-        "present": sheet.present, "expected": sheet.expected,
-    }
+    state = live_state(meeting, viewer_for(core.user(), meeting))
+    for document in [*state["meeting"]["documents"], *(d for item in state["items"] for d in item["documents"])]:
+        document["url"] = url_for("meetings.download", committee=meeting.committee.slug, meeting_id=meeting.id,
+                                  attachment_id=document["id"])
+    return state
 
 
 @blp.put("/meetings/<int:meeting_id>/attendance")
@@ -367,11 +360,11 @@ def proposals(args, committee_id):
     """The committee's proposals with the page's filters (status, body, policy, fy) and search (q)."""
     committee = _committee_or_404(committee_id)
     from ..models import ProposalStatus
-    filters = proposal_rules.ListFilters(
+    filters = proposal_queries.ListFilters(
         status=ProposalStatus(args["status"]) if args.get("status") else None, body_id=args.get("body"),
         plan_policy_id=args.get("policy"), fiscal_year=args.get("fy"), q=args.get("q") or "",
     )
-    return core.paginate(proposal_rules.list_query(committee, core.user(), filters), args,
+    return core.paginate(proposal_queries.list_query(committee, core.user(), filters), args,
                          lambda rows: [_proposal_summary(p) for p in rows])
 
 
@@ -403,7 +396,7 @@ def create_proposal(data, committee_id):
     """Draft a proposal from my seat (and submit it with "submit": true)."""
     committee = _committee_or_404(committee_id)
     user = core.user()
-    require(proposal_rules.can_create(user, committee), "only a voting seat drafts proposals")
+    require(proposal_permissions.can_create(user, committee), "only a voting seat drafts proposals")
     proposal = proposal_rules.create_draft(committee, actor=user, **_values(data, committee))
     if data["submit"]:
         proposal_rules.submit(proposal, actor=user)
@@ -505,7 +498,7 @@ def tasks():
     _next, owed = meeting_rules.my_upcoming(user, memberships)
     found = task_rules.my_tasks(
         user, memberships=memberships, owed_answers=owed, pending_votes=vote_rules.pending_written_votes(user),
-        proposals_to_review=proposal_rules.awaiting_review(user),
+        proposals_to_review=proposal_queries.awaiting_review(user),
     )
     now = utcnow()
     return {"items": [
