@@ -164,8 +164,11 @@ def approval_refusal(minutes: Minutes) -> str | None:
     return None
 
 
-def lines(minutes: Minutes, signers: list[MinutesSigner] | None = None) -> list[str]:
-    """「議事録署名人 議長 さいたま市 佐藤 健一 (令和8年12月4日 電子確認)」, one line per named signer."""
+def lines(minutes: Minutes, signers: list[MinutesSigner] | None = None, masked=None) -> list[str]:
+    """「議事録署名人 議長 さいたま市 佐藤 健一 (令和8年12月4日 電子確認)」, one line per named signer.
+
+    `masked(signer)`: what stands for the seat and name on the public pages (「さいたま市委員」), None to keep them.
+    """
     signers = signers_of(minutes) if signers is None else signers
     committee = minutes.meeting.committee
     with force_locale("ja"):
@@ -173,7 +176,8 @@ def lines(minutes: Minutes, signers: list[MinutesSigner] | None = None) -> list[
         for signer in signers:
             seat = signer.membership
             who = f"{role_label(Role.CHAIR, committee)} " if signer.is_chair else ""
-            who += f"{seat.seat_label} {signer.user.name}"
+            shown = masked(signer) if masked else None
+            who += shown if shown is not None else f"{seat.seat_label} {signer.user.name}"
             if signer.confirmed_at is not None:
                 state = _("%(date)s 電子確認", date=format_date(signer.confirmed_at, weekday=False))
             else:
