@@ -184,3 +184,24 @@ def lines(minutes: Minutes, signers: list[MinutesSigner] | None = None, masked=N
                 state = _("未確認")
             result.append(_("議事録署名人 %(who)s (%(state)s)", who=who, state=state))
         return result
+
+
+def public_lines(shown) -> list[str]:
+    """The lines on the public 会議録 page and PDF (`shown`: liaison.domain.public.PublicMinutes), read when shown
+    (signers may confirm after publication), names as the committee's masking allows: masked as the attendance is
+    (「さいたま市委員」), the chair's and vice chair's kept with public_keep_officers. No query without signers."""
+    minutes, committee = shown.minutes, shown.committee
+    if not required(minutes):
+        return []
+    if not committee.public_mask_names:
+        return lines(minutes)
+    with force_locale("ja"):
+        member = _("%(seat)s委員")
+
+    def masked_seat(signer) -> str | None:
+        seat = signer.membership
+        if committee.public_keep_officers and seat.role in (Role.CHAIR, Role.VICE_CHAIR):
+            return None
+        return member % {"seat": seat.seat_label}
+
+    return lines(minutes, masked=masked_seat)

@@ -30,7 +30,7 @@ from .. import events
 from ..events import Event
 from . import audit, require
 from . import minutes as minutes_rules
-from . import minutes_signers
+from .minutes_signers import public_lines as signer_lines  # noqa: F401 (the public pages' 議事録署名人)
 
 SEARCH_LIMIT = 100
 FEED_ENTRIES = 30
@@ -389,27 +389,6 @@ def _approval(version: MinutesVersion, name: str) -> str:
     line = _("承認日 %(date)s\u3000承認者 %(role)s %(name)s", date=format_date(version.approved_at, wareki=True),
              role=version.approver_role, name=name)
     return line.rstrip()
-
-
-def signer_lines(shown: PublicMinutes) -> list[str]:
-    """The 議事録署名人 lines of the public page and PDF, read when shown (signers may confirm after publication):
-    names as the committee's masking allows — masked as the attendance is (「さいたま市委員」), the chair's and vice
-    chair's kept with public_keep_officers. No query when the committee has no signers."""
-    minutes, committee = shown.minutes, shown.committee
-    if not minutes_signers.required(minutes):
-        return []
-    if not committee.public_mask_names:
-        return minutes_signers.lines(minutes)
-    with force_locale("ja"):
-        member = _("%(seat)s委員")
-
-    def masked_seat(signer) -> str | None:
-        seat = signer.membership
-        if committee.public_keep_officers and seat.role in (Role.CHAIR, Role.VICE_CHAIR):
-            return None
-        return member % {"seat": seat.seat_label}
-
-    return minutes_signers.lines(minutes, masked=masked_seat)
 
 
 def masked_names(minutes: Minutes, version: MinutesVersion) -> set[str]:
