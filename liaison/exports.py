@@ -61,13 +61,15 @@ def signer_lines(minutes: Minutes) -> list[str]:
 PDF_A = documents.PDF_A
 
 
-def minutes_pdf(minutes: Minutes, version: MinutesVersion, *, variant: str | None = None, shown=None) -> bytes:
-    """The version as PDF (PDF/A with variant); `shown` (facts, texts, approval line) replaces what is printed,
-    e.g. the public pages' masked text (liaison.domain.public)."""
+def minutes_pdf(minutes: Minutes, version: MinutesVersion, *, variant: str | None = None, shown=None,
+                shown_signers: list[str] | None = None) -> bytes:
+    """The version as PDF (PDF/A with variant); `shown` (facts, texts, approval line) and `shown_signers` replace
+    what is printed, e.g. the public pages' masked text and signer lines (liaison.domain.public)."""
     with force_locale("ja"):
         facts, texts, approval = shown or (version.facts, version.texts, approval_line(version))
+        signers = (shown_signers or []) if shown else signer_lines(minutes)
         html = render_template("minutes/print.html", minutes=minutes, version=version, facts=facts,
-                               texts=texts, approval=approval, signers=[] if shown else signer_lines(minutes))
+                               texts=texts, approval=approval, signers=signers)
     return documents.write_pdf(html, variant=variant)
 
 

@@ -1,6 +1,8 @@
 """Figures for branch i20-public: the public 会議録 pages on the benchmark data set and 10× it (SQLite).
 
 Run from the worktree: PYTHONPATH=. python docs/notes/i20_public_measure.py
+On PostgreSQL (127.0.0.1, a temporary database), 10× only, the search pages with and without the pg_trgm index
+on public_search_key (migration 0027), then every page: ... i20_public_measure.py --postgresql
 Prints, per page and scale: published public minutes, SQL statements, median time of 5 requests (ms),
 and the time of a revalidation (If-None-Match → 304).
 """
@@ -13,7 +15,7 @@ import time
 from pathlib import Path
 
 from flask_migrate import upgrade
-from sqlalchemy import event, func, select, update
+from sqlalchemy import event, func, select, text, update
 
 ROOT = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(ROOT))
@@ -24,9 +26,11 @@ from liaison.seed import seed_reference_data  # noqa: E402
 from tests.conftest import make_app  # noqa: E402
 
 
-def measure(scale: Scale, label: str) -> None:
-    with tempfile.TemporaryDirectory() as tmp:
-        app = make_app(f"sqlite:///{tmp}/measure.db", Path(tmp))
+def measure(scale: Scale, label: str, backend: str = "sqlite") -> None:
+    from tests.dbs import temporary_database
+
+    with tempfile.TemporaryDirectory() as tmp, temporary_database(backend, Path(tmp)) as url:
+        app = make_app(url, Path(tmp))
         with app.app_context():
             upgrade()
             seed_reference_data()
@@ -52,7 +56,10 @@ def measure(scale: Scale, label: str) -> None:
             "minutes PDF": f"/public/minutes/{published.id}.pdf",
             "Atom feed": "/public/feed.atom",
         }
-        print(f"\n{label}: {count} published minutes (every committee public)")
+        if backend == "postgresql":
+            del pages["minutes PDF"]  # WeasyPrint, not the database
+            _index_on_and_off(app, client, {name: path for name, path in pages.items() if "search" in name})
+        print(f"\n{label} ({backend}): {count} published minutes (every committee public)")
         print(f"{'page':30} {'status':>6} {'SQL':>4} {'median ms':>10} {'304 ms':>8}")
         for name, path in pages.items():
             client.get(path)  # warm-up
@@ -71,6 +78,50 @@ def measure(scale: Scale, label: str) -> None:
                   f"{revalidate:>8.1f} ({again.status_code})")
 
 
+def _median_ms(client, path) -> float:
+    client.get(path)  # warm-up
+    times = []
+    for _ in range(5):
+        start = time.perf_counter()
+        client.get(path)
+        times.append((time.perf_counter() - start) * 1000)
+    return statistics.median(times)
+
+
+def _index_on_and_off(app, client, pages: dict) -> None:
+    """The search pages (and their SQL's plan) with the trigram index on public_search_key, then without it."""
+    from liaison import textsearch
+    from liaison.models import MinutesVersion
+
+    with app.app_context():
+        versions = db.session.scalar(select(func.count()).select_from(MinutesVersion)
+                                     .where(MinutesVersion.public_search_key.is_not(None)))
+        db.session.execute(text("ANALYZE minutes_versions"))
+        db.session.commit()
+    print(f"\nPostgreSQL: {versions} public copies; search pages, median ms of 5 (index on → off)")
+    results = {}
+    for state in ("on", "off"):
+        with app.app_context():
+            if state == "off":
+                db.session.execute(text("DROP INDEX ix_minutes_versions_public_search_key"))
+                db.session.commit()
+            condition = textsearch.contains((MinutesVersion.public_search_key,), "研修")
+            plan = db.session.execute(text("EXPLAIN ANALYZE " + str(
+                select(MinutesVersion.id).where(condition).compile(db.engine, compile_kwargs={"literal_binds": True}))))
+            print(f"  plan ({state}): " + " | ".join(row[0].strip() for row in plan if "Scan" in row[0] or "Execution" in row[0]))
+        for name, path in pages.items():
+            results.setdefault(name, []).append(_median_ms(client, path))
+    for name, (on, off) in results.items():
+        print(f"  {name:30} index on {on:8.1f} ms   off {off:8.1f} ms")
+    with app.app_context():
+        db.session.execute(text("CREATE INDEX ix_minutes_versions_public_search_key ON minutes_versions "
+                                "USING gin (public_search_key gin_trgm_ops)"))
+        db.session.commit()
+
+
 if __name__ == "__main__":
-    measure(Scale.small(), "benchmark data set (Scale.small)")
-    measure(Scale.small().times(10), "10× the data set")
+    if "--postgresql" in sys.argv:
+        measure(Scale.small().times(10), "10× the data set", "postgresql")
+    else:
+        measure(Scale.small(), "benchmark data set (Scale.small)")
+        measure(Scale.small().times(10), "10× the data set")

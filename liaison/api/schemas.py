@@ -1,10 +1,13 @@
 """The API's request and response bodies (marshmallow), from which the OpenAPI description is built."""
 from __future__ import annotations
 
+from datetime import datetime
+
 import marshmallow as ma
 from marshmallow import fields as f
 from marshmallow import validate as v
 
+from ..dates import to_tokyo
 from ..domain.tasks import TaskKind
 from ..models import (
     AgendaKind, AgendaOutcome, AttendanceResponse, Choice, MeetingFormat, MeetingStatus, MinutesStatus, ProposalStatus,
@@ -170,16 +173,118 @@ class VoteSummarySchema(ma.Schema):
     closes_at = f.DateTime(allow_none=True, required=True)
 
 
-class LiveSchema(ma.Schema):
-    meeting_id = f.Integer(required=True)
-    status = _labelled(MeetingStatus, required=True)
-    in_session = f.Boolean(required=True)
-    session_opened_at = f.DateTime(allow_none=True, required=True)
-    session_closed_at = f.DateTime(allow_none=True, required=True)
-    agenda = f.List(f.Nested(AgendaItemSchema), required=True)
-    open_votes = f.List(f.Nested(VoteSummarySchema), required=True)
+class _Instant(f.DateTime):
+    """A time of the live state (an ISO 8601 string from liaison.domain.live_state), given in Asia/Tokyo."""
+
+    def _serialize(self, value, attr, obj, **kwargs):
+        if isinstance(value, str):
+            value = to_tokyo(datetime.fromisoformat(value))
+        return super()._serialize(value, attr, obj, **kwargs)
+
+
+def _nullable_enum(enum_class, **kwargs):
+    return f.String(validate=v.OneOf([m.value for m in enum_class] + [None]), allow_none=True, **kwargs)
+
+
+class LiveDocumentSchema(ma.Schema):
+    id = f.Integer(required=True)
+    name = f.String(required=True)
+    url = f.String(required=True, metadata={"description": "the meeting page's download link (browser session)"})
+
+
+class LiveMeetingSchema(ma.Schema):
+    id = f.Integer(required=True)
+    title = f.String(required=True)
+    status = _enum(MeetingStatus, required=True)
+    status_label = f.String(required=True)
+    opened_at = _Instant(allow_none=True, required=True)
+    closed_at = _Instant(allow_none=True, required=True)
+    documents = f.List(f.Nested(LiveDocumentSchema), required=True, metadata={"description": "資料 of no item"})
+
+
+class LiveQuorumSchema(ma.Schema):
     present = f.Integer(required=True)
-    expected = f.Integer(required=True)
+    required = f.Integer(required=True)
+    seats = f.Integer(required=True)
+    reached = f.Boolean(required=True)
+
+
+class LiveItemSchema(ma.Schema):
+    id = f.Integer(required=True)
+    position = f.Integer(required=True)
+    title = f.String(required=True)
+    kind = _enum(AgendaKind, required=True)
+    kind_label = f.String(required=True)
+    planned_minutes = f.Integer(allow_none=True, required=True)
+    started_at = _Instant(allow_none=True, required=True)
+    outcome = _nullable_enum(AgendaOutcome, required=True)
+    outcome_label = f.String(allow_none=True, required=True)
+    current = f.Boolean(required=True)
+    documents = f.List(f.Nested(LiveDocumentSchema), required=True)
+
+
+class LiveHandSchema(ma.Schema):
+    id = f.Integer(required=True)
+    membership_id = f.Integer(required=True)
+    seat = f.String(required=True)
+    name = f.String(required=True)
+    raised_at = _Instant(required=True)
+
+
+class LiveSpeakerSchema(ma.Schema):
+    seat = f.String(required=True)
+    name = f.String(required=True)
+    called_at = _Instant(allow_none=True, required=True)
+
+
+class LiveVoteResultSchema(ma.Schema):
+    yes = f.Integer(allow_none=True, required=True)
+    no = f.Integer(allow_none=True, required=True)
+    abstain = f.Integer(allow_none=True, required=True)
+    outcome = _nullable_enum(VoteOutcome, required=True)
+    outcome_label = f.String(required=True)
+    casting_vote = _nullable_enum(Choice, required=True)
+    line = f.String(required=True, metadata={"description": "「賛成 12・反対 3・棄権 1 → 可決」"})
+
+
+class LiveVoteSchema(ma.Schema):
+    id = f.Integer(required=True)
+    state = _enum(VoteState, required=True)
+    state_label = f.String(required=True)
+    method = _enum(VoteMethod, required=True)
+    method_label = f.String(required=True)
+    majority_label = f.String(required=True)
+    secret = f.Boolean(required=True)
+    cast_count = f.Integer(required=True, metadata={"description": "ballots cast so far (never how)"})
+    present_count = f.Integer(required=True, metadata={"description": "seats present when the vote opened"})
+    result = f.Nested(LiveVoteResultSchema, allow_none=True, required=True, metadata={"description": "once closed"})
+
+
+class LiveMeSchema(ma.Schema):
+    membership_id = f.Integer(required=True)
+    seat = f.String(required=True)
+    present = f.Boolean(required=True)
+    hand_raised = f.Boolean(required=True)
+    may_cast = f.Boolean(required=True)
+    ballot = _nullable_enum(Choice, required=True)
+    presides = f.Boolean(required=True)
+
+
+class LiveSchema(ma.Schema):
+    """The meeting day's live state: the same as the pages' live.json for the same user."""
+
+    meeting = f.Nested(LiveMeetingSchema, required=True)
+    version = f.Integer(required=True, metadata={"description": "raised by every change of the sitting"})
+    in_session = f.Boolean(required=True)
+    quorum = f.Nested(LiveQuorumSchema, required=True)
+    current_item = f.Nested(LiveItemSchema, allow_none=True, required=True)
+    items = f.List(f.Nested(LiveItemSchema), required=True)
+    hands = f.List(f.Nested(LiveHandSchema), required=True, metadata={"description": "the raised hands in order"})
+    hand_count = f.Integer(required=True)
+    speakers = f.List(f.Nested(LiveSpeakerSchema), metadata={
+        "description": "the current item's called speakers; only for who runs the meeting (secretariat, chair)"})
+    vote = f.Nested(LiveVoteSchema, allow_none=True, required=True, metadata={"description": "the current item's vote"})
+    me = f.Nested(LiveMeSchema, allow_none=True, required=True, metadata={"description": "my voting seat's part"})
 
 
 class VoteTallySchema(ma.Schema):

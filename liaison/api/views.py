@@ -18,10 +18,11 @@ from ..domain import proposal_permissions, proposal_queries
 from ..domain import proposals as proposal_rules
 from ..domain import tasks as task_rules
 from ..domain import votes as vote_rules
+from ..domain.live_state import live_state, viewer_for
 from ..extensions import db
 from ..labels import label, meeting_name
 from ..models import (
-    AgendaItem, AttendanceResponse, Choice, Committee, Meeting, MeetingStatus, Membership, PlanPolicy, Proposal,
+    AgendaItem, AttendanceResponse, Choice, Committee, Meeting, Membership, PlanPolicy, Proposal,
     ProposalRevision, Vote, VoteState,
 )
 from . import core
@@ -247,22 +248,13 @@ def meeting(meeting_id):
 @blp.get("/meetings/<int:meeting_id>/live")
 @blp.response(200, s.LiveSchema)
 def live(meeting_id):
-    """The state of a meeting in session: status, when it opened, the agenda's outcomes, the open votes."""
+    """The meeting day's live state, as live.json gives it to the same user (liaison.domain.live_state)."""
     meeting = _meeting_or_404(meeting_id)
-    agenda = meeting_rules.agenda_of(meeting)
-    open_votes = list(db.session.scalars(
-        select(Vote).join(Vote.agenda_item)
-        .where(AgendaItem.meeting_id == meeting.id, Vote.state.in_([VoteState.OPEN, VoteState.TIED]))
-        .order_by(Vote.id)
-    ))
-    sheet = meeting_rules.attendance_sheet(meeting)
-    return {
-        "meeting_id": meeting.id, "status": _labelled(meeting.status),
-        "in_session": meeting.status is MeetingStatus.IN_SESSION,
-        "session_opened_at": core.when(meeting.session_opened_at), "session_closed_at": core.when(meeting.session_closed_at),
-        "agenda": [_agenda_item(item) for item in agenda], "open_votes": [_vote_summary(v) for v in open_votes],
-        "present": sheet.present, "expected": sheet.expected,
-    }
+    state = live_state(meeting, viewer_for(core.user(), meeting))
+    for document in [*state["meeting"]["documents"], *(d for item in state["items"] for d in item["documents"])]:
+        document["url"] = url_for("meetings.download", committee=meeting.committee.slug, meeting_id=meeting.id,
+                                  attachment_id=document["id"])
+    return state
 
 
 @blp.put("/meetings/<int:meeting_id>/attendance")

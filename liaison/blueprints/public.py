@@ -90,23 +90,25 @@ def committee(slug):
 @bp.get("/minutes/<int:minutes_id>")
 def minutes(minutes_id):
     shown = rules.minutes_by_id(minutes_id) or abort(404)
-    return _page("public/minutes.html", shown=shown, committee=shown.committee)
+    return _page("public/minutes.html", shown=shown, committee=shown.committee, signers=rules.signer_lines(shown))
 
 
 @bp.get("/minutes/<int:minutes_id>.pdf")
 def minutes_pdf(minutes_id):
     shown = rules.minutes_by_id(minutes_id) or abort(404)
     committee = shown.committee
+    signers = rules.signer_lines(shown)
     # The ETag names what the PDF is made of, so a revalidation costs no rendering.
     key = (f"{shown.minutes.id}:{shown.version.id}:{shown.minutes.published_at}:{committee.public_mask_names}:"
-           f"{committee.public_keep_officers}:{shown.approval}")
+           f"{committee.public_keep_officers}:{shown.approval}:{signers}")
     etag = hashlib.sha256(key.encode()).hexdigest()[:32]
     if request.if_none_match.contains(etag):
         response = Response(status=304)
         response.set_etag(etag)
         response.headers["Cache-Control"] = CACHE_CONTROL
         return response
-    content = exports.minutes_pdf(shown.minutes, shown.version, shown=(shown.facts, shown.texts, shown.approval))
+    content = exports.minutes_pdf(shown.minutes, shown.version, shown=(shown.facts, shown.texts, shown.approval),
+                                  shown_signers=signers)
     response = Response(content, mimetype="application/pdf")
     response.headers["Content-Disposition"] = exports.content_disposition(
         exports.file_name(shown.version, "pdf"), inline=True)

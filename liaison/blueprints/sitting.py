@@ -27,7 +27,7 @@ from ..domain import live as live_rules
 from ..domain import meetings as meeting_rules
 from ..domain import sitting as rules
 from ..domain import votes as vote_rules
-from ..domain.live_state import Viewer, live_state
+from ..domain.live_state import Viewer, live_state, viewer_for
 from ..extensions import db, login_manager
 from ..forms.meetings import ActionForm
 from ..models import Choice, Majority, Meeting, Membership, Vote, VoteMethod
@@ -95,10 +95,7 @@ def _viewer(meeting: Meeting) -> Viewer:
             abort(403)
         return Viewer("screen")
     require(meeting_rules.can_view(current_user, meeting), "not allowed to see this meeting")
-    seat = rules.seat_of(current_user, meeting)
-    staff = access.is_staff(current_user)
-    return Viewer("staff" if staff else "member", current_user.id, seat.id if seat else None,
-                  runs=rules.can_run(current_user, meeting))
+    return viewer_for(current_user, meeting)
 
 
 def _wants_json() -> bool:

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..labels import label, meeting_name
 from ..models import Attachment, Attendance, Ballot, Meeting, MeetingStatus, SpeakerRequest, VoteSeat, VoteState
-from . import sitting
+from . import access, sitting
 from .memberships import seats as committee_seats
 from .votes import quorum_met
 
@@ -32,6 +32,13 @@ class Viewer:
     @property
     def etag_part(self) -> str:
         return "screen" if self.kind == "screen" else f"{self.kind}-{self.user_id}"
+
+
+def viewer_for(user, meeting: Meeting) -> Viewer:
+    """A logged-in user's view (live.json, the JSON API): staff or member, their voting seat, the console's names."""
+    seat = sitting.seat_of(user, meeting)
+    return Viewer("staff" if access.is_staff(user) else "member", user.id, seat.id if seat else None,
+                  runs=sitting.can_run(user, meeting))
 
 
 def _iso(value) -> str | None:

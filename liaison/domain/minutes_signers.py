@@ -164,8 +164,11 @@ def approval_refusal(minutes: Minutes) -> str | None:
     return None
 
 
-def lines(minutes: Minutes, signers: list[MinutesSigner] | None = None) -> list[str]:
-    """「議事録署名人 議長 さいたま市 佐藤 健一 (令和8年12月4日 電子確認)」, one line per named signer."""
+def lines(minutes: Minutes, signers: list[MinutesSigner] | None = None, masked=None) -> list[str]:
+    """「議事録署名人 議長 さいたま市 佐藤 健一 (令和8年12月4日 電子確認)」, one line per named signer.
+
+    `masked(signer)`: what stands for the seat and name on the public pages (「さいたま市委員」), None to keep them.
+    """
     signers = signers_of(minutes) if signers is None else signers
     committee = minutes.meeting.committee
     with force_locale("ja"):
@@ -173,10 +176,32 @@ def lines(minutes: Minutes, signers: list[MinutesSigner] | None = None) -> list[
         for signer in signers:
             seat = signer.membership
             who = f"{role_label(Role.CHAIR, committee)} " if signer.is_chair else ""
-            who += f"{seat.seat_label} {signer.user.name}"
+            shown = masked(signer) if masked else None
+            who += shown if shown is not None else f"{seat.seat_label} {signer.user.name}"
             if signer.confirmed_at is not None:
                 state = _("%(date)s 電子確認", date=format_date(signer.confirmed_at, weekday=False))
             else:
                 state = _("未確認")
             result.append(_("議事録署名人 %(who)s (%(state)s)", who=who, state=state))
         return result
+
+
+def public_lines(shown) -> list[str]:
+    """The lines on the public 会議録 page and PDF (`shown`: liaison.domain.public.PublicMinutes), read when shown
+    (signers may confirm after publication), names as the committee's masking allows: masked as the attendance is
+    (「さいたま市委員」), the chair's and vice chair's kept with public_keep_officers. No query without signers."""
+    minutes, committee = shown.minutes, shown.committee
+    if not required(minutes):
+        return []
+    if not committee.public_mask_names:
+        return lines(minutes)
+    with force_locale("ja"):
+        member = _("%(seat)s委員")
+
+    def masked_seat(signer) -> str | None:
+        seat = signer.membership
+        if committee.public_keep_officers and seat.role in (Role.CHAIR, Role.VICE_CHAIR):
+            return None
+        return member % {"seat": seat.seat_label}
+
+    return lines(minutes, masked=masked_seat)

@@ -30,6 +30,7 @@ from .. import events
 from ..events import Event
 from . import audit, require
 from . import minutes as minutes_rules
+from .minutes_signers import public_lines as signer_lines  # noqa: F401 (the public pages' 議事録署名人)
 
 SEARCH_LIMIT = 100
 FEED_ENTRIES = 30

@@ -71,6 +71,8 @@ class MinutesVersion(db.Model):
         # pg_trgm serves LIKE '%…%' on PostgreSQL; SQLite makes it a plain index (unused by the search).
         Index("ix_minutes_versions_search_key", "search_key", postgresql_using="gin",
               postgresql_ops={"search_key": "gin_trgm_ops"}),
+        Index("ix_minutes_versions_public_search_key", "public_search_key", postgresql_using="gin",
+              postgresql_ops={"public_search_key": "gin_trgm_ops"}),  # the public search (/public/?q=)
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
