@@ -121,7 +121,8 @@ def shared_state(meeting: Meeting, viewer: Viewer, seats: list | None = None) ->
         number = materials.label_of(numbers.get(row.id, ""))
         documents.setdefault(row.agenda_item_id, []).append({
             "id": row.id, "name": row.original_name, "number": number,
-            "label": f"{number} {row.original_name}" if number else row.original_name,
+            "label": (f"{number} {row.original_name}" if number and not row.original_name.startswith(number)
+                      else row.original_name),
             "pdf": row.content_type == "application/pdf",
         })
     state = {
