@@ -7,15 +7,84 @@ browser reconnects (`retry: 1000`). While it waits it holds no database connecti
 """
 from __future__ import annotations
 
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable
 
-from flask import Response, current_app, request, stream_with_context
+from flask import Response, current_app, g, request, stream_with_context, url_for
+from flask_babel import get_locale
+from flask_login import current_user
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 
+from ..domain import access
+from ..domain import live as live_rules
+from ..domain.live_state import Viewer, personal, shared_state, sharing_key
 from ..extensions import db
 from ..fanout import hub_for
 from ..models import Meeting
+
+
+COALESCE_SECONDS = 0.25  # a stream sends at most one state per this time: a burst of ballots gives a few sends
+
+
+class SharedStates:
+    """The shared (non-personal) live state per (meeting, version, viewer kind, …), built once per process.
+
+    Keyed by the version read from the database, so an entry is never served for another version; a
+    small bounded LRU. While one thread builds a key the others wanting it wait for it instead of
+    building it again (100 streams woken by one ballot build the state once).
+    """
+
+    def __init__(self, size: int = 64) -> None:
+        self._size = size
+        self._entries: OrderedDict = OrderedDict()
+        self._building: dict = {}
+        self._lock = threading.Lock()
+
+    def get(self, key, build: Callable):
+        """The entry for key, from build() when missing; build() may return (actual key, value) for a newer one."""
+        while True:
+            with self._lock:
+                if key in self._entries:
+                    self._entries.move_to_end(key)
+                    return self._entries[key]
+                waiting = self._building.get(key)
+                if waiting is None:
+                    waiting = self._building[key] = threading.Event()
+                    break
+            waiting.wait(5.0)  # another thread builds it; then look again (or build, if it failed)
+        try:
+            built_key, value = build()
+            if value is not None:  # a newer version than asked is still right for whoever asked (never older)
+                self.put(built_key, value)
+                if built_key != key:
+                    self.put(key, value)
+            return value
+        finally:
+            with self._lock:
+                self._building.pop(key, None)
+            waiting.set()
+
+    def put(self, key, value) -> None:
+        with self._lock:
+            self._entries[key] = value
+            self._entries.move_to_end(key)
+            while len(self._entries) > self._size:
+                self._entries.popitem(last=False)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+
+
+def shared_states(app) -> SharedStates:
+    """The app's cache (one per app object and process: tests with their own app never share entries)."""
+    states = app.extensions.get("liaison_live_states")
+    if states is None:
+        states = app.extensions.setdefault("liaison_live_states", SharedStates())
+    return states
 
 
 def last_seen_version() -> int | None:
@@ -57,13 +126,18 @@ def event_stream(meeting_id: int, read_state: Callable[[], dict | None]) -> Resp
         yield "retry: 1000\n\n"
         sent = last_seen
         started = beat = time.monotonic()
+        sent_at = 0.0
         version = read_version()
         while version is not None:
             if sent is None or version != sent:
+                pause = COALESCE_SECONDS - (time.monotonic() - sent_at)
+                if pause > 0:  # coalesce: one send per COALESCE_SECONDS, of the newest version
+                    time.sleep(pause)
                 state = state_now()
                 if state is None:
                     return
                 sent = version = state["version"]
+                sent_at = time.monotonic()
                 yield _event(state)
             now = time.monotonic()
             if now - started >= lifetime:
@@ -78,4 +152,78 @@ def event_stream(meeting_id: int, read_state: Callable[[], dict | None]) -> Resp
     response = Response(stream_with_context(stream()), mimetype="text/event-stream")
     response.headers["Cache-Control"] = "no-cache"
     response.headers["X-Accel-Buffering"] = "no"  # a proxy (nginx) passes each event on at once
+    return response
+
+
+# ------------------------------------------------------------------ live.json shared across streams
+
+def documents_url(meeting: Meeting, state: dict) -> dict:
+    """資料 links on every item and the meeting: the download route, and the in-page viewer for a PDF."""
+    def link(documents):
+        for document in documents:
+            document["url"] = url_for("meetings.download", meeting_id=meeting.id, attachment_id=document["id"])
+            document["view_url"] = (url_for("meetings.view_material", meeting_id=meeting.id,
+                                            attachment_id=document["id"]) if document.get("pdf") else None)
+    link(state["meeting"]["documents"])
+    for item in state["items"]:
+        link(item["documents"])
+    return state
+
+
+def _shared_key(meeting_id: int, created_at, version: int, viewer: Viewer) -> tuple:
+    # created_at: a meeting id used again (a database emptied and refilled, as the tests do) is another meeting
+    return (meeting_id, created_at, version, sharing_key(viewer), str(get_locale()), g.committee.slug)
+
+
+def cached_state(meeting_id: int, viewer: Viewer, meeting: Meeting | None = None) -> dict | None:
+    """live.json for the streams and polling: the shared part built once per (meeting, version, kind) and
+    process (liaison.blueprints.live_stream.SharedStates), the viewer's `me` on top (at most one query).
+    The version is read from the database first; an entry is only ever used for its own version."""
+    if meeting is not None:
+        version, created_at = meeting.live_version, meeting.created_at
+    else:
+        row = db.session.execute(select(Meeting.live_version, Meeting.created_at).where(Meeting.id == meeting_id)).first()
+        if row is None:
+            return None
+        version, created_at = row
+
+    def build():
+        row = db.session.scalar(select(Meeting).options(joinedload(Meeting.committee)).where(Meeting.id == meeting_id))
+        if row is None:
+            return None, None
+        shared = shared_state(row, viewer)
+        documents_url(row, shared.state)
+        return _shared_key(meeting_id, row.created_at, row.live_version, viewer), shared
+
+    shared = shared_states(current_app).get(_shared_key(meeting_id, created_at, version, viewer), build)
+    return None if shared is None else personal(shared, viewer)
+
+
+def not_modified(meeting_id: int) -> Response | None:
+    """304 after ONE small query (version + screen generation) when If-None-Match names this viewer's
+    current version: the screen's key checked, or the logged-in user's own tag (issued to them after the
+    full check at that version; it tells nothing they do not have)."""
+    if not request.if_none_match:
+        return None
+    row = db.session.execute(
+        select(Meeting.id, Meeting.live_version, Meeting.screen_generation)
+        .where(Meeting.id == meeting_id, Meeting.committee_id == g.committee.id)
+    ).first()
+    if row is None:
+        return None
+    key = request.args.get("k")
+    if key:
+        if not live_rules.screen_token_valid(row, key, current_app.config["SECRET_KEY"]):
+            return None
+        part = "screen"
+    elif current_user.is_authenticated:
+        part = f"{'staff' if access.is_staff(current_user) else 'member'}-{current_user.id}"
+    else:
+        return None
+    etag = f"live-{row.id}-{row.live_version}-{part}"
+    if not request.if_none_match.contains_weak(etag):
+        return None
+    response = Response(status=304)
+    response.set_etag(etag, weak=True)
+    response.headers["Cache-Control"] = "private, no-cache"
     return response

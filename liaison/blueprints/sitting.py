@@ -31,7 +31,7 @@ from ..domain.live_state import Viewer, live_state, viewer_for
 from ..extensions import db, login_manager
 from ..forms.meetings import ActionForm
 from ..models import Choice, Majority, Meeting, Membership, Vote, VoteMethod
-from .live_stream import event_stream
+from .live_stream import cached_state, documents_url, event_stream, not_modified
 
 bp = Blueprint("sitting", __name__, url_prefix="/<slug:committee>/meetings")
 SCREEN_ENDPOINTS = {"sitting.live_json", "sitting.events", "sitting.screen"}
@@ -103,22 +103,15 @@ def _wants_json() -> bool:
 
 
 def _etag(meeting: Meeting, viewer: Viewer) -> str:
-    return f"live-{meeting.id}-{meeting.live_version}-{viewer.etag_part}"
+    return _etag_of(meeting.id, meeting.live_version, viewer)
 
 
-def _documents_url(meeting: Meeting, state: dict) -> dict:
-    """資料 links (the meeting page's download route) on every item and the meeting."""
-    def link(documents):
-        for document in documents:
-            document["url"] = url_for("meetings.download", meeting_id=meeting.id, attachment_id=document["id"])
-    link(state["meeting"]["documents"])
-    for item in state["items"]:
-        link(item["documents"])
-    return state
+def _etag_of(meeting_id: int, version: int, viewer: Viewer) -> str:
+    return f"live-{meeting_id}-{version}-{viewer.etag_part}"
 
 
 def _state(meeting: Meeting, viewer: Viewer, seats: list | None = None) -> dict:
-    return _documents_url(meeting, live_state(meeting, viewer, seats))
+    return documents_url(meeting, live_state(meeting, viewer, seats))
 
 
 def screen_url(meeting: Meeting) -> str:
@@ -130,15 +123,16 @@ def screen_url(meeting: Meeting) -> str:
 
 @bp.get("/<int:meeting_id>/live.json")
 def live_json(meeting_id):
+    unchanged = not_modified(meeting_id)
+    if unchanged is not None:
+        return unchanged
     meeting = _meeting(meeting_id)
     viewer = _viewer(meeting)
-    etag = _etag(meeting, viewer)
-    if request.if_none_match.contains_weak(etag):
-        response = Response(status=304)
-        response.set_etag(etag, weak=True)
-        response.headers["Cache-Control"] = "private, no-cache"
-        return response
-    response = jsonify(_state(meeting, viewer))
+    state = cached_state(meeting.id, viewer, meeting)
+    if state is None:
+        abort(404)
+    etag = _etag_of(meeting.id, state["version"], viewer)
+    response = jsonify(state)
     response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = "private, no-cache"
     return response.make_conditional(request)
@@ -151,8 +145,7 @@ def events(meeting_id):
     meeting_key = meeting.id
 
     def read_state() -> dict | None:
-        row = db.session.scalar(select(Meeting).options(joinedload(Meeting.committee)).where(Meeting.id == meeting_key))
-        return None if row is None else _state(row, viewer)
+        return cached_state(meeting_key, viewer)
 
     return event_stream(meeting_key, read_state)
 

@@ -15,7 +15,7 @@ from sqlalchemy.orm import joinedload
 from ..extensions import db
 from ..labels import label, meeting_name
 from ..models import Attachment, Attendance, Ballot, Meeting, MeetingStatus, SpeakerRequest, VoteSeat, VoteState
-from . import access, sitting
+from . import access, materials, sitting
 from .memberships import seats as committee_seats
 from .votes import quorum_met
 
@@ -54,11 +54,59 @@ def required_for_quorum(committee, entitled: int) -> int:
     return entitled + 1
 
 
+@dataclass(frozen=True)
+class Shared:
+    """The part of the live state that is the same for every viewer of a kind at a version, plus what a
+    viewer's own part (`me`) needs from it, so that `me` costs at most one small query."""
+
+    state: dict
+    seat_labels: dict  # membership id -> seat label (the voting seats)
+    present: frozenset  # membership ids present
+    hand_seats: frozenset  # membership ids with a raised hand
+    vote: tuple | None  # (id, open, chair_votes, presiding membership id)
+
+
+def sharing_key(viewer: Viewer) -> str:
+    """Viewers whose shared part is identical: the screen, the console (names + speakers), everyone else."""
+    return "screen" if viewer.kind == "screen" else ("runs" if viewer.runs else "people")
+
+
 def live_state(meeting: Meeting, viewer: Viewer, seats: list | None = None) -> dict:
     """The state at `meeting.live_version` (read the version first: a later change only makes it newer).
 
     `seats`: the meeting's voting seats when the caller has them already (the console's attendance sheet).
     """
+    return personal(shared_state(meeting, viewer, seats), viewer)
+
+
+def personal(shared: Shared, viewer: Viewer) -> dict:
+    """The shared part with the viewer's own seat (`me`): a new dict; the shared one is never changed."""
+    state = dict(shared.state)
+    state["me"] = None
+    if viewer.membership_id is None or viewer.membership_id not in shared.seat_labels:
+        return state
+    seat = viewer.membership_id
+    me = {
+        "membership_id": seat, "seat": shared.seat_labels[seat], "present": seat in shared.present,
+        "hand_raised": seat in shared.hand_seats, "may_cast": False, "ballot": None, "presides": False,
+    }
+    if shared.vote is not None:
+        vote_id, is_open, chair_votes, presiding = shared.vote
+        row = db.session.execute(
+            select(VoteSeat.may_cast, Ballot.choice)
+            .outerjoin(Ballot, (Ballot.vote_id == VoteSeat.vote_id) & (Ballot.membership_id == VoteSeat.membership_id))
+            .where(VoteSeat.vote_id == vote_id, VoteSeat.membership_id == seat)
+        ).first()
+        me["presides"] = not chair_votes and presiding == seat
+        if row is not None:
+            me["may_cast"] = bool(row.may_cast) and not me["presides"] and is_open
+            me["ballot"] = row.choice.value if row.choice is not None else None
+    state["me"] = me
+    return state
+
+
+def shared_state(meeting: Meeting, viewer: Viewer, seats: list | None = None) -> Shared:
+    """Everything but `me` (see live_state); the same for every viewer with the same sharing_key."""
     committee = meeting.committee
     items = sitting.agenda(meeting)
     current = sitting.current_item(meeting, items)
@@ -70,11 +118,20 @@ def live_state(meeting: Meeting, viewer: Viewer, seats: list | None = None) -> d
     ) if row.membership_id in seat_ids}
     required = required_for_quorum(committee, len(seats))
     documents: dict[int, list[dict]] = {}
-    for attachment_id, item_id, name in db.session.execute(
-        select(Attachment.id, Attachment.agenda_item_id, Attachment.original_name)
+    rows = db.session.execute(
+        select(Attachment.id, Attachment.agenda_item_id, Attachment.original_name, Attachment.content_type,
+               Attachment.material_number)
         .where(Attachment.meeting_id == meeting.id).order_by(Attachment.id)
-    ):
-        documents.setdefault(item_id, []).append({"id": attachment_id, "name": name})
+    ).all()
+    numbers = materials.numbers_of(items, rows)
+    for row in sorted(rows, key=lambda row: (materials.sort_key(numbers.get(row.id, "")), row.id)):
+        number = materials.label_of(numbers.get(row.id, ""))
+        documents.setdefault(row.agenda_item_id, []).append({
+            "id": row.id, "name": row.original_name, "number": number,
+            "label": (f"{number} {row.original_name}" if number and not row.original_name.startswith(number)
+                      else row.original_name),
+            "pdf": row.content_type == "application/pdf",
+        })
     state = {
         "meeting": {
             "id": meeting.id, "title": meeting_name(meeting), "status": meeting.status.value,
@@ -124,7 +181,7 @@ def live_state(meeting: Meeting, viewer: Viewer, seats: list | None = None) -> d
                               "name": by_id[h.membership_id].user.name if h.membership_id in by_id else "",
                               "called_at": _iso(h.called_at)} for h in called]
     vote = sitting.live_vote(meeting, current.id if current else None)
-    my_seat = None
+    shared_vote = None
     if vote is not None:
         cast = db.session.scalar(select(func.count()).select_from(Ballot).where(Ballot.vote_id == vote.id))
         may_cast = db.session.scalar(select(func.count()).select_from(VoteSeat).where(
@@ -144,27 +201,11 @@ def live_state(meeting: Meeting, viewer: Viewer, seats: list | None = None) -> d
                 "casting_vote": vote.casting_vote.value if vote.casting_vote else None,
                 "line": result_line(vote),
             }
-    if viewer.membership_id is not None and viewer.membership_id in by_id:
-        my_seat = by_id[viewer.membership_id]
-        attendance = present.get(my_seat.id)
-        me = {
-            "membership_id": my_seat.id, "seat": my_seat.seat_label, "present": attendance is not None,
-            "hand_raised": any(hand.membership_id == my_seat.id for hand in hands),
-            "may_cast": False, "ballot": None, "presides": False,
-        }
-        if vote is not None:
-            row = db.session.execute(
-                select(VoteSeat.may_cast, Ballot.choice)
-                .outerjoin(Ballot, (Ballot.vote_id == VoteSeat.vote_id) & (Ballot.membership_id == VoteSeat.membership_id))
-                .where(VoteSeat.vote_id == vote.id, VoteSeat.membership_id == my_seat.id)
-            ).first()
-            me["presides"] = not vote.chair_votes and vote.presiding_membership_id == my_seat.id
-            if row is not None:
-                me["may_cast"] = bool(row.may_cast) and not me["presides"] and vote.state is VoteState.OPEN
-                me["ballot"] = row.choice.value if row.choice is not None else None
-        state["me"] = me
+        shared_vote = (vote.id, vote.state is VoteState.OPEN, vote.chair_votes, vote.presiding_membership_id)
     state["in_session"] = meeting.status is MeetingStatus.IN_SESSION
-    return state
+    return Shared(state=state, seat_labels={seat.id: seat.seat_label for seat in seats},
+                  present=frozenset(present), hand_seats=frozenset(hand.membership_id for hand in hands),
+                  vote=shared_vote)
 
 
 def result_line(vote) -> str:

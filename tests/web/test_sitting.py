@@ -178,3 +178,35 @@ def test_a_member_checks_in_on_arrival_and_the_pages_refresh_their_live_part(app
     assert "data-live-root" in part and "<html" not in part and "挙手(発言を求める)" in part
     screen = client.get(f"{base}/screen?k={day['token']}", headers={"X-Live-Fragment": "1"}).get_data(as_text=True)
     assert "data-live-root" in screen and "<html" not in screen
+
+
+def test_live_json_is_built_once_per_version_and_kind_and_304_needs_one_query(app, client, login, day, count_queries):
+    """h18c: the shared part is built once per (meeting, version, viewer kind) and process; `me` on top."""
+    from liaison.blueprints.live_stream import shared_states
+    from liaison.models import AgendaItem, Attachment
+
+    base, key = day["base"], day["token"]
+    with app.app_context():
+        item_id = db.session.scalar(select(Meeting.current_item_id).where(Meeting.id == day["meeting"]))
+        item = db.session.get(AgendaItem, item_id)
+        for n, kind in enumerate(("application/pdf", "text/csv")):
+            db.session.add(Attachment(meeting_id=day["meeting"], agenda_item_id=item.id, original_name=f"doc{n}",
+                                      stored_name=f"h18c-{day['meeting']}-{n}", content_type=kind, size=1, sha256="0"))
+        live.touch(day["meeting"])
+        db.session.commit()
+    shared_states(app).clear()
+    first = client.get(f"{base}/live.json?k={key}")
+    documents = first.json["current_item"]["documents"]
+    assert [d["label"].split(" ")[1] for d in documents] == ["doc0", "doc1"]
+    assert documents[0]["label"].startswith("資料") and "-1 " in documents[0]["label"]
+    assert documents[0]["view_url"].endswith("/view") and documents[1]["view_url"] is None
+    with count_queries() as counter:
+        again = client.get(f"{base}/live.json?k={key}")  # the shared part comes from the process's cache
+    assert again.json == first.json
+    with count_queries() as revalidate:
+        assert client.get(f"{base}/live.json?k={key}",
+                          headers={"If-None-Match": first.headers["ETag"]}).status_code == 304
+    assert revalidate.count <= counter.count and revalidate.count <= 2  # committee by slug + the version
+    as_user(client, login, day["a"])
+    mine = client.get(f"{base}/live.json").json
+    assert mine["me"]["present"] is True and mine["hands"] == [] and mine["current_item"] == first.json["current_item"]
