@@ -43,6 +43,8 @@ class LiaisonApi(Api):
 
 def init_api(app: Flask) -> None:
     from . import views
+    # The resources' views join views.blp in this order (the description's order of paths).
+    from . import meeting_views, vote_views, proposal_views, minutes_views, task_views  # noqa: F401, I001
 
     config = app.config
     config.setdefault("API_RATE_LIMITS", "300 per minute; 5000 per hour")  # per token, every request

@@ -440,7 +440,7 @@ def test_attendance_row_inserted_concurrently_is_reused_not_an_error(app, factor
     """Two requests answering for one seat at once: the loser of the insert race uses the winner's row."""
     from sqlalchemy import select
 
-    from liaison.domain.meetings import _new_attendance_row
+    from liaison.domain.meeting_attendance import _new_attendance_row
     from liaison.extensions import db
     from liaison.models import Attendance, AttendanceResponse, Meeting, Membership
 

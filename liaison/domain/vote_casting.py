@@ -1,0 +1,198 @@
+"""Votes: the ballots (票) — cast, changed, withdrawn, recorded by the secretariat — and late arrivals (遅参).
+
+`_locked_state` reads a vote's state under its row lock: ballots share it, closing takes it alone.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask_babel import gettext as _
+from sqlalchemy import select
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ..dates import format_datetime, utcnow
+from ..extensions import db
+from ..models import (
+    Attendance, AttendanceResponse, Ballot, Choice, Meeting, Membership, Vote, VoteMethod, VoteSeat, VoteState,
+)
+from . import audit, check, once, require
+from .live import touch as touch_live
+from .vote_permissions import can_manage, in_window, presides_without_vote, vote_label
+from .vote_queries import seat_lines
+
+
+def known_absent(meeting: Meeting, membership_id: int) -> bool:
+    """Recorded as not present, or answered 欠席 with no presence recorded: such a seat never votes at the meeting."""
+    row = db.session.execute(
+        select(Attendance.present, Attendance.response)
+        .where(Attendance.meeting_id == meeting.id, Attendance.membership_id == membership_id)
+    ).first()
+    if row is None:
+        return False
+    return row.present is False or (row.present is None and row.response is AttendanceResponse.ABSENT)
+
+
+def admit_late_arrival(vote: Vote, membership: Membership, *, actor, reason: str, now: datetime | None = None) -> VoteSeat:
+    """遅参: the secretariat admits a seat that checked in after the vote of the sitting opened, with a reason."""
+    require(can_manage(actor), "only the secretariat admits late arrivals")
+    reason = (reason or "").strip()
+    check(reason, _("遅れて出席した委員を表決に加える理由を入力してください。"), "reason")
+    check(len(reason) <= 1000, _("理由は1000文字以内で入力してください。"), "reason")
+    check(_locked_state(vote, exclusive=True).accepts_ballots, _("この表決は締め切られています。"))
+    seat = db.session.scalar(
+        select(VoteSeat).where(VoteSeat.vote_id == vote.id, VoteSeat.membership_id == membership.id)
+    )
+    check(seat is not None, _("この表決の議席ではありません。"))
+    check(seat.may_cast is not None, _("この表決は出席者に限る表決ではありません。"))
+    once(seat.may_cast is False, _("この議席はすでに表決に加わっています。"))
+    meeting = vote.agenda_item.meeting
+    checked_in = db.session.scalar(
+        select(Attendance.present).where(Attendance.meeting_id == meeting.id, Attendance.membership_id == membership.id)
+    )
+    check(checked_in is True, _("欠席の議席は表決に加えられません。先に出席を確認してください。"))
+    now = now or utcnow()
+    seat.may_cast, seat.admitted_at, seat.admitted_by_id, seat.admit_reason = True, now, actor.id, reason
+    db.session.flush()
+    audit.record(actor, "vote.late_arrival_admitted", vote, label=vote_label(vote), seat=membership.seat_label,
+                 reason=reason, before=False, after=True)
+    touch_live(meeting.id)
+    return seat
+
+
+def _locked_state(vote: Vote, *, exclusive: bool = False) -> VoteState:
+    """Read the vote's state under a row lock: ballots share it, closing takes it alone (PostgreSQL).
+
+    So a ballot either commits before the count or, once the vote is closed, sees it closed.
+    """
+    query = select(Vote.state).where(Vote.id == vote.id).with_for_update(read=not exclusive)
+    return db.session.execute(query).scalar_one()
+
+
+def _upsert_ballot(vote_id: int, membership_id: int, choice: Choice, *, actor_id: int, by_secretariat: bool, now: datetime):
+    """INSERT … ON CONFLICT (vote_id, membership_id) DO UPDATE: one row per seat, whoever races."""
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    values = {
+        "vote_id": vote_id, "membership_id": membership_id, "choice": choice, "cast_by_id": actor_id,
+        "recorded_by_secretariat": by_secretariat, "revision": 1, "cast_at": now, "updated_at": now,
+    }
+    statement = insert(Ballot).values(**values)
+    statement = statement.on_conflict_do_update(
+        index_elements=[Ballot.vote_id, Ballot.membership_id],
+        set_={
+            "choice": statement.excluded.choice,
+            "cast_by_id": statement.excluded.cast_by_id,
+            "recorded_by_secretariat": statement.excluded.recorded_by_secretariat,
+            "updated_at": statement.excluded.updated_at,
+            "revision": Ballot.revision + 1,
+        },
+    )
+    db.session.execute(statement, execution_options={"synchronize_session": False})
+
+
+def cast_ballot(vote: Vote, membership: Membership, choice: Choice, *, actor, reason: str = "",
+                now: datetime | None = None) -> Ballot:
+    """票: the seat's member casts it (electronic / written), or the secretariat records it; changeable until close.
+
+    Ballots are the seat's own: the secretariat records them for a show of hands or roll call (会議での表決),
+    and a paper 書面 received for a seat that has not answered; never an electronic ballot, never over a
+    ballot the seat cast itself. Correcting a ballot it recorded needs a reason (audited).
+    Only seats present at a sitting vote's opening (or admitted later) vote; under the default chair rule
+    the presiding chair does not.
+    """
+    now = now or utcnow()
+    own_seat = membership.user_id == getattr(actor, "id", None) and vote.method is not VoteMethod.IN_MEETING
+    by_secretariat = not own_seat
+    if by_secretariat:
+        require(can_manage(actor), "members cast only their own seat's ballot")
+    else:
+        require(membership.has_vote, "a seat without a vote cannot cast")
+    check(isinstance(choice, Choice), _("賛成・反対・棄権のいずれかを選んでください。"), "choice")
+    seat = db.session.scalar(
+        select(VoteSeat).where(VoteSeat.vote_id == vote.id, VoteSeat.membership_id == membership.id)
+    )
+    require(seat is not None, "not an entitled seat of this vote")
+    check(_locked_state(vote).accepts_ballots, _("この表決は締め切られています。"), "choice")
+    check(not (by_secretariat and vote.method is VoteMethod.ELECTRONIC),
+          _("電子表決の票は各委員が自分で入力します。事務局は記録できません。"), "choice")
+    check(not presides_without_vote(vote, membership.id),
+          _("議長は表決に加わりません。可否同数のときに裁決します。"), "choice")
+    check(seat.may_cast is not False,
+          _("%(seat)sは表決の開始時に出席していなかったため投票できません。遅れて出席した場合は事務局にお申し出ください。",
+            seat=membership.seat_label), "choice")
+    if seat.may_cast is None and vote.method is VoteMethod.IN_MEETING:
+        check(not known_absent(vote.agenda_item.meeting, membership.id),
+              _("%(seat)sは欠席と記録されているため、票を記録できません。", seat=membership.seat_label), "choice")
+    if not by_secretariat:
+        check(in_window(vote, now), _("書面表決の受付期間外です(締切: %(deadline)s)。",
+                                      deadline=format_datetime(vote.closes_at) if vote.closes_at else "-"), "choice")
+    before = db.session.execute(
+        select(Ballot.choice, Ballot.recorded_by_secretariat)
+        .where(Ballot.vote_id == vote.id, Ballot.membership_id == membership.id).with_for_update()
+    ).first()
+    if before is not None and before.choice is choice:
+        return db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id, Ballot.membership_id == membership.id))
+    reason = (reason or "").strip()
+    if by_secretariat and before is not None:
+        check(before.recorded_by_secretariat,
+              _("%(seat)sが自分で投じた票は事務局が変更できません。", seat=membership.seat_label), "choice")
+        check(reason, _("記録済みの票を訂正する理由を入力してください。"), "reason")
+    _upsert_ballot(vote.id, membership.id, choice, actor_id=actor.id, by_secretariat=by_secretariat, now=now)
+    # On SQLite the write now holds the database lock: a close that committed first is visible here.
+    check(_locked_state(vote).accepts_ballots, _("この表決は締め切られています。"), "choice")
+    ballot = db.session.scalar(
+        select(Ballot).where(Ballot.vote_id == vote.id, Ballot.membership_id == membership.id)
+        .execution_options(populate_existing=True)
+    )
+    details = {"seat": membership.seat_label, "by_secretariat": by_secretariat, "vote_id": vote.id}
+    if by_secretariat and before is not None:
+        details["reason"] = reason
+    if not vote.secret:
+        details.update(before=before.choice if before else None, after=choice)
+    # Two racing requests for one seat may both have seen no ballot: the revision tells which one changed it.
+    action = "ballot.cast" if ballot.revision == 1 else "ballot.changed"
+    audit.record(actor, action, ballot, label=vote_label(vote), **details)
+    touch_live(vote.agenda_item.meeting_id)
+    return ballot
+
+
+def withdraw_ballot(vote: Vote, membership: Membership, *, actor, reason: str = "") -> None:
+    """Remove a ballot the secretariat recorded by mistake (while the vote is open), with a reason."""
+    require(can_manage(actor), "only the secretariat withdraws ballots")
+    check(_locked_state(vote).accepts_ballots, _("この表決は締め切られています。"))
+    ballot = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id, Ballot.membership_id == membership.id))
+    if ballot is None:
+        return
+    check(ballot.recorded_by_secretariat,
+          _("%(seat)sが自分で投じた票は事務局が取り消せません。", seat=membership.seat_label), "choice")
+    reason = (reason or "").strip()
+    check(reason, _("記録済みの票を取り消す理由を入力してください。"), "reason")
+    details = {"seat": membership.seat_label, "vote_id": vote.id, "reason": reason}
+    if not vote.secret:
+        details["before"] = ballot.choice
+    audit.record(actor, "ballot.withdrawn", ballot, label=vote_label(vote), **details)
+    touch_live(vote.agenda_item.meeting_id)
+    db.session.delete(ballot)
+    db.session.flush()
+
+
+def record_ballots(vote: Vote, choices: dict[int, Choice | None], *, actor, reason: str = "",
+                   now: datetime | None = None) -> int:
+    """The secretariat records the seats' ballots from a show of hands or roll call; None withdraws. Returns changes.
+
+    A correction of a ballot already recorded (a change or a withdrawal) needs `reason`.
+    """
+    require(can_manage(actor), "only the secretariat records ballots")
+    lines = {line.seat.membership_id: line for line in seat_lines(vote)}
+    check(set(choices) <= set(lines), _("この表決の議席ではない委員が含まれています。"))
+    changed = 0
+    for membership_id, choice in choices.items():
+        line = lines[membership_id]
+        current = line.ballot.choice if line.ballot else None
+        if choice is None and line.ballot is not None:
+            withdraw_ballot(vote, line.seat.membership, actor=actor, reason=reason)
+            changed += 1
+        elif choice is not None and (line.ballot is None or current is not choice):
+            cast_ballot(vote, line.seat.membership, choice, actor=actor, reason=reason, now=now)
+            changed += 1
+    return changed
