@@ -98,7 +98,7 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, worker_class: str, workers: int, threads: int = 4, boot_seconds: float = 30):
+def gunicorn(database_url: str, worker_class: str, workers: int, threads: int = 4, boot_seconds: float = 120):
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = app_env(database_url, BASE_URL=base)
@@ -495,6 +495,9 @@ def write_report(report: dict, path: Path) -> None:
     if bad:
         lines += ["", "Errors during the runs: " + ", ".join(
             f"{row['name']}: {row['non_2xx_3xx']} bad statuses, {row['socket_errors']} socket errors" for row in bad)]
+    if report.get("pages_load_average"):
+        lines += ["", "Load average (1, 5, 15 min) when the page runs started, then when they ended: "
+                  + ", ".join(str(x) for x in report["pages_load_average"]) + "."]
     lines += ["", "## Server CPU per page (bench/cpu.py)", ""]
     cpu = report.get("cpu")
     if cpu and "error" not in cpu:
@@ -581,6 +584,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--skip-side", action="store_true", help="skip the feed-build and scheduler benches")
     parser.add_argument("--output", default=str(ROOT / "BENCHMARKS.md"))
+    parser.add_argument("--reuse-database", action="store_true",
+                        help="measure on the data set of an earlier run (LIAISON_BENCH_DB, bench/reports/dataset.json) "
+                             "whose casts did not run: no generation")
     args = parser.parse_args(argv)
     duration = 3 if args.quick else args.duration
     if not shutil.which("wrk"):
@@ -589,14 +595,20 @@ def main(argv: list[str] | None = None) -> int:
     report: dict = {"date": datetime.now(timezone.utc).strftime("%Y-%m-%d %H:%M UTC"), "duration": duration,
                     "connections": args.connections, "machine": machine()}
 
-    log("SQLite: migrating and generating the data set")
-    with tempfile.TemporaryDirectory() as tmp:
-        report["sqlite_generation"] = generate(f"sqlite:///{tmp}/scale.sqlite3", Path(tmp) / "scale.json")
-        report["sqlite_generation"].pop("samples", None)
-    log(f"SQLite: {report['sqlite_generation']['seconds']:.1f} s")
-    log(f"PostgreSQL: a fresh database {DB_NAME}, migrating and generating the data set")
-    database_url = recreate_pg_database(DB_NAME)
-    dataset = generate(database_url, REPORTS / "dataset.json")
+    if args.reuse_database:  # the data set of an earlier run whose casts did not run yet (its dataset.json)
+        log(f"PostgreSQL: reusing {DB_NAME} and {REPORTS / 'dataset.json'}; SQLite generation skipped")
+        database_url = pg_url(DB_NAME)
+        dataset = json.loads((REPORTS / "dataset.json").read_text(encoding="utf-8"))
+        dataset.setdefault("wall_seconds", dataset["seconds"])
+    else:
+        log("SQLite: migrating and generating the data set")
+        with tempfile.TemporaryDirectory() as tmp:
+            report["sqlite_generation"] = generate(f"sqlite:///{tmp}/scale.sqlite3", Path(tmp) / "scale.json")
+            report["sqlite_generation"].pop("samples", None)
+        log(f"SQLite: {report['sqlite_generation']['seconds']:.1f} s")
+        log(f"PostgreSQL: a fresh database {DB_NAME}, migrating and generating the data set")
+        database_url = recreate_pg_database(DB_NAME)
+        dataset = generate(database_url, REPORTS / "dataset.json")
     report["dataset"] = {k: dataset[k] for k in ("counts", "seconds", "wall_seconds")}
     samples = dataset["samples"]
     log(f"PostgreSQL: {dataset['seconds']:.1f} s; samples {samples}")
@@ -617,7 +629,9 @@ def main(argv: list[str] | None = None) -> int:
     worker_class = chosen.split(",")[0]
     log(f"gunicorn {chosen}: every page")
     with gunicorn(database_url, worker_class, workers) as base:
+        report["pages_load_average"] = [round(x, 2) for x in os.getloadavg()]
         report["pages"] = measure_pages(base, samples, feed_path, duration=duration, connections=args.connections)
+        report["pages_load_average"] += [round(x, 2) for x in os.getloadavg()]
         log("64 seats casting at once")
         try:
             report["casts"] = concurrent_casts(base, database_url, samples)

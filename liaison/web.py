@@ -21,6 +21,7 @@ from .domain import notifications as notification_rules
 from .extensions import db, login_manager
 from .markdown import render as render_markdown
 from .models import User
+from .pages import cache as page_cache
 
 log = logging.getLogger(__name__)
 LOCALES = ("ja", "en")
@@ -87,7 +88,8 @@ def load_user(user_id: str):
     try:
         raw_id, version = user_id.split(":")
         if request.method == "GET":  # a page: its header's unread count comes in the same query
-            user = notification_rules.load_with_unread_count(int(raw_id))
+            also, keep = page_cache.counters_wanted()  # and, for a cached page, the page counters' version
+            user = notification_rules.load_with_unread_count(int(raw_id), also, keep)
         else:
             user = db.session.get(User, int(raw_id))
     except (ValueError, TypeError):

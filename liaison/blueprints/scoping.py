@@ -17,12 +17,8 @@ def committee_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bl
     bp = Blueprint(name, import_name, url_prefix=f"/<slug:committee>{url_prefix}")
 
     @bp.url_value_preprocessor
-    def _load_committee(endpoint, values):
-        slug = values.pop("committee", None) if values else None
-        committee = access.committee_by_slug(slug) if slug else None
-        if committee is None:
-            raise NotFound()
-        g.committee = committee
+    def _take_slug(endpoint, values):
+        g.committee_slug = values.pop("committee", None) if values else None
 
     @bp.url_defaults
     def _fill_committee(endpoint, values):
@@ -30,6 +26,16 @@ def committee_blueprint(name: str, import_name: str, url_prefix: str = "") -> Bl
             values["committee"] = g.committee.slug
 
     @bp.before_request
+    def _load_committee():
+        # Loaded here, after the app's before_request hooks: a page served from the page cache
+        # (liaison/pages/cache.py) answers before this and needs no committee.
+        slug = g.pop("committee_slug", None)
+        committee = access.committee_by_slug(slug) if slug else None
+        if committee is None:
+            raise NotFound()
+        g.committee = committee
+        return _check_access()
+
     @login_required
     def _check_access():
         if getattr(current_app.view_functions.get(request.endpoint), "union_wide", False):

@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import time
 
 from flask_babel import gettext as _
-from sqlalchemy import func, select, update
+from sqlalchemy import bindparam, func, select, update
 
 from ..dates import utcnow
 from ..extensions import db
@@ -22,14 +22,14 @@ from .meetings import ANNOUNCED
 MAIL_KINDS = tuple(kind for kind in NotificationKind if kind is not NotificationKind.DIGEST and not kind.is_account_mail)
 
 
-def _in_inbox(recipient_id):
+def _in_inbox(recipient_id, now=None):
     """A notice of the recipient's in-app list: its time has come, not voided, not a digest."""
     return (
         Notification.recipient_id == recipient_id,
         Notification.kind != NotificationKind.DIGEST,
         Notification.kind.not_in(list(ACCOUNT_MAIL_KINDS)),  # a personal link is for the mailbox only
         Notification.state != NotificationState.VOID,
-        Notification.due_at <= utcnow(),
+        Notification.due_at <= (utcnow() if now is None else now),
     )
 
 
@@ -43,19 +43,37 @@ def inbox_query(user: User):
 _unread = memo.keep("unread", (Notification,))
 
 
-def load_with_unread_count(user_id: int) -> User | None:
+_user_statements: dict[tuple[int, ...], object] = {}
+
+
+def _user_statement(also: tuple):
+    """The user with the unread count, the やること mark and `also`'s columns: built once per set of columns
+    (bind parameters user_id and now), so a request pays for running it, not for building it."""
+    key = tuple(map(id, also))
+    statement = _user_statements.get(key)
+    if statement is None:
+        unread = (
+            select(func.count(Notification.id))
+            .where(*_in_inbox(User.id, now=bindparam("now")), Notification.read_at.is_(None))
+            .scalar_subquery()
+        )
+        statement = select(User, unread, task_rules.change_mark(), *also).where(User.id == bindparam("user_id"))
+        _user_statements[key] = statement
+    return statement
+
+
+def load_with_unread_count(user_id: int, also: tuple = (), keep=None) -> User | None:
     """The user and, kept for this request's header badges, their unread count and the mark the やること badge
-    is checked against (liaison/domain/tasks.py): one query."""
-    unread = (
-        select(func.count(Notification.id)).where(*_in_inbox(User.id), Notification.read_at.is_(None))
-        .scalar_subquery()
-    )
-    row = db.session.execute(select(User, unread, task_rules.change_mark()).where(User.id == user_id)).first()
+    is checked against (liaison/domain/tasks.py): one query. `also`: more scalar columns for the same query
+    (the web layer's page counters, liaison/pages/versions.py), whose values go to `keep`."""
+    row = db.session.execute(_user_statement(also), {"user_id": user_id, "now": utcnow()}).first()
     if row is None:
         return None
-    user, count, mark = row
+    user, count, mark, *values = row
     _unread.put(user.id, count)
     task_rules.keep_mark(user.id, mark)
+    if keep is not None:
+        keep(values)
     return user
 
 

@@ -31,6 +31,7 @@ from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from ..blueprints.dashboard import TASK_BADGE
 from ..dates import utcnow
 from . import versions
 
@@ -137,9 +138,17 @@ def _eligible() -> bool:
             and "_flashes" not in session and current_user.is_authenticated)
 
 
+def counters_wanted() -> tuple:
+    """For web.load_user: the page counters' column and where its value goes, when this request may be served
+    from the cache (read in the user's query: one query for both), else nothing."""
+    if request.endpoint in PAGES and current_app.config.get("PAGE_CACHE"):
+        return (versions.VERSION,), versions.keep
+    return (), None
+
+
 def page_key() -> str:
     parts = (current_app.extensions[EXTENSION]["deployment"], request.endpoint, request.full_path,
-             current_user.get_id(), str(get_locale()), session.get("task_count"),
+             current_user.get_id(), str(get_locale()), (session.get(TASK_BADGE) or (None,) * 3)[2],
              utcnow().strftime("%Y%m%d%H%M"), versions.current())
     return "liaison:page:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
 
@@ -167,6 +176,10 @@ def init_app(app: Flask) -> None:
         if CSRF_MARK in body:
             body = body.replace(CSRF_MARK, generate_csrf())
         return app.response_class(body, mimetype="text/html")
+
+    @app.teardown_request
+    def _forget_version(error=None):
+        versions.forget()
 
     @app.after_request
     def _keep_page(response):

@@ -2,13 +2,15 @@
 
 Session events collect the tables a transaction writes (objects flushed, and INSERT/UPDATE/DELETE statements
 run through the session), and `before_commit` raises their counters in the same transaction, in name order
-(no deadlock between two commits). A page read takes all counters in one query *before* it reads its data,
-so a page is never stored under a key newer than its data. Writes on a bare connection (the sender's
-`engine.begin()` bookkeeping of sent mails) are not seen: no cached page shows them.
+(no deadlock between two commits). A page read takes the counters' sum (`VERSION`) *before* it reads its
+data, in the same query as the logged-in user (web.load_user), so a page is never stored under a key newer
+than its data. Writes on a bare connection (the sender's `engine.begin()` bookkeeping of sent mails) are not
+seen: no cached page shows them.
 """
 from __future__ import annotations
 
-from sqlalchemy import event, text
+from flask import g
+from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
@@ -67,10 +69,24 @@ def install() -> None:
         event.listen(Session, "after_soft_rollback", _forget)
 
 
-_CURRENT = text(f"SELECT name, counter FROM {TABLE} ORDER BY name")
+# The page key's version: the sum of every table's counter. Counters only grow (a commit adds one per table it
+# wrote), so the sum grows with every committed write, like the counters themselves.
+VERSION = select(func.coalesce(func.sum(PageVersion.counter), 0)).scalar_subquery()
+_CURRENT = select(VERSION)
+_KNOWN = "_liaison_page_version"
 
 
-def current() -> tuple:
-    """Every table's counter, (name, counter) in name order: one query (plain SQL: the ORM would cost more
-    than the query on a page served from the cache)."""
-    return tuple(tuple(row) for row in db.session.connection().execute(_CURRENT))
+def keep(values) -> None:
+    """The version loaded in the logged-in user's query (web.load_user: `VERSION` as one of its columns)."""
+    setattr(g, _KNOWN, values[0])
+
+
+def forget() -> None:
+    g.pop(_KNOWN, None)
+
+
+def current() -> int:
+    """The version for this request's page key: the one loaded with the user, else one query. Taken once: the
+    next caller asks again."""
+    known = g.pop(_KNOWN, None)
+    return int(known if known is not None else db.session.connection().execute(_CURRENT).scalar_one())

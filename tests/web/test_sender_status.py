@@ -61,11 +61,11 @@ def test_a_read_that_hits_a_dead_connection_is_retried_once(app, client, login, 
     real = notification_rules.load_with_unread_count
     calls = {"n": 0}
 
-    def dead_once(user_id):
+    def dead_once(user_id, *also):
         calls["n"] += 1
         if calls["n"] == 1:
             raise OperationalError("SELECT", {}, Exception("terminating connection due to administrator command"))
-        return real(user_id)
+        return real(user_id, *also)
 
     monkeypatch.setattr(notification_rules, "load_with_unread_count", dead_once)
     response = client.get("/notifications/")
