@@ -193,12 +193,13 @@ def test_the_migration_chains_the_rows_written_before_it(backend, tmp_path):
         with app.app_context():
             upgrade(revision="0009")
             table = AuditEvent.__table__
-            for day in range(1, 6):  # only the columns the old schema has
-                db.session.execute(insert(table).values(
-                    at=datetime(2026, 4, day, 1, 2, 3, 456789, tzinfo=timezone.utc), actor_id=None,
-                    action="user.created", object_type="users", object_id=day, object_label=f"利用者{day}",
-                    data={"email": f"u{day}@example.jp", "nested": {"b": [1, 2], "a": None}}))
-            db.session.commit()
+            # Written as the app of that time wrote them: on a connection, before page_versions existed (0024).
+            with db.engine.begin() as connection:
+                for day in range(1, 6):  # only the columns the old schema has
+                    connection.execute(insert(table).values(
+                        at=datetime(2026, 4, day, 1, 2, 3, 456789, tzinfo=timezone.utc), actor_id=None,
+                        action="user.created", object_type="users", object_id=day, object_label=f"利用者{day}",
+                        data={"email": f"u{day}@example.jp", "nested": {"b": [1, 2], "a": None}}))
             upgrade()
             assert [r.seq for r in _rows()] == [1, 2, 3, 4, 5]
             verdict = audit_chain.verify(db.session)
