@@ -47,8 +47,11 @@ def test_secretariat_convenes_a_meeting_and_a_member_opens_it_from_the_convocati
     expect(member.heading()).to_have_text(f"{meeting.name} 招集済み")
     member.sees(report)
     member.sees("まだ回答していません。")
+    # A PDF 資料 opens inside the page (pdf.js); the viewer offers the file itself too.
+    member.navigate_by(member.page.locator("#documents").get_by_role("link", name="資料2 研修計画(案).pdf").click)
+    assert "/materials/" in member.path and member.path.endswith("/view")
     with member.page.expect_download() as download:
-        member.page.locator("#documents").get_by_role("link", name="資料2 研修計画(案).pdf").click()
+        member.page.get_by_role("link", name="ダウンロード", exact=True).click()
     with open(download.value.path(), "rb") as document:
         assert document.read() == steps.TINY_PDF
 
