@@ -45,4 +45,8 @@ def create_app(config: dict | None = None) -> Flask:
     notify.init_app(app)  # the notifier listens to the domain's events
     register_blueprints(app)
     register_cli(app)
+    from . import live_edge
+
+    live_edge.init_app(app)  # the screen's 304 of live.json, in front of Flask
+
     return app

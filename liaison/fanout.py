@@ -8,17 +8,36 @@ to the streams waiting in this process; a stream holds no database connection wh
 Without PostgreSQL (SQLite in development and tests), or while the listener is reconnecting, a waiting
 stream reads the version itself every LIVE_POLL_SECONDS (0.5 s): the notification is only a latency
 optimisation, never needed for correctness.
+
+The hub also keeps, while it listens, what the screen's revalidation needs (`Mirror`: a meeting's committee, version
+and screen generation, read from the database by a full live.json request): liaison.live_edge answers a 304 from it
+without a query. An entry goes at the first notification of a newer version and all go when the listener
+drops, so it is never older than what PostgreSQL has told this process.
 """
 from __future__ import annotations
 
 import logging
 import threading
 import time
+from dataclasses import dataclass
 
 from sqlalchemy.engine import make_url
 
 log = logging.getLogger(__name__)
 CHANNEL = "liaison_live"
+
+
+@dataclass(frozen=True)
+class Mirror:
+    """What a 304 of the screen's live.json depends on, as the database had it."""
+    meeting_id: int
+    committee_slug: str
+    version: int
+    screen_generation: int
+
+    @property
+    def id(self) -> int:  # read by liaison.domain.live.screen_token like a meeting's
+        return self.meeting_id
 
 
 class Hub:
@@ -30,15 +49,38 @@ class Hub:
         self.listening = False  # a LISTEN connection is up: the streams need not poll often
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self.epoch = 0  # raised whenever the listener connects or drops: a reading from before is not remembered
+        self._mirror: dict[int, Mirror] = {}
 
     def publish(self, meeting_id: int, version: int) -> None:
         with self._condition:
             if version > self._versions.get(meeting_id, -1):
                 self._versions[meeting_id] = version
+            mirrored = self._mirror.get(meeting_id)
+            if mirrored is not None and version > mirrored.version:
+                del self._mirror[meeting_id]
             self._condition.notify_all()
 
     def heard(self, meeting_id: int) -> int | None:
         return self._versions.get(meeting_id)
+
+    def remember(self, mirror: "Mirror", epoch: int) -> None:
+        """Keep a meeting's state as a request read it, if the listener was up the whole time since `epoch`
+        was taken (before the read) and nothing newer has been heard meanwhile."""
+        with self._condition:
+            heard = self._versions.get(mirror.meeting_id)
+            if self.listening and epoch == self.epoch and (heard is None or mirror.version >= heard):
+                self._mirror[mirror.meeting_id] = mirror
+
+    def mirrored(self, meeting_id: int) -> "Mirror | None":
+        return self._mirror.get(meeting_id) if self.listening else None
+
+    def _set_listening(self, up: bool) -> None:
+        with self._condition:
+            self.listening = up
+            self.epoch += 1
+            self._mirror.clear()
+            self._condition.notify_all()  # streams re-read once: nothing heard while reconnecting is lost
 
     def wait(self, meeting_id: int, known: int, timeout: float) -> int | None:
         """Sleep until a version newer than `known` is heard for the meeting, or timeout; returns it (or None)."""
@@ -76,10 +118,8 @@ class Hub:
             try:
                 with psycopg.connect(conninfo, autocommit=True) as connection:
                     connection.execute(f"LISTEN {CHANNEL}")
-                    self.listening = True
+                    self._set_listening(True)
                     pause = 1.0
-                    with self._condition:
-                        self._condition.notify_all()  # streams re-read once: nothing heard while reconnecting is lost
                     while True:
                         for notice in connection.notifies(timeout=30.0):
                             meeting_id, _sep, version = notice.payload.partition(":")
@@ -90,13 +130,18 @@ class Hub:
                         connection.execute("SELECT 1")  # a dead connection raises here
             except Exception as error:  # the streams poll meanwhile; try again, less often while it keeps failing
                 (log.warning if pause == 1.0 else log.debug)("live listener: %s; reconnecting in %.0f s", error, pause)
-            self.listening = False
+            self._set_listening(False)
             time.sleep(pause)
             pause = min(pause * 2, 60.0)
 
 
 _hubs: dict[str, Hub] = {}
 _hubs_lock = threading.Lock()
+
+
+def existing_hub(database_uri: str) -> Hub | None:
+    """The process's hub for a database if a stream or a request started it (never starts one)."""
+    return _hubs.get(database_uri)
 
 
 def hub_for(database_uri: str) -> Hub:

@@ -86,17 +86,24 @@ def init_security(app: Flask) -> None:
     @app.after_request
     def _security_headers(response):
         headers = response.headers
-        headers.setdefault("X-Content-Type-Options", "nosniff")
-        headers.setdefault("X-Frame-Options", "DENY")
-        headers.setdefault("Referrer-Policy", "same-origin")
+        for name, value in baseline_headers(current_app.config["BASE_URL"]):
+            if name != "Cache-Control":
+                headers.setdefault(name, value)
         if response.mimetype == "text/html":
             headers.setdefault("Content-Security-Policy", CSP)
         if request.endpoint not in OWN_CACHE_CONTROL or "Cache-Control" not in headers:
             headers["Cache-Control"] = "no-store"
             headers.pop("Expires", None)
-        if current_app.config["BASE_URL"].startswith("https://"):
-            headers.setdefault("Strict-Transport-Security", "max-age=31536000")
         return response
+
+
+def baseline_headers(base_url: str) -> list[tuple[str, str]]:
+    """The headers every response carries (an HTML page adds its CSP; a few endpoints keep their own caching)."""
+    headers = [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+               ("Referrer-Policy", "same-origin"), ("Cache-Control", "no-store")]
+    if base_url.startswith("https://"):
+        headers.append(("Strict-Transport-Security", "max-age=31536000"))
+    return headers
 
 
 def session_started() -> None:

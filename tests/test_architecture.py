@@ -23,7 +23,7 @@ PARTS = {
     "calendar": ("liaison.calendar",),
     "notify": ("liaison.notify",),
     "web": ("liaison.web", "liaison.blueprints", "liaison.forms", "liaison.exports", "liaison.pagination", "liaison.request_memo",
-            "liaison.security", "liaison.input_guard", "liaison.archive", "liaison.api", "liaison.fanout", "liaison.pages"),
+            "liaison.security", "liaison.input_guard", "liaison.archive", "liaison.api", "liaison.fanout", "liaison.live_edge", "liaison.pages"),
     "app": ("liaison.cli", "liaison.seed", "liaison"),
 }
 

@@ -29,6 +29,7 @@ from ..domain import sitting as rules
 from ..domain import votes as vote_rules
 from ..domain.live_state import Viewer, live_state, viewer_for
 from ..extensions import db, login_manager
+from ..fanout import Mirror, hub_for
 from ..forms.meetings import ActionForm
 from ..models import Choice, Majority, Meeting, Membership, Vote, VoteMethod
 from .live_stream import cached_state, documents_url, event_stream, not_modified
@@ -123,6 +124,8 @@ def screen_url(meeting: Meeting) -> str:
 
 @bp.get("/<int:meeting_id>/live.json")
 def live_json(meeting_id):
+    hub = hub_for(current_app.config["SQLALCHEMY_DATABASE_URI"])
+    epoch = hub.epoch  # before any read: liaison.live_edge answers the screen's next 304s from what is read here
     unchanged = not_modified(meeting_id)
     if unchanged is not None:
         return unchanged
@@ -131,6 +134,8 @@ def live_json(meeting_id):
     state = cached_state(meeting.id, viewer, meeting)
     if state is None:
         abort(404)
+    if viewer.kind == "screen" and state["version"] == meeting.live_version:
+        hub.remember(Mirror(meeting.id, g.committee.slug, meeting.live_version, meeting.screen_generation), epoch)
     etag = _etag_of(meeting.id, state["version"], viewer)
     response = jsonify(state)
     response.set_etag(etag, weak=True)
