@@ -40,7 +40,24 @@ def make_app(database_url: str, tmp_dir, **overrides):
         "FEED_RECHECK_SECONDS": 0,  # every revalidation checks the database (tests/web/test_calendar.py turns it on)
     }
     config.update(overrides)
-    return create_app(config)
+    app = create_app(config)
+    _throwaway_apps.append(app)
+    return app
+
+
+_throwaway_apps: list = []  # apps a test made for itself (a second host, a probe): their pools closed after it
+
+
+@pytest.fixture(autouse=True)
+def _close_throwaway_apps():
+    """Close the connection pools of the apps a test made, so no open connection is left to the garbage collector
+    (psycopg reports one collected while open as an unraisable exception, during whichever test runs then)."""
+    yield
+    while _throwaway_apps:
+        made = _throwaway_apps.pop()
+        with made.app_context():
+            db.session.remove()
+            db.engine.dispose()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)
@@ -54,6 +71,7 @@ def _session_app(backend, tmp_path_factory):
     tmp_dir = tmp_path_factory.mktemp(f"app-{backend}")
     with temporary_database(backend, tmp_dir) as url:
         app = make_app(url, tmp_dir)
+        _throwaway_apps.remove(app)  # kept for the whole run, closed below
         with app.app_context():
             upgrade()
             seed_reference_data()
