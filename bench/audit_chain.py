@@ -16,22 +16,13 @@ import statistics
 import threading
 import time
 
-from flask_migrate import upgrade
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
-from bench.scratch import scratch_database
-from liaison import create_app
+from bench.scratch import scale_app
 from liaison.domain import audit, audit_chain
 from liaison.extensions import db
 from liaison.models import AuditEvent, Committee
-from liaison.seed import seed_reference_data
-from bench.scale import Scale, generate
-
-
-def _app(url: str):
-    return create_app({"SQLALCHEMY_DATABASE_URI": url, "SECRET_KEY": "bench-" + "x" * 40, "TESTING": True,
-                       "PASSWORD_HASH_METHOD": "pbkdf2:sha256:1000"})
 
 
 def _commit_times(committee_id: int, commits: int) -> list[float]:
@@ -54,45 +45,37 @@ def main() -> None:
     parser.add_argument("--json")
     args = parser.parse_args()
     report: dict = {"database": args.database, "scale": args.scale}
-    with scratch_database(args.database) as (url, _what):
-        app = _app(url)
-        with app.app_context():
-            upgrade()
-            seed_reference_data()
-            db.session.commit()
-            started = time.perf_counter()
-            generate(Scale() if args.scale == "full" else Scale.small())
-            db.session.commit()
-            report["seed_seconds"] = round(time.perf_counter() - started, 1)
-            rows = db.session.scalar(select(func.count()).select_from(AuditEvent))
-            report["audit_rows"] = rows
-            sample = db.session.execute(select(*(AuditEvent.__table__.c[n] for n in audit_chain.CONTENT_COLUMNS))
-                                        .order_by(AuditEvent.seq)).all()
-            started = time.perf_counter()
-            audit_chain.chain(sample)
-            report["chain_in_python_seconds"] = round(time.perf_counter() - started, 3)
+    with scale_app(args.database, args.scale) as (app, seeded):
+        report["seed_seconds"] = round(seeded, 1)
+        rows = db.session.scalar(select(func.count()).select_from(AuditEvent))
+        report["audit_rows"] = rows
+        sample = db.session.execute(select(*(AuditEvent.__table__.c[n] for n in audit_chain.CONTENT_COLUMNS))
+                                    .order_by(AuditEvent.seq)).all()
+        started = time.perf_counter()
+        audit_chain.chain(sample)
+        report["chain_in_python_seconds"] = round(time.perf_counter() - started, 3)
 
-            started = time.perf_counter()
-            verdict = audit_chain.verify(db.session)
-            report["verify_seconds"] = round(time.perf_counter() - started, 2)
-            report["verify_ok"] = verdict.ok and verdict.rows == rows
+        started = time.perf_counter()
+        verdict = audit_chain.verify(db.session)
+        report["verify_seconds"] = round(time.perf_counter() - started, 2)
+        report["verify_ok"] = verdict.ok and verdict.rows == rows
 
-            council = db.session.scalar(select(Committee.id).where(Committee.slug == "council"))
-            sealed = _commit_times(council, args.commits)
-            hooks = (("before_flush", audit_chain._collect), ("before_commit", audit_chain.seal),
-                     ("after_soft_rollback", audit_chain._forget))
-            for name, function in hooks:
-                event.remove(Session, name, function)
-            unsealed = _commit_times(council, args.commits)
-            for name, function in hooks:
-                event.listen(Session, name, function)
-            report["commit_ms_sealed_median"] = round(statistics.median(sealed) * 1000, 2)
-            report["commit_ms_unsealed_median"] = round(statistics.median(unsealed) * 1000, 2)
-            # The unsealed rows are what someone writing around the application leaves: verify must say so.
-            first_unsealed = db.session.scalar(select(func.min(AuditEvent.id)).where(AuditEvent.seq.is_(None)))
-            report["unsealed_rows_found"] = audit_chain.verify(db.session).row_id == first_unsealed
-            db.session.execute(AuditEvent.__table__.delete().where(AuditEvent.seq.is_(None)))
-            db.session.commit()
+        council = db.session.scalar(select(Committee.id).where(Committee.slug == "council"))
+        sealed = _commit_times(council, args.commits)
+        hooks = (("before_flush", audit_chain._collect), ("before_commit", audit_chain.seal),
+                 ("after_soft_rollback", audit_chain._forget))
+        for name, function in hooks:
+            event.remove(Session, name, function)
+        unsealed = _commit_times(council, args.commits)
+        for name, function in hooks:
+            event.listen(Session, name, function)
+        report["commit_ms_sealed_median"] = round(statistics.median(sealed) * 1000, 2)
+        report["commit_ms_unsealed_median"] = round(statistics.median(unsealed) * 1000, 2)
+        # The unsealed rows are what someone writing around the application leaves: verify must say so.
+        first_unsealed = db.session.scalar(select(func.min(AuditEvent.id)).where(AuditEvent.seq.is_(None)))
+        report["unsealed_rows_found"] = audit_chain.verify(db.session).row_id == first_unsealed
+        db.session.execute(AuditEvent.__table__.delete().where(AuditEvent.seq.is_(None)))
+        db.session.commit()
 
         barrier = threading.Barrier(args.writers, timeout=30)
         errors = []
