@@ -1,6 +1,4 @@
 """資料 on the pages: numbers on the meeting page, the 招集通知 and the minutes; the pdf.js viewer page."""
-import io
-
 import pytest
 from sqlalchemy import select
 
@@ -8,23 +6,12 @@ from liaison.extensions import db
 from liaison.models import AgendaItem, Attachment
 
 from ..domain.test_attachments import PDF, PNG
-
-
-@pytest.fixture()
-def people(factory):
-    return {
-        "member": factory.member(committee="planning", body="川越市", email="member@example.jp"),
-        "outsider": factory.member(committee="council", body="秩父市", email="outsider@example.jp"),
-        "secretariat": factory.secretariat(email="staff@example.jp"),
-    }
+from .test_attachments import _post_file as post_file
+from .test_attachments import people  # noqa: F401  (the fixture: a member, an outsider, the secretariat)
 
 
 def _post_file(client, meeting_id, name, data, agenda_item_id=0):
-    response = client.form(
-        f"/planning/meetings/{meeting_id}/attachments",
-        {"file": (io.BytesIO(data), name), "agenda_item_id": str(agenda_item_id)},
-        content_type="multipart/form-data",
-    )
+    response = post_file(client, meeting_id, name, data, agenda_item_id)
     assert response.status_code == 303, response.get_data(as_text=True)
 
 
