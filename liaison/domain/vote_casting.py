@@ -1,6 +1,7 @@
 """Votes: the ballots (票) — cast, changed, withdrawn, recorded by the secretariat — and late arrivals (遅参).
 
-`_locked_state` reads a vote's state under its row lock: ballots share it, closing takes it alone.
+`_locked_state` reads a vote's state under its row lock: ballots share it, closing takes it alone (a cast
+reads it with its seat in one query, `_seat_under_lock`).
 """
 from __future__ import annotations
 
