@@ -36,7 +36,7 @@ from bench.run import (  # noqa: E402
 )
 
 ROOT = Path(__file__).resolve().parent.parent
-DB_NAME = "liaison_bench_live"
+DB_NAME = os.environ.get("LIAISON_BENCH_LIVE_DB", "liaison_bench_live")  # another name on a shared host
 SECTION = "## Meeting day: 100 followers, 64 seats casting (bench/live.py)"
 PASSWORD = "liaison-demo"
 

@@ -11,7 +11,7 @@ first row, the genesis). Rows are chained in `seq` order (1, 2, 3 …, unique).
 Sealing happens when the transaction that wrote the rows commits (a `before_commit` hook): under a lock
 (PostgreSQL: `pg_advisory_xact_lock`, held to the end of the transaction; SQLite: the transaction already
 holds the database's single write lock), the chain's tail is read and the new rows are numbered and
-hashed from their stored values. The lock is taken last, just before the commit, so it is held for
+hashed from their stored values (read before the lock). The lock is taken last, just before the commit, so it is held for
 milliseconds and never before another row lock (no deadlock with the domain's own `FOR UPDATE`s).
 
 `verify()` walks the chain and returns the first row that was altered, deleted or slipped in. Its limit:
@@ -35,6 +35,7 @@ VERSION = 1
 # pg_advisory_xact_lock key for appending to the chain (any constant; the scheduler's lease is a row, not a key).
 LOCK_KEY = 0x6C69_6175_6469  # "liaudi"
 _PENDING = "liaison.audit_unsealed"
+_READ = "liaison.audit_read_ahead"
 
 _table = AuditEvent.__table__
 CONTENT_COLUMNS = ("id", "at", "actor_id", "action", "object_type", "object_id", "object_label", "committee_id", "data")
@@ -93,23 +94,45 @@ def tail(session_or_connection) -> tuple[int, str]:
     return (last.seq, last.row_hash) if last else (0, GENESIS)
 
 
-def seal(session: Session) -> int:
-    """Chain the audit rows this session wrote and has not sealed yet; returns how many."""
-    if not session.info.get(_PENDING) and not any(isinstance(obj, AuditEvent) for obj in session.new):
-        return 0
-    session.flush()  # collects the rows still unflushed into the pending list
-    pending = session.info.pop(_PENDING, None) or []
-    ids = sorted({event.id for event in pending if event.id is not None})
-    if not ids:
-        return 0
-    lock(session)
-    rows = session.execute(
+def _unsealed_rows(session: Session, ids) -> list:
+    return session.execute(
         select(*(_table.c[name] for name in CONTENT_COLUMNS))
         .where(_table.c.id.in_(ids), _table.c.seq.is_(None)).order_by(_table.c.id)
     ).all()
+
+
+def read_ahead(session: Session) -> None:
+    """The first `before_commit` hook: read the transaction's own audit rows (no other transaction sees or seals
+    them) before any hook takes a hot lock (the meeting's live version, the chain's lock, the page counters)."""
+    if session.in_nested_transaction():
+        return
+    if not session.info.get(_PENDING) and not any(isinstance(obj, AuditEvent) for obj in session.new):
+        return
+    session.flush()
+    ids = sorted({event.id for event in session.info.get(_PENDING) or () if event.id is not None})
+    if ids:
+        session.info[_READ] = {row.id: row for row in _unsealed_rows(session, ids)}
+
+
+def seal(session: Session) -> int:
+    """Chain the audit rows this session wrote and has not sealed yet; returns how many."""
+    if not session.info.get(_PENDING) and not any(isinstance(obj, AuditEvent) for obj in session.new):
+        session.info.pop(_READ, None)
+        return 0
+    session.flush()  # collects the rows still unflushed into the pending list
+    pending = session.info.pop(_PENDING, None) or []
+    read = session.info.pop(_READ, None) or {}
+    ids = sorted({event.id for event in pending if event.id is not None})
+    if not ids:
+        return 0
+    unread = [row_id for row_id in ids if row_id not in read]  # written by a hook after the read-ahead
+    if unread:
+        read.update((row.id, row) for row in _unsealed_rows(session, unread))
+    rows = [read[row_id] for row_id in ids if row_id in read]
     if not rows:
         return 0
-    last_seq, last_hash = tail(session)
+    lock(session)
+    last_seq, last_hash = tail(session)  # a statement after the lock: its snapshot shows the last holder's rows
     values = [dict(v, row_id=row.id) for row, v in zip(rows, chain(rows, after_seq=last_seq, after_hash=last_hash))]
     session.execute(
         update(_table).where(_table.c.id == bindparam("row_id"))
@@ -131,6 +154,7 @@ def _collect(session: Session, flush_context, instances) -> None:
 def _forget(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_PENDING, None)
+        session.info.pop(_READ, None)
 
 
 def init_app(app=None) -> None:
@@ -139,6 +163,8 @@ def init_app(app=None) -> None:
                            ("after_soft_rollback", _forget)):
         if not event.contains(Session, name, function):
             event.listen(Session, name, function)
+    if not event.contains(Session, "before_commit", read_ahead):
+        event.listen(Session, "before_commit", read_ahead, insert=True)  # before every other commit hook
 
 
 # --------------------------------------------------------------------------------------------- verifying

@@ -3,7 +3,7 @@
 A domain action that changes what the live pages show (check-in, 開会/閉会, the current item, a hand, a
 vote opened, a ballot cast, a vote closed) calls `touch(meeting_id)`. Just before that transaction commits,
 `meetings.live_version` is raised once per touched meeting (UPDATE … RETURNING), and on PostgreSQL a
-`NOTIFY liaison_live, '<meeting id>:<version>'` is queued in the same transaction: it is delivered to the
+`NOTIFY liaison_live, '<meeting id>:<version>'` is queued by the same statement (`RETURNING pg_notify(…)`): it is delivered to the
 listeners only if the change commits, and never before the new version is visible. The version in the
 database is the truth; the notification only wakes the waiting pages sooner (liaison.fanout).
 
@@ -46,12 +46,13 @@ def _raise_versions(session: Session) -> None:
     session.flush()
     postgres = session.get_bind().dialect.name == "postgresql"
     for meeting_id in sorted(touched):  # one order everywhere: no deadlock between two multi-meeting commits
-        version = session.execute(
+        returning = [Meeting.live_version]
+        if postgres:  # the notification in the same statement: RETURNING sees the raised version
+            returning.append(func.pg_notify(CHANNEL, func.concat(Meeting.id, ":", Meeting.live_version)))
+        session.execute(
             update(Meeting).where(Meeting.id == meeting_id).values(live_version=Meeting.live_version + 1)
-            .returning(Meeting.live_version).execution_options(synchronize_session=False)
-        ).scalar()
-        if version is not None and postgres:
-            session.execute(select(func.pg_notify(CHANNEL, f"{meeting_id}:{version}")))
+            .returning(*returning).execution_options(synchronize_session=False)
+        ).first()
 
 
 @event.listens_for(Session, "after_rollback")

@@ -1,6 +1,7 @@
 """Votes: the ballots (票) — cast, changed, withdrawn, recorded by the secretariat — and late arrivals (遅参).
 
-`_locked_state` reads a vote's state under its row lock: ballots share it, closing takes it alone.
+`_locked_state` reads a vote's state under its row lock: ballots share it, closing takes it alone (a cast
+reads it with its seat in one query, `_seat_under_lock`).
 """
 from __future__ import annotations
 
@@ -68,7 +69,23 @@ def _locked_state(vote: Vote, *, exclusive: bool = False) -> VoteState:
     return db.session.execute(query).scalar_one()
 
 
-def _upsert_ballot(vote_id: int, membership_id: int, choice: Choice, *, actor_id: int, by_secretariat: bool, now: datetime):
+def _seat_under_lock(vote: Vote, membership: Membership) -> tuple[VoteSeat | None, VoteState | None, bool]:
+    """In one query: the seat's VoteSeat, the vote's state under its share lock (`_locked_state`'s rule), and
+    whether the seat has a ballot yet. (None, None, False) when the membership is not a seat of the vote."""
+    row = db.session.execute(
+        select(VoteSeat, Vote.state, Ballot.id)
+        .join(Vote, Vote.id == VoteSeat.vote_id)
+        .outerjoin(Ballot, (Ballot.vote_id == VoteSeat.vote_id) & (Ballot.membership_id == VoteSeat.membership_id))
+        .where(VoteSeat.vote_id == vote.id, VoteSeat.membership_id == membership.id)
+        .with_for_update(read=True, of=Vote)
+    ).first()
+    if row is None:
+        return None, None, False
+    return row[0], row[1], row[2] is not None
+
+
+def _upsert_ballot(vote_id: int, membership_id: int, choice: Choice, *, actor_id: int, by_secretariat: bool,
+                   now: datetime) -> Ballot:
     """INSERT … ON CONFLICT (vote_id, membership_id) DO UPDATE: one row per seat, whoever races."""
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
@@ -87,7 +104,8 @@ def _upsert_ballot(vote_id: int, membership_id: int, choice: Choice, *, actor_id
             "revision": Ballot.revision + 1,
         },
     )
-    db.session.execute(statement, execution_options={"synchronize_session": False})
+    # RETURNING the stored row (its revision tells a first cast from a change) instead of reading it again.
+    return db.session.scalars(statement.returning(Ballot), execution_options={"populate_existing": True}).one()
 
 
 def cast_ballot(vote: Vote, membership: Membership, choice: Choice, *, actor, reason: str = "",
@@ -108,11 +126,9 @@ def cast_ballot(vote: Vote, membership: Membership, choice: Choice, *, actor, re
     else:
         require(membership.has_vote, "a seat without a vote cannot cast")
     check(isinstance(choice, Choice), _("賛成・反対・棄権のいずれかを選んでください。"), "choice")
-    seat = db.session.scalar(
-        select(VoteSeat).where(VoteSeat.vote_id == vote.id, VoteSeat.membership_id == membership.id)
-    )
+    seat, state, has_ballot = _seat_under_lock(vote, membership)
     require(seat is not None, "not an entitled seat of this vote")
-    check(_locked_state(vote).accepts_ballots, _("この表決は締め切られています。"), "choice")
+    check(state.accepts_ballots, _("この表決は締め切られています。"), "choice")
     check(not (by_secretariat and vote.method is VoteMethod.ELECTRONIC),
           _("電子表決の票は各委員が自分で入力します。事務局は記録できません。"), "choice")
     check(not presides_without_vote(vote, membership.id),
@@ -126,29 +142,29 @@ def cast_ballot(vote: Vote, membership: Membership, choice: Choice, *, actor, re
     if not by_secretariat:
         check(in_window(vote, now), _("書面表決の受付期間外です(締切: %(deadline)s)。",
                                       deadline=format_datetime(vote.closes_at) if vote.closes_at else "-"), "choice")
-    before = db.session.execute(
-        select(Ballot.choice, Ballot.recorded_by_secretariat)
-        .where(Ballot.vote_id == vote.id, Ballot.membership_id == membership.id).with_for_update()
-    ).first()
+    # The seat's ballot, locked: only when the first read saw one (a missing row cannot be locked anyway).
+    before = db.session.scalar(
+        select(Ballot).where(Ballot.vote_id == vote.id, Ballot.membership_id == membership.id)
+        .with_for_update().execution_options(populate_existing=True)
+    ) if has_ballot else None
     if before is not None and before.choice is choice:
-        return db.session.scalar(select(Ballot).where(Ballot.vote_id == vote.id, Ballot.membership_id == membership.id))
+        return before
+    before_choice = before.choice if before is not None else None
     reason = (reason or "").strip()
     if by_secretariat and before is not None:
         check(before.recorded_by_secretariat,
               _("%(seat)sが自分で投じた票は事務局が変更できません。", seat=membership.seat_label), "choice")
         check(reason, _("記録済みの票を訂正する理由を入力してください。"), "reason")
-    _upsert_ballot(vote.id, membership.id, choice, actor_id=actor.id, by_secretariat=by_secretariat, now=now)
-    # On SQLite the write now holds the database lock: a close that committed first is visible here.
-    check(_locked_state(vote).accepts_ballots, _("この表決は締め切られています。"), "choice")
-    ballot = db.session.scalar(
-        select(Ballot).where(Ballot.vote_id == vote.id, Ballot.membership_id == membership.id)
-        .execution_options(populate_existing=True)
-    )
+    ballot = _upsert_ballot(vote.id, membership.id, choice, actor_id=actor.id, by_secretariat=by_secretariat, now=now)
+    if db.session.get_bind().dialect.name != "postgresql":
+        # On SQLite the write now holds the database lock: a close that committed first is visible here.
+        # (PostgreSQL: the vote's row is share-locked since the first read, a close waits for this commit.)
+        check(_locked_state(vote).accepts_ballots, _("この表決は締め切られています。"), "choice")
     details = {"seat": membership.seat_label, "by_secretariat": by_secretariat, "vote_id": vote.id}
     if by_secretariat and before is not None:
         details["reason"] = reason
     if not vote.secret:
-        details.update(before=before.choice if before else None, after=choice)
+        details.update(before=before_choice, after=choice)
     # Two racing requests for one seat may both have seen no ballot: the revision tells which one changed it.
     action = "ballot.cast" if ballot.revision == 1 else "ballot.changed"
     audit.record(actor, action, ballot, label=vote_label(vote), **details)

@@ -1,8 +1,8 @@
 """The page cache's version counters: each commit that wrote a table raises that table's row in page_versions.
 
 Session events collect the tables a transaction writes (objects flushed, and INSERT/UPDATE/DELETE statements
-run through the session), and `before_commit` raises their counters in the same transaction, in name order
-(no deadlock between two commits). A page read takes the counters' sum (`VERSION`) *before* it reads its
+run through the session), and `before_commit` raises their counters in the same transaction, in name order, in one statement
+(no deadlock between two commits; the hot rows are locked for the commit's last round trip only). A page read takes the counters' sum (`VERSION`) *before* it reads its
 data, in the same query as the logged-in user (web.load_user), so a page is never stored under a key newer
 than its data. Writes on a bare connection (the sender's `engine.begin()` bookkeeping of sent mails) are not
 seen: no cached page shows them.
@@ -48,10 +48,10 @@ def _before_commit(session: Session) -> None:
         from sqlalchemy.dialects.postgresql import insert
     else:
         from sqlalchemy.dialects.sqlite import insert
-    for name in sorted(names):
-        statement = insert(PageVersion.__table__).values(name=name, counter=1)
-        connection.execute(statement.on_conflict_do_update(
-            index_elements=["name"], set_={"counter": PageVersion.__table__.c.counter + 1}))
+    # One statement for all the tables: its rows are upserted (and locked) in the order of VALUES, name order.
+    statement = insert(PageVersion.__table__).values([{"name": name, "counter": 1} for name in sorted(names)])
+    connection.execute(statement.on_conflict_do_update(
+        index_elements=["name"], set_={"counter": PageVersion.__table__.c.counter + 1}))
 
 
 def _forget(session: Session, previous_transaction) -> None:

@@ -210,3 +210,34 @@ def test_live_json_is_built_once_per_version_and_kind_and_304_needs_one_query(ap
     as_user(client, login, day["a"])
     mine = client.get(f"{base}/live.json").json
     assert mine["me"]["present"] is True and mine["hands"] == [] and mine["current_item"] == first.json["current_item"]
+
+
+def test_a_cast_runs_few_statements_and_takes_the_hot_locks_last(app, client, login, day, count_queries):
+    """64 tablets cast at once: the rows every cast writes (the meeting's live version, the audit chain's lock, the
+    page counters) are taken by the commit's last statements, after everything the cast reads or writes alone."""
+    base = day["base"]
+    as_user(client, login, day["staff"])
+    assert client.form(f"{base}/console/vote/open", {"majority": "simple"}).status_code == 303
+    vote_id = client.get(f"{base}/live.json").json["vote"]["id"]
+    as_user(client, login, day["a"])
+    data = {"vote_id": vote_id, "choice": "yes", "csrf_token": client.csrf_token()}
+    with count_queries() as counter:
+        answer = client.post(f"{base}/live/ballot", data=data, headers={"Accept": "application/json"})
+    assert answer.status_code == 200, answer.get_data(as_text=True)
+    statements = [" ".join(statement.split()) for statement in counter.statements]
+    postgres = app.config["SQLALCHEMY_DATABASE_URI"].startswith("postgresql")
+    hot = next(i for i, statement in enumerate(statements) if statement.startswith("UPDATE meetings SET live_version"))
+    after = statements[hot + 1:]
+    expected = ["SELECT audit_events.seq, audit_events.row_hash", "UPDATE audit_events SET seq=", "INSERT INTO page_versions"]
+    if postgres:
+        assert "pg_notify" in statements[hot]  # queued by the version's own UPDATE
+        expected.insert(0, "SELECT pg_advisory_xact_lock(")
+    assert len(after) == len(expected) and all(map(str.startswith, after, expected)), after
+    assert sum(statement.startswith("INSERT INTO page_versions") for statement in statements) == 1  # every table at once
+    assert not any(statement.startswith("SELECT ballots") for statement in statements)  # the upsert RETURNs the row
+    assert len(statements) <= (13 if postgres else 14), statements
+    with app.app_context():
+        ballot = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote_id))
+        assert (ballot.choice.value, ballot.revision) == ("yes", 1)
+        audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "ballot.cast"))
+        assert audit.object_id == ballot.id and audit.seq is not None and audit.row_hash
