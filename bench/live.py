@@ -11,7 +11,7 @@ On PostgreSQL, under gunicorn (gunicorn.conf.py; when it names no worker class, 
    the closed vote's result arrives: latency p50/p99/max over all followers after the close returned.
 5. wrk on live.json revalidated with its ETag (304) and on the bare route, in the same run.
 
-Options: --followers N (100), --workers N (4), --threads N (64), --duration S (wrk, 10), --json PATH,
+Options: --followers N (100), --workers N and --threads N (gunicorn.conf.py's: 2 and 128), --duration S (wrk, 10), --json PATH,
 --no-write (do not touch BENCHMARKS.md), --reuse (the seeded database of a previous run).
 """
 from __future__ import annotations
@@ -41,11 +41,16 @@ SECTION = "## Meeting day: 100 followers, 64 seats casting (bench/live.py)"
 PASSWORD = "liaison-demo"
 
 
-def configured_worker_class() -> str | None:
-    """The worker class gunicorn.conf.py names, if any."""
+def configured(name: str):
+    """A setting of gunicorn.conf.py (worker_class, workers, threads), as production reads it, or None."""
     namespace: dict = {}
     exec(compile((ROOT / "gunicorn.conf.py").read_text(encoding="utf-8"), "gunicorn.conf.py", "exec"), namespace)
-    return namespace.get("worker_class")
+    return namespace.get(name)
+
+
+def configured_worker_class() -> str | None:
+    """The worker class gunicorn.conf.py names, if any."""
+    return configured("worker_class")
 
 
 # ------------------------------------------------------------------------------------------ the meeting
@@ -334,8 +339,8 @@ def write_section(text: str, path: Path = ROOT / "BENCHMARKS.md") -> None:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--followers", type=int, default=100)
-    parser.add_argument("--workers", type=int, default=4)
-    parser.add_argument("--threads", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=configured("workers") or 4, help="gunicorn.conf.py's by default")
+    parser.add_argument("--threads", type=int, default=configured("threads") or 64, help="gunicorn.conf.py's by default")
     parser.add_argument("--duration", type=int, default=10)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--json", type=Path)
