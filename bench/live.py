@@ -292,7 +292,8 @@ def _fmt(value, digits: int = 1) -> str:
 
 def section(report: dict) -> str:
     casts, followers, ballots, wrk_results = report["casts"], report["followers"], report["ballots"], report["wrk"]
-    server = (f"gunicorn {report['worker_class']} (from gunicorn.conf.py)" if report["from_config"] else
+    server = (f"gunicorn {report['worker_class']} (from gunicorn.conf.py), {report['workers']} workers × "
+              f"{report['threads']} threads" if report["from_config"] else
               f"gunicorn --worker-class gthread --workers {report['workers']} --threads {report['threads']} "
               "(gunicorn.conf.py names no worker class yet; a sync worker would be held by each open stream)")
     ok = lambda cond: "✓" if cond else "✗"  # noqa: E731
