@@ -167,7 +167,16 @@ def documents_url(meeting: Meeting, state: dict) -> dict:
     link(state["meeting"]["documents"])
     for item in state["items"]:
         link(item["documents"])
+    if state.get("presenting"):
+        state["presenting"] = presenting_url(meeting, state["presenting"])
     return state
+
+
+def presenting_url(meeting: Meeting, presenting: dict) -> dict:
+    """The presented 資料's in-page viewer at the presenter's page (a new dict: the shared one is kept)."""
+    return {**presenting, "url": url_for("meetings.view_material", committee=meeting.committee.slug,
+                                         meeting_id=meeting.id, attachment_id=presenting["attachment_id"],
+                                         page=presenting["page"])}
 
 
 def _shared_key(meeting_id: int, created_at, version: int, viewer: Viewer) -> tuple:

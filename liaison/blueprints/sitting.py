@@ -30,11 +30,11 @@ from ..domain import votes as vote_rules
 from ..domain.live_state import Viewer, live_state, viewer_for
 from ..extensions import db, login_manager
 from ..forms.meetings import ActionForm
-from ..models import Choice, Majority, Meeting, Membership, Vote, VoteMethod
+from ..models import Attachment, Choice, Majority, Meeting, Membership, Vote, VoteMethod
 from .live_stream import cached_state, documents_url, event_stream, not_modified
 
 bp = Blueprint("sitting", __name__, url_prefix="/<slug:committee>/meetings")
-SCREEN_ENDPOINTS = {"sitting.live_json", "sitting.events", "sitting.screen"}
+SCREEN_ENDPOINTS = {"sitting.live_json", "sitting.events", "sitting.screen", "sitting.screen_material"}
 
 
 @bp.app_template_global()
@@ -171,9 +171,10 @@ def console(meeting_id):
     if state["vote"] and state["vote"]["state"] == "tied":
         vote = db.session.get(Vote, state["vote"]["id"])
         casting = vote_rules.casting_seat(current_user, vote) is not None
+    presented = db.session.get(Attachment, meeting.presented_attachment_id) if state["presenting"] else None
     return _page("sitting/console.html", meeting, viewer, state=state, sheet=sheet,
                  screen_link=screen_url(meeting) if manage else None, manage=manage, majorities=list(Majority),
-                 casting=casting)
+                 casting=casting, presented_pages=rules.pdf_pages(presented) if presented else None)
 
 
 @bp.get("/<int:meeting_id>/live")
@@ -401,3 +402,6 @@ def console_revoke_screen(meeting_id):
     meeting = _console(meeting_id)
     return _act(meeting, lambda: rules.revoke_screen_link(meeting, actor=current_user),
                 _("スクリーン表示用リンクを無効にし、新しいリンクを発行しました。"), "sitting.console")
+
+
+from . import sitting_materials  # noqa: E402,F401 (「この資料を全員に表示」: its views join bp)
