@@ -402,6 +402,3 @@ def console_revoke_screen(meeting_id):
     meeting = _console(meeting_id)
     return _act(meeting, lambda: rules.revoke_screen_link(meeting, actor=current_user),
                 _("スクリーン表示用リンクを無効にし、新しいリンクを発行しました。"), "sitting.console")
-
-
-from . import sitting_materials  # noqa: E402,F401 (「この資料を全員に表示」: its views join bp)
