@@ -85,6 +85,7 @@ class LivePresentingSchema(s.ma.Schema):
     attachment_id = f.Integer(required=True)
     number = f.String(required=True, metadata={"description": "資料2-1; empty when the 資料 has no number"})
     title = f.String(required=True)
+    label = f.String(required=True, metadata={"description": "the number and the title, as the pages show it"})
     page = f.Integer(required=True, metadata={"description": "the presenter's page, from 1"})
     url = f.String(required=True, metadata={"description": "the in-page viewer at that page"})
 

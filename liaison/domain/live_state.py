@@ -214,8 +214,10 @@ def presenting_of(meeting: Meeting, rows, numbers: dict) -> dict | None:
     row = next((row for row in rows if row.id == meeting.presented_attachment_id), None)
     if row is None:
         return None
-    return {"attachment_id": row.id, "number": materials.label_of(numbers.get(row.id, "")), "title": row.original_name,
-            "page": meeting.presented_page or 1, "url": None}
+    number = materials.label_of(numbers.get(row.id, ""))
+    return {"attachment_id": row.id, "number": number, "title": row.original_name, "page": meeting.presented_page or 1,
+            "label": f"{number} {row.original_name}" if number and not row.original_name.startswith(number)
+            else row.original_name, "url": None}
 
 
 def result_line(vote) -> str:

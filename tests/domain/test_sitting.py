@@ -287,7 +287,8 @@ def test_the_presenter_shows_a_material_page_by_page_until_closed(ctx, factory, 
     assert version(meeting) == start + 1
     state = live_state(meeting, Viewer("screen"))
     assert state["presenting"] == {"attachment_id": pdf.id, "number": state["presenting"]["number"], "title": "資料.pdf",
-                                   "page": 1, "url": None}
+                                   "page": 1, "label": state["presenting"]["label"], "url": None}
+    assert state["presenting"]["label"].endswith("資料.pdf")
     sitting.show_material(meeting, pdf, actor=staff, page=3)
     db.session.commit()
     assert version(meeting) == start + 2
