@@ -152,7 +152,7 @@ def pdf_pages(attachment: Attachment) -> int | None:
 def show_material(meeting: Meeting, attachment: Attachment, *, actor, page: int = 1) -> None:
     """「この資料を全員に表示」 and each page turn: the tablets and the screen show this 資料 at this page.
 
-    Not audited (as the pages turned are not recorded anywhere else); the live version is raised."""
+    Audited when another 資料 is shown, not for each page turned; the live version is raised."""
     require(can_run(actor, meeting), "only the secretariat or the chair presents 資料")
     check(attachment.meeting_id == meeting.id, _("この会議の資料ではありません。"), "attachment_id")
     check(attachment.content_type == "application/pdf", _("PDFの資料だけを全員に表示できます。"), "attachment_id")
@@ -163,8 +163,12 @@ def show_material(meeting: Meeting, attachment: Attachment, *, actor, page: int 
     check(pages is None or page <= pages, _("この資料は%(pages)dページまでです。", pages=pages or 0), "page")
     if meeting.presented_attachment_id == attachment.id and meeting.presented_page == page:
         return
+    other = meeting.presented_attachment_id != attachment.id
     meeting.presented_attachment_id, meeting.presented_page = attachment.id, page
     db.session.flush()
+    if other:
+        audit.record(actor, "meeting.material_shown", meeting, label=f"{meeting_name(meeting)} {attachment.original_name}",
+                     attachment_id=attachment.id, name=attachment.original_name)
     live.touch(meeting.id)
 
 
@@ -173,8 +177,10 @@ def stop_showing(meeting: Meeting, *, actor) -> None:
     require(can_run(actor, meeting), "only the secretariat or the chair presents 資料")
     lock(meeting)
     once(meeting.presented_attachment_id is not None, _("全員に表示している資料はありません。"))
+    before = meeting.presented_attachment_id
     meeting.presented_attachment_id = meeting.presented_page = None
     db.session.flush()
+    audit.record(actor, "meeting.material_hidden", meeting, label=meeting_name(meeting), before=before)
     live.touch(meeting.id)
 
 

@@ -296,8 +296,11 @@ def test_the_presenter_shows_a_material_page_by_page_until_closed(ctx, factory, 
     sitting.show_material(meeting, pdf, actor=staff, page=3)  # the same page again: nothing new
     db.session.commit()
     assert version(meeting) == start + 2
+    shown = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("meeting.material_%"))).all()
+    assert shown == ["meeting.material_shown"]  # once for the 資料, not for each page turned
     sitting.stop_showing(meeting, actor=staff)
     db.session.commit()
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "meeting.material_hidden")) is not None
     assert version(meeting) == start + 3 and live_state(meeting, Viewer("screen"))["presenting"] is None
     with pytest.raises(Conflict):
         sitting.stop_showing(meeting, actor=staff)
