@@ -15,16 +15,12 @@ from urllib.parse import parse_qs
 
 from werkzeug.http import parse_etags
 
+from .blueprints.live_stream import live_etag
 from .domain import live as live_rules
 from .fanout import existing_hub
 from .security import baseline_headers
 
 PATH = re.compile(r"/([^/]+)/meetings/(\d+)/live\.json")
-
-
-def screen_etag(meeting_id: int, version: int) -> str:
-    """The screen's ETag of a live state (the same tag liaison.blueprints.sitting gives it)."""
-    return f"live-{meeting_id}-{version}-screen"
 
 
 class LiveNotModified:
@@ -55,7 +51,7 @@ class LiveNotModified:
         keys = parse_qs(environ.get("QUERY_STRING", "")).get("k")
         if not keys or not live_rules.screen_token_valid(mirror, keys[0], self.secret_key):
             return None
-        return screen_etag(mirror.meeting_id, mirror.version)
+        return live_etag(mirror.meeting_id, mirror.version, "screen")
 
 
 def init_app(app) -> None:

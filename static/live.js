@@ -13,6 +13,7 @@
   var source = null;
   var refreshing = false;
   var again = false;
+  var shown = null;  // the live region's HTML as last swapped in
 
   function status(message, isError) {
     var box = document.getElementById("live-status");
@@ -33,12 +34,19 @@
     fetch(window.location.href, {headers: {"X-Live-Fragment": "1"}, credentials: "same-origin"})
       .then(function (response) { return response.ok ? response.text() : Promise.reject(response.status); })
       .then(function (html) {
-        var fresh = new DOMParser().parseFromString(html, "text/html").querySelector("[data-live-root]");
+        var page = new DOMParser().parseFromString(html, "text/html");
+        var fresh = page.querySelector("[data-live-root]");
+        present(page.querySelector("[data-presenting]"));
+        // Swap only what changed: a second refresh of the same version (the action's own answer, then the
+        // stream's event) leaves the buttons in place, so a tap that is under way is not lost with them.
+        if (fresh && fresh.innerHTML !== shown) {
+          shown = fresh.innerHTML;
+          root.innerHTML = shown;
+          tick();
+        }
         if (fresh) {
-          root.innerHTML = fresh.innerHTML;
           root.dataset.version = fresh.dataset.version;
           version = parseInt(fresh.dataset.version, 10);
-          tick();
         }
       })
       .catch(function () {})
@@ -46,6 +54,51 @@
         refreshing = false;
         if (again) { again = false; refresh(); }
       });
+  }
+
+  // 「この資料を全員に表示」: the box outside the live region keeps its viewer; a new 資料 replaces it, a new page
+  // turns it (unless this tablet's 「発表者に合わせる」 is off because its member turned pages themselves).
+  var box = document.querySelector("[data-presenting]");
+  var following = true;
+
+  function present(fresh) {
+    if (!box || !fresh) return;
+    var id = fresh.dataset.attachmentId, page = fresh.dataset.page;
+    box.hidden = !id;
+    if (id !== box.dataset.attachmentId) {
+      box.querySelector("[data-presenting-title]").innerHTML = fresh.querySelector("[data-presenting-title]").innerHTML;
+      box.querySelector("[data-presenting-viewer]").innerHTML = fresh.querySelector("[data-presenting-viewer]").innerHTML;
+      box.dataset.attachmentId = id;
+      box.dataset.page = page;
+      follow(true);
+      document.dispatchEvent(new CustomEvent("liaison:viewers-added"));
+    } else if (page !== box.dataset.page) {
+      box.dataset.page = page;
+      if (following) turn();
+    }
+  }
+
+  function turn() {
+    document.dispatchEvent(new CustomEvent("liaison:follow-page", {
+      detail: {attachmentId: Number(box.dataset.attachmentId), page: Number(box.dataset.page)}}));
+  }
+
+  function follow(on) {
+    following = on;
+    var button = box.querySelector("[data-follow]"), hint = box.querySelector("[data-follow-hint]");
+    if (button) button.setAttribute("aria-pressed", on ? "true" : "false");
+    if (hint) hint.hidden = on;
+  }
+
+  if (box && box.querySelector("[data-follow]")) {  // the tablet; the console and the screen always follow
+    box.addEventListener("click", function (event) {
+      if (event.target.closest("[data-follow]")) { follow(true); turn(); }
+      else if (event.target.closest("[data-pdf-prev], [data-pdf-next]")) follow(false);
+    });
+    box.addEventListener("change", function (event) { if (event.target.matches("[data-pdf-page-input]")) follow(false); });
+    box.addEventListener("keydown", function (event) {
+      if (/^(ArrowLeft|ArrowRight|PageUp|PageDown)$/.test(event.key)) follow(false);
+    });
   }
 
   function catchUp() {
@@ -104,6 +157,7 @@
       .then(function (response) { return response.json().catch(function () { return {error: String(response.status)}; }); })
       .then(function (answer) {
         status(answer.error || answer.message || "", !!answer.error);
+        for (var j = 0; j < buttons.length; j++) buttons[j].disabled = false;  // a refused action changes nothing
         refresh();
       })
       .catch(function () { form.submit(); });  // the network failed: an ordinary post (and reload)

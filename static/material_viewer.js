@@ -6,16 +6,26 @@
 //   document.dispatchEvent(new CustomEvent("liaison:follow-page", {detail: {attachmentId: 12, page: 3}}))
 //     turns the viewer of 資料 12 to page 3 (other viewers ignore it);
 //   every page shown dispatches "liaison:page-shown" {attachmentId, page, pages} on document, so a console
-//     can send the presenter's page to the tablets.
+//     can send the presenter's page to the tablets;
+//   document.dispatchEvent(new CustomEvent("liaison:viewers-added")) starts the viewers put in the page since
+//     (the live pages' presented 資料, static/live.js).
 // If pdf.js cannot be loaded or the file cannot be read, the viewer says so; the download link stays.
 
-const viewers = document.querySelectorAll("[data-pdf-viewer]");
-if (viewers.length) {
-  import(viewers[0].dataset.pdfjs).then(
+let loading = null;
+
+function startAll() {
+  const viewers = Array.from(document.querySelectorAll("[data-pdf-viewer]:not([data-pdf-started])"));
+  if (!viewers.length) return;
+  viewers.forEach((root) => { root.dataset.pdfStarted = "1"; });
+  loading = loading || import(viewers[0].dataset.pdfjs);
+  loading.then(
     (pdfjs) => viewers.forEach((root) => start(pdfjs, root)),
     () => viewers.forEach((root) => fail(root)),
   );
 }
+
+startAll();
+document.addEventListener("liaison:viewers-added", startAll);
 
 function fail(root) {
   const status = root.querySelector("[data-pdf-status]");
@@ -103,10 +113,15 @@ function start(pdfjs, root) {
     if (event.key === "ArrowLeft" || event.key === "PageUp") show(current - 1);
     else if (event.key === "ArrowRight" || event.key === "PageDown") show(current + 1);
   });
-  document.addEventListener("liaison:follow-page", (event) => {
+  const follow = (event) => {
+    if (!root.isConnected) {  // replaced by another 資料 (the live pages)
+      document.removeEventListener("liaison:follow-page", follow);
+      return;
+    }
     const detail = event.detail || {};
     if (String(detail.attachmentId) === attachmentId && detail.page) show(Number(detail.page));
-  });
+  };
+  document.addEventListener("liaison:follow-page", follow);
   let resizing = null;
   window.addEventListener("resize", () => {
     clearTimeout(resizing);

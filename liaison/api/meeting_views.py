@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from flask import url_for
+from marshmallow import fields as f
 from sqlalchemy.orm import joinedload
 
 from ..domain import access, require
@@ -80,8 +81,22 @@ def meeting(meeting_id):
     }
 
 
+class LivePresentingSchema(s.ma.Schema):
+    attachment_id = f.Integer(required=True)
+    number = f.String(required=True, metadata={"description": "資料2-1; empty when the 資料 has no number"})
+    title = f.String(required=True)
+    label = f.String(required=True, metadata={"description": "the number and the title, as the pages show it"})
+    page = f.Integer(required=True, metadata={"description": "the presenter's page, from 1"})
+    url = f.String(required=True, metadata={"description": "the in-page viewer at that page"})
+
+
+class LiveStateSchema(s.LiveSchema):
+    presenting = f.Nested(LivePresentingSchema, allow_none=True, required=True, metadata={
+        "description": "「この資料を全員に表示」: the 資料 and page the tablets and the screen follow"})
+
+
 @blp.get("/meetings/<int:meeting_id>/live")
-@blp.response(200, s.LiveSchema)
+@blp.response(200, LiveStateSchema)
 def live(meeting_id):
     """The meeting day's live state, as live.json gives it to the same user (liaison.domain.live_state)."""
     meeting = _meeting_or_404(meeting_id)
@@ -89,6 +104,10 @@ def live(meeting_id):
     for document in [*state["meeting"]["documents"], *(d for item in state["items"] for d in item["documents"])]:
         document["url"] = url_for("meetings.download", committee=meeting.committee.slug, meeting_id=meeting.id,
                                   attachment_id=document["id"])
+    if state["presenting"]:
+        state["presenting"]["url"] = url_for("meetings.view_material", committee=meeting.committee.slug,
+                                             meeting_id=meeting.id, attachment_id=state["presenting"]["attachment_id"],
+                                             page=state["presenting"]["page"])
     return state
 
 

@@ -20,6 +20,7 @@ def register_blueprints(app: Flask) -> None:
         admin, auth, calendar, committees, dashboard, health, meetings, minutes, notifications, proposals, public,
         reports, sitting, votes,
     )
+    from . import sitting_materials  # noqa: F401 (「この資料を全員に表示」: its views join sitting.bp)
 
     app.register_blueprint(health.bp)
     app.register_blueprint(auth.bp)

@@ -167,7 +167,16 @@ def documents_url(meeting: Meeting, state: dict) -> dict:
     link(state["meeting"]["documents"])
     for item in state["items"]:
         link(item["documents"])
+    if state.get("presenting"):
+        state["presenting"] = presenting_url(meeting, state["presenting"])
     return state
+
+
+def presenting_url(meeting: Meeting, presenting: dict) -> dict:
+    """The presented 資料's in-page viewer at the presenter's page (a new dict: the shared one is kept)."""
+    return {**presenting, "url": url_for("meetings.view_material", committee=meeting.committee.slug,
+                                         meeting_id=meeting.id, attachment_id=presenting["attachment_id"],
+                                         page=presenting["page"])}
 
 
 def _shared_key(meeting_id: int, created_at, version: int, viewer: Viewer) -> tuple:
@@ -199,6 +208,11 @@ def cached_state(meeting_id: int, viewer: Viewer, meeting: Meeting | None = None
     return None if shared is None else personal(shared, viewer)
 
 
+def live_etag(meeting_id: int, version: int, part: str) -> str:
+    """The weak ETag of a live state: the meeting, its version, the viewer ("screen", "member-12", "staff-3")."""
+    return f"live-{meeting_id}-{version}-{part}"
+
+
 def not_modified(meeting_id: int) -> Response | None:
     """304 after ONE small query (version + screen generation) when If-None-Match names this viewer's
     current version: the screen's key checked, or the logged-in user's own tag (issued to them after the
@@ -220,7 +234,7 @@ def not_modified(meeting_id: int) -> Response | None:
         part = f"{'staff' if access.is_staff(current_user) else 'member'}-{current_user.id}"
     else:
         return None
-    etag = f"live-{row.id}-{row.live_version}-{part}"
+    etag = live_etag(row.id, row.live_version, part)
     if not request.if_none_match.contains_weak(etag):
         return None
     response = Response(status=304)

@@ -31,11 +31,11 @@ from ..domain.live_state import Viewer, live_state, viewer_for
 from ..extensions import db, login_manager
 from ..fanout import Mirror, hub_for
 from ..forms.meetings import ActionForm
-from ..models import AgendaItem, Choice, Majority, Meeting, Membership, Vote, VoteMethod
-from .live_stream import cached_state, documents_url, event_stream, not_modified
+from ..models import AgendaItem, Attachment, Choice, Majority, Meeting, Membership, Vote, VoteMethod
+from .live_stream import cached_state, documents_url, event_stream, live_etag, not_modified
 
 bp = Blueprint("sitting", __name__, url_prefix="/<slug:committee>/meetings")
-SCREEN_ENDPOINTS = {"sitting.live_json", "sitting.events", "sitting.screen"}
+SCREEN_ENDPOINTS = {"sitting.live_json", "sitting.events", "sitting.screen", "sitting.screen_material"}
 
 
 @bp.app_template_global()
@@ -103,14 +103,6 @@ def _wants_json() -> bool:
     return "application/json" in request.headers.get("Accept", "")
 
 
-def _etag(meeting: Meeting, viewer: Viewer) -> str:
-    return _etag_of(meeting.id, meeting.live_version, viewer)
-
-
-def _etag_of(meeting_id: int, version: int, viewer: Viewer) -> str:
-    return f"live-{meeting_id}-{version}-{viewer.etag_part}"
-
-
 def _state(meeting: Meeting, viewer: Viewer, seats: list | None = None) -> dict:
     return documents_url(meeting, live_state(meeting, viewer, seats))
 
@@ -136,7 +128,7 @@ def live_json(meeting_id):
         abort(404)
     if viewer.kind == "screen" and state["version"] == meeting.live_version:
         hub.remember(Mirror(meeting.id, g.committee.slug, meeting.live_version, meeting.screen_generation), epoch)
-    etag = _etag_of(meeting.id, state["version"], viewer)
+    etag = live_etag(meeting.id, state["version"], viewer.etag_part)
     response = jsonify(state)
     response.set_etag(etag, weak=True)
     response.headers["Cache-Control"] = "private, no-cache"
@@ -176,9 +168,10 @@ def console(meeting_id):
     if state["vote"] and state["vote"]["state"] == "tied":
         vote = db.session.get(Vote, state["vote"]["id"])
         casting = vote_rules.casting_seat(current_user, vote) is not None
+    presented = db.session.get(Attachment, meeting.presented_attachment_id) if state["presenting"] else None
     return _page("sitting/console.html", meeting, viewer, state=state, sheet=sheet,
                  screen_link=screen_url(meeting) if manage else None, manage=manage, majorities=list(Majority),
-                 casting=casting)
+                 casting=casting, presented_pages=rules.pdf_pages(presented) if presented else None)
 
 
 @bp.get("/<int:meeting_id>/live")

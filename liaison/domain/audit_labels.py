@@ -98,6 +98,8 @@ def _descriptions() -> dict[str, str]:
         "attendance.checked_out": _("%(object)sを欠席(退席)と記録"),
         "meeting.item_taken_up": _("%(object)sを議題にする(会議進行)"),
         "meeting.screen_link_revoked": _("%(object)sのスクリーン表示用リンクを無効にする"),
+        "meeting.material_shown": _("%(object)sを全員に表示(会議進行)"),
+        "meeting.material_hidden": _("%(object)sの資料の表示をやめる(会議進行)"),
         "hand.raised": _("%(object)sが挙手"),
         "hand.lowered": _("%(object)sが挙手を取り下げ"),
         "speaker.called": _("%(object)sを指名"),

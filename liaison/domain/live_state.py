@@ -145,6 +145,7 @@ def shared_state(meeting: Meeting, viewer: Viewer, seats: list | None = None) ->
         "items": [],
         "hands": [],
         "vote": None,
+        "presenting": presenting_of(meeting, rows, numbers),
         "me": None,
     }
     for item in items:
@@ -206,6 +207,17 @@ def shared_state(meeting: Meeting, viewer: Viewer, seats: list | None = None) ->
     return Shared(state=state, seat_labels={seat.id: seat.seat_label for seat in seats},
                   present=frozenset(present), hand_seats=frozenset(hand.membership_id for hand in hands),
                   vote=shared_vote)
+
+
+def presenting_of(meeting: Meeting, rows, numbers: dict) -> dict | None:
+    """「この資料を全員に表示」: the 資料 and page every tablet and the screen follow (`url` added by the web)."""
+    row = next((row for row in rows if row.id == meeting.presented_attachment_id), None)
+    if row is None:
+        return None
+    number = materials.label_of(numbers.get(row.id, ""))
+    return {"attachment_id": row.id, "number": number, "title": row.original_name, "page": meeting.presented_page or 1,
+            "label": f"{number} {row.original_name}" if number and not row.original_name.startswith(number)
+            else row.original_name, "url": None}
 
 
 def result_line(vote) -> str:

@@ -13,7 +13,7 @@ from .. import events
 from ..events import Event
 from ..extensions import db
 from ..models import AgendaItem, AgendaKind, Attachment, Body, Meeting
-from . import audit, check, materials, require
+from . import audit, check, live, materials, require
 from .meeting_permissions import ANNOUNCED, ATTACHABLE, EDITABLE, can_manage
 from .meeting_permissions import touch as _touch
 
@@ -162,6 +162,9 @@ def remove_attachment(attachment: Attachment, *, actor) -> None:
     meeting = db.session.get(Meeting, attachment.meeting_id)
     _check_attachable(meeting)
     audit.record(actor, "attachment.removed", attachment, label=attachment.original_name, meeting_id=meeting.id)
+    if meeting.presented_attachment_id == attachment.id:  # the live pages stop showing it
+        meeting.presented_attachment_id = meeting.presented_page = None
+        live.touch(meeting.id)
     files.remove(attachment)
     _touch(meeting)
     db.session.flush()

@@ -315,6 +315,7 @@ def close_session(meeting: Meeting, *, actor, now: datetime | None = None) -> No
     before = meeting.status
     _transition(meeting, MeetingStatus.HELD)
     meeting.session_closed_at = now
+    meeting.presented_attachment_id = meeting.presented_page = None  # 「この資料を全員に表示」 ends with the sitting
     db.session.flush()
     audit.record(actor, "meeting.session_closed", meeting, label=meeting_name(meeting), before=before,
                  after=meeting.status, at=now)

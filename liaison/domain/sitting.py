@@ -16,10 +16,10 @@ from ..dates import utcnow
 from ..extensions import db
 from ..labels import meeting_name
 from ..models import (
-    AgendaItem, AgendaKind, Attendance, AttendanceResponse, Majority, Meeting, MeetingStatus, Membership, Role,
+    AgendaItem, Attachment, AgendaKind, Attendance, AttendanceResponse, Majority, Meeting, MeetingStatus, Membership, Role,
     SpeakerRequest, Vote, VoteMethod, VoteState,
 )
-from . import access, audit, check, live, lock, once, require
+from . import access, attachments, audit, check, live, lock, once, require
 from . import meetings as meeting_rules
 from . import votes as vote_rules
 
@@ -129,6 +129,59 @@ def live_vote(meeting: Meeting, item_id: int | None) -> Vote | None:
                            Vote.state != VoteState.CANCELLED)
         .order_by(Vote.id.desc()).limit(1)
     )
+
+
+# ------------------------------------------------------------------------------ 「この資料を全員に表示」
+
+def pdf_pages(attachment: Attachment) -> int | None:
+    """The PDF's page count (pypdf), or None when the file cannot be read as one."""
+    import io
+
+    from pypdf import PdfReader
+    from pypdf.errors import PdfReadError
+
+    content = attachments.content_of(attachment)
+    if content is None:
+        return None
+    try:
+        return len(PdfReader(io.BytesIO(content)).pages)
+    except (PdfReadError, ValueError, KeyError, OSError):
+        return None
+
+
+def show_material(meeting: Meeting, attachment: Attachment, *, actor, page: int = 1) -> None:
+    """「この資料を全員に表示」 and each page turn: the tablets and the screen show this 資料 at this page.
+
+    Audited when another 資料 is shown, not for each page turned; the live version is raised."""
+    require(can_run(actor, meeting), "only the secretariat or the chair presents 資料")
+    check(attachment.meeting_id == meeting.id, _("この会議の資料ではありません。"), "attachment_id")
+    check(attachment.content_type == "application/pdf", _("PDFの資料だけを全員に表示できます。"), "attachment_id")
+    check(isinstance(page, int) and page >= 1, _("ページの指定が正しくありません。"), "page")
+    lock(meeting)
+    _in_session(meeting)
+    pages = pdf_pages(attachment)
+    check(pages is None or page <= pages, _("この資料は%(pages)dページまでです。", pages=pages or 0), "page")
+    if meeting.presented_attachment_id == attachment.id and meeting.presented_page == page:
+        return
+    other = meeting.presented_attachment_id != attachment.id
+    meeting.presented_attachment_id, meeting.presented_page = attachment.id, page
+    db.session.flush()
+    if other:
+        audit.record(actor, "meeting.material_shown", meeting, label=f"{meeting_name(meeting)} {attachment.original_name}",
+                     attachment_id=attachment.id, name=attachment.original_name)
+    live.touch(meeting.id)
+
+
+def stop_showing(meeting: Meeting, *, actor) -> None:
+    """「表示をやめる」: the tablets and the screen show no 資料 (each member may still open one)."""
+    require(can_run(actor, meeting), "only the secretariat or the chair presents 資料")
+    lock(meeting)
+    once(meeting.presented_attachment_id is not None, _("全員に表示している資料はありません。"))
+    before = meeting.presented_attachment_id
+    meeting.presented_attachment_id = meeting.presented_page = None
+    db.session.flush()
+    audit.record(actor, "meeting.material_hidden", meeting, label=meeting_name(meeting), before=before)
+    live.touch(meeting.id)
 
 
 # --------------------------------------------------------------------------------------------- check-in

@@ -84,6 +84,9 @@ class Meeting(db.Model):
     live_version: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     current_item_id: Mapped[int | None] = mapped_column(Integer)
     screen_generation: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # 「この資料を全員に表示」: the 資料 the presenter shows and its page (no FK, as current_item_id); cleared at 閉会.
+    presented_attachment_id: Mapped[int | None] = mapped_column(Integer)
+    presented_page: Mapped[int | None] = mapped_column(Integer)
 
     committee: Mapped[Committee] = relationship()
     convened_by: Mapped[User | None] = relationship(foreign_keys=[convened_by_id])

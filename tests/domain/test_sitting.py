@@ -243,3 +243,91 @@ def test_the_minutes_draft_has_the_times_the_presence_at_each_vote_and_the_speak
     text = minutes_rules.latest_version(minutes).search_text
     for fact in (f"開会 {opened} 閉会 {closed}", f"発言者 {seat(a).seat_label}", "表決時の出席 3/4"):
         assert fact in text
+
+
+# ---------------------------------------------------------------------- 「この資料を全員に表示」
+
+def material(meeting, item=None, *, pdf=True, name="資料.pdf"):
+    """A 資料 of the meeting: today's demo 資料4 (a PDF of three pages), or a text file."""
+    from liaison.models import Attachment
+    from liaison.seed.demo_today import material_pdf
+
+    content = material_pdf(4) if pdf else b"notes"
+    row = Attachment(meeting_id=meeting.id, agenda_item_id=item.id if item else None, original_name=name,
+                     stored_name=f"present-{meeting.id}-{name}-{pdf}", content_type="application/pdf" if pdf else "text/plain",
+                     size=len(content), sha256="0" * 64, content=content)
+    db.session.add(row)
+    db.session.flush()
+    return row
+
+
+def test_the_presenter_shows_a_material_page_by_page_until_closed(ctx, factory, staff):
+    chair, vice, a = factory.seated("council", 3)
+    meeting = today(factory)
+    other = today(factory, committee="planning")
+    item = sitting.agenda(meeting)[0]
+    pdf, text, foreign = material(meeting, item), material(meeting, item, pdf=False, name="メモ.txt"), material(other)
+    db.session.commit()
+    with pytest.raises(DomainError, match="開会中"):
+        sitting.show_material(meeting, pdf, actor=staff)
+    db.session.rollback()
+    meeting_rules.open_session(meeting, actor=staff)
+    db.session.commit()
+    start = version(meeting)
+    with pytest.raises(Forbidden):  # a member does not run the meeting
+        sitting.show_material(meeting, pdf, actor=a, page=1)
+    for refused, page, message in ((foreign, 1, "この会議の資料ではありません"), (text, 1, "PDF"), (pdf, 0, "ページ"),
+                                   (pdf, 4, "3ページまで")):
+        with pytest.raises(DomainError, match=message):
+            sitting.show_material(meeting, refused, actor=staff, page=page)
+        db.session.rollback()
+    assert version(meeting) == start  # nothing refused raised the version
+    sitting.show_material(meeting, pdf, actor=chair, page=1)  # the presiding chair presents too
+    db.session.commit()
+    assert version(meeting) == start + 1
+    state = live_state(meeting, Viewer("screen"))
+    assert state["presenting"] == {"attachment_id": pdf.id, "number": state["presenting"]["number"], "title": "資料.pdf",
+                                   "page": 1, "label": state["presenting"]["label"], "url": None}
+    assert state["presenting"]["label"].endswith("資料.pdf")
+    sitting.show_material(meeting, pdf, actor=staff, page=3)
+    db.session.commit()
+    assert version(meeting) == start + 2
+    assert live_state(meeting, Viewer("member", a.id))["presenting"]["page"] == 3
+    sitting.show_material(meeting, pdf, actor=staff, page=3)  # the same page again: nothing new
+    db.session.commit()
+    assert version(meeting) == start + 2
+    shown = db.session.scalars(select(AuditEvent.action).where(AuditEvent.action.like("meeting.material_%"))).all()
+    assert shown == ["meeting.material_shown"]  # once for the 資料, not for each page turned
+    sitting.stop_showing(meeting, actor=staff)
+    db.session.commit()
+    assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "meeting.material_hidden")) is not None
+    assert version(meeting) == start + 3 and live_state(meeting, Viewer("screen"))["presenting"] is None
+    with pytest.raises(Conflict):
+        sitting.stop_showing(meeting, actor=staff)
+    db.session.rollback()
+    with pytest.raises(Forbidden):
+        sitting.stop_showing(meeting, actor=a)
+    db.session.rollback()
+    sitting.show_material(meeting, pdf, actor=staff, page=2)
+    db.session.commit()
+    meeting_rules.close_session(meeting, actor=staff)  # 閉会 ends the presentation
+    db.session.commit()
+    db.session.expire(meeting)
+    assert meeting.presented_attachment_id is None and meeting.presented_page is None
+    assert live_state(meeting, Viewer("screen"))["presenting"] is None
+
+
+def test_removing_the_presented_material_stops_the_presentation(ctx, factory, staff):
+    from liaison.domain import meeting_agenda
+
+    factory.seated("council", 3)
+    meeting = today(factory)
+    pdf = material(meeting, sitting.agenda(meeting)[0])
+    meeting_rules.open_session(meeting, actor=staff)
+    sitting.show_material(meeting, pdf, actor=staff, page=2)
+    db.session.commit()
+    start = version(meeting)
+    meeting_agenda.remove_attachment(pdf, actor=staff)
+    db.session.commit()
+    assert version(meeting) == start + 1
+    assert meeting.presented_attachment_id is None and live_state(meeting, Viewer("screen"))["presenting"] is None

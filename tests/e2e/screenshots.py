@@ -37,6 +37,93 @@ def _first_link(visitor: Visitor, path: str, within: str) -> None:
     visitor.navigate_by(visitor.page.locator(within).get_by_role("link").first.click)
 
 
+def _today_base(visitor: Visitor) -> str:
+    """The path of today's demo 企画運営部会 meeting (会議進行のデモ)."""
+    visitor.open("/planning/meetings/")
+    row = visitor.page.get_by_role("row").filter(has_text="会議進行のデモ").get_by_role("link").first
+    visitor.navigate_by(row.click)
+    return visitor.path
+
+
+def _in_session(visitor: Visitor) -> str:
+    """Today's meeting in session, the door's 受付 done, the 議決事項 under discussion and its 資料4 shown to
+    everyone at page 2 (the console's 「この資料を全員に表示」, 「次のページ」); each step only if not done yet, so
+    that any one of the meeting-day shots can be taken alone. Returns the meeting's path."""
+    from playwright.sync_api import expect
+
+    base = _today_base(visitor)
+    visitor.open(f"{base}/console")
+    page = visitor.page
+
+    def press(name: str, within=None, *, confirm: bool = False) -> None:
+        if confirm:
+            page.once("dialog", lambda dialog: dialog.accept())
+        (within or page).get_by_role("button", name=name, exact=True).first.click()
+
+    if page.get_by_role("button", name="開会", exact=True).count():
+        press("開会", confirm=True)
+        expect(page.get_by_role("button", name="閉会", exact=True)).to_be_visible()
+        for seat in ("埼玉県", "川越市", "川口市", "越谷市", "所沢市", "春日部市"):
+            row = page.get_by_role("row").filter(has_text=seat)
+            if row.count():
+                press("出席", row.first)
+                expect(page.get_by_role("row").filter(has_text=seat).first).to_contain_text("出席", timeout=10_000)
+    current = page.locator(".agenda-live li.current")
+    while not current.count() or "共同研修計画" not in current.inner_text():
+        press("次へ")
+        page.wait_for_timeout(500)
+    if not page.locator(".presenting-controls").count():
+        press("この資料を全員に表示")
+        expect(page.locator(".presenting-controls")).to_be_visible(timeout=10_000)
+    if "2ページ" not in page.locator(".presenting-controls").inner_text():
+        press("次のページ")
+        expect(page.locator(".presenting-controls")).to_contain_text("2ページ", timeout=10_000)
+    return base
+
+
+def _as_secretariat(visitor: Visitor) -> tuple[str, str]:
+    """Bring today's meeting in session from a second browser (the secretariat's console): the meeting's path
+    and the screen's link."""
+    from urllib.parse import urlsplit
+
+    if not visitor.page.url.startswith("http"):
+        visitor.open("/login")
+    origin = "{0.scheme}://{0.netloc}".format(urlsplit(visitor.page.url))
+    context = visitor.page.context.browser.new_context(base_url=origin, viewport=harness.DESKTOP, locale="ja-JP",
+                                                        timezone_id="Asia/Tokyo")
+    try:
+        secretariat = Visitor(context, "secretariat")
+        secretariat.log_in("secretariat@example.jp")
+        base = _in_session(secretariat)
+        secretariat.open(f"{base}/console")
+        link = secretariat.page.locator(".screen-link a").first.get_attribute("href")
+        return base, link
+    finally:
+        context.close()
+
+
+def _console(visitor: Visitor) -> None:
+    _in_session(visitor)
+    visitor.page.locator("[data-presenting] [data-pdf-viewer][data-rendered-page='2']").wait_for(timeout=15_000)
+
+
+def _phone(visitor: Visitor) -> None:
+    base, _link = _as_secretariat(visitor)
+    visitor.open(f"{base}/live")
+    check_in = visitor.page.get_by_role("button", name="出席する(受付)")
+    if check_in.count():
+        check_in.click()
+        visitor.page.get_by_role("button", name="挙手(発言を求める)").wait_for(timeout=10_000)
+    visitor.page.locator("[data-presenting] [data-pdf-viewer][data-rendered-page='2']").wait_for(timeout=15_000)
+    visitor.page.evaluate("window.scrollTo(0, 0)")
+
+
+def _screen(visitor: Visitor) -> None:
+    _base, link = _as_secretariat(visitor)
+    visitor.page.goto(link)
+    visitor.page.locator("[data-presenting] [data-pdf-viewer][data-rendered-page='2']").wait_for(timeout=15_000)
+
+
 # Every shot is committed under docs/screenshots/ and may be shown in the README.
 SHOTS = [
     Shot("login", None, "/login"),
@@ -48,6 +135,10 @@ SHOTS = [
     Shot("vote-result", "member02@example.jp",
          lambda v: (v.open("/planning/votes/"), v.follow("DX推進リーダー養成研修の試行について", exact=False))),
     Shot("minutes", "member02@example.jp", lambda v: _first_link(v, "/minutes/?kind=minutes&committee=planning", ".search-results")),
+    # the meeting day (today's 企画運営部会, in session, 資料4 shown to everyone at page 2)
+    Shot("sitting-console", "secretariat@example.jp", _console),
+    Shot("sitting-phone", "member02@example.jp", _phone, viewport=harness.PHONE, full_page=False),
+    Shot("sitting-screen", None, _screen, viewport={"width": 1280, "height": 720}, full_page=False),
 ]
 
 

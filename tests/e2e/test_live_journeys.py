@@ -49,6 +49,30 @@ def test_console_phone_and_screen_follow_a_vote_live(browse):
     for title in titles:
         click(console, "次へ")
         expect(console.page.locator(".agenda-live li.current")).to_contain_text(title, timeout=10_000)
+    # 「この資料を全員に表示」: the console shows 資料4 (three pages) and turns to page 2; the phone and the screen
+    # follow without a reload; the member turns a page themselves and stops following until they ask again
+    phone.page.evaluate("window.notReloaded = true")
+    click(console, "この資料を全員に表示")
+    phone_viewer = phone.page.locator("[data-presenting] [data-pdf-viewer]")
+    screen_viewer = screen.page.locator("[data-presenting] [data-pdf-viewer]")
+    for viewer in (phone_viewer, screen_viewer):
+        expect(viewer).to_have_attribute("data-rendered-page", "1", timeout=15_000)
+    click(console, "次のページ")
+    expect(console.page.locator(".presenting-controls")).to_contain_text("2ページ", timeout=10_000)
+    for viewer in (phone_viewer, screen_viewer):
+        expect(viewer).to_have_attribute("data-rendered-page", "2", timeout=10_000)
+    assert phone.page.evaluate("window.notReloaded") is True
+    phone_viewer.get_by_role("button", name="次へ", exact=True).click()  # the member reads ahead
+    expect(phone_viewer).to_have_attribute("data-rendered-page", "3", timeout=10_000)
+    follow = phone.page.get_by_role("button", name="発表者に合わせる")
+    expect(follow).to_have_attribute("aria-pressed", "false")
+    phone.fits_the_screen()
+    follow.click()
+    expect(phone_viewer).to_have_attribute("data-rendered-page", "2", timeout=10_000)
+    expect(follow).to_have_attribute("aria-pressed", "true")
+    click(console, "表示をやめる")
+    expect(phone.page.locator("[data-presenting]")).to_be_hidden(timeout=10_000)
+    expect(screen.page.locator("[data-presenting]")).to_be_hidden(timeout=10_000)
     expect(console.page.get_by_role("button", name="表決を開始")).to_be_visible(timeout=10_000)
     click(console, "表決を開始")
     yes = phone.page.get_by_role("button", name="賛成", exact=True)
