@@ -292,11 +292,7 @@ def open_session(meeting: Meeting, *, actor, now: datetime | None = None) -> Non
     meeting.status = MeetingStatus.IN_SESSION  # not a change members need a new calendar entry for
     meeting.session_opened_at = now
     _touch(meeting)
-    db.session.flush()
-    audit.record(actor, "meeting.session_opened", meeting, label=meeting_name(meeting), before=before,
-                 after=meeting.status, at=now)
-    touch_live(meeting.id)
-    events.emit(Event.MEETING_SESSION_OPENED, meeting)
+    _sitting_step_done(meeting, actor, "meeting.session_opened", before, now, Event.MEETING_SESSION_OPENED)
 
 
 def close_session(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
@@ -316,11 +312,15 @@ def close_session(meeting: Meeting, *, actor, now: datetime | None = None) -> No
     _transition(meeting, MeetingStatus.HELD)
     meeting.session_closed_at = now
     meeting.presented_attachment_id = meeting.presented_page = None  # 「この資料を全員に表示」 ends with the sitting
+    _sitting_step_done(meeting, actor, "meeting.session_closed", before, now, Event.MEETING_HELD)
+
+
+def _sitting_step_done(meeting: Meeting, actor, action: str, before, now: datetime, event: Event) -> None:
+    """The end of 開会 / 閉会: audited (before → after, at the step's time), the live pages told, the event emitted."""
     db.session.flush()
-    audit.record(actor, "meeting.session_closed", meeting, label=meeting_name(meeting), before=before,
-                 after=meeting.status, at=now)
+    audit.record(actor, action, meeting, label=meeting_name(meeting), before=before, after=meeting.status, at=now)
     touch_live(meeting.id)
-    events.emit(Event.MEETING_HELD, meeting)
+    events.emit(event, meeting)
 
 
 def mark_held(meeting: Meeting, *, actor, now: datetime | None = None) -> None:
