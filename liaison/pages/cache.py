@@ -33,12 +33,19 @@ from flask_wtf.csrf import generate_csrf
 
 from ..blueprints.dashboard import TASK_BADGE
 from ..dates import utcnow
-from . import versions
+from ..domain import access
+from . import header, slots, versions  # noqa: F401 (header: registers its slot)
 
 log = logging.getLogger(__name__)
 EXTENSION = "liaison_page_cache"
 PAGES = frozenset({"dashboard.index", "meetings.index", "meetings.show", "proposals.index", "proposals.show",
                    "votes.show", "minutes.show"})
+# Pages whose view is shared by nature: keyed by the viewer's view kind, not the viewer (the dashboard is
+# personal by nature: keyed by the user). The proposal pages also depend on the viewer's body (their own
+# body's proposal may be edited and withdrawn).
+SHARED = frozenset({"meetings.index", "meetings.show", "proposals.index", "proposals.show", "votes.show",
+                    "minutes.show"})
+BY_BODY = frozenset({"proposals.index", "proposals.show"})
 CSRF_MARK = "\x00csrf-token\x00"
 _KEY = "_liaison_page_key"
 _HIT = "_liaison_page_hit"
@@ -146,11 +153,34 @@ def counters_wanted() -> tuple:
     return (), None
 
 
+def view_kind() -> tuple:
+    """What a shared page's HTML depends on about its viewer, from the same facts the permission functions
+    ask (access.is_staff, membership_in, chairs, the seat's role and body): administrator, secretariat,
+    and the viewer's seats in the page's committee as (fiscal year, role) — with the seat's body on the
+    proposal pages. Two viewers of one kind see the same page apart from its slots (liaison/pages/slots.py).
+    Reads the seats access.py loads once per request anyway (the navigation, the committee's access check)."""
+    slug = g.get("committee_slug")
+    by_body = request.endpoint in BY_BODY
+    seats = sorted((seat.fiscal_year, seat.role.value, seat.body_id if by_body else None)
+                   for seat in access.all_seats(current_user) if seat.committee.slug == slug)
+    return ("admin" if current_user.is_admin else "", "secretariat" if current_user.is_secretariat else "",
+            current_user.body_id if by_body else None, tuple(seats))
+
+
 def page_key() -> str:
+    if request.endpoint in SHARED:
+        viewer = ("kind", view_kind())
+    else:  # personal: the viewer and the やること count the page lists
+        viewer = (current_user.get_id(), (session.get(TASK_BADGE) or (None,) * 3)[2])
     parts = (current_app.extensions[EXTENSION]["deployment"], request.endpoint, request.full_path,
-             current_user.get_id(), str(get_locale()), (session.get(TASK_BADGE) or (None,) * 3)[2],
-             utcnow().strftime("%Y%m%d%H%M"), versions.current())
+             viewer, str(get_locale()), utcnow().strftime("%Y%m%d%H%M"), versions.current())
     return "liaison:page:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
+
+
+def _personal(body: str) -> str:
+    """A stored page for this request's viewer: its slots filled, the viewer's CSRF token in place."""
+    body = slots.fill(body)
+    return body.replace(CSRF_MARK, generate_csrf()) if CSRF_MARK in body else body
 
 
 def init_app(app: Flask) -> None:
@@ -162,6 +192,7 @@ def init_app(app: Flask) -> None:
     seconds = int(config.get("PAGE_CACHE_SECONDS", os.environ.get("PAGE_CACHE_SECONDS", "3600")))
     chosen = RedisStore(redis_url, seconds) if redis_url else LocalStore(int(config.get("PAGE_CACHE_MB", os.environ.get("PAGE_CACHE_MB", "32"))) << 20)
     app.extensions[EXTENSION] = {"store": chosen, "deployment": _deployment()}
+    app.jinja_env.globals["page_slot"] = slots.page_slot
 
     @app.before_request
     def _serve_cached_page():
@@ -169,13 +200,14 @@ def init_app(app: Flask) -> None:
             return None
         key = page_key()
         setattr(g, _KEY, key)
+        slots.hold()
         body = store().get(key)
         if body is None:
             return None
         setattr(g, _HIT, True)
-        if CSRF_MARK in body:
-            body = body.replace(CSRF_MARK, generate_csrf())
-        return app.response_class(body, mimetype="text/html")
+        if g.get("committee_slug"):  # the slots' links are under the committee (blueprints/scoping.py)
+            g.committee = access.committee_by_slug(g.committee_slug)
+        return app.response_class(_personal(body), mimetype="text/html")
 
     @app.teardown_request
     def _forget_version(error=None):
@@ -184,12 +216,13 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _keep_page(response):
         key = g.pop(_KEY, None)
-        if key is None or g.get(_HIT) or response.status_code != 200 or response.mimetype != "text/html" \
-                or response.direct_passthrough or "_flashes" in session:
+        if key is None or g.get(_HIT) or response.mimetype != "text/html" or response.direct_passthrough:
             return response
         body = response.get_data(as_text=True)
-        token = g.get("csrf_token")
-        if token:
-            body = body.replace(token, CSRF_MARK)
-        store().put(key, body)
+        if response.status_code == 200 and "_flashes" not in session:
+            token = g.get("csrf_token")
+            if token:
+                body = body.replace(token, CSRF_MARK)
+            store().put(key, body)
+        response.set_data(_personal(body))  # the miss fills its slots as a hit does
         return response
