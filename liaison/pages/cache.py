@@ -156,12 +156,12 @@ def counters_wanted() -> tuple:
 def view_kind() -> tuple:
     """What a shared page's HTML depends on about its viewer, from the same facts the permission functions
     ask (access.is_staff, membership_in, chairs, the seat's role and body): administrator, secretariat,
-    and the viewer's seats in the page's committee as (fiscal year, role) — with the seat's body on the
-    proposal pages. Two viewers of one kind see the same page apart from its slots (liaison/pages/slots.py).
+    and the viewer's seats in the page's committee as (fiscal year, role) — with the seat's body and department
+    on the proposal pages (proposal_permissions.holds_seat_of). Two viewers of one kind see the same page apart from its slots (liaison/pages/slots.py).
     Reads the seats access.py loads once per request anyway (the navigation, the committee's access check)."""
     slug = g.get("committee_slug")
     by_body = request.endpoint in BY_BODY
-    seats = sorted((seat.fiscal_year, seat.role.value, seat.body_id if by_body else None)
+    seats = sorted((seat.fiscal_year, seat.role.value, (seat.body_id, seat.department) if by_body else None)
                    for seat in access.all_seats(current_user) if seat.committee.slug == slug)
     return ("admin" if current_user.is_admin else "", "secretariat" if current_user.is_secretariat else "",
             current_user.body_id if by_body else None, tuple(seats))
