@@ -6,6 +6,7 @@ from datetime import datetime
 
 from flask import current_app, flash, g, redirect, render_template, url_for
 from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -15,10 +16,9 @@ from ..domain import attachments as files
 from ..domain import materials
 from ..domain import meetings as rules
 from ..forms.meetings import ActionForm, AttachmentForm, AttendanceForm, MeetingForm
-from ..domain import access
 from ..domain.meeting_attendance import SeatLine
 from ..extensions import db
-from ..models import Attendance, Meeting, MeetingFormat, MeetingStatus
+from ..models import Attendance, Meeting, MeetingFormat, MeetingStatus, Membership
 from ..pages import slots
 from .handling import act
 from .scoping import committee_blueprint
@@ -107,15 +107,17 @@ def _answer_form(line) -> AttendanceForm:
 @slots.filler("meeting_mine")
 def _mine(meeting_id: int, part: str) -> str:
     """The viewer's own part of a shared meeting page (templates/meetings/_mine.html): their voting seat of the
-    meeting's year (from the seats access.py keeps for the request) and its answer — two small queries, kept
-    for the request (the page has two such parts)."""
+    meeting's year and its answer, with the meeting in one query, kept for the request (the page has two parts)."""
     kept = g.setdefault("_liaison_meeting_mine", {})
     if meeting_id not in kept:
-        meeting = db.session.get(Meeting, meeting_id)
-        seat = next((seat for seat in access.all_seats(current_user) if seat.committee_id == meeting.committee_id
-                     and seat.fiscal_year == meeting.fiscal_year and seat.has_vote), None)
-        answer = None if seat is None else db.session.scalar(
-            select(Attendance).where(Attendance.meeting_id == meeting.id, Attendance.membership_id == seat.id))
+        rows = db.session.execute(
+            select(Meeting, Membership, Attendance)
+            .outerjoin(Membership, (Membership.user_id == current_user.id) & Membership.ended_at.is_(None)
+                       & (Membership.committee_id == Meeting.committee_id) & (Membership.fiscal_year == Meeting.fiscal_year))
+            .outerjoin(Attendance, (Attendance.meeting_id == Meeting.id) & (Attendance.membership_id == Membership.id))
+            .options(joinedload(Membership.body)).where(Meeting.id == meeting_id)).all()
+        meeting = rows[0][0]
+        seat, answer = next(((seat, answer) for _, seat, answer in rows if seat is not None and seat.has_vote), (None, None))
         line = None if seat is None else SeatLine(seat, answer)
         kept[meeting_id] = dict(
             meeting=meeting, my_seat=seat, my_line=line, attendance_form=_answer_form(line),

@@ -293,13 +293,12 @@ def revisions(proposal_id):
 
 
 @slots.filler("comment_actions")
-def _comment_actions(proposal_id: int, comment_id: int, author_id: int | None, written: str) -> str:
-    """A comment's 修正 and 削除 for this viewer (templates/proposals/_comment_actions.html): decided from the
-    author and time the shared page holds, by the same rules as the comment's own routes; no query."""
-    if author_id != current_user.id and not is_staff(current_user):  # most viewers, most comments: nothing
-        return ""
-    comment = SimpleNamespace(deleted_at=None, author_id=author_id, created_at=datetime.fromisoformat(written))
+def _comment_actions(proposal_id: int, comment_id: int, written: str) -> str:
+    """The author's own 修正 (within the edit window) and 削除 on their comment (an owned slot: only the author's
+    requests render it; templates/proposals/_comment_actions.html). The secretariat's 削除 on any comment is
+    part of its shared page. Decided by the same rules as the comment's routes, from what the page holds."""
+    comment = SimpleNamespace(deleted_at=None, author_id=current_user.id, created_at=datetime.fromisoformat(written))
     return render_template(
         "proposals/_comment_actions.html", proposal_id=proposal_id, comment_id=comment_id,
         can_edit=proposal_access.can_edit_comment(current_user, comment),
-        can_delete=proposal_access.can_delete_comment(current_user, comment))
+        can_delete=not is_staff(current_user) and proposal_access.can_delete_comment(current_user, comment))

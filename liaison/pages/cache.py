@@ -3,14 +3,19 @@
 Which pages: PAGES below (the dashboard, the meeting list and page, the proposal list and page, the vote
 result and the minutes page), for a logged-in GET without a pending flash message.
 
-The key holds everything the HTML depends on:
+The key holds everything the stored HTML depends on:
 - every table's version counter (liaison/pages/versions.py: one query, read *before* the view reads its
   data), so a committed change is a new key on the next request, on every host;
-- the endpoint with its path and query string, the viewer (user id and session version: the viewer's own
-  answer, ballot, seat and the header's unread count are part of the page), the locale, the header's
-  やること count kept in the session, the current minute (pages that show deadlines and "now"), and the
-  deployment (the templates', code's and catalogues' files);
-- the CSRF token is the one personal part filled per request: stored as a marker, replaced on a hit.
+- the endpoint with its path and query string, the locale, the current minute (pages that show deadlines
+  and "now"), and the deployment (the templates', code's and catalogues' files);
+- the viewer's *view kind* on the pages whose view is shared by nature (pages/kinds.py: the meeting, vote,
+  minutes and proposal pages and the lists), so every viewer of one kind shares one stored page; on the
+  dashboard (personal by nature: the viewer's own tasks) the user and the やること count it lists.
+
+The personal parts are not stored: they are slots (pages/slots.py) filled per request — the header
+(pages/header.py), the viewer's own answer, ballot, review and comment actions (their blueprints) — and the
+CSRF token is a marker replaced per request. A hit runs no view: the user's query (with the counters and
+the viewer's seats), then the slots' few queries.
 
 Where: Redis when REDIS_URL is set (shared by every process and host; a Redis error is a miss), else a
 bounded LRU in the process (PAGE_CACHE_MB). PAGE_CACHE=0 turns the cache off (tests run without it, apart
@@ -33,19 +38,12 @@ from flask_wtf.csrf import generate_csrf
 
 from ..blueprints.dashboard import TASK_BADGE
 from ..dates import utcnow
-from ..domain import access
-from . import header, slots, versions  # noqa: F401 (header: registers its slot)
+from . import kinds, slots, versions
 
 log = logging.getLogger(__name__)
 EXTENSION = "liaison_page_cache"
 PAGES = frozenset({"dashboard.index", "meetings.index", "meetings.show", "proposals.index", "proposals.show",
                    "votes.show", "minutes.show"})
-# Pages whose view is shared by nature: keyed by the viewer's view kind, not the viewer (the dashboard is
-# personal by nature: keyed by the user). The proposal pages also depend on the viewer's body (their own
-# body's proposal may be edited and withdrawn).
-SHARED = frozenset({"meetings.index", "meetings.show", "proposals.index", "proposals.show", "votes.show",
-                    "minutes.show"})
-BY_BODY = frozenset({"proposals.index", "proposals.show"})
 CSRF_MARK = "\x00csrf-token\x00"
 _KEY = "_liaison_page_key"
 _HIT = "_liaison_page_hit"
@@ -149,31 +147,25 @@ def counters_wanted() -> tuple:
     """For web.load_user: the page counters' column and where its value goes, when this request may be served
     from the cache (read in the user's query: one query for both), else nothing."""
     if request.endpoint in PAGES and current_app.config.get("PAGE_CACHE"):
-        return (versions.VERSION,), versions.keep
+        seats = kinds.wanted()  # a shared page: the viewer's seats in its committee too (pages/kinds.py)
+
+        def keep(values):
+            versions.keep(values)
+            if seats:
+                kinds.keep(values[1])
+        return (versions.VERSION, *seats), keep
     return (), None
 
 
-def view_kind() -> tuple:
-    """What a shared page's HTML depends on about its viewer, from the same facts the permission functions
-    ask (access.is_staff, membership_in, chairs, the seat's role and body): administrator, secretariat,
-    and the viewer's seats in the page's committee as (fiscal year, role) — with the seat's body and department
-    on the proposal pages (proposal_permissions.holds_seat_of). Two viewers of one kind see the same page apart from its slots (liaison/pages/slots.py).
-    Reads the seats access.py loads once per request anyway (the navigation, the committee's access check)."""
-    slug = g.get("committee_slug")
-    by_body = request.endpoint in BY_BODY
-    seats = sorted((seat.fiscal_year, seat.role.value, (seat.body_id, seat.department) if by_body else None)
-                   for seat in access.all_seats(current_user) if seat.committee.slug == slug)
-    return ("admin" if current_user.is_admin else "", "secretariat" if current_user.is_secretariat else "",
-            current_user.body_id if by_body else None, tuple(seats))
-
-
 def page_key() -> str:
-    if request.endpoint in SHARED:
-        viewer = ("kind", view_kind())
+    if request.endpoint in kinds.SHARED:
+        viewer = ("kind", kinds.view_kind())
     else:  # personal: the viewer and the やること count the page lists
         viewer = (current_user.get_id(), (session.get(TASK_BADGE) or (None,) * 3)[2])
+    version = versions.current()
+    g.liaison_page_version = version  # the header slot's own key (liaison/pages/header.py)
     parts = (current_app.extensions[EXTENSION]["deployment"], request.endpoint, request.full_path,
-             viewer, str(get_locale()), utcnow().strftime("%Y%m%d%H%M"), versions.current())
+             viewer, str(get_locale()), utcnow().strftime("%Y%m%d%H%M"), version)
     return "liaison:page:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
 
 
@@ -191,7 +183,8 @@ def init_app(app: Flask) -> None:
     redis_url = config.get("PAGE_CACHE_REDIS_URL", os.environ.get("REDIS_URL", ""))
     seconds = int(config.get("PAGE_CACHE_SECONDS", os.environ.get("PAGE_CACHE_SECONDS", "3600")))
     chosen = RedisStore(redis_url, seconds) if redis_url else LocalStore(int(config.get("PAGE_CACHE_MB", os.environ.get("PAGE_CACHE_MB", "32"))) << 20)
-    app.extensions[EXTENSION] = {"store": chosen, "deployment": _deployment()}
+    app.extensions[EXTENSION] = {"store": chosen, "deployment": _deployment(), "headers": LocalStore(4 << 20)}
+    from . import header  # noqa: F401 (registers the header's slot; it reads this module's stores)
     app.jinja_env.globals["page_slot"] = slots.page_slot
 
     @app.before_request
@@ -206,7 +199,7 @@ def init_app(app: Flask) -> None:
             return None
         setattr(g, _HIT, True)
         if g.get("committee_slug"):  # the slots' links are under the committee (blueprints/scoping.py)
-            g.committee = access.committee_by_slug(g.committee_slug)
+            g.committee = kinds.CommitteeBySlug(g.committee_slug)
         return app.response_class(_personal(body), mimetype="text/html")
 
     @app.teardown_request
