@@ -3,7 +3,7 @@
 their navigation (access.py's seats, kept for the request) and the log-out form with their CSRF token.
 
 On a page the cache serves, the rendered header is kept too, per process (it is one viewer's), under
-everything it shows: the viewer, both counts, the locale, the page's committee and endpoint, and the table
+everything it shows: the viewer, both counts, the locale, the page's committee and the menu entry it marks as current, and the table
 versions the page's key was made with (a new seat or a renamed committee is a new header). Its CSRF token is
 a marker, as in a stored page.
 """
@@ -22,12 +22,20 @@ from . import slots
 from .cache import CSRF_MARK, EXTENSION
 
 
+# What templates/_header.html marks as the current page (aria-current), besides the committee.
+_MARKED = ("dashboard.index", "reports", "minutes_archive", "admin")
+
+
+def _marked() -> str | None:
+    return next((name for name in _MARKED if name in (request.endpoint, request.blueprint)), None)
+
+
 def _key(current: str | None) -> str | None:
     version = g.get("liaison_page_version")
     if version is None or not getattr(current_user, "is_authenticated", False):
         return None
     parts = (current_app.extensions[EXTENSION]["deployment"], current_user.get_id(), task_count(),
-             notification_rules.unread_count(current_user), str(get_locale()), current, request.endpoint, version)
+             notification_rules.unread_count(current_user), str(get_locale()), current, _marked(), version)
     return "liaison:header:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
 
 

@@ -6,9 +6,11 @@ from __future__ import annotations
 
 import re
 import secrets
+from datetime import timedelta
 
 from sqlalchemy import select
 
+from liaison.dates import utcnow
 from liaison.domain import meetings as meeting_rules
 from liaison.extensions import db
 from liaison.models import AttendanceResponse, Meeting, Membership, ProposalComment, User
@@ -150,3 +152,72 @@ def test_every_shared_page_holds_its_personal_parts_as_slots(cached_app, data, l
         if getattr(store, "entries", None) is not None:
             assert len(stored) == 1 and "header" in slots.names_in(stored[0]), path
             assert page_cache.CSRF_MARK in stored[0] and "\x00" not in page, path
+
+
+def test_a_hit_for_another_member_runs_no_view_and_few_queries(cached_app, data, login, count_queries, monkeypatch):
+    from liaison.blueprints import meeting_page, votes as vote_views
+
+    app, spy = cached_app
+    params, emails = data
+    (email_a, _), (email_b, _) = _two_members(app, params, emails)
+    a, b = _client(app, login, email_a), _client(app, login, email_b)
+    for path, module, loader, most in ((f"/council/meetings/{params['convened']}", meeting_page, "_page_data", 2),
+                                       (f"/council/votes/{params['vote']}", vote_views, "_render_vote", 3)):
+        _get(a, path)
+        _get(b, "/council/meetings/")  # B's header kept (its own first page), then B's first sight of `path`:
+
+        def refuse(*args, **kwargs):
+            raise AssertionError(f"{path}: a hit ran the view")
+
+        with monkeypatch.context() as patched:
+            patched.setattr(module, loader, refuse)
+            hits = spy.hits
+            with count_queries() as counter:
+                page = _get(b, path)
+        assert spy.hits == hits + 1 and "\x00" not in page
+        # The user with the page counters and the viewer's seats; the viewer's own part (the meeting with their
+        # answer; the vote, then their seat with its ballot).
+        assert counter.count <= most, (path, [s[:60] for s in counter.statements[:-1]] + counter.statements[-1:])
+
+
+def test_a_no_objection_shows_on_the_next_request_for_both(cached_app, data, login):
+    from liaison.domain import minutes as minutes_rules
+    from liaison.models import Minutes, MinutesStatus
+
+    app, spy = cached_app
+    params, emails = data
+    with app.app_context():
+        minutes = db.session.scalar(select(Minutes).where(Minutes.meeting_id == params["draft_minutes"]))
+        secretariat = db.session.scalar(select(User).where(User.email == emails["secretariat"]))
+        minutes_rules.open_review(minutes, actor=secretariat, deadline=utcnow() + timedelta(days=7))
+        db.session.commit()
+        assert minutes.status is MinutesStatus.IN_REVIEW
+        meeting = minutes.meeting
+        reviewed = {line.seat.user_id for line in minutes_rules.review_sheet(minutes) if line.review}
+        reviewers = [seat.user for seat in db.session.scalars(select(Membership).where(
+            Membership.committee_id == meeting.committee_id, Membership.fiscal_year == meeting.fiscal_year,
+            Membership.ended_at.is_(None)).order_by(Membership.id))
+            if minutes_rules.can_review(seat.user, minutes) and seat.user_id not in reviewed]
+        kinds = {}
+        for user in reviewers:
+            kinds.setdefault(frozenset(_seats_kind(user.id)), []).append(user)
+        pair = next((users[:2] for users in kinds.values() if len(users) >= 2), None)
+        assert pair, "two reviewers of one kind"
+        (email_a, id_a), (email_b, _id_b) = [(user.email, user.id) for user in pair]
+        meeting_id = meeting.id
+    path = f"/council/meetings/{meeting_id}/minutes"
+    a, b = _client(app, login, email_a), _client(app, login, email_b)
+    _get(a, path), _get(b, path)
+    done = re.compile(r"異議なし: (\d+) / ")
+    before = int(done.search(_get(b, path)).group(1))
+    with app.app_context():
+        minutes = db.session.scalar(select(Minutes).where(Minutes.meeting_id == meeting_id))
+        minutes_rules.mark_no_objection(minutes, actor=db.session.get(User, id_a))
+        db.session.commit()
+    page_a = _get(a, path)
+    hits = spy.hits
+    page_b = _get(b, path)
+    assert spy.hits == hits + 1, "B is served the page A's request stored"
+    assert int(done.search(page_b).group(1)) == before + 1, "the count moved"
+    assert "と回答しました" in page_a.split('id="review"', 1)[1].split("</div>", 1)[0]
+    assert "と回答しました" not in page_b.split('id="review"', 1)[1].split("</div>", 1)[0], "A's answer is A's"
