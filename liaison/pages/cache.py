@@ -169,9 +169,27 @@ def page_key() -> str:
     return "liaison:page:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
 
 
+def _kept_slot(name: str, args: str, render) -> str:
+    """A viewer's rendered slot, kept per process under the viewer, the slot and its ids, the table versions
+    of this request's key, the locale and the minute (a deadline passing): the next request of the same viewer
+    and data renders nothing. The header keeps its own (pages/header.py: its badges are not table data)."""
+    version = g.get("liaison_page_version")
+    if name == "header" or version is None:
+        return render()
+    parts = (current_app.extensions[EXTENSION]["deployment"], current_user.get_id(), name, args, version,
+             str(get_locale()), utcnow().strftime("%Y%m%d%H%M"))
+    key = "liaison:slot:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
+    kept = current_app.extensions[EXTENSION]["headers"]
+    html = kept.get(key)
+    if html is None:
+        html = render()
+        kept.put(key, html.replace(generate_csrf(), CSRF_MARK))
+    return html
+
+
 def _personal(body: str) -> str:
     """A stored page for this request's viewer: its slots filled, the viewer's CSRF token in place."""
-    body = slots.fill(body)
+    body = slots.fill(body, _kept_slot)
     return body.replace(CSRF_MARK, generate_csrf()) if CSRF_MARK in body else body
 
 
@@ -183,7 +201,7 @@ def init_app(app: Flask) -> None:
     redis_url = config.get("PAGE_CACHE_REDIS_URL", os.environ.get("REDIS_URL", ""))
     seconds = int(config.get("PAGE_CACHE_SECONDS", os.environ.get("PAGE_CACHE_SECONDS", "3600")))
     chosen = RedisStore(redis_url, seconds) if redis_url else LocalStore(int(config.get("PAGE_CACHE_MB", os.environ.get("PAGE_CACHE_MB", "32"))) << 20)
-    app.extensions[EXTENSION] = {"store": chosen, "deployment": _deployment(), "headers": LocalStore(4 << 20)}
+    app.extensions[EXTENSION] = {"store": chosen, "deployment": _deployment(), "headers": LocalStore(8 << 20)}  # headers, slots
     from . import header  # noqa: F401 (registers the header's slot; it reads this module's stores)
     app.jinja_env.globals["page_slot"] = slots.page_slot
 

@@ -65,8 +65,9 @@ def page_slot(name: str, caller=None, owner: int | None = None, **args) -> Marku
     return Markup(caller() if caller is not None else _FILLERS[name](**args))
 
 
-def fill(body: str) -> str:
-    """Every marker of a stored page rendered for this request's viewer (owned markers: only the viewer's)."""
+def fill(body: str, kept=None) -> str:
+    """Every marker of a stored page rendered for this request's viewer (owned markers: only the viewer's).
+    `kept(name, args, render)`: where the cache keeps a viewer's rendered slot (liaison/pages/cache.py)."""
     if "\x00slot:" not in body:
         return body
     viewer = _viewer()
@@ -76,6 +77,8 @@ def fill(body: str) -> str:
         name, owner, args = match.groups()
         if owner and owner != own:
             return ""
+        if kept is not None:
+            return kept(name, args, lambda: str(_FILLERS[name](**json.loads(args))))
         return str(_FILLERS[name](**json.loads(args)))
 
     if own:  # the viewer's own markers first, then every other owned marker dropped without a Python call
