@@ -38,13 +38,12 @@ from flask_wtf.csrf import generate_csrf
 
 from ..blueprints.dashboard import TASK_BADGE
 from ..dates import utcnow
-from . import kinds, slots, versions
+from . import header, kinds, slots, versions  # noqa: F401 (header: registers the header's slot)
+from .slots import CSRF_MARK, EXTENSION
 
 log = logging.getLogger(__name__)
-EXTENSION = "liaison_page_cache"
 PAGES = frozenset({"dashboard.index", "meetings.index", "meetings.show", "proposals.index", "proposals.show",
                    "votes.show", "minutes.show"})
-CSRF_MARK = "\x00csrf-token\x00"
 _KEY = "_liaison_page_key"
 _HIT = "_liaison_page_hit"
 ROOT = Path(__file__).resolve().parents[2]
@@ -202,7 +201,6 @@ def init_app(app: Flask) -> None:
     seconds = int(config.get("PAGE_CACHE_SECONDS", os.environ.get("PAGE_CACHE_SECONDS", "3600")))
     chosen = RedisStore(redis_url, seconds) if redis_url else LocalStore(int(config.get("PAGE_CACHE_MB", os.environ.get("PAGE_CACHE_MB", "32"))) << 20)
     app.extensions[EXTENSION] = {"store": chosen, "deployment": _deployment(), "headers": LocalStore(8 << 20)}  # headers, slots
-    from . import header  # noqa: F401 (registers the header's slot; it reads this module's stores)
     app.jinja_env.globals["page_slot"] = slots.page_slot
 
     @app.before_request

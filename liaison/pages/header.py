@@ -19,7 +19,7 @@ from flask_wtf.csrf import generate_csrf
 from ..blueprints.dashboard import task_count
 from ..domain import notifications as notification_rules
 from . import slots
-from .cache import CSRF_MARK, EXTENSION
+from .slots import CSRF_MARK, EXTENSION
 
 
 # What templates/_header.html marks as the current page (aria-current), besides the committee.

@@ -26,6 +26,9 @@ from flask import g
 from flask_login import current_user
 from markupsafe import Markup
 
+# Shared with pages/cache.py and pages/header.py: the app extension holding the stores, the CSRF token's marker.
+EXTENSION = "liaison_page_cache"
+CSRF_MARK = "\x00csrf-token\x00"
 _FILLERS: dict[str, Callable[..., str]] = {}
 _HOLDING = "_liaison_page_slots_held"
 _ANY = re.compile("\x00slot:([a-z_]+):(\\d*):([^\x00]*)\x00")
