@@ -69,6 +69,19 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
         cursor.close()
 
 
+class _OnFirstUse:
+    """A list a template may not show, loaded when first iterated: the navigation's committees (the seats'
+    query) are not read by a page slot's template (liaison/pages/slots.py), which has no navigation."""
+
+    def __init__(self, load):
+        self._load, self._items = load, None
+
+    def __iter__(self):
+        if self._items is None:
+            self._items = list(self._load())
+        return iter(self._items)
+
+
 def select_locale() -> str:
     if not has_request_context():
         return "ja"
@@ -185,7 +198,7 @@ def init_web(app: Flask, babel) -> None:
     def _template_helpers():
         return {
             "is_staff": access.is_staff(current_user),
-            "nav_committees": access.visible_committees(current_user),
+            "nav_committees": _OnFirstUse(lambda: access.visible_committees(current_user)),
             "current_locale": str(get_locale()),
             "current_fiscal_year": dates.current_fiscal_year(),
         }

@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import current_app, flash, g, redirect, render_template, url_for
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
 from flask_babel import gettext as _
 from flask_login import current_user
 from wtforms.fields.choices import SelectChoice
@@ -14,7 +16,10 @@ from ..domain import attachments as files
 from ..domain import materials
 from ..domain import meetings as rules
 from ..forms.meetings import ActionForm, AttachmentForm, AttendanceForm, MeetingForm
-from ..models import Meeting, MeetingFormat, MeetingStatus
+from ..domain.meeting_attendance import SeatLine
+from ..extensions import db
+from ..models import Attendance, Meeting, MeetingFormat, MeetingStatus, Membership
+from ..pages import slots
 from .handling import act
 from .scoping import committee_blueprint
 
@@ -89,15 +94,42 @@ def _page_data(meeting: Meeting) -> dict:
     )
 
 
+def _answer_form(line) -> AttendanceForm:
+    """The attendance form, showing the seat's current answer."""
+    form = AttendanceForm(formdata=None)
+    if line is not None and line.answered:
+        form.response.data = line.attendance.response.value
+        form.proxy_name.data = line.attendance.proxy_name
+        form.proxy_title.data = line.attendance.proxy_title
+    return form
+
+
+@slots.filler("meeting_mine")
+def _mine(meeting_id: int, part: str) -> str:
+    """The viewer's own part of a shared meeting page (templates/meetings/_mine.html): their voting seat of the
+    meeting's year and its answer, with the meeting in one query, kept for the request (the page has two parts)."""
+    kept = g.setdefault("_liaison_meeting_mine", {})
+    if meeting_id not in kept:
+        rows = db.session.execute(
+            select(Meeting, Membership, Attendance)
+            .outerjoin(Membership, (Membership.user_id == current_user.id) & Membership.ended_at.is_(None)
+                       & (Membership.committee_id == Meeting.committee_id) & (Membership.fiscal_year == Meeting.fiscal_year))
+            .outerjoin(Attendance, (Attendance.meeting_id == Meeting.id) & (Attendance.membership_id == Membership.id))
+            .options(joinedload(Membership.body)).where(Meeting.id == meeting_id)).all()
+        meeting = rows[0][0]
+        seat, answer = next(((seat, answer) for _, seat, answer in rows if seat is not None and seat.has_vote), (None, None))
+        line = None if seat is None else SeatLine(seat, answer)
+        kept[meeting_id] = dict(
+            meeting=meeting, my_seat=seat, my_line=line, attendance_form=_answer_form(line),
+            can_answer=seat is not None and rules.can_answer_for(current_user, meeting, seat),
+            deadline=rules.answer_deadline_of(meeting))
+    return render_template("meetings/_mine.html", part=part, **kept[meeting_id])
+
+
 def _show(meeting: Meeting, attendance_form=None, attachment_form=None):
     data = _page_data(meeting)
     if attendance_form is None:
-        attendance_form = AttendanceForm(formdata=None)
-        line = data["my_line"]
-        if line is not None and line.answered:
-            attendance_form.response.data = line.attendance.response.value
-            attendance_form.proxy_name.data = line.attendance.proxy_name
-            attendance_form.proxy_title.data = line.attendance.proxy_title
+        attendance_form = _answer_form(data["my_line"])
     if attachment_form is None:
         attachment_form = AttachmentForm(formdata=None)
     attachment_form.agenda_item_id.choices = [SelectChoice(0, _("会議全体"))] + [

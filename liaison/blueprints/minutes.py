@@ -28,6 +28,7 @@ from ..extensions import db
 from ..forms.meetings import ActionForm, SignersForm
 from ..forms.minutes import CommentForm, ReviewForm, field_name, text_form
 from ..models import Meeting, Minutes, MinutesStatus, MinutesVersion, User
+from ..pages import slots
 from ..pagination import paginate
 from .handling import act
 from .loading import minutes_or_404, version_or_404
@@ -133,6 +134,24 @@ def _page(meeting: Meeting, minutes: Minutes | None, review_form=None, comment_f
     if version is not None:
         data["approver"] = rules.approver_of(version)
     return render_template("minutes/show.html", **data)
+
+
+@slots.filler("minutes_mine")
+def _mine(meeting_id: int, part: str) -> str:
+    """The viewer's own part of a shared minutes page (templates/minutes/_mine.html): their line of the review
+    sheet, or whether they are a named signer still to confirm. Kept for the request (two parts)."""
+    kept = g.setdefault("_liaison_minutes_mine", {})
+    if meeting_id not in kept:
+        meeting, minutes = minutes_or_404(meeting_id)
+        data = dict(meeting=meeting, minutes=minutes, can_review=False, my_line=None, can_sign=False)
+        if minutes is not None and rules.can_review(current_user, minutes):
+            data.update(can_review=True, my_line=next(
+                (line for line in rules.review_sheet(minutes) if line.seat.user_id == current_user.id), None))
+        if minutes is not None and minutes.status in signer_rules.CONFIRMABLE and signer_rules.required(minutes):
+            data["can_sign"] = any(s.user_id == current_user.id and s.confirmed_at is None
+                                   for s in signer_rules.signers_of(minutes))
+        kept[meeting_id] = data
+    return render_template("minutes/_mine.html", part=part, **kept[meeting_id])
 
 
 def _signer_choices(minutes: Minutes) -> list[tuple[int, str]]:

@@ -1,6 +1,9 @@
 """A committee's proposals (/<slug>/proposals/): list and search, drafting, review, comments, revisions."""
 from __future__ import annotations
 
+from datetime import datetime
+from types import SimpleNamespace
+
 from flask import abort, current_app, flash, g, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -8,6 +11,7 @@ from sqlalchemy import select
 
 from ..dates import format_date
 from ..domain import DomainError, require
+from ..domain.access import is_staff
 from ..domain import attachments as files
 from ..domain import proposals as rules
 from ..domain import proposal_permissions as proposal_access
@@ -19,6 +23,7 @@ from ..forms.proposals import (
     ActionForm, AttachmentForm, CommentForm, ProposalForm, ReturnForm, ScheduleForm, WithdrawForm,
 )
 from ..models import AgendaKind, Body, Meeting, PlanPolicy, Proposal, ProposalStatus
+from ..pages import slots
 from ..pagination import paginate
 from .downloads import send_attachment
 from .handling import act
@@ -286,3 +291,14 @@ def revisions(proposal_id):
         diffs=proposal_queries.diff_revisions(old, new),
     )
 
+
+@slots.filler("comment_actions")
+def _comment_actions(proposal_id: int, comment_id: int, written: str) -> str:
+    """The author's own 修正 (within the edit window) and 削除 on their comment (an owned slot: only the author's
+    requests render it; templates/proposals/_comment_actions.html). The secretariat's 削除 on any comment is
+    part of its shared page. Decided by the same rules as the comment's routes, from what the page holds."""
+    comment = SimpleNamespace(deleted_at=None, author_id=current_user.id, created_at=datetime.fromisoformat(written))
+    return render_template(
+        "proposals/_comment_actions.html", proposal_id=proposal_id, comment_id=comment_id,
+        can_edit=proposal_access.can_edit_comment(current_user, comment),
+        can_delete=not is_staff(current_user) and proposal_access.can_delete_comment(current_user, comment))

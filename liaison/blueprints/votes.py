@@ -4,6 +4,8 @@ from __future__ import annotations
 from flask import abort, flash, g, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy import select
+from sqlalchemy.orm import contains_eager
 
 from ..dates import current_fiscal_year, utcnow
 from ..domain import require
@@ -14,7 +16,8 @@ from ..labels import label
 from ..forms.votes import (
     BallotForm, CancelVoteForm, CastingVoteForm, ChairRuleForm, ConfirmForm, OpenVoteForm, QuorumForm, tokyo_to_utc,
 )
-from ..models import AgendaItem, Choice, Majority, Membership, VoteMethod, VoteState
+from ..models import AgendaItem, Ballot, Choice, Majority, Membership, Vote, VoteMethod, VoteSeat, VoteState
+from ..pages import slots
 from ..pagination import paginate
 from .csv_export import csv_response
 from .handling import act
@@ -121,6 +124,24 @@ def _render_vote(vote, *, ballot_form=None, casting_form=None, template: str = "
         cancel_form=CancelVoteForm(), confirm_form=ConfirmForm(), cast_count=sum(1 for line in lines if line.ballot),
         votes=votes, now=utcnow(),
     )
+
+
+@slots.filler("vote_mine")
+def _mine(vote_id: int) -> str:
+    """The viewer's own part of a shared vote page (templates/votes/_mine.html): their frozen seat and its
+    ballot (one query with the vote's), and the casting vote's seat on a tie — never the vote's seat list."""
+    vote = db.session.get(Vote, vote_id)
+    mine = db.session.execute(
+        select(VoteSeat, Ballot).join(VoteSeat.membership)
+        .options(contains_eager(VoteSeat.membership).joinedload(Membership.body))
+        .outerjoin(Ballot, (Ballot.vote_id == VoteSeat.vote_id) & (Ballot.membership_id == VoteSeat.membership_id))
+        .where(VoteSeat.vote_id == vote_id, Membership.user_id == current_user.id)).first()
+    my_seat, ballot = mine if mine is not None else (None, None)
+    return render_template(
+        "votes/_mine.html", vote=vote, my_line=None if my_seat is None else votes.SeatLine(my_seat, ballot),
+        can_cast=votes.can_cast(current_user, vote, my_seat), ballot_form=_choice_form(),
+        casting_seat=votes.casting_seat(current_user, vote) if vote.state is VoteState.TIED else None,
+        casting_form=_casting_form(), votes=votes, now=utcnow())
 
 
 @bp.get("/votes/<int:vote_id>")

@@ -3,14 +3,19 @@
 Which pages: PAGES below (the dashboard, the meeting list and page, the proposal list and page, the vote
 result and the minutes page), for a logged-in GET without a pending flash message.
 
-The key holds everything the HTML depends on:
+The key holds everything the stored HTML depends on:
 - every table's version counter (liaison/pages/versions.py: one query, read *before* the view reads its
   data), so a committed change is a new key on the next request, on every host;
-- the endpoint with its path and query string, the viewer (user id and session version: the viewer's own
-  answer, ballot, seat and the header's unread count are part of the page), the locale, the header's
-  やること count kept in the session, the current minute (pages that show deadlines and "now"), and the
-  deployment (the templates', code's and catalogues' files);
-- the CSRF token is the one personal part filled per request: stored as a marker, replaced on a hit.
+- the endpoint with its path and query string, the locale, the current minute (pages that show deadlines
+  and "now"), and the deployment (the templates', code's and catalogues' files);
+- the viewer's *view kind* on the pages whose view is shared by nature (pages/kinds.py: the meeting, vote,
+  minutes and proposal pages and the lists), so every viewer of one kind shares one stored page; on the
+  dashboard (personal by nature: the viewer's own tasks) the user and the やること count it lists.
+
+The personal parts are not stored: they are slots (pages/slots.py) filled per request — the header
+(pages/header.py), the viewer's own answer, ballot, review and comment actions (their blueprints) — and the
+CSRF token is a marker replaced per request. A hit runs no view: the user's query (with the counters and
+the viewer's seats), then the slots' few queries.
 
 Where: Redis when REDIS_URL is set (shared by every process and host; a Redis error is a miss), else a
 bounded LRU in the process (PAGE_CACHE_MB). PAGE_CACHE=0 turns the cache off (tests run without it, apart
@@ -33,13 +38,12 @@ from flask_wtf.csrf import generate_csrf
 
 from ..blueprints.dashboard import TASK_BADGE
 from ..dates import utcnow
-from . import versions
+from . import header, kinds, slots, versions  # noqa: F401 (header: registers the header's slot)
+from .slots import CSRF_MARK, EXTENSION
 
 log = logging.getLogger(__name__)
-EXTENSION = "liaison_page_cache"
 PAGES = frozenset({"dashboard.index", "meetings.index", "meetings.show", "proposals.index", "proposals.show",
                    "votes.show", "minutes.show"})
-CSRF_MARK = "\x00csrf-token\x00"
 _KEY = "_liaison_page_key"
 _HIT = "_liaison_page_hit"
 ROOT = Path(__file__).resolve().parents[2]
@@ -142,15 +146,50 @@ def counters_wanted() -> tuple:
     """For web.load_user: the page counters' column and where its value goes, when this request may be served
     from the cache (read in the user's query: one query for both), else nothing."""
     if request.endpoint in PAGES and current_app.config.get("PAGE_CACHE"):
-        return (versions.VERSION,), versions.keep
+        seats = kinds.wanted()  # a shared page: the viewer's seats in its committee too (pages/kinds.py)
+
+        def keep(values):
+            versions.keep(values)
+            if seats:
+                kinds.keep(values[1])
+        return (versions.VERSION, *seats), keep
     return (), None
 
 
 def page_key() -> str:
+    if request.endpoint in kinds.SHARED:
+        viewer = ("kind", kinds.view_kind())
+    else:  # personal: the viewer and the やること count the page lists
+        viewer = (current_user.get_id(), (session.get(TASK_BADGE) or (None,) * 3)[2])
+    version = versions.current()
+    g.liaison_page_version = version  # the header slot's own key (liaison/pages/header.py)
     parts = (current_app.extensions[EXTENSION]["deployment"], request.endpoint, request.full_path,
-             current_user.get_id(), str(get_locale()), (session.get(TASK_BADGE) or (None,) * 3)[2],
-             utcnow().strftime("%Y%m%d%H%M"), versions.current())
+             viewer, str(get_locale()), utcnow().strftime("%Y%m%d%H%M"), version)
     return "liaison:page:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
+
+
+def _kept_slot(name: str, args: str, render) -> str:
+    """A viewer's rendered slot, kept per process under the viewer, the slot and its ids, the table versions
+    of this request's key, the locale and the minute (a deadline passing): the next request of the same viewer
+    and data renders nothing. The header keeps its own (pages/header.py: its badges are not table data)."""
+    version = g.get("liaison_page_version")
+    if name == "header" or version is None:
+        return render()
+    parts = (current_app.extensions[EXTENSION]["deployment"], current_user.get_id(), name, args, version,
+             str(get_locale()), utcnow().strftime("%Y%m%d%H%M"))
+    key = "liaison:slot:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
+    kept = current_app.extensions[EXTENSION]["headers"]
+    html = kept.get(key)
+    if html is None:
+        html = render()
+        kept.put(key, html.replace(generate_csrf(), CSRF_MARK))
+    return html
+
+
+def _personal(body: str) -> str:
+    """A stored page for this request's viewer: its slots filled, the viewer's CSRF token in place."""
+    body = slots.fill(body, _kept_slot)
+    return body.replace(CSRF_MARK, generate_csrf()) if CSRF_MARK in body else body
 
 
 def init_app(app: Flask) -> None:
@@ -161,7 +200,8 @@ def init_app(app: Flask) -> None:
     redis_url = config.get("PAGE_CACHE_REDIS_URL", os.environ.get("REDIS_URL", ""))
     seconds = int(config.get("PAGE_CACHE_SECONDS", os.environ.get("PAGE_CACHE_SECONDS", "3600")))
     chosen = RedisStore(redis_url, seconds) if redis_url else LocalStore(int(config.get("PAGE_CACHE_MB", os.environ.get("PAGE_CACHE_MB", "32"))) << 20)
-    app.extensions[EXTENSION] = {"store": chosen, "deployment": _deployment()}
+    app.extensions[EXTENSION] = {"store": chosen, "deployment": _deployment(), "headers": LocalStore(8 << 20)}  # headers, slots
+    app.jinja_env.globals["page_slot"] = slots.page_slot
 
     @app.before_request
     def _serve_cached_page():
@@ -169,13 +209,14 @@ def init_app(app: Flask) -> None:
             return None
         key = page_key()
         setattr(g, _KEY, key)
+        slots.hold()
         body = store().get(key)
         if body is None:
             return None
         setattr(g, _HIT, True)
-        if CSRF_MARK in body:
-            body = body.replace(CSRF_MARK, generate_csrf())
-        return app.response_class(body, mimetype="text/html")
+        if g.get("committee_slug"):  # the slots' links are under the committee (blueprints/scoping.py)
+            g.committee = kinds.CommitteeBySlug(g.committee_slug)
+        return app.response_class(_personal(body), mimetype="text/html")
 
     @app.teardown_request
     def _forget_version(error=None):
@@ -184,12 +225,13 @@ def init_app(app: Flask) -> None:
     @app.after_request
     def _keep_page(response):
         key = g.pop(_KEY, None)
-        if key is None or g.get(_HIT) or response.status_code != 200 or response.mimetype != "text/html" \
-                or response.direct_passthrough or "_flashes" in session:
+        if key is None or g.get(_HIT) or response.mimetype != "text/html" or response.direct_passthrough:
             return response
         body = response.get_data(as_text=True)
-        token = g.get("csrf_token")
-        if token:
-            body = body.replace(token, CSRF_MARK)
-        store().put(key, body)
+        if response.status_code == 200 and "_flashes" not in session:
+            token = g.get("csrf_token")
+            if token:
+                body = body.replace(token, CSRF_MARK)
+            store().put(key, body)
+        response.set_data(_personal(body))  # the miss fills its slots as a hit does
         return response

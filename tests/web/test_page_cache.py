@@ -22,6 +22,13 @@ from .test_query_budget import PASSWORD, _ids
 REDIS_TEST_URL = os.environ.get("REDIS_TEST_URL", "redis://127.0.0.1:6379/15")
 
 
+def _redis_url() -> str:
+    """A database of its own for each xdist worker: one worker's clear() never empties another's pages."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER", "gw0")
+    base, _, number = REDIS_TEST_URL.rpartition("/")
+    return f"{base}/{int(number) - int(worker.removeprefix('gw') or 0)}" if number.isdigit() else REDIS_TEST_URL
+
+
 class Spy:
     """The store, counting hits."""
 
@@ -43,7 +50,7 @@ class Spy:
 @pytest.fixture(params=["local", "redis"])
 def cached_app(app, request):
     if request.param == "redis":
-        store = page_cache.RedisStore(REDIS_TEST_URL, 60)
+        store = page_cache.RedisStore(_redis_url(), 60)
         try:
             store.client.ping()
         except store.errors as error:
@@ -55,10 +62,12 @@ def cached_app(app, request):
     saved = extension["store"], app.config.get("PAGE_CACHE")
     extension["store"], app.config["PAGE_CACHE"] = spy, True
     spy.clear()
+    extension["headers"].clear()  # the viewers' kept headers and slots: the test database starts its counters anew
     try:
         yield app, spy
     finally:
         spy.clear()
+        extension["headers"].clear()
         extension["store"], app.config["PAGE_CACHE"] = saved
 
 

@@ -1,0 +1,95 @@
+"""The personal parts of a shared page (issue 22): slots filled per request.
+
+A template marks a part that depends on the viewer (the header's name and badges, their own attendance
+answer, ballot or review, the links on their own comments) with `page_slot(name, **args)`. On a request the
+page cache may serve (liaison/pages/cache.py calls `hold()`), the call leaves a marker in the HTML instead of
+rendering the part: the page is stored with its markers and shared by every viewer of the same view kind;
+`fill` then renders each marker with its registered filler for this request's viewer, on a hit and on the
+miss that stored it alike (one code path). On any other page the call renders the part at once: the
+`{% call page_slot(...) %}` block's body (with the view's own data, e.g. a form with its errors), else the
+filler.
+
+A filler takes the marker's arguments (plain JSON values: ids, never a viewer's data) and returns HTML. It
+reads what it needs itself, in a query or two, and never the view's data loading.
+
+A slot with an `owner` (a user id: a comment's author) is the owner's alone: `fill` renders only the viewer's
+own markers and drops the others in one pass of the regular expression engine, so a page with many such
+markers (a long comment thread) costs no Python call per marker that is not the viewer's.
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Callable
+
+from flask import g
+from flask_login import current_user
+from markupsafe import Markup
+
+# Shared with pages/cache.py and pages/header.py: the app extension holding the stores, the CSRF token's marker.
+EXTENSION = "liaison_page_cache"
+CSRF_MARK = "\x00csrf-token\x00"
+_FILLERS: dict[str, Callable[..., str]] = {}
+_HOLDING = "_liaison_page_slots_held"
+_ANY = re.compile("\x00slot:([a-z_]+):(\\d*):([^\x00]*)\x00")
+_OWNED = re.compile("\x00slot:[a-z_]+:\\d+:[^\x00]*\x00")
+
+
+def filler(name: str):
+    """Register the function that renders the slot `name` for the current viewer."""
+    def register(function):
+        _FILLERS[name] = function
+        return function
+    return register
+
+
+def hold() -> None:
+    """This request's page may be stored: slots leave markers (liaison/pages/cache.py)."""
+    setattr(g, _HOLDING, True)
+
+
+def holding() -> bool:
+    return bool(g.get(_HOLDING))
+
+
+def _viewer() -> int | None:
+    return current_user.id if getattr(current_user, "is_authenticated", False) else None
+
+
+def page_slot(name: str, caller=None, owner: int | None = None, **args) -> Markup:
+    """The template global: a marker on a page the cache may store, else the part itself."""
+    if name not in _FILLERS:
+        raise KeyError(f"no filler for the page slot {name!r}")
+    if holding():
+        owned = "" if owner is None else str(int(owner))
+        return Markup(f"\x00slot:{name}:{owned}:{json.dumps(args, sort_keys=True, separators=(',', ':'))}\x00")
+    if owner is not None and owner != _viewer():
+        return Markup("")
+    return Markup(caller() if caller is not None else _FILLERS[name](**args))
+
+
+def fill(body: str, kept=None) -> str:
+    """Every marker of a stored page rendered for this request's viewer (owned markers: only the viewer's).
+    `kept(name, args, render)`: where the cache keeps a viewer's rendered slot (liaison/pages/cache.py)."""
+    if "\x00slot:" not in body:
+        return body
+    viewer = _viewer()
+    own = "" if viewer is None else str(viewer)
+
+    def render(match) -> str:
+        name, owner, args = match.groups()
+        if owner and owner != own:
+            return ""
+        if kept is not None:
+            return kept(name, args, lambda: str(_FILLERS[name](**json.loads(args))))
+        return str(_FILLERS[name](**json.loads(args)))
+
+    if own:  # the viewer's own markers first, then every other owned marker dropped without a Python call
+        body = re.sub(f"\x00slot:([a-z_]+):({own}):([^\x00]*)\x00", render, body)
+        body = _OWNED.sub("", body)
+    return _ANY.sub(render, body)
+
+
+def names_in(body: str) -> list[str]:
+    """The slots a stored page holds (tests)."""
+    return [match.group(1) for match in _ANY.finditer(body)]
