@@ -36,6 +36,8 @@ NOT_PAGES = {
                                       "grow with the year's meetings; tested in tests/web/test_official_documents.py",
     "meetings.download": "an uploaded file streamed from disk (the data set has no files)",
     "proposals.download": "an uploaded file streamed from disk (the data set has no files)",
+    "sitting.screen_material": "the presented 資料 streamed for the screen (the data set presents none; "
+                               "tests/web/test_sitting_materials.py)",
     "api_pages.unknown": "the JSON API's 404 problem for a path it does not have",
     # The JSON API authenticates by token, never by the log-in cookie: its own budget, same data sets and rule,
     # in tests/api/test_api_query_budget.py (which also checks that every API GET is listed there).
