@@ -1,8 +1,10 @@
 """iCalendar (RFC 5545) text for meetings and deadlines: pure functions over the models.
 
-An event is first described as a list of properties (`meeting_properties`, `deadline_properties`),
-then written as bytes by the small writer of `writer.py`; what the texts say is in `texts.py`, and
-`reference.py` builds the same with the `icalendar` library, the tests' reference.
+An event is described as a list of properties (`meeting_properties`, `deadline_properties`), which
+the small writer of `writer.py` writes as bytes; the feeds write the same bytes from templates
+(`meeting_event_bytes`, `deadline_event_bytes`, a test checks them byte for byte), with one `Wording`
+per build. What the texts say is in `texts.py`, and `reference.py` builds the same with the
+`icalendar` library, the tests' reference.
 
 Everything an event says comes from the meeting itself (DTSTAMP and LAST-MODIFIED are the
 meeting's `updated_at`), so the bytes stay the same while nothing changes and feeds can be
