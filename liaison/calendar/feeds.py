@@ -71,12 +71,13 @@ def build_events(scope: Scope, base_url: str, reuse: dict | None = None) -> tupl
         return data
 
     with pinned_locale():
+        wording = ical.Wording(base_url)  # the build's messages, translated once
         chunks = [
-            chunk(key, ical.meeting_event_bytes, meetings.get(row.id), base_url, _row_written_votes(row))
+            chunk(key, ical.meeting_event_bytes, meetings.get(row.id), base_url, _row_written_votes(row), wording)
             for row, key in zip(rows, meeting_keys)
         ]
         chunks += [
-            chunk(key, ical.deadline_event_bytes, deadline, meetings.get(deadline.meeting_id), base_url)
+            chunk(key, ical.deadline_event_bytes, deadline, meetings.get(deadline.meeting_id), base_url, wording)
             for deadline, key in zip(deadlines, deadline_keys)
         ]
         body = ical.calendar_bytes(scope.name, chunks)

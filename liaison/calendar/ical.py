@@ -1,8 +1,10 @@
 """iCalendar (RFC 5545) text for meetings and deadlines: pure functions over the models.
 
-An event is first described as a list of properties (`meeting_properties`, `deadline_properties`),
-then written as bytes by the small writer of `writer.py`; what the texts say is in `texts.py`, and
-`reference.py` builds the same with the `icalendar` library, the tests' reference.
+An event is described as a list of properties (`meeting_properties`, `deadline_properties`), which
+the small writer of `writer.py` writes as bytes; the feeds write the same bytes from templates
+(`meeting_event_bytes`, `deadline_event_bytes`, a test checks them byte for byte), with one `Wording`
+per build. What the texts say is in `texts.py`, and `reference.py` builds the same with the
+`icalendar` library, the tests' reference.
 
 Everything an event says comes from the meeting itself (DTSTAMP and LAST-MODIFIED are the
 meeting's `updated_at`), so the bytes stay the same while nothing changes and feeds can be
@@ -13,24 +15,31 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
 from .. import urls
-from ..dates import format_datetime, to_tokyo
-from ..i18n import gettext as _
-from ..i18n import locale as _locale
+from ..dates import to_tokyo
 from ..i18n import pinned_locale
 from ..labels import meeting_name
 from ..models import Meeting, MeetingFormat, MeetingStatus
 from .texts import (
-    NO_WRITTEN_VOTES, WrittenVotes, host_of, meeting_description, meeting_summary, meeting_uid, meeting_url,
+    NO_WRITTEN_VOTES, Wording, WrittenVotes, host_of, meeting_description, meeting_summary, meeting_uid,
     written_day,
 )
-from .writer import TZID, Raw, Uri, write_component
+from .writer import (
+    TZID, Raw, Uri, date_text, escape, text_line, tokyo_text, uri_text, utc_text, write_component, written_line,
+)
 
 
 PRODID = "-//彩の国さいたま人づくり広域連合//liaison 会議システム//JA"
 # How often subscribed clients should fetch the feed again.
 REFRESH_INTERVAL = timedelta(hours=1)
+_DAY = timedelta(days=1)
+
+# Enum members as module constants: reading MeetingFormat.WRITTEN goes through the enum's metaclass
+# (about 0.4 µs on Python 3.11), and a feed asks it a few times per event (texts.py: ten times).
+_WRITTEN, _ONLINE = MeetingFormat.WRITTEN, MeetingFormat.ONLINE
+
 
 EVENT_STATUS = {
     MeetingStatus.DRAFT: "TENTATIVE",  # only staff ever get a draft (its single .ics)
@@ -66,7 +75,18 @@ def _utc(value: datetime) -> datetime:
     return value if value.tzinfo is timezone.utc else value.astimezone(timezone.utc)
 
 
-def meeting_properties(meeting: Meeting, base_url: str, votes: WrittenVotes = NO_WRITTEN_VOTES) -> list[tuple]:
+# UTC as tzinfo: psycopg reads timestamptz in a UTC session as timezone.utc or a UTC ZoneInfo (rows.py
+# reads the feed's datetimes raw); their fields are UTC already, astimezone from a ZoneInfo costs 0.3 µs.
+_UTC_ZONES = frozenset({timezone.utc, ZoneInfo("UTC"), ZoneInfo("Etc/UTC")})
+
+
+def _utc_text(value: datetime) -> str:
+    """utc_text of _utc(value)."""
+    return utc_text(value if value.tzinfo in _UTC_ZONES else value.astimezone(timezone.utc))
+
+
+def meeting_properties(meeting: Meeting, base_url: str, votes: WrittenVotes = NO_WRITTEN_VOTES,
+                       wording: Wording | None = None) -> list[tuple]:
     """A meeting's VEVENT as (NAME, value, parameters or None); a written session (書面開催) is an
     all-day event on its vote deadline.
 
@@ -74,7 +94,8 @@ def meeting_properties(meeting: Meeting, base_url: str, votes: WrittenVotes = NO
     The properties come in icalendar's order (SUMMARY, DTSTART, DTEND, DTSTAMP, UID, SEQUENCE, then
     alphabetical), so the bytes are the same as icalendar writes.
     """
-    written = meeting.format is MeetingFormat.WRITTEN
+    wording = wording or Wording(base_url)
+    written = meeting.format is _WRITTEN
     if not written:
         votes = NO_WRITTEN_VOTES
     updated_at = _utc(max(meeting.updated_at, votes.changed_at or meeting.updated_at))
@@ -83,9 +104,9 @@ def meeting_properties(meeting: Meeting, base_url: str, votes: WrittenVotes = NO
         start, end, transp = day, day + timedelta(days=1), "TRANSPARENT"  # nobody has to be anywhere
     else:
         start, end, transp = to_tokyo(meeting.starts_at), to_tokyo(meeting.ends_at), "OPAQUE"
-    url = meeting_url(meeting, base_url)
+    url = wording.url(meeting)
     properties = [
-        ("SUMMARY", meeting_summary(meeting), None),
+        ("SUMMARY", meeting_summary(meeting, wording), None),
         ("DTSTART", start, None),
         ("DTEND", end, None),
         ("DTSTAMP", updated_at, None),
@@ -94,14 +115,14 @@ def meeting_properties(meeting: Meeting, base_url: str, votes: WrittenVotes = NO
         ("CATEGORIES", (meeting.committee.name,), None),
     ]
     if meeting.online_url:
-        conference = {"FEATURE": "VIDEO", "LABEL": _("オンライン参加"), "VALUE": "URI"}
+        conference = {"FEATURE": "VIDEO", "LABEL": wording.conference, "VALUE": "URI"}
         properties.append(("CONFERENCE", Uri(meeting.online_url), conference))
     properties += [
         ("CREATED", _utc(meeting.created_at), None),
-        ("DESCRIPTION", meeting_description(meeting, base_url, votes, url), None),
+        ("DESCRIPTION", meeting_description(meeting, base_url, votes, url, wording), None),
         ("LAST-MODIFIED", updated_at, None),
     ]
-    location = meeting.place or (meeting.online_url if meeting.format is MeetingFormat.ONLINE else "")
+    location = meeting.place or (meeting.online_url if meeting.format is _ONLINE else "")
     if location:
         properties.append(("LOCATION", location, None))
     properties += [
@@ -112,36 +133,43 @@ def meeting_properties(meeting: Meeting, base_url: str, votes: WrittenVotes = NO
     return properties
 
 
-def deadline_properties(deadline: Deadline, meeting: Meeting, base_url: str) -> list[tuple]:
-    """A deadline of `meeting` as a moment (DTSTART, no DTEND) in free time, titled 出欠の回答期限: 令和7年度第2回…."""
-    updated_at = _utc(deadline.updated_at)
-    name = meeting_name(meeting)
-    summary = _("%(label)s: %(name)s", label=deadline.label, name=name)
+def deadline_texts(deadline: Deadline, meeting: Meeting, wording: Wording) -> tuple[str, str, str]:
+    """A deadline's title (出欠の回答期限: 令和7年度第2回…), description and URL."""
+    name = wording.name(meeting)
+    summary = wording.deadline_title % {"label": deadline.label, "name": name}
     if deadline.subject:
         summary = f"{summary} {deadline.subject}"
     lines = [
-        _("%(label)s: %(due)s", label=deadline.label, due=format_datetime(deadline.due_at, locale=_locale())),
-        _("会議: %(name)s", name=name),
+        wording.deadline_due % {"label": deadline.label, "due": wording.datetime(deadline.due_at)},
+        wording.deadline_meeting % {"name": name},
     ]
     if deadline.subject:
         lines.append(deadline.subject)
     if deadline.note:
         lines.append(deadline.note)
     lines.append("")
-    page = meeting_url(meeting, base_url)
+    page = wording.url(meeting)
     url = page
     if deadline.path:
-        url = urls.absolute(deadline.path, base_url)
-        lines.append(_("詳細: %(url)s", url=url))
-    lines.append(_("会議のページ: %(url)s", url=page))
+        url = urls.absolute(deadline.path, wording.base_url)
+        lines.append(wording.deadline_details % {"url": url})
+    lines.append(wording.page % {"url": page})
+    return summary, "\n".join(lines), url
+
+
+def deadline_properties(deadline: Deadline, meeting: Meeting, base_url: str) -> list[tuple]:
+    """A deadline of `meeting` as a moment (DTSTART, no DTEND) in free time."""
+    wording = Wording(base_url)
+    updated_at = _utc(deadline.updated_at)
+    summary, description, url = deadline_texts(deadline, meeting, wording)
     return [
         ("SUMMARY", summary, None),
         ("DTSTART", to_tokyo(deadline.due_at), None),
         ("DTSTAMP", updated_at, None),
         ("UID", f"deadline-{deadline.key}@{host_of(base_url)}", None),
         ("SEQUENCE", deadline.sequence, None),
-        ("CATEGORIES", (meeting.committee.name, _("期限")), None),
-        ("DESCRIPTION", "\n".join(lines), None),
+        ("CATEGORIES", (meeting.committee.name, wording.deadline_category), None),
+        ("DESCRIPTION", description, None),
         ("LAST-MODIFIED", updated_at, None),
         ("STATUS", "CONFIRMED", None),
         ("TRANSP", "TRANSPARENT", None),
@@ -149,12 +177,87 @@ def deadline_properties(deadline: Deadline, meeting: Meeting, base_url: str) -> 
     ]
 
 
-def meeting_event_bytes(meeting: Meeting, base_url: str, votes: WrittenVotes = NO_WRITTEN_VOTES) -> bytes:
-    return write_component("VEVENT", meeting_properties(meeting, base_url, votes))
+# ------------------------------------------------------------------------------------------ events
+
+# The events as bytes, from templates of the properties above: the same bytes as write_component of
+# meeting_properties and deadline_properties (tests/domain/test_ical_writer.py checks it), without building
+# the property lists and dispatching on each value's type (a five-year feed writes 1,000 events).
+
+@lru_cache(maxsize=16)
+def _conference_prefix(label: str) -> str:
+    return write_component("X", [("CONFERENCE", Uri("x"), {"FEATURE": "VIDEO", "LABEL": label, "VALUE": "URI"})]).decode()[
+        len("BEGIN:X\r\n"):].partition(":x\r\n")[0] + ":"
 
 
-def deadline_event_bytes(deadline: Deadline, meeting: Meeting, base_url: str) -> bytes:
-    return write_component("VEVENT", deadline_properties(deadline, meeting, base_url))
+def meeting_event_bytes(meeting: Meeting, base_url: str, votes: WrittenVotes = NO_WRITTEN_VOTES,
+                        wording: Wording | None = None) -> bytes:
+    """meeting_properties written; `wording`: the build's (one is made when not given)."""
+    w = wording or Wording(base_url)
+    written = meeting.format is _WRITTEN
+    if not written:
+        votes = NO_WRITTEN_VOTES
+    stamp = _utc_text(max(meeting.updated_at, votes.changed_at or meeting.updated_at))
+    if written:
+        day = written_day(meeting, votes)
+        times = f"DTSTART;VALUE=DATE:{date_text(day)}\r\nDTEND;VALUE=DATE:{date_text(day + _DAY)}\r\nDTSTAMP:{stamp}"
+        transp = "TRANSPARENT"
+    else:
+        times = (f"DTSTART;TZID={TZID}:{tokyo_text(to_tokyo(meeting.starts_at))}\r\n"
+                 f"DTEND;TZID={TZID}:{tokyo_text(to_tokyo(meeting.ends_at))}\r\nDTSTAMP:{stamp}")
+        transp = "OPAQUE"
+    url = w.url(meeting)
+    made = w.lines  # the lines that are the same in many events, written once per build
+    categories = made.get(("CATEGORIES", meeting.committee.name))
+    if categories is None:
+        categories = made["CATEGORIES", meeting.committee.name] = text_line("CATEGORIES:", meeting.committee.name)
+    lines = [
+        b"BEGIN:VEVENT",
+        text_line("SUMMARY:", meeting_summary(meeting, w)),
+        times.encode(),
+        text_line("UID:", f"meeting-{meeting.id}@{w.host}"),
+        f"SEQUENCE:{meeting.sequence:d}".encode(),
+        categories,
+    ]
+    online_url = meeting.online_url
+    if online_url:
+        conference = made.get(("CONFERENCE", online_url))
+        if conference is None:
+            conference = made["CONFERENCE", online_url] = written_line(_conference_prefix(w.conference) + uri_text(online_url))
+        lines.append(conference)
+    lines += [
+        f"CREATED:{_utc_text(meeting.created_at)}".encode(),
+        text_line("DESCRIPTION:", meeting_description(meeting, base_url, votes, url, w)),
+        f"LAST-MODIFIED:{stamp}".encode(),
+    ]
+    location = meeting.place or (meeting.online_url if meeting.format is _ONLINE else "")
+    if location:
+        lines.append(text_line("LOCATION:", location))
+    lines += [f"STATUS:{EVENT_STATUS[meeting.status]}\r\nTRANSP:{transp}".encode(), written_line("URL:" + uri_text(url)),
+              b"END:VEVENT\r\n"]
+    return b"\r\n".join(lines)
+
+
+def deadline_event_bytes(deadline: Deadline, meeting: Meeting, base_url: str, wording: Wording | None = None) -> bytes:
+    """deadline_properties written; `wording`: the build's (one is made when not given)."""
+    w = wording or Wording(base_url)
+    stamp = _utc_text(deadline.updated_at)
+    summary, description, url = deadline_texts(deadline, meeting, w)
+    categories = w.lines.get(("DEADLINE", meeting.committee.name))
+    if categories is None:
+        categories = w.lines["DEADLINE", meeting.committee.name] = written_line(
+            f"CATEGORIES:{escape(meeting.committee.name)},{escape(w.deadline_category)}")
+    return b"\r\n".join((
+        b"BEGIN:VEVENT",
+        text_line("SUMMARY:", summary),
+        f"DTSTART;TZID={TZID}:{tokyo_text(to_tokyo(deadline.due_at))}\r\nDTSTAMP:{stamp}".encode(),
+        text_line("UID:", f"deadline-{deadline.key}@{w.host}"),
+        f"SEQUENCE:{deadline.sequence:d}".encode(),
+        categories,
+        text_line("DESCRIPTION:", description),
+        f"LAST-MODIFIED:{stamp}\r\nSTATUS:CONFIRMED\r\nTRANSP:TRANSPARENT".encode(),
+        written_line("URL:" + uri_text(url)),
+        b"END:VEVENT\r\n",
+    ))
 
 
 # ------------------------------------------------------------------------------------------ calendars

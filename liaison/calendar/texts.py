@@ -10,11 +10,17 @@ from urllib.parse import urlsplit
 from flask import current_app
 
 from .. import urls
-from ..dates import format_date, format_datetime, to_tokyo
+from ..dates import format_date, to_tokyo
 from ..i18n import gettext as _
 from ..i18n import locale as _locale
 from ..labels import label, meeting_name
 from ..models import Meeting, MeetingFormat, MeetingStatus
+
+
+# Enum members as module constants: reading MeetingStatus.CANCELLED goes through the enum's metaclass
+# (about 0.4 µs on Python 3.11), and a feed asks it some ten times per event.
+_CANCELLED, _POSTPONED = MeetingStatus.CANCELLED, MeetingStatus.POSTPONED
+_WRITTEN, _ONLINE = MeetingFormat.WRITTEN, MeetingFormat.ONLINE
 
 
 @dataclass(frozen=True)
@@ -72,22 +78,102 @@ class _Stand:
     id: int
 
 
-def meeting_summary(meeting: Meeting) -> str:
+class Wording:
+    """What the events of one build say, in its one language: every message translated once per build
+    (not once per event), the host, the meeting pages' URLs by committee, and the names of meetings and
+    the times already written in this build (a deadline says its meeting's answer deadline again).
+
+    Made inside the build's pinned locale; one per build, so nothing of the data outlives it."""
+
+    def __init__(self, base_url: str):
+        self.locale = _locale()
+        self.base_url = base_url
+        self.host = host_of(base_url)
+        # Messages with placeholders are filled with %, as gettext fills them.
+        self.written = _("%(name)s(書面開催)")
+        self.cancelled_title = _("【中止】%(name)s")
+        self.postponed_from_title = _("【延期】%(name)s(%(old)sから延期)")
+        self.postponed_title = _("【延期】%(name)s")
+        self.cancelled = _("この会議は中止になりました。")
+        self.cancel_reason = _("中止の理由: %(reason)s")
+        self.postponed_from = _("この会議は%(old)sから%(new)sに延期されました。")
+        self.postpone_reason = _("延期の理由: %(reason)s")
+        self.postponed = _("この会議は延期され、日時が変更されました。")
+        self.format = _("開催方法: %(format)s")
+        self.written_deadline = _("書面表決の期限: %(deadline)s")
+        self.when = _("日時: %(when)s")
+        self.place = _("会場: %(place)s")
+        self.online = _("オンライン参加: %(url)s")
+        self.answer_deadline = _("出欠の回答期限: %(deadline)s")
+        self.agenda = _("議事")
+        self.undecided = _("(未定)")
+        self.presenter = _("(%(presenter)s)")
+        self.page = _("会議のページ: %(url)s")
+        self.conference = _("オンライン参加")
+        self.deadline_title = _("%(label)s: %(name)s")
+        self.deadline_due = _("%(label)s: %(due)s")
+        self.deadline_meeting = _("会議: %(name)s")
+        self.deadline_details = _("詳細: %(url)s")
+        self.deadline_category = _("期限")
+        self.labels: dict = {}
+        self.names: dict = {}
+        self.times: dict = {}
+        self.days: dict = {}
+        self.lines: dict = {}  # content lines the writer made once for this build (ical's templates)
+        self.urls: dict = {}
+
+    def label(self, value) -> str:
+        """labels.label, by the member's id (an enum member's own hash is a Python call)."""
+        text = self.labels.get(id(value))
+        if text is None:
+            text = self.labels[id(value)] = label(value)
+        return text
+
+    def name(self, meeting) -> str:
+        """labels.meeting_name, once per meeting of the build."""
+        name = self.names.get(meeting.id)
+        if name is None:
+            name = self.names[meeting.id] = meeting_name(meeting)
+        return name
+
+    def datetime(self, value: datetime) -> str:
+        """format_datetime in the build's locale, once per moment (and format_date once per day)."""
+        text = self.times.get(value)
+        if text is None:
+            local = to_tokyo(value)
+            day = local.date()
+            day_text = self.days.get(day)
+            if day_text is None:
+                day_text = self.days[day] = format_date(day, locale=self.locale)
+            text = self.times[value] = f"{day_text} {local.hour:02d}:{local.minute:02d}"
+        return text
+
+    def url(self, meeting) -> str:
+        """meeting_url, the URL map asked once per committee."""
+        slug = meeting.committee.slug
+        around = self.urls.get(slug)
+        if around is None:
+            around = self.urls[slug] = _meeting_url_around_id(current_app.url_map, slug, self.base_url)
+        return f"{around[0]}{meeting.id}{around[1]}"
+
+
+def meeting_summary(meeting: Meeting, wording: Wording | None = None) -> str:
     """The event title: 令和7年度第2回企画運営部会 and the meeting's own title, marked when cancelled or moved."""
-    summary = meeting_name(meeting)
+    w = wording or Wording("")
+    summary = w.name(meeting)
     if meeting.title:
         summary = f"{summary} {meeting.title}"
-    if meeting.format is MeetingFormat.WRITTEN:
-        summary = _("%(name)s(書面開催)", name=summary)
+    if meeting.format is _WRITTEN:
+        summary = w.written % {"name": summary}
     # Some clients (Google) show a cancelled event without striking it: say it in the title too.
-    if meeting.status is MeetingStatus.CANCELLED:
-        summary = _("【中止】%(name)s", name=summary)
-    elif meeting.status is MeetingStatus.POSTPONED and meeting.original_starts_at is not None:
+    status = meeting.status
+    if status is _CANCELLED:
+        summary = w.cancelled_title % {"name": summary}
+    elif status is _POSTPONED and meeting.original_starts_at is not None:
         # 延期 is said of the old date (「12月11日から延期」), never as if it were a label of the new one
-        summary = _("【延期】%(name)s(%(old)sから延期)", name=summary,
-                    old=format_date(meeting.original_starts_at, locale=_locale()))
-    elif meeting.status is MeetingStatus.POSTPONED:
-        summary = _("【延期】%(name)s", name=summary)
+        summary = w.postponed_from_title % {"name": summary, "old": format_date(meeting.original_starts_at, locale=w.locale)}
+    elif status is _POSTPONED:
+        summary = w.postponed_title % {"name": summary}
     return summary
 
 
@@ -101,56 +187,56 @@ def written_day(meeting: Meeting, votes: WrittenVotes = NO_WRITTEN_VOTES) -> dat
     return to_tokyo(written_deadline(meeting, votes) - timedelta(microseconds=1)).date()
 
 
-def _when(meeting: Meeting) -> str:
-    locale = _locale()
+def _when(meeting: Meeting, w: Wording) -> str:
     start, end = to_tokyo(meeting.starts_at), to_tokyo(meeting.ends_at)
     if start.date() == end.date():
-        return f"{format_datetime(start, locale=locale)}〜{end.hour:02d}:{end.minute:02d}"
-    return f"{format_datetime(start, locale=locale)}〜{format_datetime(end, locale=locale)}"
+        return f"{w.datetime(start)}〜{end.hour:02d}:{end.minute:02d}"
+    return f"{w.datetime(start)}〜{w.datetime(end)}"
 
 
 def meeting_description(meeting: Meeting, base_url: str, votes: WrittenVotes = NO_WRITTEN_VOTES,
-                        url: str | None = None) -> str:
+                        url: str | None = None, wording: Wording | None = None) -> str:
     """What, when, where, the agenda (議事) and the link to the meeting's page (`url`, when already built)."""
-    lines = [meeting_name(meeting)]
+    w = wording or Wording(base_url)
+    lines = [w.name(meeting)]
     if meeting.title:
         lines.append(meeting.title)
     lines.append("")
-    if meeting.status is MeetingStatus.CANCELLED:
-        lines.append(_("この会議は中止になりました。"))
+    status = meeting.status
+    if status is _CANCELLED:
+        lines.append(w.cancelled)
         if meeting.cancel_reason:
-            lines.append(_("中止の理由: %(reason)s", reason=meeting.cancel_reason))
+            lines.append(w.cancel_reason % {"reason": meeting.cancel_reason})
         lines.append("")
-    elif meeting.status is MeetingStatus.POSTPONED and meeting.original_starts_at is not None:
-        lines.append(_("この会議は%(old)sから%(new)sに延期されました。",
-                       old=format_datetime(meeting.original_starts_at, locale=_locale()),
-                       new=format_datetime(meeting.starts_at, locale=_locale())))
+    elif status is _POSTPONED and meeting.original_starts_at is not None:
+        lines.append(w.postponed_from % {"old": w.datetime(meeting.original_starts_at), "new": w.datetime(meeting.starts_at)})
         if meeting.postpone_reason:
-            lines.append(_("延期の理由: %(reason)s", reason=meeting.postpone_reason))
+            lines.append(w.postpone_reason % {"reason": meeting.postpone_reason})
         lines.append("")
-    elif meeting.status is MeetingStatus.POSTPONED:
-        lines += [_("この会議は延期され、日時が変更されました。"), ""]
-    if meeting.format is MeetingFormat.WRITTEN:
-        lines.append(_("開催方法: %(format)s", format=label(meeting.format)))
-        deadline = written_deadline(meeting, votes)
-        lines.append(_("書面表決の期限: %(deadline)s", deadline=format_datetime(deadline, locale=_locale())))
+    elif status is _POSTPONED:
+        lines += [w.postponed, ""]
+    if meeting.format is _WRITTEN:
+        lines.append(w.format % {"format": w.label(meeting.format)})
+        lines.append(w.written_deadline % {"deadline": w.datetime(written_deadline(meeting, votes))})
     else:
-        lines.append(_("日時: %(when)s", when=_when(meeting)))
-        lines.append(_("開催方法: %(format)s", format=label(meeting.format)))
+        lines.append(w.when % {"when": _when(meeting, w)})
+        lines.append(w.format % {"format": w.label(meeting.format)})
         if meeting.place:
-            lines.append(_("会場: %(place)s", place=meeting.place))
+            lines.append(w.place % {"place": meeting.place})
         if meeting.online_url:
-            lines.append(_("オンライン参加: %(url)s", url=meeting.online_url))
-    if meeting.answer_deadline and meeting.status is not MeetingStatus.CANCELLED:
-        lines.append(_("出欠の回答期限: %(deadline)s", deadline=format_datetime(meeting.answer_deadline, locale=_locale())))
-    lines += ["", _("議事")]
+            lines.append(w.online % {"url": meeting.online_url})
+    if meeting.answer_deadline and status is not _CANCELLED:
+        lines.append(w.answer_deadline % {"deadline": w.datetime(meeting.answer_deadline)})
+    lines += ["", w.agenda]
     if meeting.agenda_items:
-        for number, item in enumerate(meeting.agenda_items, start=1):
-            line = f"{number}. [{label(item.kind)}] {item.title}"
+        number = 0
+        for item in meeting.agenda_items:
+            number += 1
+            line = f"{number}. [{w.label(item.kind)}] {item.title}"
             if item.presenter_body is not None:
-                line += _("(%(presenter)s)", presenter=item.presenter_body.name)
+                line += w.presenter % {"presenter": item.presenter_body.name}
             lines.append(line)
     else:
-        lines.append(_("(未定)"))
-    lines += ["", _("会議のページ: %(url)s", url=url or meeting_url(meeting, base_url))]
+        lines.append(w.undecided)
+    lines += ["", w.page % {"url": url or meeting_url(meeting, base_url)}]
     return "\n".join(lines)

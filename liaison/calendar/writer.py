@@ -107,6 +107,43 @@ def _fold(line: bytes) -> bytes:
     return b"\r\n ".join(parts)
 
 
+def text_line(prefix: str, value: str) -> bytes:
+    """`prefix` (NAME and parameters, then the colon) and a TEXT value: content_line of a str without its dispatch."""
+    value = value.replace("\\", "\\\\").replace(";", "\\;").replace(",", "\\,")
+    if "\r" in value:
+        value = value.replace("\r\n", "\n").replace("\r", "\n")
+    line = (prefix + value.replace("\n", "\\n")).encode()
+    return line if len(line) <= FOLD_OCTETS else _fold(line)
+
+
+def written_line(line: str) -> bytes:
+    """A content line whose value is already written (escaped, or a URI's `uri_text`), folded."""
+    data = line.encode()
+    return data if len(data) <= FOLD_OCTETS else _fold(data)
+
+
+def uri_text(value: str) -> str:
+    """A URI's (or Raw) value: line breaks become spaces."""
+    return value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ") if "\n" in value or "\r" in value else value
+
+
+def utc_text(value: datetime) -> str:
+    """A DATE-TIME in UTC (tzinfo timezone.utc), as _datetime writes it."""
+    return "%04d%02d%02dT%02d%02d%02dZ" % (value.year, value.month, value.day, value.hour, value.minute, value.second)
+
+
+def tokyo_text(value: datetime) -> str:
+    """A DATE-TIME in Asia/Tokyo (to_tokyo's), without its ;TZID parameter."""
+    return "%04d%02d%02dT%02d%02d%02d" % (value.year, value.month, value.day, value.hour, value.minute, value.second)
+
+
+def date_text(value: date) -> str:
+    return "%04d%02d%02d" % (value.year, value.month, value.day)
+
+
+escape = _text
+
+
 def _parameters(parameters: dict, implicit: str) -> str:
     return _written_parameters(tuple(parameters.items()), implicit)
 

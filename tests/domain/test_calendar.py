@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import re
 import time
-from datetime import timedelta
+from datetime import datetime, timedelta
 
 import pytest
 from icalendar import Calendar
@@ -11,7 +11,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import Forbidden
 
 from liaison.calendar import cache as feed_cache
-from liaison.calendar import deadlines, feeds, ical, reference, scopes, tokens
+from liaison.calendar import deadlines, feeds, ical, reference, rows, scopes, tokens
 from liaison.dates import current_fiscal_year, fiscal_year_label, format_date, format_datetime, to_tokyo, utcnow
 from liaison.domain import calendar as calendar_rules
 from liaison.extensions import db
@@ -240,6 +240,26 @@ def test_deadlines_follow_the_users_setting_and_seat(ctx, factory, meetings):
     calendar_rules.set_feed_options(member, actor=member, include_deadlines=False)
     ctx.commit()
     assert not any(uid.startswith("deadline-") for uid in feed_uids(member))
+
+
+def test_feed_rows_read_raw_datetimes_on_postgresql_and_write_the_same_bytes(ctx, factory, meetings, monkeypatch):
+    """On PostgreSQL in UTC the feed reads its rows' datetimes as psycopg gives them (no UTCDateTime
+    processing): the same moments, and the same feed, as through UTCDateTime."""
+    member = factory.member("planning", email="member@example.jp")
+    meetings.make("planning", agenda=["報告"], answer_deadline=tokyo_day_at(8, 17))
+    meetings.make("planning", status=MeetingStatus.POSTPONED, days=15, original_starts_at=tokyo_day_at(12, 10),
+                  answer_deadline=tokyo_day_at(13, 17))
+    meetings.make("planning", format=MeetingFormat.WRITTEN, days=7, hour=9, hours=8 * 24)
+    assert rows._reads_utc() is (db.engine.dialect.name == "postgresql")
+    scope = scopes.user_scope(member)
+    read = rows.feed_rows(scope)
+    fast = feeds.build_feed(scope, BASE_URL)
+    monkeypatch.setattr(rows, "_reads_utc", lambda: False)
+    processed = rows.feed_rows(scope)
+    assert read == processed and len(read) == 3
+    assert all(value.utcoffset() == timedelta(0) for row in read for value in row if isinstance(value, datetime))
+    assert feeds.build_feed(scope, BASE_URL) == fast
+    assert fast.count(b"BEGIN:VEVENT") == 5  # three meetings, two answer deadlines
 
 
 def test_deadline_providers_are_an_extension_point(ctx, factory, meetings, monkeypatch):

@@ -117,6 +117,31 @@ def test_writer_parses_to_the_same_components_as_icalendar(app, ctx, meetings, l
                 assert str(event["LOCATION"]) == lf(meeting.place)
 
 
+@pytest.mark.parametrize("locale", ["ja", "en"])
+def test_event_templates_write_the_bytes_of_the_properties(app, ctx, meetings, locale):
+    """meeting_event_bytes and deadline_event_bytes write from templates, with one Wording per build: byte for
+    byte what the writer makes of meeting_properties and deadline_properties (the reference's properties)."""
+    from flask_babel import force_locale
+
+    from liaison.calendar.texts import WrittenVotes
+
+    made = tricky_meetings(meetings, ctx)
+    with app.test_request_context(), force_locale(locale):
+        wording = ical.Wording(BASE_URL)
+        for meeting in made:
+            votes = WrittenVotes(deadline=meeting.ends_at + timedelta(days=2), changed_at=meeting.updated_at + timedelta(hours=1))
+            for given in (ical.NO_WRITTEN_VOTES, votes):
+                expected = writer.write_component("VEVENT", ical.meeting_properties(meeting, BASE_URL, given))
+                assert ical.meeting_event_bytes(meeting, BASE_URL, given, wording) == expected
+                assert ical.meeting_event_bytes(meeting, BASE_URL, given) == expected
+        for deadline in deadlines_of(made):
+            meeting = next(m for m in made if m.id == deadline.meeting_id)
+            expected = writer.write_component("VEVENT", ical.deadline_properties(deadline, meeting, BASE_URL))
+            assert ical.deadline_event_bytes(deadline, meeting, BASE_URL, wording) == expected
+            assert ical.deadline_event_bytes(deadline, meeting, BASE_URL) == expected
+    assert {m.format for m in made} >= {MeetingFormat.WRITTEN, MeetingFormat.ONLINE} and any(m.online_url for m in made)
+
+
 def test_writer_writes_what_icalendar_writes_for_single_meetings(ctx, meetings):
     """The single meeting's .ics (page and mails): the same components as icalendar's whole calendar."""
     for meeting in tricky_meetings(meetings, ctx):
