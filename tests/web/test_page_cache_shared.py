@@ -221,3 +221,82 @@ def test_a_no_objection_shows_on_the_next_request_for_both(cached_app, data, log
     assert int(done.search(page_b).group(1)) == before + 1, "the count moved"
     assert "と回答しました" in page_a.split('id="review"', 1)[1].split("</div>", 1)[0]
     assert "と回答しました" not in page_b.split('id="review"', 1)[1].split("</div>", 1)[0], "A's answer is A's"
+
+
+def _open_electronic_vote(meeting_id: int) -> int:
+    """An electronic vote on the meeting's first undecided item, the sitting opened and every seat present."""
+    from liaison.domain import votes as vote_rules
+    from liaison.models import AgendaItem, AgendaKind, Majority, MeetingStatus, Vote, VoteMethod
+
+    meeting = db.session.get(Meeting, meeting_id)
+    staff = db.session.scalar(select(User).where(User.is_secretariat.is_(True)).order_by(User.id))
+    item = db.session.scalars(
+        select(AgendaItem).where(AgendaItem.meeting_id == meeting.id, AgendaItem.kind != AgendaKind.REPORT,
+                                 AgendaItem.outcome.is_(None))
+        .where(~select(Vote.id).where(Vote.agenda_item_id == AgendaItem.id).exists())
+        .order_by(AgendaItem.position)).first()
+    if meeting.status is not MeetingStatus.IN_SESSION:
+        meeting_rules.open_session(meeting, actor=staff, now=meeting.starts_at)
+    meeting_rules.record_presence(meeting, actor=staff, now=meeting.starts_at, present_membership_ids=[
+        seat.id for seat in meeting_rules.voting_seats(meeting)])
+    vote = vote_rules.open_vote(item, actor=staff, method=VoteMethod.ELECTRONIC, majority=Majority.SIMPLE)
+    db.session.commit()
+    return vote.id
+
+
+def test_a_ballot_moves_the_count_for_another_member_and_stays_theirs(cached_app, data, login):
+    from liaison.domain import votes as vote_rules
+    from liaison.models import Choice, Vote
+
+    app, spy = cached_app
+    params, emails = data
+    (email_a, _), (email_b, _) = _two_members(app, params, emails)
+    with app.app_context():
+        vote_id = _open_electronic_vote(params["convened"])
+    path = f"/council/votes/{vote_id}"
+    a, b = _client(app, login, email_a), _client(app, login, email_b)
+    count = re.compile(r"(\d+) / (\d+) 議席が投票済み")
+    _get(a, path)
+    hits = spy.hits
+    page_b = _get(b, path)
+    assert spy.hits == hits + 1, "the second member of the same kind is served the stored page"
+    before = int(count.search(page_b).group(1))
+    with app.app_context():
+        vote = db.session.get(Vote, vote_id)
+        user = db.session.scalar(select(User).where(User.email == email_a))
+        seat = db.session.scalar(select(Membership).where(
+            Membership.user_id == user.id, Membership.committee_id == vote.committee_id,
+            Membership.fiscal_year == vote.agenda_item.meeting.fiscal_year))
+        vote_rules.cast_ballot(vote, seat, Choice.YES, actor=user)
+        db.session.commit()
+    page_a = _get(a, path)
+    mine = re.compile(r"現在の票: (賛成|反対|棄権)")
+    assert int(count.search(page_a).group(1)) == before + 1 and mine.search(page_a).group(1) == "賛成", "A's ballot"
+    hits = spy.hits
+    page_b = _get(b, path)
+    assert spy.hits == hits + 1, "B is served the page A's request stored"
+    assert int(count.search(page_b).group(1)) == before + 1, "the count moved for B"
+    assert mine.search(page_b) is None and "まだ投票していません。" in page_b, "A's ballot is not B's"
+
+
+def test_a_new_meeting_shows_in_the_list_on_the_next_request(cached_app, data, login):
+    from liaison.models import Committee, MeetingFormat
+
+    app, spy = cached_app
+    params, emails = data
+    (email_a, _), (email_b, _) = _two_members(app, params, emails)
+    path = "/council/meetings/"
+    a, b = _client(app, login, email_a), _client(app, login, email_b)
+    marker = f"臨時会{secrets.token_hex(3)}"
+    assert marker not in _get(a, path)
+    with app.app_context():
+        committee = db.session.scalar(select(Committee).where(Committee.slug == "council"))
+        staff = db.session.scalar(select(User).where(User.is_secretariat.is_(True)).order_by(User.id))
+        start = utcnow() + timedelta(days=20)
+        meeting = meeting_rules.create_meeting(committee, actor=staff, starts_at=start, ends_at=start + timedelta(hours=2),
+                                               format=MeetingFormat.IN_PERSON, place="会議室", title=marker)
+        meeting_rules.convene(meeting, actor=staff)
+        db.session.commit()
+    assert marker in _get(a, path), "the new meeting is on the next request"
+    hits = spy.hits
+    assert marker in _get(b, path) and spy.hits == hits + 1
