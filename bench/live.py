@@ -17,6 +17,7 @@ Options: --followers N (100), --workers N and --threads N (gunicorn.conf.py's: 2
 from __future__ import annotations
 
 import argparse
+import functools
 import http.client
 import json
 import os
@@ -41,16 +42,16 @@ SECTION = "## Meeting day: 100 followers, 64 seats casting (bench/live.py)"
 PASSWORD = "liaison-demo"
 
 
-def configured(name: str):
-    """A setting of gunicorn.conf.py (worker_class, workers, threads), as production reads it, or None."""
+@functools.lru_cache(maxsize=1)
+def _gunicorn_settings() -> dict:
     namespace: dict = {}
     exec(compile((ROOT / "gunicorn.conf.py").read_text(encoding="utf-8"), "gunicorn.conf.py", "exec"), namespace)
-    return namespace.get(name)
+    return namespace
 
 
-def configured_worker_class() -> str | None:
-    """The worker class gunicorn.conf.py names, if any."""
-    return configured("worker_class")
+def configured(name: str):
+    """A setting of gunicorn.conf.py (worker_class, workers, threads), as production reads it, or None."""
+    return _gunicorn_settings().get(name)
 
 
 # ------------------------------------------------------------------------------------------ the meeting
@@ -172,7 +173,7 @@ def run(args) -> dict:
         flask(["db", "upgrade"], env)
         flask(["seed", "--demo"], env)
     info = prepare_meeting(database_url)
-    configured = configured_worker_class()
+    configured = configured("worker_class")
     worker_class = configured or "gthread"
     report = {"load": " ".join(f"{v:.1f}" for v in os.getloadavg()), "worker_class": worker_class, "from_config": bool(configured), "workers": args.workers,
               "threads": args.threads, "follower_count": args.followers, "seats": len(info["emails"])}

@@ -97,12 +97,13 @@ def init_security(app: Flask) -> None:
         return response
 
 
-def baseline_headers(base_url: str) -> list[tuple[str, str]]:
+@lru_cache(maxsize=8)
+def baseline_headers(base_url: str) -> tuple[tuple[str, str], ...]:
     """The headers every response carries (an HTML page adds its CSP; a few endpoints keep their own caching)."""
-    headers = [("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
-               ("Referrer-Policy", "same-origin"), ("Cache-Control", "no-store")]
+    headers = (("X-Content-Type-Options", "nosniff"), ("X-Frame-Options", "DENY"),
+               ("Referrer-Policy", "same-origin"), ("Cache-Control", "no-store"))
     if base_url.startswith("https://"):
-        headers.append(("Strict-Transport-Security", "max-age=31536000"))
+        headers += (("Strict-Transport-Security", "max-age=31536000"),)
     return headers
 
 
