@@ -173,9 +173,9 @@ def run(args) -> dict:
         flask(["db", "upgrade"], env)
         flask(["seed", "--demo"], env)
     info = prepare_meeting(database_url)
-    configured = configured("worker_class")
-    worker_class = configured or "gthread"
-    report = {"load": " ".join(f"{v:.1f}" for v in os.getloadavg()), "worker_class": worker_class, "from_config": bool(configured), "workers": args.workers,
+    named = configured("worker_class")
+    worker_class = named or "gthread"
+    report = {"load": " ".join(f"{v:.1f}" for v in os.getloadavg()), "worker_class": worker_class, "from_config": bool(named), "workers": args.workers,
               "threads": args.threads, "follower_count": args.followers, "seats": len(info["emails"])}
     meeting_path = f"/{info['slug']}/meetings/{info['meeting_id']}"
     with gunicorn(database_url, worker_class, args.workers, args.threads, boot_seconds=120) as base:
