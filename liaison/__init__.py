@@ -48,5 +48,8 @@ def create_app(config: dict | None = None) -> Flask:
     from . import live_edge
 
     live_edge.init_app(app)  # the screen's 304 of live.json, in front of Flask
+    from . import hot_commit
+
+    hot_commit.install()  # last: the commit hooks above queue their hot statements for it (PostgreSQL)
 
     return app

@@ -18,7 +18,7 @@ PACKAGE = ROOT / "liaison"
 PARTS = {
     "base": ("liaison.config", "liaison.extensions", "liaison.dates", "liaison.i18n", "liaison.events",
              "liaison.markdown", "liaison.textsearch", "liaison.textdiff", "liaison.models", "liaison.labels",
-             "liaison.urls"),
+             "liaison.urls", "liaison.hot_commit"),
     "domain": ("liaison.domain",),
     "calendar": ("liaison.calendar",),
     "notify": ("liaison.notify",),

@@ -100,8 +100,9 @@ def _event(state: dict) -> str:
     return f"id: {state['version']}\nevent: state\ndata: {data}\n\n"
 
 
-def event_stream(meeting_id: int, read_state: Callable[[], dict | None]) -> Response:
-    """The stream of a meeting's live state; read_state() builds it (None: the meeting is gone)."""
+def event_stream(meeting_id: int, read_event: Callable[[int | None], tuple[int, str] | None]) -> Response:
+    """The stream of a meeting's live state; read_event(version heard or None) gives (version, the event's
+    text) at that version or a newer one (None: the meeting is gone)."""
     last_seen = last_seen_version()
     config = current_app.config
     heartbeat = float(config.get("LIVE_HEARTBEAT_SECONDS", 15))
@@ -116,9 +117,9 @@ def event_stream(meeting_id: int, read_state: Callable[[], dict | None]) -> Resp
         finally:
             db.session.close()
 
-    def state_now() -> dict | None:
+    def event_now(known: int | None) -> tuple[int, str] | None:
         try:
-            return read_state()
+            return read_event(known)
         finally:
             db.session.close()
 
@@ -133,12 +134,16 @@ def event_stream(meeting_id: int, read_state: Callable[[], dict | None]) -> Resp
                 pause = COALESCE_SECONDS - (time.monotonic() - sent_at)
                 if pause > 0:  # coalesce: one send per COALESCE_SECONDS, of the newest version
                     time.sleep(pause)
-                state = state_now()
-                if state is None:
+                    version = max(version, hub.heard(meeting_id) or 0)
+                # A version PostgreSQL has announced (or this stream read) is asked for by its number: the
+                # process's streams share its state and text, so the first one builds it and the rest read no row.
+                event = event_now(version if hub.listening else None)
+                if event is None:
                     return
-                sent = version = state["version"]
+                version, text = event
+                sent = version
                 sent_at = time.monotonic()
-                yield _event(state)
+                yield text
             now = time.monotonic()
             if now - started >= lifetime:
                 return  # the browser reconnects with Last-Event-ID (retry: 1 s)
@@ -188,8 +193,32 @@ def cached_state(meeting_id: int, viewer: Viewer, meeting: Meeting | None = None
     """live.json for the streams and polling: the shared part built once per (meeting, version, kind) and
     process (liaison.blueprints.live_stream.SharedStates), the viewer's `me` on top (at most one query).
     The version is read from the database first; an entry is only ever used for its own version."""
+    shared = _shared(meeting_id, viewer, meeting)
+    return None if shared is None else personal(shared, viewer)
+
+
+def state_event(meeting_id: int, viewer: Viewer, created_at, known: int | None = None) -> tuple[int, str] | None:
+    """(version, the stream's event text) for a viewer. `known`: a version PostgreSQL announced for this
+    meeting (created at `created_at`), asked for without reading the row when its state is built already;
+    else the version is read first, as cached_state does. The text is kept with the shared state per `me`,
+    so the screens and the viewers of one kind and seat state serialise it once per version and process."""
+    shared = _shared(meeting_id, viewer, None, None if known is None else (known, created_at))
+    if shared is None:
+        return None
+    state = personal(shared, viewer)
+    me = state["me"]
+    mine = None if me is None else tuple(sorted(me.items()))
+    text = shared.texts.get(mine)
+    if text is None:
+        text = shared.texts.setdefault(mine, _event(state))
+    return state["version"], text
+
+
+def _shared(meeting_id: int, viewer: Viewer, meeting: Meeting | None, known: tuple | None = None):
     if meeting is not None:
         version, created_at = meeting.live_version, meeting.created_at
+    elif known is not None:
+        version, created_at = known
     else:
         row = db.session.execute(select(Meeting.live_version, Meeting.created_at).where(Meeting.id == meeting_id)).first()
         if row is None:
@@ -204,8 +233,7 @@ def cached_state(meeting_id: int, viewer: Viewer, meeting: Meeting | None = None
         documents_url(row, shared.state)
         return _shared_key(meeting_id, row.created_at, row.live_version, viewer), shared
 
-    shared = shared_states(current_app).get(_shared_key(meeting_id, created_at, version, viewer), build)
-    return None if shared is None else personal(shared, viewer)
+    return shared_states(current_app).get(_shared_key(meeting_id, created_at, version, viewer), build)
 
 
 def live_etag(meeting_id: int, version: int, part: str) -> str:

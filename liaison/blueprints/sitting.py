@@ -32,7 +32,7 @@ from ..extensions import db, login_manager
 from ..fanout import Mirror, hub_for
 from ..forms.meetings import ActionForm
 from ..models import AgendaItem, Attachment, Choice, Majority, Meeting, Membership, Vote, VoteMethod
-from .live_stream import cached_state, documents_url, event_stream, live_etag, not_modified
+from .live_stream import cached_state, documents_url, event_stream, live_etag, not_modified, state_event
 
 bp = Blueprint("sitting", __name__, url_prefix="/<slug:committee>/meetings")
 SCREEN_ENDPOINTS = {"sitting.live_json", "sitting.events", "sitting.screen", "sitting.screen_material"}
@@ -139,12 +139,12 @@ def live_json(meeting_id):
 def events(meeting_id):
     meeting = _meeting(meeting_id)
     viewer = _viewer(meeting)
-    meeting_key = meeting.id
+    meeting_key, created_at = meeting.id, meeting.created_at
 
-    def read_state() -> dict | None:
-        return cached_state(meeting_key, viewer)
+    def read_event(known: int | None) -> tuple[int, str] | None:
+        return state_event(meeting_key, viewer, created_at, known)
 
-    return event_stream(meeting_key, read_state)
+    return event_stream(meeting_key, read_event)
 
 
 # ------------------------------------------------------------------------------------------------ pages

@@ -12,7 +12,10 @@ Sealing happens when the transaction that wrote the rows commits (a `before_comm
 (PostgreSQL: `pg_advisory_xact_lock`, held to the end of the transaction; SQLite: the transaction already
 holds the database's single write lock), the chain's tail is read and the new rows are numbered and
 hashed from their stored values (read before the lock). The lock is taken last, just before the commit, so it is held for
-milliseconds and never before another row lock (no deadlock with the domain's own `FOR UPDATE`s).
+milliseconds and never before another row lock (no deadlock with the domain's own `FOR UPDATE`s). On PostgreSQL
+the lock and the seals go in the commit's last round trip (liaison.hot_commit): each row's canonical text up to its
+"prev" is built here, and its UPDATE completes it from the tail it reads after the lock and hashes it in the
+database (`sha256`), so the lock is held for one round trip, not four; the bytes hashed are the same.
 
 `verify()` walks the chain and returns the first row that was altered, deleted or slipped in. Its limit:
 without an outside copy of the head hash, removing the *last* rows cannot be told from never having
@@ -28,6 +31,7 @@ from datetime import datetime, timezone
 from sqlalchemy import bindparam, event, select, text, update
 from sqlalchemy.orm import Session
 
+from .. import hot_commit
 from ..models import AuditEvent
 
 GENESIS = "0" * 64
@@ -131,18 +135,62 @@ def seal(session: Session) -> int:
     rows = [read[row_id] for row_id in ids if row_id in read]
     if not rows:
         return 0
+    for item in pending:
+        if item in session:
+            session.expire(item, ["seq", "prev_hash", "row_hash"])
+    if hot_commit.batched(session):  # the lock and the seals with the commit's other hot statements
+        hot_commit.queue(session, hot_commit.AUDIT_CHAIN, "SELECT pg_advisory_xact_lock(%(key)s)", {"key": LOCK_KEY})
+        for statement, params in sealing_statements(rows):
+            hot_commit.queue(session, hot_commit.AUDIT_CHAIN, statement, params)
+        return len(rows)
     lock(session)
     last_seq, last_hash = tail(session)  # a statement after the lock: its snapshot shows the last holder's rows
-    values = [dict(v, row_id=row.id) for row, v in zip(rows, chain(rows, after_seq=last_seq, after_hash=last_hash))]
+    values = _seal_values(rows, last_seq, last_hash)
     session.execute(
         update(_table).where(_table.c.id == bindparam("row_id"))
         .values(seq=bindparam("seq"), prev_hash=bindparam("prev_hash"), row_hash=bindparam("row_hash")),
         values, execution_options={"synchronize_session": False},
     )
-    for item in pending:
-        if item in session:
-            session.expire(item, ["seq", "prev_hash", "row_hash"])
     return len(values)
+
+
+def _seal_values(rows, last_seq: int, last_hash: str) -> list[dict]:
+    return [dict(v, row_id=row.id) for row, v in zip(rows, chain(rows, after_seq=last_seq, after_hash=last_hash))]
+
+
+# ------------------------------------------------------------------------- sealing in one round trip
+
+# The canonical form's keys are sorted, so "prev", "seq" and "v" are its last three: everything before them is
+# known before the lock. PostgreSQL completes each row's bytes from the chain's tail and hashes them (sha256 of
+# the UTF-8 text, hex: what hashlib's hexdigest gives); verify() recomputes every hash in Python.
+_MARK_PREV, _MARK_SEQ = "liaison-prev-marker", -918273645
+_SUFFIX = f'"prev":"{_MARK_PREV}","seq":{_MARK_SEQ},"v":{VERSION}}}'
+_SEAL_FROM_TAIL = (
+    "UPDATE audit_events SET seq = tail.seq + 1, prev_hash = tail.row_hash, "
+    "row_hash = encode(sha256(convert_to(%(prefix)s || '\"prev\":\"' || tail.row_hash || '\",\"seq\":' "
+    f"|| (tail.seq + 1) || ',\"v\":{VERSION}}}', 'UTF8')), 'hex') "
+    "FROM (SELECT seq, row_hash FROM (SELECT seq, row_hash FROM audit_events WHERE seq IS NOT NULL "
+    "ORDER BY seq DESC LIMIT 1) AS last UNION ALL SELECT 0, %(genesis)s ORDER BY seq DESC LIMIT 1) AS tail "
+    "WHERE audit_events.id = %(row_id)s"
+)
+
+
+def canonical_prefix(row) -> str | None:
+    """The canonical text of a row up to its "prev" (None if the form ever stops ending with prev, seq, v)."""
+    text = canonical(row, _MARK_SEQ, _MARK_PREV).decode("utf-8")
+    return text[: -len(_SUFFIX)] if text.endswith(_SUFFIX) and text.count(_MARK_PREV) == 1 else None
+
+
+def sealing_statements(rows) -> list[tuple[str, dict]]:
+    """One UPDATE per row, in order, each numbering and hashing its row after the chain's tail as the statement
+    sees it (run after the advisory lock: the last holder's rows and this transaction's earlier seals)."""
+    statements = []
+    for row in rows:
+        prefix = canonical_prefix(row)
+        if prefix is None:  # pragma: no cover - a change of the canonical form must change this too
+            raise RuntimeError("audit chain: the canonical form no longer ends with prev, seq, v")
+        statements.append((_SEAL_FROM_TAIL, {"prefix": prefix, "genesis": GENESIS, "row_id": row.id}))
+    return statements
 
 
 def _collect(session: Session, flush_context, instances) -> None:

@@ -19,10 +19,14 @@ import hmac
 from sqlalchemy import event, func, select, update
 from sqlalchemy.orm import Session
 
+from .. import hot_commit
 from ..models import Meeting
 
 CHANNEL = "liaison_live"
 _PENDING = "liaison_live_touched"
+# PostgreSQL: RETURNING sees the raised version, so the notification names it (delivered only at COMMIT)
+_RAISE_AND_NOTIFY = (f"UPDATE meetings SET live_version = live_version + 1 WHERE id = %(id)s "
+                     f"RETURNING live_version, pg_notify('{CHANNEL}', concat(id, ':', live_version))")
 
 
 def touch(meeting_id: int | None, session: Session | None = None) -> None:
@@ -44,6 +48,10 @@ def _raise_versions(session: Session) -> None:
     if not touched:
         return
     session.flush()
+    if hot_commit.batched(session):  # sent with the commit's other hot statements (liaison.hot_commit)
+        for meeting_id in sorted(touched):
+            hot_commit.queue(session, hot_commit.MEETINGS, _RAISE_AND_NOTIFY, {"id": meeting_id}, writes="meetings")
+        return
     postgres = session.get_bind().dialect.name == "postgresql"
     for meeting_id in sorted(touched):  # one order everywhere: no deadlock between two multi-meeting commits
         returning = [Meeting.live_version]

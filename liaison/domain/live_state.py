@@ -6,7 +6,7 @@ open it tells how many present seats have cast, never how; the result only once 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from flask_babel import gettext as _
 from sqlalchemy import func, select
@@ -64,6 +64,8 @@ class Shared:
     present: frozenset  # membership ids present
     hand_seats: frozenset  # membership ids with a raised hand
     vote: tuple | None  # (id, open, chair_votes, presiding membership id)
+    # the event stream's text per viewer's own part (liaison.blueprints.live_stream.state_event), filled lazily
+    texts: dict = field(default_factory=dict, compare=False, repr=False)
 
 
 def sharing_key(viewer: Viewer) -> str:

@@ -13,6 +13,7 @@ from flask import g
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session
 
+from .. import hot_commit
 from ..extensions import db
 from ..models import PageVersion
 
@@ -40,8 +41,14 @@ def _do_orm_execute(state) -> None:
 
 def _before_commit(session: Session) -> None:
     session.flush()  # what commit would flush after this hook: its tables count too
-    names = session.info.pop(_WRITTEN, None)
+    names = session.info.pop(_WRITTEN, None) or set()
+    names |= hot_commit.written(session)  # the live version's UPDATE, queued for the commit's last round trip
     if not names:
+        return
+    if hot_commit.batched(session):  # with the commit's other hot statements (liaison.hot_commit)
+        values = ", ".join("(%s, 1)" for _ in names)
+        hot_commit.queue(session, hot_commit.PAGE_COUNTERS, f"INSERT INTO {TABLE} (name, counter) VALUES {values} ON CONFLICT (name) "
+                                   f"DO UPDATE SET counter = {TABLE}.counter + 1", tuple(map(str, sorted(names))))
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":

@@ -208,3 +208,20 @@ def test_the_migration_chains_the_rows_written_before_it(backend, tmp_path):
             assert audit_chain.verify(db.session).rows == 6
             db.session.remove()
             db.engine.dispose()
+
+
+def test_the_hashes_postgresql_computes_in_the_commit_equal_pythons_for_any_text(ctx, factory):
+    """On PostgreSQL the seal is computed by the commit's one query (liaison.hot_commit): its bytes and hashes must be
+    exactly canonical()'s, whatever a label or the data hold (quotes, backslashes, %, newlines, control characters, 旧字体, emoji)."""
+    user = user_rules.create_user(actor=None, email="text@example.jp", name="髙橋 﨑", password="a-long-password")
+    awkward = ['"quoted" \\ back\\slash', "100% 'single' %s %(x)s", "改行\n\tタブ\r", "ctrl\x01char\x7f", "😀 𠮷野家 ｶﾀｶﾅ"]
+    for label in awkward:
+        audit.record(None, "user.password_reset", user, label=label, data={"note": label, "list": [1, "二", None]})
+    db.session.commit()
+    rows = db.session.execute(select(*(AuditEvent.__table__.c[name] for name in audit_chain.CONTENT_COLUMNS),
+                                     AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.row_hash)
+                              .order_by(AuditEvent.seq)).all()
+    assert [row.seq for row in rows] == list(range(1, len(rows) + 1)) and len(rows) >= len(awkward) + 1
+    for row in rows:
+        assert row.row_hash == audit_chain.row_hash(row, row.seq, row.prev_hash), row.object_label
+    assert audit_chain.verify(db.session).ok
