@@ -257,3 +257,32 @@ def test_a_cast_runs_few_statements_and_takes_the_hot_locks_last(app, client, lo
         assert (ballot.choice.value, ballot.revision) == ("yes", 1)
         audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "ballot.cast"))
         assert audit.object_id == ballot.id and audit.seq is not None and audit.row_hash
+
+
+def test_streams_share_a_versions_event_text_and_an_announced_version_costs_no_query(app, day, count_queries):
+    """100 screens on one meeting: the event's text is built once per version and kind; a stream that heard the
+    version from PostgreSQL's NOTIFY asks for it by number and, once it is built, reads nothing."""
+    from flask import g
+
+    from liaison.blueprints.live_stream import shared_states, state_event
+    from liaison.domain.live_state import Viewer
+    from liaison.models import Committee
+
+    with app.test_request_context("/"):
+        meeting = db.session.get(Meeting, day["meeting"])
+        g.committee = db.session.get(Committee, meeting.committee_id)
+        version, created_at = meeting.live_version, meeting.created_at
+        shared_states(app).clear()
+        screen = Viewer("screen")
+        built = state_event(meeting.id, screen, created_at)  # the version read first, the state built
+        with count_queries() as counter:
+            heard = state_event(meeting.id, screen, created_at, known=version)
+        assert counter.count == 0 and heard[0] == version and heard[1] is built[1]  # the same text, no query
+        assert heard[1].startswith(f"id: {version}\nevent: state\ndata: {{") and heard[1].endswith("}\n\n")
+        live.touch(meeting.id)
+        db.session.commit()
+        newer = state_event(meeting.id, screen, created_at, known=version + 1)  # not built yet: built from the row
+        assert newer[0] == version + 1 and newer[1] != built[1]
+        with count_queries() as unknown:
+            state_event(meeting.id, screen, created_at)  # nothing heard (SQLite, listener down): the version is read
+        assert unknown.count == 1
