@@ -210,11 +210,14 @@ def meeting_event_bytes(meeting: Meeting, base_url: str, votes: WrittenVotes = N
     categories = made.get(("CATEGORIES", meeting.committee.name))
     if categories is None:
         categories = made["CATEGORIES", meeting.committee.name] = text_line("CATEGORIES:", meeting.committee.name)
+    uid_host = made.get("UID")  # the host as TEXT: an id's digits need no escaping
+    if uid_host is None:
+        uid_host = made["UID"] = escape(w.host)
     lines = [
         b"BEGIN:VEVENT",
         text_line("SUMMARY:", meeting_summary(meeting, w)),
         times.encode(),
-        text_line("UID:", f"meeting-{meeting.id}@{w.host}"),
+        written_line(f"UID:meeting-{meeting.id}@{uid_host}"),
         f"SEQUENCE:{meeting.sequence:d}".encode(),
         categories,
     ]
@@ -230,8 +233,11 @@ def meeting_event_bytes(meeting: Meeting, base_url: str, votes: WrittenVotes = N
         f"LAST-MODIFIED:{stamp}".encode(),
     ]
     location = meeting.place or (meeting.online_url if meeting.format is _ONLINE else "")
-    if location:
-        lines.append(text_line("LOCATION:", location))
+    if location:  # a committee meets in the same few places
+        line = made.get(("LOCATION", location))
+        if line is None:
+            line = made["LOCATION", location] = text_line("LOCATION:", location)
+        lines.append(line)
     lines += [f"STATUS:{EVENT_STATUS[meeting.status]}\r\nTRANSP:{transp}".encode(), written_line("URL:" + uri_text(url)),
               b"END:VEVENT\r\n"]
     return b"\r\n".join(lines)

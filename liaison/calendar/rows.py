@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from functools import lru_cache
 from typing import TYPE_CHECKING
 
-from sqlalchemy import DateTime, and_, any_, bindparam, select, type_coerce
+from sqlalchemy import DateTime, String, and_, any_, bindparam, select, type_coerce
 from sqlalchemy.dialects.postgresql import ARRAY
 
 from ..extensions import db
@@ -156,15 +156,20 @@ def one_of_bound(column, name: str, dialect: str):
 def _agenda_statement(dialect: str):
     """The agenda items of the meetings `ids`: built once per dialect (building it costs more than running it)."""
     return (
-        select(AgendaItem.meeting_id, AgendaItem.kind, AgendaItem.title, Body.name)
+        select(AgendaItem.meeting_id, type_coerce(AgendaItem.kind, String), AgendaItem.title, Body.name)
         .outerjoin(Body, Body.id == AgendaItem.presenter_body_id)
         .where(one_of_bound(AgendaItem.meeting_id, "ids", dialect))
         .order_by(AgendaItem.meeting_id, AgendaItem.position, AgendaItem.id)
     )
 
 
+# An item's kind as stored (its value) to the member: the Enum type's own processing is two Python calls a value.
+_KINDS = {kind.value: kind for kind in AgendaKind}
+
+
 def _agendas(ids) -> dict[int, tuple[AgendaItemView, ...]]:
     """The agenda items (with presenters) of meetings, in one query."""
+    kinds = _KINDS
     agendas: dict[int, list[AgendaItemView]] = {}
     bodies: dict[str, Named] = {}
     items = plain_rows_of(_agenda_statement(db.engine.dialect.name), {"ids": list(ids)}).all()
@@ -173,7 +178,7 @@ def _agendas(ids) -> dict[int, tuple[AgendaItemView, ...]]:
         agenda = agendas.get(meeting_id)
         if agenda is None:
             agenda = agendas[meeting_id] = []
-        agenda.append(AgendaItemView(kind, title, presenter))
+        agenda.append(AgendaItemView(kinds[kind], title, presenter))
     return {meeting_id: tuple(items) for meeting_id, items in agendas.items()}
 
 
