@@ -117,6 +117,8 @@ class Wording:
         self.deadline_category = _("期限")
         self.labels: dict = {}
         self.names: dict = {}
+        self.locals: dict = {}
+        self.stamps: dict = {}  # UTC stamps (DTSTAMP…) by moment: a deadline repeats its meeting's
         self.times: dict = {}
         self.days: dict = {}
         self.lines: dict = {}  # content lines the writer made once for this build (ical's templates)
@@ -136,11 +138,18 @@ class Wording:
             name = self.names[meeting.id] = meeting_name(meeting)
         return name
 
+    def tokyo(self, value: datetime) -> datetime:
+        """to_tokyo, once per moment of the build (an event says its start and end two or three times)."""
+        local = self.locals.get(value)
+        if local is None:
+            local = self.locals[value] = to_tokyo(value)
+        return local
+
     def datetime(self, value: datetime) -> str:
         """format_datetime in the build's locale, once per moment (and format_date once per day)."""
         text = self.times.get(value)
         if text is None:
-            local = to_tokyo(value)
+            local = self.tokyo(value)
             day = local.date()
             day_text = self.days.get(day)
             if day_text is None:
@@ -188,7 +197,7 @@ def written_day(meeting: Meeting, votes: WrittenVotes = NO_WRITTEN_VOTES) -> dat
 
 
 def _when(meeting: Meeting, w: Wording) -> str:
-    start, end = to_tokyo(meeting.starts_at), to_tokyo(meeting.ends_at)
+    start, end = w.tokyo(meeting.starts_at), w.tokyo(meeting.ends_at)
     if start.date() == end.date():
         return f"{w.datetime(start)}〜{end.hour:02d}:{end.minute:02d}"
     return f"{w.datetime(start)}〜{w.datetime(end)}"
