@@ -40,13 +40,19 @@ def feed_rows(scope: Scope) -> list:
 
     vote_deadline and votes_changed_at are those of written_vote_columns: NULL unless a written session's.
     """
-    query = (
-        select(*(_RAW_COLUMNS if _reads_utc() else _COLUMNS))
-        .join(Committee, Committee.id == Meeting.committee_id)
-        .outerjoin(WRITTEN_VOTES, and_(WRITTEN_VOTES.c.meeting_id == Meeting.id, Meeting.format == MeetingFormat.WRITTEN))
-        .where(*scope.criteria(Meeting)).order_by(Meeting.starts_at, Meeting.id)
-    )
-    return _plain_rows(plain_rows_of(query))
+    key = (scope.shape(), _reads_utc())
+    statement = _FEED_STATEMENTS.get(key)
+    if statement is None:  # built once per shape of scope (building and keying it costs a third of running it)
+        statement = _FEED_STATEMENTS[key] = (
+            select(*(_RAW_COLUMNS if key[1] else _COLUMNS))
+            .join(Committee, Committee.id == Meeting.committee_id)
+            .outerjoin(WRITTEN_VOTES, and_(WRITTEN_VOTES.c.meeting_id == Meeting.id, Meeting.format == MeetingFormat.WRITTEN))
+            .where(*scope.bound_criteria(Meeting)).order_by(Meeting.starts_at, Meeting.id)
+        )
+    return _plain_rows(plain_rows_of(statement, scope.parameters()))
+
+
+_FEED_STATEMENTS: dict[tuple, object] = {}
 
 
 _COLUMNS = (*FEED_COLUMNS, WRITTEN_VOTES.c.vote_deadline, WRITTEN_VOTES.c.votes_changed_at, *EVENT_COLUMNS)
