@@ -122,6 +122,7 @@ class Wording:
         self.times: dict = {}
         self.days: dict = {}
         self.lines: dict = {}  # content lines the writer made once for this build (ical's templates)
+        self.said: dict = {}  # description lines said of many meetings (by format member's id, by place)
         self.urls: dict = {}
 
     def label(self, value) -> str:
@@ -224,14 +225,21 @@ def meeting_description(meeting: Meeting, base_url: str, votes: WrittenVotes = N
         lines.append("")
     elif status is _POSTPONED:
         lines += [w.postponed, ""]
+    said = w.said  # lines that many meetings share (開催方法, 会場), made once per build
+    format_line = said.get(id(meeting.format))
+    if format_line is None:
+        format_line = said[id(meeting.format)] = w.format % {"format": w.label(meeting.format)}
     if meeting.format is _WRITTEN:
-        lines.append(w.format % {"format": w.label(meeting.format)})
+        lines.append(format_line)
         lines.append(w.written_deadline % {"deadline": w.datetime(written_deadline(meeting, votes))})
     else:
         lines.append(w.when % {"when": _when(meeting, w)})
-        lines.append(w.format % {"format": w.label(meeting.format)})
+        lines.append(format_line)
         if meeting.place:
-            lines.append(w.place % {"place": meeting.place})
+            place = said.get(meeting.place)
+            if place is None:
+                place = said[meeting.place] = w.place % {"place": meeting.place}
+            lines.append(place)
         if meeting.online_url:
             lines.append(w.online % {"url": meeting.online_url})
     if meeting.answer_deadline and status is not _CANCELLED:
@@ -239,9 +247,10 @@ def meeting_description(meeting: Meeting, base_url: str, votes: WrittenVotes = N
     lines += ["", w.agenda]
     if meeting.agenda_items:
         number = 0
+        labels = w.labels
         for item in meeting.agenda_items:
             number += 1
-            line = f"{number}. [{w.label(item.kind)}] {item.title}"
+            line = f"{number}. [{labels.get(id(item.kind)) or w.label(item.kind)}] {item.title}"
             if item.presenter_body is not None:
                 line += w.presenter % {"presenter": item.presenter_body.name}
             lines.append(line)
