@@ -5,11 +5,11 @@ from __future__ import annotations
 from functools import cache
 from typing import Iterable, Protocol
 
-from flask_babel import gettext as _
 from sqlalchemy import Integer, and_, bindparam, exists, func, select
 
 from ..domain import votes as vote_rules
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import (
     AgendaItem, Ballot, Committee, Meeting, MeetingStatus, Membership, Minutes, MinutesReview, MinutesStatus,
     MinutesVersion, Role, User, Vote, VoteMethod, VoteSeat,
