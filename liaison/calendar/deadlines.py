@@ -159,7 +159,8 @@ class MinutesReviewDeadlines:
             Membership.role != Role.OBSERVER,
         )
 
-    def _pending(self, user: User, *columns):
+    @classmethod
+    def _pending(cls, user: User, *columns):
         under_review = (
             select(func.max(MinutesVersion.id)).where(MinutesVersion.minutes_id == Minutes.id).scalar_subquery()
         )
@@ -170,7 +171,7 @@ class MinutesReviewDeadlines:
         return (
             select(*columns).select_from(Minutes)
             .join(Meeting, Meeting.id == Minutes.meeting_id)
-            .join(Membership, self._seats(user))
+            .join(Membership, cls._seats(user))
             .where(Minutes.status == MinutesStatus.IN_REVIEW, Minutes.review_deadline.is_not(None), ~reviewed)
         )
 
@@ -189,9 +190,10 @@ class MinutesReviewDeadlines:
             reviews.add_columns(func.max(MinutesReview.at)),
         )
 
+    @classmethod
     @cache
-    def _statement(self):
-        return self._pending(_USER, Minutes.id.label("minutes_id")).add_columns(
+    def _statement(cls):
+        return cls._pending(_USER, Minutes.id.label("minutes_id")).add_columns(
             Minutes.meeting_id, Minutes.review_deadline, Minutes.updated_at.label("minutes_updated_at"),
             Meeting.updated_at, Meeting.sequence, Committee.slug,
         ).join(Committee, Committee.id == Meeting.committee_id)
