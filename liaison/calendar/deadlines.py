@@ -2,20 +2,32 @@
 with the version of its data (for the feed's ETag) and the deadlines themselves, one query each."""
 from __future__ import annotations
 
+from functools import cache
 from typing import Iterable, Protocol
 
-from flask_babel import gettext as _
-from sqlalchemy import and_, exists, func, select
+from sqlalchemy import Integer, and_, bindparam, exists, func, select
 
 from ..domain import votes as vote_rules
 from ..extensions import db
+from ..i18n import gettext as _
 from ..models import (
     AgendaItem, Ballot, Committee, Meeting, MeetingStatus, Membership, Minutes, MinutesReview, MinutesStatus,
     MinutesVersion, Role, User, Vote, VoteMethod, VoteSeat,
 )
 from ..urls import internal_path
 from . import ical
+from .rows import plain_rows_of
 from .written import VOTE_CHANGED_AT
+
+
+class _BoundUser:
+    """A stand-in user whose id is the bind parameter user_id: the deadlines' statements are built once per
+    process and run with the user's id (building one costs more than running it, a feed asks three)."""
+
+    id = bindparam("user_id", type_=Integer)
+
+
+_USER = _BoundUser()
 
 
 class DeadlineProvider(Protocol):
@@ -42,15 +54,15 @@ class AttendanceDeadlines:
     def version(self, user: User, meeting_ids) -> tuple:
         return ()  # the deadline is a meeting column; the seats are in the feed's version already
 
+    @staticmethod
+    @cache
+    def _statement():
+        return select(Membership.committee_id, Membership.fiscal_year).where(
+            Membership.user_id == _USER.id, Membership.role != Role.OBSERVER, Membership.ended_at.is_(None)
+        )
+
     def deadlines(self, user: User, meetings: list) -> list[ical.Deadline]:
-        seats = {
-            tuple(row)
-            for row in db.session.execute(
-                select(Membership.committee_id, Membership.fiscal_year).where(
-                    Membership.user_id == user.id, Membership.role != Role.OBSERVER, Membership.ended_at.is_(None)
-                )
-            )
-        }
+        seats = {tuple(row) for row in plain_rows_of(self._statement(), {"user_id": user.id})}
         label, note = _("出欠の回答期限"), _("出欠は会議のページから回答してください。")
         return [
             ical.Deadline(
@@ -108,13 +120,16 @@ class WrittenVoteDeadlines:
             ballots.add_columns(func.max(Ballot.updated_at)),
         )
 
+    @classmethod
+    @cache
+    def _statement(cls):
+        return cls._pending(_USER, Vote.id.label("vote_id")).add_columns(
+            Vote.closes_at, Vote.opened_at, AgendaItem.meeting_id, AgendaItem.position, AgendaItem.title,
+            Meeting.updated_at, Meeting.sequence, Committee.slug,
+        ).join(Committee, Committee.id == Meeting.committee_id)
+
     def deadlines(self, user: User, meetings: list) -> list[ical.Deadline]:
-        rows = db.session.execute(
-            self._pending(user, Vote.id.label("vote_id")).add_columns(
-                Vote.closes_at, Vote.opened_at, AgendaItem.meeting_id, AgendaItem.position, AgendaItem.title,
-                Meeting.updated_at, Meeting.sequence, Committee.slug,
-            ).join(Committee, Committee.id == Meeting.committee_id)
-        )
+        rows = plain_rows_of(self._statement(), {"user_id": user.id})
         label, note = _("書面表決の期限"), _("表決のページから賛否を入力してください。")
         return [
             ical.Deadline(
@@ -144,7 +159,8 @@ class MinutesReviewDeadlines:
             Membership.role != Role.OBSERVER,
         )
 
-    def _pending(self, user: User, *columns):
+    @classmethod
+    def _pending(cls, user: User, *columns):
         under_review = (
             select(func.max(MinutesVersion.id)).where(MinutesVersion.minutes_id == Minutes.id).scalar_subquery()
         )
@@ -155,7 +171,7 @@ class MinutesReviewDeadlines:
         return (
             select(*columns).select_from(Minutes)
             .join(Meeting, Meeting.id == Minutes.meeting_id)
-            .join(Membership, self._seats(user))
+            .join(Membership, cls._seats(user))
             .where(Minutes.status == MinutesStatus.IN_REVIEW, Minutes.review_deadline.is_not(None), ~reviewed)
         )
 
@@ -174,13 +190,16 @@ class MinutesReviewDeadlines:
             reviews.add_columns(func.max(MinutesReview.at)),
         )
 
+    @classmethod
+    @cache
+    def _statement(cls):
+        return cls._pending(_USER, Minutes.id.label("minutes_id")).add_columns(
+            Minutes.meeting_id, Minutes.review_deadline, Minutes.updated_at.label("minutes_updated_at"),
+            Meeting.updated_at, Meeting.sequence, Committee.slug,
+        ).join(Committee, Committee.id == Meeting.committee_id)
+
     def deadlines(self, user: User, meetings: list) -> list[ical.Deadline]:
-        rows = db.session.execute(
-            self._pending(user, Minutes.id.label("minutes_id")).add_columns(
-                Minutes.meeting_id, Minutes.review_deadline, Minutes.updated_at.label("minutes_updated_at"),
-                Meeting.updated_at, Meeting.sequence, Committee.slug,
-            ).join(Committee, Committee.id == Meeting.committee_id)
-        )
+        rows = plain_rows_of(self._statement(), {"user_id": user.id})
         label, note = _("議事録の確認期限"), _("議事録を確認し、「異議なし」または意見を送ってください。")
         return [
             ical.Deadline(

@@ -35,6 +35,8 @@ def _meeting_key(row, locale: str, base_url: str) -> tuple:
 
 
 def _row_written_votes(row) -> ical.WrittenVotes:
+    if row.vote_deadline is None and row.votes_changed_at is None:  # all but written sessions with votes
+        return ical.NO_WRITTEN_VOTES  # equal to WrittenVotes(None, None), without making one per meeting
     return ical.WrittenVotes(deadline=row.vote_deadline, changed_at=row.votes_changed_at)
 
 
@@ -62,24 +64,21 @@ def build_events(scope: Scope, base_url: str, reuse: dict | None = None) -> tupl
     wanted |= {deadline.meeting_id for deadline, key in zip(deadlines, deadline_keys) if key not in reuse}
     meetings = load_meetings(wanted, rows)
     events: dict = {}
-
-    def chunk(key: tuple, make, *args) -> bytes:
-        data = reuse.get(key)
-        if data is None:
-            data = make(*args)
-        events[key] = data
-        return data
-
+    chunks: list[bytes] = []
     with pinned_locale():
         wording = ical.Wording(base_url)  # the build's messages, translated once
-        chunks = [
-            chunk(key, ical.meeting_event_bytes, meetings.get(row.id), base_url, _row_written_votes(row), wording)
-            for row, key in zip(rows, meeting_keys)
-        ]
-        chunks += [
-            chunk(key, ical.deadline_event_bytes, deadline, meetings.get(deadline.meeting_id), base_url, wording)
-            for deadline, key in zip(deadlines, deadline_keys)
-        ]
+        for row, key in zip(rows, meeting_keys):
+            data = reuse.get(key)
+            if data is None:
+                data = ical.meeting_event_bytes(meetings.get(row.id), base_url, _row_written_votes(row), wording)
+            events[key] = data
+            chunks.append(data)
+        for deadline, key in zip(deadlines, deadline_keys):
+            data = reuse.get(key)
+            if data is None:
+                data = ical.deadline_event_bytes(deadline, meetings.get(deadline.meeting_id), base_url, wording)
+            events[key] = data
+            chunks.append(data)
         body = ical.calendar_bytes(scope.name, chunks)
     return body, events
 

@@ -85,6 +85,14 @@ def _utc_text(value: datetime) -> str:
     return utc_text(value if value.tzinfo in _UTC_ZONES else value.astimezone(timezone.utc))
 
 
+def _stamp(value: datetime, w: Wording) -> str:
+    """_utc_text, once per moment of the build (a deadline's DTSTAMP is mostly its meeting's)."""
+    text = w.stamps.get(value)
+    if text is None:
+        text = w.stamps[value] = _utc_text(value)
+    return text
+
+
 def meeting_properties(meeting: Meeting, base_url: str, votes: WrittenVotes = NO_WRITTEN_VOTES,
                        wording: Wording | None = None) -> list[tuple]:
     """A meeting's VEVENT as (NAME, value, parameters or None); a written session (書面開催) is an
@@ -196,25 +204,28 @@ def meeting_event_bytes(meeting: Meeting, base_url: str, votes: WrittenVotes = N
     written = meeting.format is _WRITTEN
     if not written:
         votes = NO_WRITTEN_VOTES
-    stamp = _utc_text(max(meeting.updated_at, votes.changed_at or meeting.updated_at))
+    stamp = _stamp(max(meeting.updated_at, votes.changed_at or meeting.updated_at), w)
     if written:
         day = written_day(meeting, votes)
         times = f"DTSTART;VALUE=DATE:{date_text(day)}\r\nDTEND;VALUE=DATE:{date_text(day + _DAY)}\r\nDTSTAMP:{stamp}"
         transp = "TRANSPARENT"
     else:
-        times = (f"DTSTART;TZID={TZID}:{tokyo_text(to_tokyo(meeting.starts_at))}\r\n"
-                 f"DTEND;TZID={TZID}:{tokyo_text(to_tokyo(meeting.ends_at))}\r\nDTSTAMP:{stamp}")
+        times = (f"DTSTART;TZID={TZID}:{tokyo_text(w.tokyo(meeting.starts_at))}\r\n"
+                 f"DTEND;TZID={TZID}:{tokyo_text(w.tokyo(meeting.ends_at))}\r\nDTSTAMP:{stamp}")
         transp = "OPAQUE"
     url = w.url(meeting)
     made = w.lines  # the lines that are the same in many events, written once per build
     categories = made.get(("CATEGORIES", meeting.committee.name))
     if categories is None:
         categories = made["CATEGORIES", meeting.committee.name] = text_line("CATEGORIES:", meeting.committee.name)
+    uid_host = made.get("UID")  # the host as TEXT: an id's digits need no escaping
+    if uid_host is None:
+        uid_host = made["UID"] = escape(w.host)
     lines = [
         b"BEGIN:VEVENT",
         text_line("SUMMARY:", meeting_summary(meeting, w)),
         times.encode(),
-        text_line("UID:", f"meeting-{meeting.id}@{w.host}"),
+        written_line(f"UID:meeting-{meeting.id}@{uid_host}"),
         f"SEQUENCE:{meeting.sequence:d}".encode(),
         categories,
     ]
@@ -230,8 +241,11 @@ def meeting_event_bytes(meeting: Meeting, base_url: str, votes: WrittenVotes = N
         f"LAST-MODIFIED:{stamp}".encode(),
     ]
     location = meeting.place or (meeting.online_url if meeting.format is _ONLINE else "")
-    if location:
-        lines.append(text_line("LOCATION:", location))
+    if location:  # a committee meets in the same few places
+        line = made.get(("LOCATION", location))
+        if line is None:
+            line = made["LOCATION", location] = text_line("LOCATION:", location)
+        lines.append(line)
     lines += [f"STATUS:{EVENT_STATUS[meeting.status]}\r\nTRANSP:{transp}".encode(), written_line("URL:" + uri_text(url)),
               b"END:VEVENT\r\n"]
     return b"\r\n".join(lines)
@@ -240,7 +254,7 @@ def meeting_event_bytes(meeting: Meeting, base_url: str, votes: WrittenVotes = N
 def deadline_event_bytes(deadline: Deadline, meeting: Meeting, base_url: str, wording: Wording | None = None) -> bytes:
     """deadline_properties written; `wording`: the build's (one is made when not given)."""
     w = wording or Wording(base_url)
-    stamp = _utc_text(deadline.updated_at)
+    stamp = _stamp(deadline.updated_at, w)
     summary, description, url = deadline_texts(deadline, meeting, w)
     categories = w.lines.get(("DEADLINE", meeting.committee.name))
     if categories is None:
@@ -249,7 +263,7 @@ def deadline_event_bytes(deadline: Deadline, meeting: Meeting, base_url: str, wo
     return b"\r\n".join((
         b"BEGIN:VEVENT",
         text_line("SUMMARY:", summary),
-        f"DTSTART;TZID={TZID}:{tokyo_text(to_tokyo(deadline.due_at))}\r\nDTSTAMP:{stamp}".encode(),
+        f"DTSTART;TZID={TZID}:{tokyo_text(w.tokyo(deadline.due_at))}\r\nDTSTAMP:{stamp}".encode(),
         text_line("UID:", f"deadline-{deadline.key}@{w.host}"),
         f"SEQUENCE:{deadline.sequence:d}".encode(),
         categories,

@@ -11,7 +11,7 @@ from datetime import datetime, timedelta, timezone
 
 from flask_babel import get_locale
 from flask_babel import gettext as _
-from sqlalchemy import and_, case, exists, func, or_, select
+from sqlalchemy import and_, bindparam, case, exists, func, or_, select
 from sqlalchemy.orm import aliased
 
 from ..dates import current_fiscal_year, fiscal_year_bounds, utcnow
@@ -47,13 +47,39 @@ class Scope:
     include_deadlines: bool = False
     extra: tuple = field(default=())
 
-    def criteria(self, M) -> list:
-        """The meetings in the feed now."""
+    def criteria(self, M, values: dict | None = None) -> list:
+        """The meetings in the feed now; `values`: those of `parameters()` or bind parameters of their names
+        (`bound_criteria`), else they are computed."""
+        values = values or self.parameters()
         return [
             M.status.in_(FEED_STATUSES),
-            or_(M.status != MeetingStatus.CANCELLED, M.updated_at >= self.now - CANCELLED_KEPT_FOR),
-            *self.window(M),
+            or_(M.status != MeetingStatus.CANCELLED, M.updated_at >= values["cancelled_since"]),
+            *self.window(M, values),
         ]
+
+    def parameters(self) -> dict:
+        """What the criteria compare with: the moment cancelled meetings are kept from, the fiscal years,
+        the committee's or the user's id."""
+        fiscal_year = current_fiscal_year()
+        values = {"cancelled_since": self.now - CANCELLED_KEPT_FOR, "first_year": fiscal_year - 1}
+        shape = self.shape()
+        if shape == "committee":
+            values["committee_id"] = self.committee.id
+        elif shape == "seats":
+            values |= {"user_id": self.user.id, "this_year": fiscal_year}
+        return values
+
+    def shape(self) -> str:
+        """What decides the form of the criteria (all else is in `parameters()`): a committee's feed, a
+        member's (their seats), or everything (staff)."""
+        if self.committee is not None:
+            return "committee"
+        return "all" if self.user is None or is_staff(self.user) else "seats"
+
+    def bound_criteria(self, M) -> list:
+        """`criteria` with bind parameters named as in `parameters()`: the same for every scope of this
+        shape, so a statement built with them once runs with any such scope's parameters."""
+        return self.criteria(M, {name: bindparam(name) for name in self.parameters()})
 
     def dropped_cancellations(self, M) -> list:
         """Cancelled meetings the feed showed until their 90 days were over."""
@@ -63,22 +89,24 @@ class Scope:
             *self.window(M),
         ]
 
-    def window(self, M) -> list:
+    def window(self, M, values: dict | None = None) -> list:
         """The previous and current fiscal years and every later one, as far as the scope may see."""
-        fiscal_year = current_fiscal_year()
-        return [M.fiscal_year >= fiscal_year - 1, *self._visibility(M, fiscal_year)]
+        values = values or self.parameters()
+        return [M.fiscal_year >= values["first_year"], *self._visibility(M, values)]
 
-    def _visibility(self, M, fiscal_year: int) -> list:
-        if self.committee is not None:
-            return [M.committee_id == self.committee.id]
-        if self.user is None or is_staff(self.user):
+    def _visibility(self, M, values: dict) -> list:
+        shape = self.shape()
+        if shape == "committee":
+            return [M.committee_id == values["committee_id"]]
+        if shape == "all":
             return []
+        fiscal_year = values["this_year"]
         # A seat shows its committee's meetings of its own fiscal year (until the seat ended);
         # this year's seat also shows the meetings already planned for later years.
         seat = _SEAT
         return [
             exists().where(
-                seat.user_id == self.user.id,
+                seat.user_id == values["user_id"],
                 seat.committee_id == M.committee_id,
                 or_(seat.fiscal_year == M.fiscal_year, and_(seat.fiscal_year == fiscal_year, M.fiscal_year > fiscal_year)),
                 or_(seat.ended_at.is_(None), seat.ended_at > M.starts_at),

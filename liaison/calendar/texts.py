@@ -117,9 +117,12 @@ class Wording:
         self.deadline_category = _("期限")
         self.labels: dict = {}
         self.names: dict = {}
+        self.locals: dict = {}
+        self.stamps: dict = {}  # UTC stamps (DTSTAMP…) by moment: a deadline repeats its meeting's
         self.times: dict = {}
         self.days: dict = {}
         self.lines: dict = {}  # content lines the writer made once for this build (ical's templates)
+        self.said: dict = {}  # description lines said of many meetings (by format member's id, by place)
         self.urls: dict = {}
 
     def label(self, value) -> str:
@@ -136,11 +139,18 @@ class Wording:
             name = self.names[meeting.id] = meeting_name(meeting)
         return name
 
+    def tokyo(self, value: datetime) -> datetime:
+        """to_tokyo, once per moment of the build (an event says its start and end two or three times)."""
+        local = self.locals.get(value)
+        if local is None:
+            local = self.locals[value] = to_tokyo(value)
+        return local
+
     def datetime(self, value: datetime) -> str:
         """format_datetime in the build's locale, once per moment (and format_date once per day)."""
         text = self.times.get(value)
         if text is None:
-            local = to_tokyo(value)
+            local = self.tokyo(value)
             day = local.date()
             day_text = self.days.get(day)
             if day_text is None:
@@ -188,7 +198,7 @@ def written_day(meeting: Meeting, votes: WrittenVotes = NO_WRITTEN_VOTES) -> dat
 
 
 def _when(meeting: Meeting, w: Wording) -> str:
-    start, end = to_tokyo(meeting.starts_at), to_tokyo(meeting.ends_at)
+    start, end = w.tokyo(meeting.starts_at), w.tokyo(meeting.ends_at)
     if start.date() == end.date():
         return f"{w.datetime(start)}〜{end.hour:02d}:{end.minute:02d}"
     return f"{w.datetime(start)}〜{w.datetime(end)}"
@@ -215,14 +225,21 @@ def meeting_description(meeting: Meeting, base_url: str, votes: WrittenVotes = N
         lines.append("")
     elif status is _POSTPONED:
         lines += [w.postponed, ""]
+    said = w.said  # lines that many meetings share (開催方法, 会場), made once per build
+    format_line = said.get(id(meeting.format))
+    if format_line is None:
+        format_line = said[id(meeting.format)] = w.format % {"format": w.label(meeting.format)}
     if meeting.format is _WRITTEN:
-        lines.append(w.format % {"format": w.label(meeting.format)})
+        lines.append(format_line)
         lines.append(w.written_deadline % {"deadline": w.datetime(written_deadline(meeting, votes))})
     else:
         lines.append(w.when % {"when": _when(meeting, w)})
-        lines.append(w.format % {"format": w.label(meeting.format)})
+        lines.append(format_line)
         if meeting.place:
-            lines.append(w.place % {"place": meeting.place})
+            place = said.get(meeting.place)
+            if place is None:
+                place = said[meeting.place] = w.place % {"place": meeting.place}
+            lines.append(place)
         if meeting.online_url:
             lines.append(w.online % {"url": meeting.online_url})
     if meeting.answer_deadline and status is not _CANCELLED:
@@ -230,9 +247,10 @@ def meeting_description(meeting: Meeting, base_url: str, votes: WrittenVotes = N
     lines += ["", w.agenda]
     if meeting.agenda_items:
         number = 0
+        labels = w.labels
         for item in meeting.agenda_items:
             number += 1
-            line = f"{number}. [{w.label(item.kind)}] {item.title}"
+            line = f"{number}. [{labels.get(id(item.kind)) or w.label(item.kind)}] {item.title}"
             if item.presenter_body is not None:
                 line += w.presenter % {"presenter": item.presenter_body.name}
             lines.append(line)

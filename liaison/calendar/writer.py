@@ -127,18 +127,23 @@ def uri_text(value: str) -> str:
     return value.replace("\r\n", " ").replace("\r", " ").replace("\n", " ") if "\n" in value or "\r" in value else value
 
 
+# The stamps below write YYYYMMDD and HHMMSS as two zero-padded numbers (the same digits as six %02d
+# fields, years 1-9999): a feed writes some 2,600 of them, and each %02d field costs about 0.1 µs.
+
 def utc_text(value: datetime) -> str:
     """A DATE-TIME in UTC (tzinfo timezone.utc), as _datetime writes it."""
-    return "%04d%02d%02dT%02d%02d%02dZ" % (value.year, value.month, value.day, value.hour, value.minute, value.second)
+    return "%08dT%06dZ" % (value.year * 10000 + value.month * 100 + value.day,
+                           value.hour * 10000 + value.minute * 100 + value.second)
 
 
 def tokyo_text(value: datetime) -> str:
     """A DATE-TIME in Asia/Tokyo (to_tokyo's), without its ;TZID parameter."""
-    return "%04d%02d%02dT%02d%02d%02d" % (value.year, value.month, value.day, value.hour, value.minute, value.second)
+    return "%08dT%06d" % (value.year * 10000 + value.month * 100 + value.day,
+                          value.hour * 10000 + value.minute * 100 + value.second)
 
 
 def date_text(value: date) -> str:
-    return "%04d%02d%02d" % (value.year, value.month, value.day)
+    return "%08d" % (value.year * 10000 + value.month * 100 + value.day)
 
 
 escape = _text

@@ -262,6 +262,46 @@ def test_feed_rows_read_raw_datetimes_on_postgresql_and_write_the_same_bytes(ctx
     assert fast.count(b"BEGIN:VEVENT") == 5  # three meetings, two answer deadlines
 
 
+def test_feed_rows_run_one_statement_per_shape_with_each_scopes_values(ctx, factory, meetings):
+    """feed_rows builds its statement once per shape of scope (a member's seats, a committee's, everything),
+    with bind parameters, and runs it with each scope's values: the meetings of the criteria with the values
+    written in (what the version query selects), for each scope in turn."""
+    from liaison.models import Committee
+
+    planning = factory.member("planning", email="planning@example.jp")
+    council = factory.member("council", body="所沢市", email="council@example.jp")
+    staff = factory.secretariat(email="staff@example.jp")
+    made = [meetings.make(slug, days=3 + n) for n, slug in enumerate(("planning", "council", "planning", "municipal-training"))]
+    meetings.make("planning", status=MeetingStatus.CANCELLED, days=-60, updated_at=utcnow() - timedelta(days=91))
+    meetings.make("planning", status=MeetingStatus.HELD, days=-800)
+    committee = ctx.scalar(select(Committee).where(Committee.slug == "council"))
+    made_scopes = [scopes.user_scope(planning), scopes.user_scope(council), scopes.committee_scope(committee),
+                   scopes.user_scope(staff)]
+    assert [scope.shape() for scope in made_scopes] == ["seats", "seats", "committee", "all"]
+    for scope in made_scopes:
+        literal = ctx.scalars(select(Meeting.id).where(*scope.criteria(Meeting)).order_by(Meeting.starts_at, Meeting.id)).all()
+        assert literal and [row.id for row in rows.feed_rows(scope)] == literal, scope.key
+    seats = rows._FEED_STATEMENTS[("seats", rows._reads_utc())]
+    assert [row.id for row in rows.feed_rows(made_scopes[0])] == [made[0].id, made[2].id]
+    assert [row.id for row in rows.feed_rows(made_scopes[1])] == [made[1].id]
+    assert [row.id for row in rows.feed_rows(made_scopes[2])] == [made[1].id]
+    assert rows._FEED_STATEMENTS[("seats", rows._reads_utc())] is seats  # built once, run with each member's values
+
+
+def test_feed_rows_see_changes_not_yet_flushed(ctx, factory, meetings):
+    """The rows are read on the session's connection, after the flush that db.session.execute would make."""
+    member = factory.member("planning", email="member@example.jp")
+    meeting = ctx.get(Meeting, meetings.make("planning", agenda=["報告"]).id)
+    scope = scopes.user_scope(member)  # (reading the member's expired row would flush too)
+    meeting.title = "まだ書き出していない題名"
+    meeting.agenda_items[0].title = "まだ書き出していない議題"
+    assert ctx.dirty
+    [row] = rows.feed_rows(scope)
+    assert row.title == "まだ書き出していない題名"
+    [view] = rows.load_meetings({row.id}, [row]).values()
+    assert [item.title for item in view.agenda_items] == ["まだ書き出していない議題"]
+
+
 def test_deadline_providers_are_an_extension_point(ctx, factory, meetings, monkeypatch):
     member = factory.member("planning", email="member@example.jp")
     meeting = meetings.make("planning")

@@ -142,6 +142,37 @@ def test_event_templates_write_the_bytes_of_the_properties(app, ctx, meetings, l
     assert {m.format for m in made} >= {MeetingFormat.WRITTEN, MeetingFormat.ONLINE} and any(m.online_url for m in made)
 
 
+def test_one_wording_for_meetings_that_share_places_formats_and_moments(app, ctx, meetings):
+    """What one build's Wording keeps (lines by place and format, Tokyo times and UTC stamps by moment, a
+    deadline's DTSTAMP from its meeting's) writes the same bytes as a Wording per event, in any order."""
+    made = tricky_meetings(meetings, ctx)
+    for meeting in made:  # in memory only: the same place, moments and stamp in every meeting
+        meeting.place, meeting.format = "同じ会場, 2階;", MeetingFormat.HYBRID
+        meeting.starts_at, meeting.ends_at = made[0].starts_at, made[0].ends_at
+        meeting.updated_at, meeting.answer_deadline = made[0].updated_at, made[0].answer_deadline
+    deadlines = deadlines_of(made)
+    with app.test_request_context():
+        alone = [ical.meeting_event_bytes(m, BASE_URL) for m in made]
+        alone_deadlines = [ical.deadline_event_bytes(d, made[n], BASE_URL) for n, d in enumerate(deadlines)]
+        for order in (1, -1):
+            wording = ical.Wording(BASE_URL)
+            assert [ical.meeting_event_bytes(m, BASE_URL, wording=wording) for m in made[::order]] == alone[::order]
+            assert [ical.deadline_event_bytes(d, m, BASE_URL, wording)
+                    for d, m in list(zip(deadlines, made))[::order]] == alone_deadlines[::order]
+    assert all("LOCATION:同じ会場\\, 2階\\;\r\n".encode() in event for event in alone)
+    ctx.rollback()
+
+
+def test_stamps_are_the_six_zero_padded_fields():
+    """utc_text, tokyo_text and date_text write two zero-padded numbers: the digits of six %02d fields."""
+    for value in (datetime(1, 1, 1), datetime(9, 9, 9, 9, 9, 9), datetime(999, 12, 31, 23, 59, 59),
+                  datetime(2026, 4, 1, 0, 0, 0), datetime(2026, 10, 10, 10, 10, 10), datetime(9999, 12, 31, 23, 59, 59)):
+        fields = (value.year, value.month, value.day, value.hour, value.minute, value.second)
+        assert writer.utc_text(value) == "%04d%02d%02dT%02d%02d%02dZ" % fields
+        assert writer.tokyo_text(value) == "%04d%02d%02dT%02d%02d%02d" % fields
+        assert writer.date_text(value.date()) == "%04d%02d%02d" % fields[:3]
+
+
 def test_writer_writes_what_icalendar_writes_for_single_meetings(ctx, meetings):
     """The single meeting's .ics (page and mails): the same components as icalendar's whole calendar."""
     for meeting in tricky_meetings(meetings, ctx):
