@@ -79,7 +79,7 @@ def _page_data(meeting: Meeting) -> dict:
     by_item: dict = {}
     for document in sorted(documents, key=lambda d: materials.sort_key(numbers[d.id])):
         by_item.setdefault(document.agenda_item_id, []).append(document)
-    sheet = rules.attendance_sheet(meeting)
+    sheet = rules.attendance_sheet_rows(meeting)  # columns, not the seats' ORM graph (issue 22)
     my_seat = next((line.membership for line in sheet.lines if line.membership.user_id == current_user.id), None)
     return dict(
         meeting=meeting, committee=g.committee, agenda=agenda, documents_by_item=by_item, sheet=sheet,

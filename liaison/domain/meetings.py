@@ -41,8 +41,8 @@ from .meeting_agenda import (  # noqa: F401 (callers use them from here)
     update_agenda_item,
 )
 from .meeting_attendance import (  # noqa: F401
-    AttendanceSheet, SeatLine, answer_attendance, ask_attendance_again, attendance_sheet, check_in, record_presence,
-    voting_seats,
+    AttendanceSheet, SeatLine, answer_attendance, ask_attendance_again, attendance_sheet, attendance_sheet_rows, check_in,
+    record_presence, voting_seats,
 )
 from .meeting_permissions import (  # noqa: F401
     ANNOUNCED, ATTACHABLE, EDITABLE, PRESENCE_STATUSES, answer_deadline_of, can_answer_for, can_manage, can_view,
