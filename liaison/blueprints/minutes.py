@@ -101,7 +101,7 @@ def _page(meeting: Meeting, minutes: Minutes | None, review_form=None, comment_f
     data = dict(meeting=meeting, committee=g.committee, minutes=minutes, version=version, member=member, steps=rules.STATUS_ORDER,
                 can_manage=rules.can_manage(current_user), action_form=ActionForm(formdata=None))
     if minutes is not None and member:
-        sheet = rules.review_sheet(minutes)
+        sheet = rules.review_sheet_rows(minutes)  # columns, not the seats' ORM graph (issue 22)
         my_line = next((line for line in sheet if line.seat.user_id == current_user.id), None)
         if comment_form is None:
             comment_form = CommentForm(formdata=None)
@@ -110,7 +110,8 @@ def _page(meeting: Meeting, minutes: Minutes | None, review_form=None, comment_f
         ]
         data.update(
             sheet=sheet, reviewed=sum(1 for line in sheet if line.review), my_line=my_line,
-            review_rounds=rules.review_rounds(minutes), review_complete=rules.review_complete(minutes),
+            review_rounds=rules.review_rounds(minutes, seat_count=len(sheet)),
+            review_complete=rules.review_complete(minutes, lines=sheet),
             comments=rules.comments_of(minutes), comment_form=comment_form,
             review_form=review_form or ReviewForm(formdata=None),
             can_review=rules.can_review(current_user, minutes), can_approve=rules.can_approve(current_user, minutes),
