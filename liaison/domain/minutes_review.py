@@ -186,6 +186,8 @@ class ReviewRound:
 def review_rounds(minutes: Minutes, seat_count: int | None = None) -> list[ReviewRound]:
     """Every review round with its 異議なし count, earlier rounds kept (round 1: 8/8, round 2: …), one query.
     `seat_count`: the meeting's voting seats when the caller has them (the length of its review sheet)."""
+    if not minutes.review_round:
+        return []  # never asked: no round to count
     meeting = minutes.meeting
     if seat_count is None:
         seat_count = sum(1 for _seat in membership_rules.seats(meeting.committee, meeting.fiscal_year,
