@@ -18,7 +18,8 @@ from ..domain import meetings as rules
 from ..forms.meetings import ActionForm, AttachmentForm, AttendanceForm, MeetingForm
 from ..domain.meeting_attendance import SeatLine
 from ..extensions import db
-from ..models import Attendance, Meeting, MeetingFormat, MeetingStatus, Membership
+from ..labels import response_label
+from ..models import Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus, Membership
 from ..pages import slots
 from .handling import act
 from .scoping import committee_blueprint
@@ -91,6 +92,7 @@ def _page_data(meeting: Meeting) -> dict:
         attachable=meeting.status in rules.ATTACHABLE,
         announced=meeting.status in rules.ANNOUNCED, action_form=ActionForm(formdata=None),
         in_session=meeting.status is MeetingStatus.IN_SESSION,
+        answer_labels={answer: response_label(answer) for answer in (None, *AttendanceResponse)},  # once per page
     )
 
 
