@@ -74,7 +74,7 @@ def _redirect_to(meeting: Meeting, anchor: str | None = None):
 
 def _page_data(meeting: Meeting) -> dict:
     """Everything the meeting page shows, in a fixed number of queries."""
-    agenda = rules.agenda_of(meeting)
+    agenda = rules.agenda_rows(meeting)  # columns, not the items' ORM graph (issue 22)
     documents = rules.meeting_attachments(meeting)
     numbers = materials.numbers_of(agenda, documents)
     by_item: dict = {}

@@ -50,7 +50,7 @@ from .meeting_permissions import (  # noqa: F401
 )
 from .meeting_permissions import touch as _touch
 from .meeting_queries import (  # noqa: F401
-    agenda_by_kind, agenda_of, meeting_attachments, meetings_for_list, my_upcoming, upcoming_in, upcoming_query,
+    agenda_by_kind, agenda_of, agenda_rows, meeting_attachments, meetings_for_list, my_upcoming, upcoming_in, upcoming_query,
 )
 from .meeting_schedule import (  # noqa: F401
     MAX_YEAR, NEEDS_PLACE, NEEDS_URL, _clean_schedule, _next_number, day_off_warning,
