@@ -112,7 +112,7 @@ def _page(meeting: Meeting, minutes: Minutes | None, review_form=None, comment_f
             sheet=sheet, reviewed=sum(1 for line in sheet if line.review), my_line=my_line,
             review_rounds=rules.review_rounds(minutes, seat_count=len(sheet)),
             review_complete=rules.review_complete(minutes, lines=sheet),
-            comments=rules.comments_of(minutes), comment_form=comment_form,
+            comments=rules.comment_rows(minutes), comment_form=comment_form,
             review_form=review_form or ReviewForm(formdata=None),
             can_review=rules.can_review(current_user, minutes), can_approve=rules.can_approve(current_user, minutes),
             can_publish=rules.can_publish(current_user, minutes),

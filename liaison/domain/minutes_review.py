@@ -14,7 +14,7 @@ from ..events import Event
 from ..dates import utcnow
 from ..extensions import db
 from ..labels import label
-from ..models import Membership, Minutes, MinutesComment, MinutesReview, MinutesStatus
+from ..models import Body, Membership, Minutes, MinutesComment, MinutesReview, MinutesStatus, MinutesVersion, User
 from . import audit, check, require
 from . import memberships as membership_rules
 from .minutes_access import _label, can_manage, latest_version, reviewer_seat
@@ -174,6 +174,42 @@ def comments_of(minutes: Minutes) -> list[MinutesComment]:
                  joinedload(MinutesComment.version))
         .where(MinutesComment.minutes_id == minutes.id).order_by(MinutesComment.at, MinutesComment.id)
     ))
+
+
+@dataclass(frozen=True, slots=True)
+class CommentSeat:
+    seat_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommentVersion:
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRow:
+    """A comment as the minutes page shows it (issue 22): the seat's label (None for the secretariat), the
+    writer's name, the version's number, not the comment with its user, seat, body and version loaded whole."""
+    membership: CommentSeat | None
+    user: membership_rules.Holder
+    version: CommentVersion
+    at: datetime
+    agenda_item_id: int | None
+    text: str
+
+
+def comment_rows(minutes: Minutes) -> list[CommentRow]:
+    """comments_of() for the minutes page, as the columns it shows (one query)."""
+    rows = db.session.execute(
+        select(Membership.id, Body.name, Membership.department, User.name, MinutesVersion.number, MinutesComment.at,
+               MinutesComment.agenda_item_id, MinutesComment.text)
+        .select_from(MinutesComment).join(User, User.id == MinutesComment.user_id)
+        .join(MinutesVersion, MinutesVersion.id == MinutesComment.version_id)
+        .outerjoin(Membership, Membership.id == MinutesComment.membership_id).outerjoin(Body, Body.id == Membership.body_id)
+        .where(MinutesComment.minutes_id == minutes.id).order_by(MinutesComment.at, MinutesComment.id)
+    ).all()
+    return [CommentRow(None if row[0] is None else CommentSeat(f"{row[1]} {row[2]}".strip()),
+                       membership_rules.Holder(row[3]), CommentVersion(row[4]), *row[5:]) for row in rows]
 
 
 @dataclass
