@@ -117,7 +117,7 @@ def _page(meeting: Meeting, minutes: Minutes | None, review_form=None, comment_f
             can_review=rules.can_review(current_user, minutes), can_approve=rules.can_approve(current_user, minutes),
             can_publish=rules.can_publish(current_user, minutes),
             can_view_versions=rules.can_view_versions(current_user, minutes),
-            confirmation=rules.confirmation_item(minutes),
+            confirmation=rules.confirmation_item(minutes) if rules.can_manage(current_user) else None,  # 事務局の操作
             next_meeting=rules.next_meeting(minutes) if rules.can_manage(current_user) else None,
         )
     if minutes is not None and signer_rules.required(minutes):  # 議事録署名人 (only for committees that have them)
@@ -147,7 +147,7 @@ def _mine(meeting_id: int, part: str) -> str:
         data = dict(meeting=meeting, minutes=minutes, can_review=False, my_line=None, can_sign=False)
         if minutes is not None and rules.can_review(current_user, minutes):
             data.update(can_review=True, my_line=next(
-                (line for line in rules.review_sheet(minutes) if line.seat.user_id == current_user.id), None))
+                (line for line in rules.review_sheet_rows(minutes) if line.seat.user_id == current_user.id), None))
         if minutes is not None and minutes.status in signer_rules.CONFIRMABLE and signer_rules.required(minutes):
             data["can_sign"] = any(s.user_id == current_user.id and s.confirmed_at is None
                                    for s in signer_rules.signers_of(minutes))
