@@ -18,7 +18,8 @@ from ..domain import meetings as rules
 from ..forms.meetings import ActionForm, AttachmentForm, AttendanceForm, MeetingForm
 from ..domain.meeting_attendance import SeatLine
 from ..extensions import db
-from ..models import Attendance, Meeting, MeetingFormat, MeetingStatus, Membership
+from ..labels import response_label
+from ..models import Attendance, AttendanceResponse, Meeting, MeetingFormat, MeetingStatus, Membership
 from ..pages import slots
 from .handling import act
 from .scoping import committee_blueprint
@@ -73,13 +74,13 @@ def _redirect_to(meeting: Meeting, anchor: str | None = None):
 
 def _page_data(meeting: Meeting) -> dict:
     """Everything the meeting page shows, in a fixed number of queries."""
-    agenda = rules.agenda_of(meeting)
+    agenda = rules.agenda_rows(meeting)  # columns, not the items' ORM graph (issue 22)
     documents = rules.meeting_attachments(meeting)
     numbers = materials.numbers_of(agenda, documents)
     by_item: dict = {}
     for document in sorted(documents, key=lambda d: materials.sort_key(numbers[d.id])):
         by_item.setdefault(document.agenda_item_id, []).append(document)
-    sheet = rules.attendance_sheet(meeting)
+    sheet = rules.attendance_sheet_rows(meeting)  # columns, not the seats' ORM graph (issue 22)
     my_seat = next((line.membership for line in sheet.lines if line.membership.user_id == current_user.id), None)
     return dict(
         meeting=meeting, committee=g.committee, agenda=agenda, documents_by_item=by_item, sheet=sheet,
@@ -91,6 +92,7 @@ def _page_data(meeting: Meeting) -> dict:
         attachable=meeting.status in rules.ATTACHABLE,
         announced=meeting.status in rules.ANNOUNCED, action_form=ActionForm(formdata=None),
         in_session=meeting.status is MeetingStatus.IN_SESSION,
+        answer_labels={answer: response_label(answer) for answer in (None, *AttendanceResponse)},  # once per page
     )
 
 

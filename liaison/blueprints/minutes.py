@@ -101,7 +101,7 @@ def _page(meeting: Meeting, minutes: Minutes | None, review_form=None, comment_f
     data = dict(meeting=meeting, committee=g.committee, minutes=minutes, version=version, member=member, steps=rules.STATUS_ORDER,
                 can_manage=rules.can_manage(current_user), action_form=ActionForm(formdata=None))
     if minutes is not None and member:
-        sheet = rules.review_sheet(minutes)
+        sheet = rules.review_sheet_rows(minutes)  # columns, not the seats' ORM graph (issue 22)
         my_line = next((line for line in sheet if line.seat.user_id == current_user.id), None)
         if comment_form is None:
             comment_form = CommentForm(formdata=None)
@@ -110,13 +110,14 @@ def _page(meeting: Meeting, minutes: Minutes | None, review_form=None, comment_f
         ]
         data.update(
             sheet=sheet, reviewed=sum(1 for line in sheet if line.review), my_line=my_line,
-            review_rounds=rules.review_rounds(minutes), review_complete=rules.review_complete(minutes),
-            comments=rules.comments_of(minutes), comment_form=comment_form,
+            review_rounds=rules.review_rounds(minutes, seat_count=len(sheet)),
+            review_complete=rules.review_complete(minutes, lines=sheet),
+            comments=rules.comment_rows(minutes), comment_form=comment_form,
             review_form=review_form or ReviewForm(formdata=None),
             can_review=rules.can_review(current_user, minutes), can_approve=rules.can_approve(current_user, minutes),
             can_publish=rules.can_publish(current_user, minutes),
             can_view_versions=rules.can_view_versions(current_user, minutes),
-            confirmation=rules.confirmation_item(minutes),
+            confirmation=rules.confirmation_item(minutes) if rules.can_manage(current_user) else None,  # 事務局の操作
             next_meeting=rules.next_meeting(minutes) if rules.can_manage(current_user) else None,
         )
     if minutes is not None and signer_rules.required(minutes):  # 議事録署名人 (only for committees that have them)
@@ -146,7 +147,7 @@ def _mine(meeting_id: int, part: str) -> str:
         data = dict(meeting=meeting, minutes=minutes, can_review=False, my_line=None, can_sign=False)
         if minutes is not None and rules.can_review(current_user, minutes):
             data.update(can_review=True, my_line=next(
-                (line for line in rules.review_sheet(minutes) if line.seat.user_id == current_user.id), None))
+                (line for line in rules.review_sheet_rows(minutes) if line.seat.user_id == current_user.id), None))
         if minutes is not None and minutes.status in signer_rules.CONFIRMABLE and signer_rules.required(minutes):
             data["can_sign"] = any(s.user_id == current_user.id and s.confirmed_at is None
                                    for s in signer_rules.signers_of(minutes))

@@ -113,7 +113,7 @@ def note(meeting_id: int, item_id: int):
 
 def _render_vote(vote, *, ballot_form=None, casting_form=None, template: str = "votes/show.html"):
     my_seat = votes.seat_of(current_user, vote)
-    lines = votes.seat_lines(vote)
+    lines = votes.seat_row_lines(vote)  # columns, not the seats' ORM graph (issue 22)
     my_line = next((line for line in lines if my_seat and line.seat.id == my_seat.id), None)
     return render_template(
         template, vote=vote, item=vote.agenda_item, meeting=vote.agenda_item.meeting, lines=lines,

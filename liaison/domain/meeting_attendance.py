@@ -17,7 +17,7 @@ from ..models import Attendance, AttendanceResponse, Meeting, MeetingStatus, Mem
 from . import audit, check, require
 from .live import touch as touch_live
 from .meeting_permissions import ANNOUNCED, PRESENCE_STATUSES, answer_deadline_of, can_manage
-from .memberships import seats
+from .memberships import by_role, seat_row, seat_rows_query, seats
 
 # ----------------------------------------------------------------------------------------- attendance
 
@@ -189,6 +189,34 @@ def attendance_sheet(meeting: Meeting) -> AttendanceSheet:
         )
     }
     lines = [SeatLine(m, answers.get(m.id)) for m in seat_list]
+    counts = {response: 0 for response in AttendanceResponse}
+    for line in lines:
+        if line.answered:
+            counts[line.response] += 1
+    return AttendanceSheet(lines=lines, counts=counts)
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerRow:
+    """An attendance answer as the meeting page reads it (`line.attendance`)."""
+    response: AttendanceResponse
+    proxy_name: str
+    proxy_title: str
+    present: bool | None
+    answered_at: datetime | None
+
+
+def attendance_sheet_rows(meeting: Meeting) -> AttendanceSheet:
+    """attendance_sheet() for the meeting page, one query of the columns it shows (issue 22): the lines' seats are
+    memberships.SeatRow and their answers AnswerRow instead of the ORM graph of seats, users, bodies and answers."""
+    rows = db.session.execute(
+        seat_rows_query(meeting.committee, meeting.fiscal_year)
+        .add_columns(Attendance.id, Attendance.response, Attendance.proxy_name, Attendance.proxy_title,
+                     Attendance.present, Attendance.answered_at)
+        .outerjoin(Attendance, (Attendance.meeting_id == meeting.id) & (Attendance.membership_id == Membership.id))
+    ).all()
+    lines = by_role([SeatLine(seat_row(row), None if row[6] is None else AnswerRow(*row[7:12]))
+                     for row in rows if row[2].has_vote], lambda line: line.membership)
     counts = {response: 0 for response in AttendanceResponse}
     for line in lines:
         if line.answered:

@@ -1,6 +1,7 @@
 """Meetings: lists and loads — upcoming meetings, the committee's list, the agenda as a notice lists it, 資料."""
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from itertools import groupby
 
@@ -9,7 +10,10 @@ from sqlalchemy.orm import joinedload
 
 from ..dates import utcnow
 from ..extensions import db
-from ..models import AgendaItem, AgendaKind, Attachment, Attendance, Committee, Meeting, MeetingStatus, Membership
+from ..models import (
+    AgendaItem, AgendaKind, AgendaOutcome, Attachment, Attendance, Body, Committee, Meeting, MeetingStatus, Membership,
+    Minutes, Proposal,
+)
 from .meeting_permissions import ANNOUNCED, answer_deadline_of, can_manage
 
 def meeting_attachments(meeting: Meeting) -> list[Attachment]:
@@ -81,6 +85,49 @@ def agenda_of(meeting: Meeting) -> list[AgendaItem]:
             .where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class Ref:
+    """What the meeting page reads of an item's presenter (`name`), proposal (`id`, `number`) or 前回議事録
+    (`meeting_id`)."""
+    id: int | None = None
+    name: str = ""
+    number: str | None = None
+    meeting_id: int | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class AgendaRow:
+    """An agenda item as the meeting page shows it, read as columns (issue 22), not the AgendaItem with its
+    presenter body, proposal and 前回議事録 loaded whole."""
+    id: int
+    position: int
+    kind: AgendaKind
+    title: str
+    notes: str
+    outcome: AgendaOutcome | None
+    minutes_allotted: int | None
+    presenter_body: Ref | None
+    proposal: Ref | None
+    confirmed_minutes: Ref | None
+
+
+def agenda_rows(meeting: Meeting) -> list[AgendaRow]:
+    """agenda_of() for the meeting page: the agenda in order with what it shows of the presenters, proposals and
+    前回議事録 links (one query)."""
+    rows = db.session.execute(
+        select(AgendaItem.id, AgendaItem.position, AgendaItem.kind, AgendaItem.title, AgendaItem.notes,
+               AgendaItem.outcome, AgendaItem.minutes_allotted, Body.id, Body.name, Proposal.id, Proposal.number,
+               Minutes.id, Minutes.meeting_id)
+        .outerjoin(Body, Body.id == AgendaItem.presenter_body_id)
+        .outerjoin(Proposal, Proposal.id == AgendaItem.proposal_id)
+        .outerjoin(Minutes, Minutes.id == AgendaItem.minutes_id)
+        .where(AgendaItem.meeting_id == meeting.id).order_by(AgendaItem.position)
+    ).all()
+    return [AgendaRow(*row[:7], None if row[7] is None else Ref(id=row[7], name=row[8]),
+                      None if row[9] is None else Ref(id=row[9], number=row[10]),
+                      None if row[11] is None else Ref(id=row[11], meeting_id=row[12])) for row in rows]
 
 
 def agenda_by_kind(agenda: list[AgendaItem]) -> list[tuple[AgendaKind, list[AgendaItem]]]:

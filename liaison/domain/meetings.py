@@ -41,8 +41,8 @@ from .meeting_agenda import (  # noqa: F401 (callers use them from here)
     update_agenda_item,
 )
 from .meeting_attendance import (  # noqa: F401
-    AttendanceSheet, SeatLine, answer_attendance, ask_attendance_again, attendance_sheet, check_in, record_presence,
-    voting_seats,
+    AttendanceSheet, SeatLine, answer_attendance, ask_attendance_again, attendance_sheet, attendance_sheet_rows, check_in,
+    record_presence, voting_seats,
 )
 from .meeting_permissions import (  # noqa: F401
     ANNOUNCED, ATTACHABLE, EDITABLE, PRESENCE_STATUSES, answer_deadline_of, can_answer_for, can_manage, can_view,
@@ -50,7 +50,7 @@ from .meeting_permissions import (  # noqa: F401
 )
 from .meeting_permissions import touch as _touch
 from .meeting_queries import (  # noqa: F401
-    agenda_by_kind, agenda_of, meeting_attachments, meetings_for_list, my_upcoming, upcoming_in, upcoming_query,
+    agenda_by_kind, agenda_of, agenda_rows, meeting_attachments, meetings_for_list, my_upcoming, upcoming_in, upcoming_query,
 )
 from .meeting_schedule import (  # noqa: F401
     MAX_YEAR, NEEDS_PLACE, NEEDS_URL, _clean_schedule, _next_number, day_off_warning,

@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 from flask_babel import gettext as _
+from dataclasses import dataclass
+
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
@@ -20,6 +22,51 @@ def seats_query(committee: Committee, fiscal_year: int):
         select(Membership)
         .join(Membership.body)
         .options(joinedload(Membership.user), joinedload(Membership.body))
+        .where(
+            Membership.committee_id == committee.id,
+            Membership.fiscal_year == fiscal_year,
+            Membership.ended_at.is_(None),
+        )
+        .order_by(Body.position, Membership.department, Membership.id)
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Holder:
+    """A seat holder as a page shows them: the name (the pages read `seat.user.name`)."""
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class SeatRow:
+    """A seat as a page shows it, read as columns instead of a Membership with its user and body (issue 22):
+    the attributes the pages' templates and permission checks read of a Membership, nothing else."""
+    id: int
+    user_id: int
+    role: Role
+    seat_label: str
+    user: Holder
+
+    @property
+    def has_vote(self) -> bool:
+        return self.role.has_vote  # seat_row_columns() reads current seats only (ended_at IS NULL)
+
+
+def seat_row_columns() -> tuple:
+    """The columns of a SeatRow (seat_row() builds it); the statement joins Membership's body and user."""
+    return (Membership.id, Membership.user_id, Membership.role, Body.name, Membership.department, User.name)
+
+
+def seat_row(row) -> SeatRow:
+    membership_id, user_id, role, body_name, department, user_name = row[:6]
+    return SeatRow(membership_id, user_id, role, f"{body_name} {department}".strip(), Holder(user_name))
+
+
+def seat_rows_query(committee: Committee, fiscal_year: int):
+    """seats_query() as the columns of SeatRow, in body order (by_role() orders by role)."""
+    return (
+        select(*seat_row_columns())
+        .join(Membership.body).join(Membership.user)
         .where(
             Membership.committee_id == committee.id,
             Membership.fiscal_year == fiscal_year,

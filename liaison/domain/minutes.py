@@ -49,8 +49,8 @@ from .minutes_facts import (  # noqa: F401
     vote_results,
 )
 from .minutes_review import (  # noqa: F401
-    MAX_COMMENT, ReviewLine, ReviewRound, add_comment, comments_of, current_round, mark_no_objection, open_review,
-    return_to_draft, review_complete, review_rounds, review_sheet,
+    MAX_COMMENT, ReviewLine, ReviewRound, add_comment, comment_rows, comments_of, current_round, mark_no_objection,
+    open_review, return_to_draft, review_complete, review_rounds, review_sheet, review_sheet_rows,
 )
 
 MAX_REASON = 1000

@@ -14,7 +14,7 @@ from ..events import Event
 from ..dates import utcnow
 from ..extensions import db
 from ..labels import label
-from ..models import Membership, Minutes, MinutesComment, MinutesReview, MinutesStatus
+from ..models import Body, Membership, Minutes, MinutesComment, MinutesReview, MinutesStatus, MinutesVersion, User
 from . import audit, check, require
 from . import memberships as membership_rules
 from .minutes_access import _label, can_manage, latest_version, reviewer_seat
@@ -110,12 +110,14 @@ def current_round(minutes: Minutes) -> int:
     return max(minutes.review_round or 0, 1)
 
 
-def review_complete(minutes: Minutes, now: datetime | None = None) -> bool:
-    """The review has run its course: its deadline has passed (or is exactly now), or every seat marked 異議なし."""
+def review_complete(minutes: Minutes, now: datetime | None = None, lines: list | None = None) -> bool:
+    """The review has run its course: its deadline has passed (or is exactly now), or every seat marked 異議なし.
+    `lines`: the current round's review sheet when the caller has it (review_sheet() or review_sheet_rows())."""
     now = now or utcnow()
     if minutes.review_deadline is not None and now >= minutes.review_deadline:
         return True
-    lines = review_sheet(minutes)
+    if lines is None:
+        lines = review_sheet(minutes)
     return bool(lines) and all(line.review is not None for line in lines)
 
 
@@ -142,6 +144,29 @@ def review_sheet(minutes: Minutes, round_: int | None = None) -> list[ReviewLine
     return membership_rules.by_role(lines, lambda line: line.seat)
 
 
+@dataclass(frozen=True, slots=True)
+class ReviewMark:
+    """A seat's 異議なし as the minutes page reads it (`line.review`)."""
+    id: int
+    at: datetime
+
+
+def review_sheet_rows(minutes: Minutes) -> list[ReviewLine]:
+    """review_sheet() of the current round for the minutes page, as the columns it shows (issue 22): the lines'
+    seats are memberships.SeatRow and their 異議なし ReviewMark, not Memberships with users, bodies and reviews."""
+    version = latest_version(minutes)
+    meeting = minutes.meeting
+    rows = db.session.execute(
+        membership_rules.seat_rows_query(meeting.committee, meeting.fiscal_year)
+        .add_columns(MinutesReview.id, MinutesReview.at)
+        .outerjoin(MinutesReview, (MinutesReview.membership_id == Membership.id) & (MinutesReview.version_id == version.id)
+                   & (MinutesReview.round == current_round(minutes)))
+    ).all()
+    lines = [ReviewLine(membership_rules.seat_row(row), None if row[6] is None else ReviewMark(row[6], row[7]))
+             for row in rows if row[2].has_vote]
+    return membership_rules.by_role(lines, lambda line: line.seat)
+
+
 def comments_of(minutes: Minutes) -> list[MinutesComment]:
     return list(db.session.scalars(
         select(MinutesComment)
@@ -151,6 +176,42 @@ def comments_of(minutes: Minutes) -> list[MinutesComment]:
     ))
 
 
+@dataclass(frozen=True, slots=True)
+class CommentSeat:
+    seat_label: str
+
+
+@dataclass(frozen=True, slots=True)
+class CommentVersion:
+    number: int
+
+
+@dataclass(frozen=True, slots=True)
+class CommentRow:
+    """A comment as the minutes page shows it (issue 22): the seat's label (None for the secretariat), the
+    writer's name, the version's number, not the comment with its user, seat, body and version loaded whole."""
+    membership: CommentSeat | None
+    user: membership_rules.Holder
+    version: CommentVersion
+    at: datetime
+    agenda_item_id: int | None
+    text: str
+
+
+def comment_rows(minutes: Minutes) -> list[CommentRow]:
+    """comments_of() for the minutes page, as the columns it shows (one query)."""
+    rows = db.session.execute(
+        select(Membership.id, Body.name, Membership.department, User.name, MinutesVersion.number, MinutesComment.at,
+               MinutesComment.agenda_item_id, MinutesComment.text)
+        .select_from(MinutesComment).join(User, User.id == MinutesComment.user_id)
+        .join(MinutesVersion, MinutesVersion.id == MinutesComment.version_id)
+        .outerjoin(Membership, Membership.id == MinutesComment.membership_id).outerjoin(Body, Body.id == Membership.body_id)
+        .where(MinutesComment.minutes_id == minutes.id).order_by(MinutesComment.at, MinutesComment.id)
+    ).all()
+    return [CommentRow(None if row[0] is None else CommentSeat(f"{row[1]} {row[2]}".strip()),
+                       membership_rules.Holder(row[3]), CommentVersion(row[4]), *row[5:]) for row in rows]
+
+
 @dataclass
 class ReviewRound:
     number: int
@@ -158,10 +219,15 @@ class ReviewRound:
     seats: int
 
 
-def review_rounds(minutes: Minutes) -> list[ReviewRound]:
-    """Every review round with its 異議なし count, earlier rounds kept (round 1: 8/8, round 2: …), one query."""
+def review_rounds(minutes: Minutes, seat_count: int | None = None) -> list[ReviewRound]:
+    """Every review round with its 異議なし count, earlier rounds kept (round 1: 8/8, round 2: …), one query.
+    `seat_count`: the meeting's voting seats when the caller has them (the length of its review sheet)."""
+    if not minutes.review_round:
+        return []  # never asked: no round to count
     meeting = minutes.meeting
-    seat_count = sum(1 for seat in membership_rules.seats(meeting.committee, meeting.fiscal_year, include_observers=False))
+    if seat_count is None:
+        seat_count = sum(1 for _seat in membership_rules.seats(meeting.committee, meeting.fiscal_year,
+                                                               include_observers=False))
     marked = dict(db.session.execute(
         select(MinutesReview.round, func.count(func.distinct(MinutesReview.membership_id)))
         .where(MinutesReview.minutes_id == minutes.id).group_by(MinutesReview.round)

@@ -16,6 +16,7 @@ from ..models import (
     AgendaItem, Ballot, Committee, Meeting, Membership, Proposal, Role, Vote, VoteMethod, VoteOutcome, VoteSeat,
     VoteState,
 )
+from .memberships import SeatRow, seat_row, seat_row_columns
 from .vote_permissions import may_see_choices
 
 
@@ -43,6 +44,45 @@ def seat_lines(vote: Vote) -> list[SeatLine]:
     )
     ballots = {b.membership_id: b for b in db.session.scalars(select(Ballot).where(Ballot.vote_id == vote.id))}
     return [SeatLine(seat, ballots.get(seat.membership_id)) for seat in seats]
+
+
+@dataclass(frozen=True, slots=True)
+class VoteSeatRow:
+    """A frozen seat of a vote as the vote page reads it (`line.seat`)."""
+    id: int
+    membership_id: int
+    present: bool | None
+    may_cast: bool | None
+
+
+@dataclass(frozen=True, slots=True)
+class BallotRow:
+    """A ballot as the vote page reads it (`line.ballot`)."""
+    id: int
+    choice: object
+    recorded_by_secretariat: bool
+    updated_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class SeatRowLine:
+    """seat_lines()' line as rows: the vote page's seat list (issue 22: columns, not the ORM graph)."""
+    seat: VoteSeatRow
+    membership: SeatRow
+    ballot: BallotRow | None
+
+
+def seat_row_lines(vote: Vote) -> list[SeatRowLine]:
+    """seat_lines() for the page: the frozen seats in order with their ballots, one query of the columns shown."""
+    rows = db.session.execute(
+        select(*seat_row_columns(), VoteSeat.id, VoteSeat.present, VoteSeat.may_cast,
+               Ballot.id, Ballot.choice, Ballot.recorded_by_secretariat, Ballot.updated_at)
+        .select_from(VoteSeat).join(VoteSeat.membership).join(Membership.body).join(Membership.user)
+        .outerjoin(Ballot, (Ballot.vote_id == VoteSeat.vote_id) & (Ballot.membership_id == VoteSeat.membership_id))
+        .where(VoteSeat.vote_id == vote.id).order_by(VoteSeat.position)
+    ).all()
+    return [SeatRowLine(VoteSeatRow(row[6], row[0], row[7], row[8]), seat_row(row),
+                        None if row[9] is None else BallotRow(row[9], row[10], row[11], row[12])) for row in rows]
 
 
 def load_vote(vote_id: int, committee: Committee) -> Vote | None:

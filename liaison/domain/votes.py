@@ -49,7 +49,8 @@ from .vote_permissions import (  # noqa: F401
 )
 from .vote_queries import (  # noqa: F401
     SeatLine, ballots_table, committee_votes_query, deciding_votes, decisions, decisions_table, has_voted,
-    load_vote, pending_written_votes, proposal_decisions, seat_lines, votes_of_item, written_ballots_owed,
+    load_vote, pending_written_votes, proposal_decisions, seat_lines, seat_row_lines, votes_of_item,
+    written_ballots_owed,
 )
 from .vote_tally import (  # noqa: F401
     Tally, agenda_outcome_of, base_of, casting_outcome, count, outcome_of, present_seats, quorum_met,
