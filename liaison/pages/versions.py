@@ -10,13 +10,13 @@ seen: no cached page shows them.
 from __future__ import annotations
 
 from flask import g
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, or_, select
 from sqlalchemy.orm import Session
 
 from ..extensions import db
 from ..models import PageVersion
 
-_WRITTEN = "liaison_page_tables"
+WRITTEN = _WRITTEN = "liaison_page_tables"  # session.info: the tables this transaction wrote
 TABLE = PageVersion.__tablename__
 
 
@@ -73,6 +73,12 @@ def install() -> None:
 # wrote), so the sum grows with every committed write, like the counters themselves.
 VERSION = select(func.coalesce(func.sum(PageVersion.counter), 0)).scalar_subquery()
 _CURRENT = select(VERSION)
+
+
+def of_tables(*names: str):
+    """The sum of these tables' counters, as a column (it grows with every commit that wrote one of them)."""
+    return select(func.coalesce(func.sum(PageVersion.counter), 0)).where(
+        or_(*(PageVersion.name == name for name in names))).scalar_subquery()
 _KNOWN = "_liaison_page_version"
 
 
