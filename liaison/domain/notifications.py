@@ -22,12 +22,16 @@ from .meetings import ANNOUNCED
 MAIL_KINDS = tuple(kind for kind in NotificationKind if kind is not NotificationKind.DIGEST and not kind.is_account_mail)
 
 
+_NOT_IN_INBOX = (NotificationKind.DIGEST, *sorted(ACCOUNT_MAIL_KINDS, key=lambda kind: kind.value))
+
+
 def _in_inbox(recipient_id, now=None):
     """A notice of the recipient's in-app list: its time has come, not voided, not a digest."""
     return (
         Notification.recipient_id == recipient_id,
-        Notification.kind != NotificationKind.DIGEST,
-        Notification.kind.not_in(list(ACCOUNT_MAIL_KINDS)),  # a personal link is for the mailbox only
+        # not a digest; a personal link is for the mailbox only (one comparison each: an expanding NOT IN
+        # rewrites the statement on every execution, and this one runs on every page)
+        *(Notification.kind != kind for kind in _NOT_IN_INBOX),
         Notification.state != NotificationState.VOID,
         Notification.due_at <= (utcnow() if now is None else now),
     )

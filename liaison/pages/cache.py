@@ -32,13 +32,11 @@ from collections import OrderedDict
 from pathlib import Path
 
 from flask import Flask, current_app, g, request, session
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
 from ..blueprints import handling
 from ..blueprints.dashboard import TASK_BADGE
-from ..dates import utcnow
 from . import header, kinds, slots, versions, viewers  # noqa: F401 (header: registers the header's slot)
 from .slots import CSRF_MARK, EXTENSION
 
@@ -165,8 +163,8 @@ def page_key() -> str:
         viewer = (current_user.get_id(), (session.get(TASK_BADGE) or (None,) * 3)[2])
     version = versions.current()
     g.liaison_page_version = version  # the header slot's own key (liaison/pages/header.py)
-    parts = (current_app.extensions[EXTENSION]["deployment"], request.endpoint, request.full_path,
-             viewer, str(get_locale()), utcnow().strftime("%Y%m%d%H%M"), version)
+    deployment, locale, minute = slots.key_parts()
+    parts = (deployment, request.endpoint, request.full_path, viewer, locale, minute, version)
     return "liaison:page:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
 
 
@@ -177,8 +175,8 @@ def _kept_slot(name: str, args: str, render) -> str:
     version = g.get("liaison_page_version")
     if name == "header" or version is None:
         return render()
-    parts = (current_app.extensions[EXTENSION]["deployment"], current_user.get_id(), name, args, version,
-             str(get_locale()), utcnow().strftime("%Y%m%d%H%M"))
+    deployment, locale, minute = slots.key_parts()
+    parts = (deployment, current_user.get_id(), name, args, version, locale, minute)
     key = "liaison:slot:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
     kept = current_app.extensions[EXTENSION]["headers"]
     html = kept.get(key)
@@ -190,8 +188,7 @@ def _kept_slot(name: str, args: str, render) -> str:
 
 def _personal(body: str) -> str:
     """A stored page for this request's viewer: its slots filled, the viewer's CSRF token in place."""
-    body = slots.fill(body, _kept_slot)
-    return body.replace(CSRF_MARK, generate_csrf()) if CSRF_MARK in body else body
+    return slots.fill(body, _kept_slot, generate_csrf)
 
 
 def init_app(app: Flask) -> None:

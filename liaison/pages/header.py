@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 
 from flask import current_app, g, render_template, request
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -34,8 +33,9 @@ def _key(current: str | None) -> str | None:
     version = g.get("liaison_page_version")
     if version is None or not getattr(current_user, "is_authenticated", False):
         return None
-    parts = (current_app.extensions[EXTENSION]["deployment"], current_user.get_id(), task_count(),
-             notification_rules.unread_count(current_user), str(get_locale()), current, _marked(), version)
+    deployment, locale, _ = slots.key_parts()
+    parts = (deployment, current_user.get_id(), task_count(), notification_rules.unread_count(current_user), locale,
+             current, _marked(), version)
     return "liaison:header:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
 
 
