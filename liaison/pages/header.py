@@ -31,11 +31,12 @@ def _marked() -> str | None:
 
 def _key(current: str | None) -> str | None:
     version = g.get("liaison_page_version")
-    if version is None or not getattr(current_user, "is_authenticated", False):
+    user = current_user._get_current_object()  # once: each use of the proxy asks Flask-Login again
+    if version is None or not getattr(user, "is_authenticated", False):
         return None
     deployment, locale, _ = slots.key_parts()
-    parts = (deployment, current_user.get_id(), task_count(), notification_rules.unread_count(current_user), locale,
-             current, _marked(), version)
+    parts = (deployment, user.get_id(), task_count(), notification_rules.unread_count(user), locale, current,
+             _marked(), version)
     return "liaison:header:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
 
 

@@ -76,7 +76,8 @@ def _seats() -> tuple:
 
 
 def view_kind() -> tuple:
-    return ("admin" if current_user.is_admin else "", "secretariat" if current_user.is_secretariat else "",
+    user = current_user._get_current_object()
+    return ("admin" if user.is_admin else "", "secretariat" if user.is_secretariat else "",
             _seats())
 
 

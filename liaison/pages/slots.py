@@ -57,7 +57,8 @@ def holding() -> bool:
 
 
 def _viewer() -> int | None:
-    return current_user.id if getattr(current_user, "is_authenticated", False) else None
+    user = current_user._get_current_object()
+    return user.id if getattr(user, "is_authenticated", False) else None
 
 
 def page_slot(name: str, caller=None, owner: int | None = None, **args) -> Markup:
