@@ -26,7 +26,8 @@ _MARKED = ("dashboard.index", "reports", "minutes_archive", "admin")
 
 
 def _marked() -> str | None:
-    return next((name for name in _MARKED if name in (request.endpoint, request.blueprint)), None)
+    here = (request.endpoint, request.blueprint)  # read once: each is a lookup through Flask's request proxy
+    return next((name for name in _MARKED if name in here), None)
 
 
 def _key(current: str | None) -> str | None:

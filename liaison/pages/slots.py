@@ -91,6 +91,14 @@ def fill(body: str, kept=None, csrf=None) -> str:
         return body
     viewer = _viewer()
     own = "" if viewer is None else str(viewer)
+    if csrf is not None:
+        made = csrf
+        token: list[str] = []
+
+        def csrf() -> str:  # asked once per page (Flask-WTF's generate_csrf reads its config on every call)
+            if not token:
+                token.append(made())
+            return token[0]
 
     def render(match) -> str:
         name, owner, args = match.groups()
