@@ -22,6 +22,7 @@ from .extensions import db, login_manager
 from .markdown import render as render_markdown
 from .models import User
 from .pages import cache as page_cache
+from .pages import viewers as page_viewers
 
 log = logging.getLogger(__name__)
 LOCALES = ("ja", "en")
@@ -102,7 +103,10 @@ def load_user(user_id: str):
         raw_id, version = user_id.split(":")
         if request.method == "GET":  # a page: its header's unread count comes in the same query
             also, keep = page_cache.counters_wanted()  # and, for a cached page, the page counters' version
-            user = notification_rules.load_with_unread_count(int(raw_id), also, keep)
+            if also:  # the user's row only when it may have changed (pages/viewers.py)
+                user = page_viewers.load(int(raw_id), also, keep)
+            else:
+                user = notification_rules.load_with_unread_count(int(raw_id), also, keep)
         else:
             user = db.session.get(User, int(raw_id))
     except (ValueError, TypeError):

@@ -16,13 +16,51 @@ from werkzeug.wrappers import Response
 
 from ..domain import DomainError
 from ..extensions import db
+from ..pages.versions import WRITTEN
 
 _KEEP = "_liaison_keep_changes"
+_READ_ONLY = "_liaison_read_only"
+_AUTOCOMMIT = "_liaison_reading_in_autocommit"
 
 
 def keep_changes() -> None:
     """Commit this request's changes even though it answers with an error (e.g. a refused login's count)."""
     setattr(g, _KEEP, True)
+
+
+def read_first() -> None:
+    """This request may end after reading (a page the page cache may answer, liaison/pages/cache.py): its first
+    statements run on a connection in autocommit. The hit's reads are one statement (the user with the page
+    counters and seats) and the slots' few: each is consistent on its own, and PostgreSQL's READ COMMITTED gives a
+    transaction's statements no common snapshot either; so a hit costs no BEGIN and no COMMIT/ROLLBACK round
+    trip. Whatever is to run after the reading (a view) calls `in_transaction()` first."""
+    if not db.session().in_transaction():
+        db.session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+        setattr(g, _AUTOCOMMIT, True)
+
+
+def in_transaction() -> None:
+    """The rest of this request runs in one transaction, as any other request: the reading in autocommit ends
+    (its connection goes back to the pool, which resets it) and what it loaded (the logged-in user) is added to
+    the session again, as loaded (no query)."""
+    if g.pop(_AUTOCOMMIT, False):
+        session = db.session()
+        loaded = list(session.identity_map.values())
+        session.close()
+        session.add_all(loaded)
+
+
+def read_only() -> None:
+    """This request only read (a page served from the page cache): it ends without a COMMIT; the session's
+    close at the request's end ends its transaction, if any (a rollback, which the pool's reset-on-return then
+    skips; nothing at all after reading in autocommit). Should it have written after all, it commits as any
+    other request."""
+    setattr(g, _READ_ONLY, True)
+
+
+def _wrote() -> bool:
+    session = db.session()
+    return bool(session.new or session.dirty or session.deleted or session.info.get(WRITTEN))
 
 
 def init_transactions(app: Flask) -> None:
@@ -32,6 +70,8 @@ def init_transactions(app: Flask) -> None:
     def _commit_or_roll_back(response: Response) -> Response:
         if response.status_code >= 400 and not g.get(_KEEP, False):
             db.session.rollback()
+            return response
+        if g.get(_READ_ONLY) and not _wrote():
             return response
         try:
             db.session.commit()

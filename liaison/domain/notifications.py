@@ -22,12 +22,16 @@ from .meetings import ANNOUNCED
 MAIL_KINDS = tuple(kind for kind in NotificationKind if kind is not NotificationKind.DIGEST and not kind.is_account_mail)
 
 
+_NOT_IN_INBOX = (NotificationKind.DIGEST, *sorted(ACCOUNT_MAIL_KINDS, key=lambda kind: kind.value))
+
+
 def _in_inbox(recipient_id, now=None):
     """A notice of the recipient's in-app list: its time has come, not voided, not a digest."""
     return (
         Notification.recipient_id == recipient_id,
-        Notification.kind != NotificationKind.DIGEST,
-        Notification.kind.not_in(list(ACCOUNT_MAIL_KINDS)),  # a personal link is for the mailbox only
+        # not a digest; a personal link is for the mailbox only (one comparison each: an expanding NOT IN
+        # rewrites the statement on every execution, and this one runs on every page)
+        *(Notification.kind != kind for kind in _NOT_IN_INBOX),
         Notification.state != NotificationState.VOID,
         Notification.due_at <= (utcnow() if now is None else now),
     )
@@ -43,13 +47,14 @@ def inbox_query(user: User):
 _unread = memo.keep("unread", (Notification,))
 
 
-_user_statements: dict[tuple[int, ...], object] = {}
+_user_statements: dict[tuple, object] = {}
 
 
-def _user_statement(also: tuple):
-    """The user with the unread count, the やること mark and `also`'s columns: built once per set of columns
-    (bind parameters user_id and now), so a request pays for running it, not for building it."""
-    key = tuple(map(id, also))
+def _user_statement(also: tuple, row: bool = True):
+    """The user with the unread count, the やること mark and `also`'s columns (without the user's row: their id):
+    built once per set of columns (bind parameters user_id and now), so a request pays for running it, not for
+    building it."""
+    key = (row, *map(id, also))
     statement = _user_statements.get(key)
     if statement is None:
         unread = (
@@ -57,7 +62,8 @@ def _user_statement(also: tuple):
             .where(*_in_inbox(User.id, now=bindparam("now")), Notification.read_at.is_(None))
             .scalar_subquery()
         )
-        statement = select(User, unread, task_rules.change_mark(), *also).where(User.id == bindparam("user_id"))
+        statement = select(User if row else User.id, unread, task_rules.change_mark(), *also).where(
+            User.id == bindparam("user_id"))
         _user_statements[key] = statement
     return statement
 
@@ -75,6 +81,18 @@ def load_with_unread_count(user_id: int, also: tuple = (), keep=None) -> User | 
     if keep is not None:
         keep(values)
     return user
+
+
+def load_counts(user_id: int, also: tuple = ()) -> list | None:
+    """What load_with_unread_count keeps, without the user's row (a caller that has it already): the unread count
+    and the mark, kept for the request; returns `also`'s values (None: no such user). One Core statement."""
+    row = db.session.connection().execute(_user_statement(also, row=False), {"user_id": user_id, "now": utcnow()}).first()
+    if row is None:
+        return None
+    _, count, mark, *values = row
+    _unread.put(user_id, count)
+    task_rules.keep_mark(user_id, mark)
+    return values
 
 
 def forget_unread() -> None:

@@ -32,13 +32,12 @@ from collections import OrderedDict
 from pathlib import Path
 
 from flask import Flask, current_app, g, request, session
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
+from ..blueprints import handling
 from ..blueprints.dashboard import TASK_BADGE
-from ..dates import utcnow
-from . import header, kinds, slots, versions  # noqa: F401 (header: registers the header's slot)
+from . import header, kinds, slots, versions, viewers  # noqa: F401 (header: registers the header's slot)
 from .slots import CSRF_MARK, EXTENSION
 
 log = logging.getLogger(__name__)
@@ -137,9 +136,10 @@ def store():
     return current_app.extensions[EXTENSION]["store"]
 
 
-def _eligible() -> bool:
+def _may_serve() -> bool:
+    """A GET of a cached page by a logged-in session (the user not loaded yet) without a pending flash message."""
     return (request.method == "GET" and request.endpoint in PAGES and current_app.config.get("PAGE_CACHE")
-            and "_flashes" not in session and current_user.is_authenticated)
+            and "_user_id" in session and "_flashes" not in session)
 
 
 def counters_wanted() -> tuple:
@@ -163,8 +163,8 @@ def page_key() -> str:
         viewer = (current_user.get_id(), (session.get(TASK_BADGE) or (None,) * 3)[2])
     version = versions.current()
     g.liaison_page_version = version  # the header slot's own key (liaison/pages/header.py)
-    parts = (current_app.extensions[EXTENSION]["deployment"], request.endpoint, request.full_path,
-             viewer, str(get_locale()), utcnow().strftime("%Y%m%d%H%M"), version)
+    deployment, locale, minute = slots.key_parts()
+    parts = (deployment, request.endpoint, request.full_path, viewer, locale, minute, version)
     return "liaison:page:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
 
 
@@ -175,8 +175,8 @@ def _kept_slot(name: str, args: str, render) -> str:
     version = g.get("liaison_page_version")
     if name == "header" or version is None:
         return render()
-    parts = (current_app.extensions[EXTENSION]["deployment"], current_user.get_id(), name, args, version,
-             str(get_locale()), utcnow().strftime("%Y%m%d%H%M"))
+    deployment, locale, minute = slots.key_parts()
+    parts = (deployment, current_user.get_id(), name, args, version, locale, minute)
     key = "liaison:slot:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
     kept = current_app.extensions[EXTENSION]["headers"]
     html = kept.get(key)
@@ -188,8 +188,7 @@ def _kept_slot(name: str, args: str, render) -> str:
 
 def _personal(body: str) -> str:
     """A stored page for this request's viewer: its slots filled, the viewer's CSRF token in place."""
-    body = slots.fill(body, _kept_slot)
-    return body.replace(CSRF_MARK, generate_csrf()) if CSRF_MARK in body else body
+    return slots.fill(body, _kept_slot, generate_csrf)
 
 
 def init_app(app: Flask) -> None:
@@ -202,18 +201,25 @@ def init_app(app: Flask) -> None:
     chosen = RedisStore(redis_url, seconds) if redis_url else LocalStore(int(config.get("PAGE_CACHE_MB", os.environ.get("PAGE_CACHE_MB", "32"))) << 20)
     app.extensions[EXTENSION] = {"store": chosen, "deployment": _deployment(), "headers": LocalStore(8 << 20)}  # headers, slots
     app.jinja_env.globals["page_slot"] = slots.page_slot
+    viewers.init_app(app)
 
     @app.before_request
     def _serve_cached_page():
-        if not _eligible():
+        if not _may_serve():
+            return None
+        handling.read_first()  # a hit only reads: in autocommit, no transaction (blueprints/handling.py)
+        if not current_user.is_authenticated:  # the user's query (web.load_user: the counters and seats too)
+            handling.in_transaction()
             return None
         key = page_key()
         setattr(g, _KEY, key)
         slots.hold()
         body = store().get(key)
         if body is None:
+            handling.in_transaction()  # a miss: the view runs in a transaction, as without the cache
             return None
         setattr(g, _HIT, True)
+        handling.read_only()  # and writes nothing: no COMMIT
         if g.get("committee_slug"):  # the slots' links are under the committee (blueprints/scoping.py)
             g.committee = kinds.CommitteeBySlug(g.committee_slug)
         return app.response_class(_personal(body), mimetype="text/html")

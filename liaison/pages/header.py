@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 
 from flask import current_app, g, render_template, request
-from flask_babel import get_locale
 from flask_login import current_user
 from flask_wtf.csrf import generate_csrf
 
@@ -27,15 +26,18 @@ _MARKED = ("dashboard.index", "reports", "minutes_archive", "admin")
 
 
 def _marked() -> str | None:
-    return next((name for name in _MARKED if name in (request.endpoint, request.blueprint)), None)
+    here = (request.endpoint, request.blueprint)  # read once: each is a lookup through Flask's request proxy
+    return next((name for name in _MARKED if name in here), None)
 
 
 def _key(current: str | None) -> str | None:
     version = g.get("liaison_page_version")
-    if version is None or not getattr(current_user, "is_authenticated", False):
+    user = current_user._get_current_object()  # once: each use of the proxy asks Flask-Login again
+    if version is None or not getattr(user, "is_authenticated", False):
         return None
-    parts = (current_app.extensions[EXTENSION]["deployment"], current_user.get_id(), task_count(),
-             notification_rules.unread_count(current_user), str(get_locale()), current, _marked(), version)
+    deployment, locale, _ = slots.key_parts()
+    parts = (deployment, user.get_id(), task_count(), notification_rules.unread_count(user), locale, current,
+             _marked(), version)
     return "liaison:header:" + hashlib.sha1(repr(parts).encode("utf-8")).hexdigest()
 
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 from flask import g, request
 from flask_login import current_user
 from sqlalchemy import String, cast, func, select
-from sqlalchemy.sql import literal
+from sqlalchemy.sql import literal, literal_column
 
 from ..domain import access
 from ..models import Committee, Membership, User
@@ -28,20 +28,25 @@ _SEATS = "_liaison_page_kind_seats"
 _columns: dict[tuple[str, bool], object] = {}
 
 
+# Constants written into the statement (literal_column), not bound: a bound literal is processed on every
+# execution, and the separator of aggregate_strings is bound as literal_execute (the SQL rewritten each time).
+_EMPTY, _COLON, _BAR = literal_column("''"), literal_column("':'"), literal_column("'|'")
+
+
 def _text(column):
-    return func.coalesce(cast(column, String), "")
+    return func.coalesce(cast(column, String), _EMPTY)
 
 
 def seats_column(slug: str, by_body: bool):
     """The viewer's seats in the committee `slug`, as text (one column of the user's query; built once)."""
     key = (slug, by_body)
     if key not in _columns:
-        seat = _text(Membership.fiscal_year) + literal(":") + _text(Membership.role)
+        seat = _text(Membership.fiscal_year) + _COLON + _text(Membership.role)
         if by_body:
-            seat = seat + literal(":") + _text(Membership.body_id) + literal(":") + _text(Membership.department)
+            seat = seat + _COLON + _text(Membership.body_id) + _COLON + _text(Membership.department)
         committee = select(Committee.id).where(Committee.slug == literal(slug)).scalar_subquery()
         _columns[key] = (
-            select(func.aggregate_strings(seat, literal("|")))
+            select(func.aggregate_strings(seat, _BAR))
             .where(Membership.user_id == User.id, Membership.committee_id == committee, Membership.ended_at.is_(None))
             .scalar_subquery()
         )
@@ -71,7 +76,8 @@ def _seats() -> tuple:
 
 
 def view_kind() -> tuple:
-    return ("admin" if current_user.is_admin else "", "secretariat" if current_user.is_secretariat else "",
+    user = current_user._get_current_object()
+    return ("admin" if user.is_admin else "", "secretariat" if user.is_secretariat else "",
             _seats())
 
 

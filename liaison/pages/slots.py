@@ -22,9 +22,12 @@ import json
 import re
 from typing import Callable
 
-from flask import g
+from flask import current_app, g
+from flask_babel import get_locale
 from flask_login import current_user
 from markupsafe import Markup
+
+from ..dates import utcnow
 
 # Shared with pages/cache.py and pages/header.py: the app extension holding the stores, the CSRF token's marker.
 EXTENSION = "liaison_page_cache"
@@ -32,6 +35,8 @@ CSRF_MARK = "\x00csrf-token\x00"
 _FILLERS: dict[str, Callable[..., str]] = {}
 _HOLDING = "_liaison_page_slots_held"
 _ANY = re.compile("\x00slot:([a-z_]+):(\\d*):([^\x00]*)\x00")
+_FILL = re.compile("\x00(?:slot:([a-z_]+):(\\d*):([^\x00]*)|csrf-token)\x00")  # a slot's marker or CSRF_MARK
+_PARTS = "_liaison_page_key_parts"
 
 
 def filler(name: str):
@@ -52,7 +57,8 @@ def holding() -> bool:
 
 
 def _viewer() -> int | None:
-    return current_user.id if getattr(current_user, "is_authenticated", False) else None
+    user = current_user._get_current_object()
+    return user.id if getattr(user, "is_authenticated", False) else None
 
 
 def page_slot(name: str, caller=None, owner: int | None = None, **args) -> Markup:
@@ -67,23 +73,46 @@ def page_slot(name: str, caller=None, owner: int | None = None, **args) -> Marku
     return Markup(caller() if caller is not None else _FILLERS[name](**args))
 
 
-def fill(body: str, kept=None) -> str:
+def key_parts() -> tuple:
+    """What every key of this request's page and slots shares: the deployment, the locale and the minute (read
+    once per request; pages/cache.py, pages/header.py)."""
+    parts = g.get(_PARTS)
+    if parts is None:
+        parts = (current_app.extensions[EXTENSION]["deployment"], str(get_locale()), utcnow().strftime("%Y%m%d%H%M"))
+        setattr(g, _PARTS, parts)
+    return parts
+
+
+def fill(body: str, kept=None, csrf=None) -> str:
     """Every marker of a stored page rendered for this request's viewer (owned markers: only the viewer's).
-    `kept(name, args, render)`: where the cache keeps a viewer's rendered slot (liaison/pages/cache.py)."""
-    if "\x00slot:" not in body:
+    `kept(name, args, render)`: where the cache keeps a viewer's rendered slot (liaison/pages/cache.py);
+    `csrf()`: the token for CSRF_MARK, in the page and in the slots' HTML (one pass over the page for both)."""
+    if "\x00" not in body:
         return body
     viewer = _viewer()
     own = "" if viewer is None else str(viewer)
+    if csrf is not None:
+        made = csrf
+        token: list[str] = []
+
+        def csrf() -> str:  # asked once per page (Flask-WTF's generate_csrf reads its config on every call)
+            if not token:
+                token.append(made())
+            return token[0]
 
     def render(match) -> str:
         name, owner, args = match.groups()
+        if name is None:  # CSRF_MARK
+            return match.group(0) if csrf is None else csrf()
         if owner and owner != own:
             return ""
         if kept is not None:
-            return kept(name, args, lambda: str(_FILLERS[name](**json.loads(args))))
-        return str(_FILLERS[name](**json.loads(args)))
+            html = kept(name, args, lambda: str(_FILLERS[name](**json.loads(args))))
+        else:
+            html = str(_FILLERS[name](**json.loads(args)))
+        return html.replace(CSRF_MARK, csrf()) if csrf is not None and CSRF_MARK in html else html
 
-    return _ANY.sub(render, body)  # one pass over the page: another viewer's owned marker costs one call, no render
+    return _FILL.sub(render, body)  # one pass over the page: another viewer's owned marker costs one call, no render
 
 
 def names_in(body: str) -> list[str]:

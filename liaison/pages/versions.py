@@ -10,14 +10,14 @@ seen: no cached page shows them.
 from __future__ import annotations
 
 from flask import g
-from sqlalchemy import event, func, select
+from sqlalchemy import event, func, literal_column, or_, select
 from sqlalchemy.orm import Session
 
 from .. import hot_commit
 from ..extensions import db
 from ..models import PageVersion
 
-_WRITTEN = "liaison_page_tables"
+WRITTEN = _WRITTEN = "liaison_page_tables"  # session.info: the tables this transaction wrote
 TABLE = PageVersion.__tablename__
 
 
@@ -78,8 +78,15 @@ def install() -> None:
 
 # The page key's version: the sum of every table's counter. Counters only grow (a commit adds one per table it
 # wrote), so the sum grows with every committed write, like the counters themselves.
-VERSION = select(func.coalesce(func.sum(PageVersion.counter), 0)).scalar_subquery()
+VERSION = select(func.coalesce(func.sum(PageVersion.counter), literal_column("0"))).scalar_subquery()
 _CURRENT = select(VERSION)
+
+
+def of_tables(*names: str):
+    """The sum of these tables' counters, as a column (it grows with every commit that wrote one of them)."""
+    assert all(name.isidentifier() for name in names)  # table names, written into the statement (not bound)
+    return select(func.coalesce(func.sum(PageVersion.counter), literal_column("0"))).where(
+        or_(*(PageVersion.name == literal_column(f"'{name}'") for name in names))).scalar_subquery()
 _KNOWN = "_liaison_page_version"
 
 
