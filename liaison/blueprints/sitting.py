@@ -17,7 +17,7 @@ from datetime import datetime
 from flask import Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload
 from werkzeug.exceptions import Forbidden, NotFound
 
@@ -239,14 +239,17 @@ def _form_vote_id() -> int | None:
     return int(value) if value.isdecimal() else None
 
 
+_MEETING_AND_VOTE = (  # built once: 64 tablets cast at once
+    select(Meeting, Vote).where(Meeting.id == bindparam("meeting_id"), Meeting.committee_id == bindparam("committee_id"))
+    .outerjoin(Vote, (Vote.id == bindparam("vote_id")) & (Vote.committee_id == Meeting.committee_id))
+    .outerjoin(AgendaItem, AgendaItem.id == Vote.agenda_item_id)
+    .options(joinedload(Meeting.committee), contains_eager(Vote.agenda_item)))
+
+
 def _meeting_and_vote(meeting_id: int) -> tuple[Meeting, Vote | None]:
     """`_meeting` and the form's vote (None: not the committee's) with its item, in one query (64 tablets at once)."""
-    row = db.session.execute(
-        select(Meeting, Vote).where(Meeting.id == meeting_id, Meeting.committee_id == g.committee.id)
-        .outerjoin(Vote, (Vote.id == (_form_vote_id() or 0)) & (Vote.committee_id == Meeting.committee_id))
-        .outerjoin(AgendaItem, AgendaItem.id == Vote.agenda_item_id)
-        .options(joinedload(Meeting.committee), contains_eager(Vote.agenda_item))
-    ).first()
+    ids = {"meeting_id": meeting_id, "committee_id": g.committee.id, "vote_id": _form_vote_id() or 0}
+    row = db.session.execute(_MEETING_AND_VOTE, ids).first()
     if row is None:
         abort(404)
     return row.Meeting, row.Vote

@@ -1,7 +1,7 @@
 """Who may see and do what: questions asked of the domain by views and templates alike."""
 from __future__ import annotations
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import joinedload
 
 from ..dates import current_fiscal_year
@@ -29,16 +29,20 @@ def forget() -> None:
     _cache.forget()
 
 
+_SEATS = (  # built once (every request asks it): the user id bound
+    select(Membership).options(joinedload(Membership.committee), joinedload(Membership.body))
+    .where(Membership.user_id == bindparam("user_id"), Membership.ended_at.is_(None))
+)
+_COMMITTEES = select(Committee).order_by(Committee.position, Committee.id)
+
+
 def _seats(user) -> dict[int, dict[int, Membership]]:
     """The user's seats that have not ended, every fiscal year, by year and committee id (one query;
     committee and body loaded)."""
 
     def load():
         by_year: dict[int, dict[int, Membership]] = {}
-        for seat in db.session.scalars(
-            select(Membership).options(joinedload(Membership.committee), joinedload(Membership.body))
-            .where(Membership.user_id == user.id, Membership.ended_at.is_(None))
-        ):
+        for seat in db.session.scalars(_SEATS, {"user_id": user.id}):
             by_year.setdefault(seat.fiscal_year, {})[seat.committee_id] = seat
         return by_year
 
@@ -47,8 +51,7 @@ def _seats(user) -> dict[int, dict[int, Membership]]:
 
 def all_committees() -> list[Committee]:
     """Every committee, in navigation order (a handful of reference rows; one query)."""
-    query = select(Committee).order_by(Committee.position, Committee.id)
-    return _cache.get("committees", lambda: list(db.session.scalars(query)))
+    return _cache.get("committees", lambda: list(db.session.scalars(_COMMITTEES)))
 
 
 def committee_by_slug(slug: str) -> Committee | None:

@@ -98,11 +98,12 @@ def tail(session_or_connection) -> tuple[int, str]:
     return (last.seq, last.row_hash) if last else (0, GENESIS)
 
 
+_UNSEALED = (select(*(_table.c[name] for name in CONTENT_COLUMNS))  # built once: every audited commit reads it
+             .where(_table.c.id.in_(bindparam("ids", expanding=True)), _table.c.seq.is_(None)).order_by(_table.c.id))
+
+
 def _unsealed_rows(session: Session, ids) -> list:
-    return session.execute(
-        select(*(_table.c[name] for name in CONTENT_COLUMNS))
-        .where(_table.c.id.in_(ids), _table.c.seq.is_(None)).order_by(_table.c.id)
-    ).all()
+    return session.execute(_UNSEALED, {"ids": list(ids)}).all()
 
 
 def read_ahead(session: Session) -> None:

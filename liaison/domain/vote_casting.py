@@ -8,7 +8,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_babel import gettext as _
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
 from ..dates import format_datetime, utcnow
@@ -69,43 +69,60 @@ def _locked_state(vote: Vote, *, exclusive: bool = False) -> VoteState:
     return db.session.execute(query).scalar_one()
 
 
+_SEAT_UNDER_LOCK = (  # built once (bound: the vote and the membership)
+    select(VoteSeat, Vote.state, Ballot.id)
+    .join(Vote, Vote.id == VoteSeat.vote_id)
+    .outerjoin(Ballot, (Ballot.vote_id == VoteSeat.vote_id) & (Ballot.membership_id == VoteSeat.membership_id))
+    .where(VoteSeat.vote_id == bindparam("vote_id"), VoteSeat.membership_id == bindparam("membership_id"))
+    .with_for_update(read=True, of=Vote)
+)
+
+
 def _seat_under_lock(vote: Vote, membership: Membership) -> tuple[VoteSeat | None, VoteState | None, bool]:
     """In one query: the seat's VoteSeat, the vote's state under its share lock (`_locked_state`'s rule), and
     whether the seat has a ballot yet. (None, None, False) when the membership is not a seat of the vote."""
-    row = db.session.execute(
-        select(VoteSeat, Vote.state, Ballot.id)
-        .join(Vote, Vote.id == VoteSeat.vote_id)
-        .outerjoin(Ballot, (Ballot.vote_id == VoteSeat.vote_id) & (Ballot.membership_id == VoteSeat.membership_id))
-        .where(VoteSeat.vote_id == vote.id, VoteSeat.membership_id == membership.id)
-        .with_for_update(read=True, of=Vote)
-    ).first()
+    row = db.session.execute(_SEAT_UNDER_LOCK, {"vote_id": vote.id, "membership_id": membership.id}).first()
     if row is None:
         return None, None, False
     return row[0], row[1], row[2] is not None
 
 
+_UPSERTS: dict[str, object] = {}
+_BALLOT_VALUES = ("vote_id", "membership_id", "choice", "cast_by_id", "recorded_by_secretariat", "revision", "cast_at",
+                  "updated_at")
+
+
+def _upsert_statement(dialect: str):
+    """INSERT … ON CONFLICT (vote_id, membership_id) DO UPDATE … RETURNING the row: built once per dialect (64 tablets
+    cast at once: each pays for running it, not for building it)."""
+    statement = _UPSERTS.get(dialect)
+    if statement is None:
+        insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+        statement = insert(Ballot).values({name: bindparam(name) for name in _BALLOT_VALUES})
+        statement = statement.on_conflict_do_update(
+            index_elements=[Ballot.vote_id, Ballot.membership_id],
+            set_={
+                "choice": statement.excluded.choice,
+                "cast_by_id": statement.excluded.cast_by_id,
+                "recorded_by_secretariat": statement.excluded.recorded_by_secretariat,
+                "updated_at": statement.excluded.updated_at,
+                "revision": Ballot.revision + 1,
+            },
+        ).returning(Ballot)
+        _UPSERTS[dialect] = statement
+    return statement
+
+
 def _upsert_ballot(vote_id: int, membership_id: int, choice: Choice, *, actor_id: int, by_secretariat: bool,
                    now: datetime) -> Ballot:
     """INSERT … ON CONFLICT (vote_id, membership_id) DO UPDATE: one row per seat, whoever races."""
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
     values = {
         "vote_id": vote_id, "membership_id": membership_id, "choice": choice, "cast_by_id": actor_id,
         "recorded_by_secretariat": by_secretariat, "revision": 1, "cast_at": now, "updated_at": now,
     }
-    statement = insert(Ballot).values(**values)
-    statement = statement.on_conflict_do_update(
-        index_elements=[Ballot.vote_id, Ballot.membership_id],
-        set_={
-            "choice": statement.excluded.choice,
-            "cast_by_id": statement.excluded.cast_by_id,
-            "recorded_by_secretariat": statement.excluded.recorded_by_secretariat,
-            "updated_at": statement.excluded.updated_at,
-            "revision": Ballot.revision + 1,
-        },
-    )
     # RETURNING the stored row (its revision tells a first cast from a change) instead of reading it again.
-    return db.session.scalars(statement.returning(Ballot), execution_options={"populate_existing": True}).one()
+    statement = _upsert_statement(db.session.get_bind().dialect.name)
+    return db.session.scalars(statement, values, execution_options={"populate_existing": True}).one()
 
 
 def cast_ballot(vote: Vote, membership: Membership, choice: Choice, *, actor, reason: str = "",
