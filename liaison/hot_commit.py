@@ -23,6 +23,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 _KEY = "liaison.hot_commit"
@@ -83,8 +84,28 @@ def run(session: Session) -> None:
             listener(connection, quoting, text, None, None, False)
         texts.append(text)
     quoting.close()
-    with raw.cursor() as cursor:
-        cursor.execute(";\n".join(texts), prepare=False)  # no parameters: one simple query, one round trip
+    if _may_commit(session):
+        texts.append("COMMIT")  # the locks taken above go with this same round trip (see _may_commit)
+    query = ";\n".join(texts)
+    try:
+        with raw.cursor() as cursor:
+            cursor.execute(query, prepare=False)  # no parameters: one simple query, one round trip
+    except psycopg.Error as error:  # as SQLAlchemy reports a statement's failure (the web layer's 409/503 see it)
+        lost = connection.dialect.is_disconnect(error, raw, None)
+        if lost:
+            connection.invalidate(error)
+        raise DBAPIError.instance(query, None, error, psycopg.Error, connection_invalidated=lost,
+                                  dialect=connection.dialect) from error
+
+
+def _may_commit(session: Session) -> bool:
+    """True when the query may end with COMMIT itself: the outermost transaction's commit (not a savepoint's) with
+    nothing left for the ORM to flush. SQLAlchemy then finds the connection idle: psycopg's commit() sends nothing.
+    The locks every writer waits for (the meeting's row, the audit chain) are then held for the server's time only,
+    not also for the round trip that would bring this process's COMMIT after its thread got the interpreter back."""
+    if session.in_nested_transaction():
+        return False
+    return not (session.new or session.deleted or session.identity_map.check_modified())
 
 
 def _forget(session: Session, previous_transaction) -> None:
