@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 
 from sqlalchemy import bindparam, event, select, text, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, object_session
 
 from .. import hot_commit
 from ..models import AuditEvent
@@ -39,7 +39,7 @@ VERSION = 1
 # pg_advisory_xact_lock key for appending to the chain (any constant; the scheduler's lease is a row, not a key).
 LOCK_KEY = 0x6C69_6175_6469  # "liaudi"
 _PENDING = "liaison.audit_unsealed"
-_READ = "liaison.audit_read_ahead"
+_READ = "liaison.audit_read_ahead"  # row id → its content as written (or read back)
 
 _table = AuditEvent.__table__
 CONTENT_COLUMNS = ("id", "at", "actor_id", "action", "object_type", "object_id", "object_label", "committee_id", "data")
@@ -106,17 +106,52 @@ def _unsealed_rows(session: Session, ids) -> list:
     return session.execute(_UNSEALED, {"ids": list(ids)}).all()
 
 
+class _Written(dict):
+    """A row's content columns as its INSERT (or UPDATE) wrote them: read by canonical() like a row."""
+
+    @property
+    def id(self) -> int:
+        return self["id"]
+
+
+def _snapshot(mapper, connection, target: AuditEvent) -> None:
+    """after_insert / after_update of an audit row: keep the values just written (the Python defaults filled in,
+    the id returned), so the seal hashes them without reading the row back. `data` is kept as JSON gives it back
+    (a later in-place change of the dict, which the ORM would not write, cannot change what is hashed). A row
+    whose values cannot be taken so (an attribute not loaded, data JSON does not take) is read back as before."""
+    session = object_session(target)
+    if session is None:
+        return
+    loaded = target.__dict__
+    written = session.info.setdefault(_READ, {})
+    try:
+        values = _Written((name, loaded[name]) for name in CONTENT_COLUMNS)
+        values["data"] = json.loads(json.dumps(values["data"] or {}, ensure_ascii=False))
+    except (KeyError, TypeError, ValueError):
+        written.pop(loaded.get("id"), None)
+        return
+    written[values.id] = values
+
+
+def _unwritten(mapper, connection, target: AuditEvent) -> None:
+    session = object_session(target)
+    if session is not None:
+        (session.info.get(_READ) or {}).pop(target.__dict__.get("id"), None)
+
+
 def read_ahead(session: Session) -> None:
-    """The first `before_commit` hook: read the transaction's own audit rows (no other transaction sees or seals
-    them) before any hook takes a hot lock (the meeting's live version, the chain's lock, the page counters)."""
+    """The first `before_commit` hook: read the transaction's own audit rows that were not kept as written (no
+    other transaction sees or seals them) before any hook takes a hot lock (the meeting's live version, the
+    chain's lock, the page counters). Rows the ORM inserted are kept by `_snapshot`: nothing to read."""
     if session.in_nested_transaction():
         return
     if not session.info.get(_PENDING) and not any(isinstance(obj, AuditEvent) for obj in session.new):
         return
     session.flush()
-    ids = sorted({event.id for event in session.info.get(_PENDING) or () if event.id is not None})
+    read = session.info.setdefault(_READ, {})
+    ids = sorted({event.id for event in session.info.get(_PENDING) or () if event.id is not None} - set(read))
     if ids:
-        session.info[_READ] = {row.id: row for row in _unsealed_rows(session, ids)}
+        read.update((row.id, row) for row in _unsealed_rows(session, ids))
 
 
 def seal(session: Session) -> int:
@@ -204,6 +239,8 @@ def _forget(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_PENDING, None)
         session.info.pop(_READ, None)
+    else:  # a savepoint rolled back: its rows are gone, and what it wrote of others is undone — read them again
+        session.info.pop(_READ, None)
 
 
 def init_app(app=None) -> None:
@@ -212,6 +249,9 @@ def init_app(app=None) -> None:
                            ("after_soft_rollback", _forget)):
         if not event.contains(Session, name, function):
             event.listen(Session, name, function)
+    for name, function in (("after_insert", _snapshot), ("after_update", _snapshot), ("after_delete", _unwritten)):
+        if not event.contains(AuditEvent, name, function):
+            event.listen(AuditEvent, name, function)
     if not event.contains(Session, "before_commit", read_ahead):
         event.listen(Session, "before_commit", read_ahead, insert=True)  # before every other commit hook
 

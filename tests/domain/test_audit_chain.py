@@ -225,3 +225,40 @@ def test_the_hashes_postgresql_computes_in_the_commit_equal_pythons_for_any_text
     for row in rows:
         assert row.row_hash == audit_chain.row_hash(row, row.seq, row.prev_hash), row.object_label
     assert audit_chain.verify(db.session).ok
+
+
+def test_the_seal_hashes_what_the_insert_wrote_not_later_changes_of_the_object(ctx, count_queries):
+    """The seal takes a row's values as its INSERT wrote them (no read back): a change of the data dict in place
+    after the flush, which the ORM does not write, must not reach the hash; a change the ORM writes must."""
+    committee = db.session.scalar(select(Committee).order_by(Committee.id))
+    in_place = audit.record(None, "test.in_place", committee, note="書いたまま")
+    relabelled = audit.record(None, "test.relabelled", committee)
+    db.session.flush()
+    in_place.data["note"] = "後から変えた"  # not written: a plain JSON column does not see it
+    relabelled.object_label = "後から付けた名前"  # written by the next flush (an UPDATE)
+    with count_queries() as counter:
+        db.session.commit()
+    assert not any(statement.startswith("SELECT audit_events.id") for statement in counter.statements)
+    stored = {row.action: row for row in db.session.execute(select(AuditEvent.action, AuditEvent.data,
+                                                                   AuditEvent.object_label))}
+    assert stored["test.in_place"].data["note"] == "書いたまま"
+    assert stored["test.relabelled"].object_label == "後から付けた名前"
+    assert audit_chain.verify(db.session).ok
+
+
+def test_rows_of_a_rolled_back_savepoint_or_deleted_before_commit_leave_no_hole(ctx):
+    committee = db.session.scalar(select(Committee).order_by(Committee.id))
+    audit.record(None, "test.kept_before", committee)
+    db.session.flush()
+    savepoint = db.session.begin_nested()
+    audit.record(None, "test.undone", committee)
+    db.session.flush()
+    savepoint.rollback()
+    deleted = audit.record(None, "test.deleted", committee)
+    db.session.flush()
+    db.session.delete(deleted)
+    audit.record(None, "test.kept_after", committee)
+    db.session.commit()
+    rows = db.session.execute(select(AuditEvent.action, AuditEvent.seq).order_by(AuditEvent.seq)).all()
+    assert [(row.action, row.seq) for row in rows] == [("test.kept_before", 1), ("test.kept_after", 2)]
+    assert audit_chain.verify(db.session).ok
