@@ -51,6 +51,7 @@ class Hub:
         self._lock = threading.Lock()
         self.epoch = 0  # raised whenever the listener connects or drops: a reading from before is not remembered
         self._mirror: dict[int, Mirror] = {}
+        self._ticks: dict[tuple[int, int], int] = {}  # (meeting, coalescing tick) → the version sent at it
 
     def publish(self, meeting_id: int, version: int) -> None:
         with self._condition:
@@ -63,6 +64,21 @@ class Hub:
 
     def heard(self, meeting_id: int) -> int | None:
         return self._versions.get(meeting_id)
+
+    def heard_at_tick(self, meeting_id: int, tick: int, version: int) -> int:
+        """The version the process's streams send at a coalescing tick: the newest heard (or `version`, what the
+        asking stream heard) when the first stream asks, the same for every later one at that tick — so the state
+        is built once per tick and process, not once per version each stream happened to wake to. A version
+        heard after it goes at the next tick."""
+        with self._condition:
+            key = (meeting_id, tick)
+            agreed = self._ticks.get(key)
+            if agreed is None:
+                agreed = max(version, self._versions.get(meeting_id) or 0)
+                if len(self._ticks) >= 256:
+                    self._ticks.clear()
+                self._ticks[key] = agreed
+            return agreed
 
     def remember(self, mirror: "Mirror", epoch: int) -> None:
         """Keep a meeting's state as a request read it, if the listener was up the whole time since `epoch`

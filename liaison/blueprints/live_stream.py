@@ -26,7 +26,10 @@ from ..fanout import hub_for
 from ..models import Meeting
 
 
-COALESCE_SECONDS = 0.25  # a stream sends at most one state per this time: a burst of ballots gives a few sends
+# A stream that sent within this time waits for the next tick (a multiple of it on the host's monotonic clock) and
+# sends the version the process's streams agreed on for that tick: a burst of ballots gives a few sends, each
+# state built once per process (not once per version that each of 50 streams happened to wake to).
+COALESCE_SECONDS = 0.25
 
 
 class SharedStates:
@@ -100,6 +103,21 @@ def _event(state: dict) -> str:
     return f"id: {state['version']}\nevent: state\ndata: {data}\n\n"
 
 
+def coalesced_version(hub, meeting_id: int, version: int, sent: int | None, sent_at: float) -> int:
+    """The version a stream sends now, having heard `version` and sent `sent` at `sent_at`: at once if it sent
+    nothing within COALESCE_SECONDS; else, after sleeping until the next tick, the version the process's streams
+    agreed on for that tick (Hub.heard_at_tick) — or the newest, if the stream sent that one already."""
+    now = time.monotonic()
+    if now - sent_at >= COALESCE_SECONDS:
+        return version
+    tick = int(now // COALESCE_SECONDS) + 1
+    time.sleep(max(0.0, tick * COALESCE_SECONDS - now))
+    agreed = hub.heard_at_tick(meeting_id, tick, version)
+    if sent is None or agreed > sent:
+        return agreed
+    return max(version, hub.heard(meeting_id) or 0)
+
+
 def event_stream(meeting_id: int, read_event: Callable[[int | None], tuple[int, str] | None]) -> Response:
     """The stream of a meeting's live state; read_event(version heard or None) gives (version, the event's
     text) at that version or a newer one (None: the meeting is gone)."""
@@ -131,10 +149,7 @@ def event_stream(meeting_id: int, read_event: Callable[[int | None], tuple[int, 
         version = read_version()
         while version is not None:
             if sent is None or version != sent:
-                pause = COALESCE_SECONDS - (time.monotonic() - sent_at)
-                if pause > 0:  # coalesce: one send per COALESCE_SECONDS, of the newest version
-                    time.sleep(pause)
-                    version = max(version, hub.heard(meeting_id) or 0)
+                version = coalesced_version(hub, meeting_id, version, sent, sent_at)
                 # A version PostgreSQL has announced (or this stream read) is asked for by its number: the
                 # process's streams share its state and text, so the first one builds it and the rest read no row.
                 event = event_now(version if hub.listening else None)
