@@ -5,6 +5,8 @@ sitting.py). A sync worker would be blocked by each open stream; the threaded wo
 connection a thread, and a waiting stream holds no database connection (it sleeps on the process's one LISTEN
 connection, liaison/fanout.py). 2 workers × 128 threads hold 256 connections at once on a 2-core host; raise
 WEB_THREADS (or WEB_WORKERS) for larger rooms. Each command-line option (-w, -k, --threads) still wins.
+Threads are for open connections, not for running Python side by side (one interpreter lock per process): the app
+runs WEB_ACTIVE_REQUESTS (3) requests of a process at once and queues the others (liaison/admission.py).
 """
 import gc
 import os

@@ -45,8 +45,9 @@ def create_app(config: dict | None = None) -> Flask:
     notify.init_app(app)  # the notifier listens to the domain's events
     register_blueprints(app)
     register_cli(app)
-    from . import live_edge
+    from . import admission, live_edge
 
+    admission.init_app(app)  # a few application calls of this process at once (the interpreter runs one)
     live_edge.init_app(app)  # the screen's 304 of live.json, in front of Flask
     from . import hot_commit
 

@@ -98,6 +98,8 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "LIVE_HEARTBEAT_SECONDS": float(env.get("LIVE_HEARTBEAT_SECONDS", "15")),
         "LIVE_POLL_SECONDS": float(env.get("LIVE_POLL_SECONDS", "0.5")),
         "LIVE_STREAM_SECONDS": float(env.get("LIVE_STREAM_SECONDS", "300")),
+        # Application calls one web process runs at once (liaison/admission.py); the others wait their turn. 0: no gate.
+        "WEB_ACTIVE_REQUESTS": int(env.get("WEB_ACTIVE_REQUESTS", "3")),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": base_url.startswith("https://"),

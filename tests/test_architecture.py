@@ -23,7 +23,8 @@ PARTS = {
     "calendar": ("liaison.calendar",),
     "notify": ("liaison.notify",),
     "web": ("liaison.web", "liaison.blueprints", "liaison.forms", "liaison.exports", "liaison.pagination", "liaison.request_memo",
-            "liaison.security", "liaison.input_guard", "liaison.archive", "liaison.api", "liaison.fanout", "liaison.live_edge", "liaison.pages"),
+            "liaison.security", "liaison.input_guard", "liaison.archive", "liaison.api", "liaison.fanout", "liaison.live_edge", "liaison.pages",
+            "liaison.admission"),
     "app": ("liaison.cli", "liaison.seed", "liaison"),
 }
 
