@@ -15,7 +15,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, g, jsonify, redirect, render_template, request, url_for
-from flask_babel import gettext as _
+from ..i18n import gettext as _
 from flask_login import current_user
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import contains_eager, joinedload

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext as _
+from ..i18n import gettext as _
 from sqlalchemy import select
 
 from ..dates import utcnow

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from flask_babel import gettext as _
+from ..i18n import gettext as _
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects import postgresql, sqlite
 
