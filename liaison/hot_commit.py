@@ -63,6 +63,15 @@ def queue(session: Session, rank: int, sql: str, params=None, *, writes: str | N
         batch.tables.add(writes)
 
 
+def queue_once(session: Session, rank: int, sql: str, params=None) -> None:
+    """`queue`, unless the same statement with the same parameters is queued already (a lock two hooks need)."""
+    batch = session.info.get(_KEY)
+    if batch is not None and any(entry[0] == rank and entry[2] == sql and entry[3] == params
+                                 for entry in batch.statements):
+        return
+    queue(session, rank, sql, params)
+
+
 def written(session: Session) -> set:
     """The tables written by the statements queued so far (a statement sent through the ORM is seen by its events)."""
     batch = session.info.get(_KEY)

@@ -12,6 +12,8 @@ from sqlalchemy.orm import joinedload
 from ..dates import TOKYO
 from ..extensions import db
 from ..models import AuditEvent, User
+from ..models.types import now_utc
+from . import audit_chain
 
 
 # How the change came in, when not through the pages: "api" (the JSON API, /api/v1). The web layer sets it
@@ -35,6 +37,22 @@ def record(actor, action: str, obj, label: str = "", *, changes: dict | None = N
     mappings of the row's data, which the audit page shows as 「項目: 前 → 後」. Callers that pass
     `before=` / `after=` themselves (a status, or mappings of fields) keep doing so.
     """
+    event = AuditEvent(**_row_values(actor, action, obj, label, changes, data))
+    db.session.add(event)
+    return event
+
+
+def record_at_commit(actor, action: str, obj, label: str = "", *, changes: dict | None = None, **data) -> None:
+    """`record`, for an action many members take at the same instant (a ballot): on PostgreSQL the row is written by
+    the commit's last round trip, already sealed (audit_chain.queue_sealed_row: no ORM object, no flush, no
+    statement of its own); elsewhere, or inside a savepoint, as `record` writes it."""
+    values = _row_values(actor, action, obj, label, changes, data)
+    values["at"] = now_utc()
+    if not audit_chain.queue_sealed_row(db.session(), values):
+        db.session.add(AuditEvent(**values))
+
+
+def _row_values(actor, action: str, obj, label: str, changes: dict | None, data: dict) -> dict:
     if getattr(obj, "id", None) is None:
         db.session.flush()
     if _channel.get() is not None:
@@ -45,17 +63,15 @@ def record(actor, action: str, obj, label: str = "", *, changes: dict | None = N
         for field, (old, new) in changes.items():
             before[field], after[field] = old, new
         data.update(before=before, after=after)
-    event = AuditEvent(
-        actor_id=getattr(actor, "id", None),
-        action=action,
-        object_type=obj.__tablename__,
-        object_id=obj.id,
-        object_label=(label or str(getattr(obj, "name", "") or getattr(obj, "email", "") or ""))[:200],
-        committee_id=committee_of(obj),
-        data=_jsonable(data),
-    )
-    db.session.add(event)
-    return event
+    return {
+        "actor_id": getattr(actor, "id", None),
+        "action": action,
+        "object_type": obj.__tablename__,
+        "object_id": obj.id,
+        "object_label": (label or str(getattr(obj, "name", "") or getattr(obj, "email", "") or ""))[:200],
+        "committee_id": committee_of(obj),
+        "data": _jsonable(data),
+    }
 
 
 def committee_of(obj) -> int | None:

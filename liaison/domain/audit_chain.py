@@ -175,7 +175,7 @@ def seal(session: Session) -> int:
         if item in session:
             session.expire(item, ["seq", "prev_hash", "row_hash"])
     if hot_commit.batched(session):  # the lock and the seals with the commit's other hot statements
-        hot_commit.queue(session, hot_commit.AUDIT_CHAIN, "SELECT pg_advisory_xact_lock(%(key)s)", {"key": LOCK_KEY})
+        _queue_lock(session)
         for statement, params in sealing_statements(rows):
             hot_commit.queue(session, hot_commit.AUDIT_CHAIN, statement, params)
         return len(rows)
@@ -201,13 +201,14 @@ def _seal_values(rows, last_seq: int, last_hash: str) -> list[dict]:
 # the UTF-8 text, hex: what hashlib's hexdigest gives); verify() recomputes every hash in Python.
 _MARK_PREV, _MARK_SEQ = "liaison-prev-marker", -918273645
 _SUFFIX = f'"prev":"{_MARK_PREV}","seq":{_MARK_SEQ},"v":{VERSION}}}'
+# The chain's tail as a statement run after the lock sees it (the genesis when the chain is empty).
+_TAIL = ("(SELECT seq, row_hash FROM (SELECT seq, row_hash FROM audit_events WHERE seq IS NOT NULL "
+         "ORDER BY seq DESC LIMIT 1) AS last UNION ALL SELECT 0, %(genesis)s ORDER BY seq DESC LIMIT 1) AS tail")
 _SEAL_FROM_TAIL = (
     "UPDATE audit_events SET seq = tail.seq + 1, prev_hash = tail.row_hash, "
     "row_hash = encode(sha256(convert_to(%(prefix)s || '\"prev\":\"' || tail.row_hash || '\",\"seq\":' "
     f"|| (tail.seq + 1) || ',\"v\":{VERSION}}}', 'UTF8')), 'hex') "
-    "FROM (SELECT seq, row_hash FROM (SELECT seq, row_hash FROM audit_events WHERE seq IS NOT NULL "
-    "ORDER BY seq DESC LIMIT 1) AS last UNION ALL SELECT 0, %(genesis)s ORDER BY seq DESC LIMIT 1) AS tail "
-    "WHERE audit_events.id = %(row_id)s"
+    f"FROM {_TAIL} WHERE audit_events.id = %(row_id)s"
 )
 
 
@@ -227,6 +228,42 @@ def sealing_statements(rows) -> list[tuple[str, dict]]:
             raise RuntimeError("audit chain: the canonical form no longer ends with prev, seq, v")
         statements.append((_SEAL_FROM_TAIL, {"prefix": prefix, "genesis": GENESIS, "row_id": row.id}))
     return statements
+
+
+def _queue_lock(session: Session) -> None:
+    hot_commit.queue_once(session, hot_commit.AUDIT_CHAIN, "SELECT pg_advisory_xact_lock(%(key)s)", {"key": LOCK_KEY})
+
+
+_ID_MARK = -918273646
+_INSERT_SEALED = (
+    "INSERT INTO audit_events (id, at, actor_id, action, object_type, object_id, object_label, data, committee_id, "
+    "seq, prev_hash, row_hash) "
+    "SELECT new.id, %(at)s, %(actor_id)s, %(action)s, %(object_type)s, %(object_id)s, %(object_label)s, %(data)s::json, "
+    "%(committee_id)s, tail.seq + 1, tail.row_hash, "
+    "encode(sha256(convert_to(%(head)s || new.id || %(middle)s || '\"prev\":\"' || tail.row_hash || '\",\"seq\":' "
+    f"|| (tail.seq + 1) || ',\"v\":{VERSION}}}', 'UTF8')), 'hex') "
+    f"FROM (SELECT nextval(pg_get_serial_sequence('audit_events', 'id')) AS id) AS new, {_TAIL}"
+)
+
+
+def queue_sealed_row(session: Session, values: dict) -> bool:
+    """Write an audit row (the content columns but `id`) in the commit's last round trip, numbered, linked and
+    hashed there, after the chain's lock (PostgreSQL, hot_commit batched, not inside a savepoint — a savepoint's
+    rollback could not take a queued row back). The canonical text is built here with a marker for the id, which
+    the sequence gives in the statement. False: not possible here (the caller writes the row through the ORM)."""
+    if not hot_commit.batched(session) or session.in_nested_transaction():
+        return False
+    text = canonical({**values, "id": _ID_MARK}, _MARK_SEQ, _MARK_PREV).decode("utf-8")
+    mark = f'"id":{_ID_MARK},'
+    if not text.endswith(_SUFFIX) or text.count(str(_ID_MARK)) != 1 or text.count(_MARK_PREV) != 1:
+        return False
+    head, _, rest = text[: -len(_SUFFIX)].partition(mark)
+    params = {name: values[name] for name in CONTENT_COLUMNS if name != "id"}
+    params.update(data=json.dumps(values["data"] or {}, ensure_ascii=False), head=head + '"id":', middle="," + rest,
+                  genesis=GENESIS)
+    _queue_lock(session)
+    hot_commit.queue(session, hot_commit.AUDIT_CHAIN + 1, _INSERT_SEALED, params, writes="audit_events")
+    return True
 
 
 def _collect(session: Session, flush_context, instances) -> None:

@@ -214,14 +214,18 @@ def test_the_hashes_postgresql_computes_in_the_commit_equal_pythons_for_any_text
     """On PostgreSQL the seal is computed by the commit's one query (liaison.hot_commit): its bytes and hashes must be
     exactly canonical()'s, whatever a label or the data hold (quotes, backslashes, %, newlines, control characters, 旧字体, emoji)."""
     user = user_rules.create_user(actor=None, email="text@example.jp", name="髙橋 﨑", password="a-long-password")
-    awkward = ['"quoted" \\ back\\slash', "100% 'single' %s %(x)s", "改行\n\tタブ\r", "ctrl\x01char\x7f", "😀 𠮷野家 ｶﾀｶﾅ"]
-    for label in awkward:
-        audit.record(None, "user.password_reset", user, label=label, data={"note": label, "list": [1, "二", None]})
+    awkward = ['"quoted" \\ back\\slash', "100% 'single' %s %(x)s", "改行\n\tタブ\r", "ctrl\x01char\x7f", "😀 𠮷野家 ｶﾀｶﾅ",
+               f'"id":{audit_chain._ID_MARK},']  # the id's marker in the text: written through the ORM instead
+    # Through the ORM (sealed by UPDATEs) and written in the commit's query (record_at_commit: INSERT … sealed),
+    # interleaved in one commit: one chain, in the order the statements ran.
+    for n, label in enumerate(awkward * 2):
+        write = audit.record if n % 2 else audit.record_at_commit
+        write(None, "user.password_reset", user, label=label, data={"note": label, "list": [1, "二", None], "n": n})
     db.session.commit()
     rows = db.session.execute(select(*(AuditEvent.__table__.c[name] for name in audit_chain.CONTENT_COLUMNS),
                                      AuditEvent.seq, AuditEvent.prev_hash, AuditEvent.row_hash)
                               .order_by(AuditEvent.seq)).all()
-    assert [row.seq for row in rows] == list(range(1, len(rows) + 1)) and len(rows) >= len(awkward) + 1
+    assert [row.seq for row in rows] == list(range(1, len(rows) + 1)) and len(rows) >= 2 * len(awkward) + 1
     for row in rows:
         assert row.row_hash == audit_chain.row_hash(row, row.seq, row.prev_hash), row.object_label
     assert audit_chain.verify(db.session).ok
@@ -252,6 +256,7 @@ def test_rows_of_a_rolled_back_savepoint_or_deleted_before_commit_leave_no_hole(
     db.session.flush()
     savepoint = db.session.begin_nested()
     audit.record(None, "test.undone", committee)
+    audit.record_at_commit(None, "test.undone_at_commit", committee)  # in a savepoint: through the ORM, undone with it
     db.session.flush()
     savepoint.rollback()
     deleted = audit.record(None, "test.deleted", committee)

@@ -246,6 +246,7 @@ def test_the_secretariat_never_records_over_a_seats_own_ballot_and_a_correction_
     with pytest.raises(DomainError, match="訂正する理由"):
         votes.record_ballots(written, {seat(vice).id: YES}, actor=staff)
     votes.record_ballots(written, {seat(vice).id: YES}, actor=staff, reason="書面の読み違い")
+    db.session.commit()  # a ballot's audit row is written by the commit (audit.record_at_commit)
     changed = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "ballot.changed"))
     assert changed.data["reason"] == "書面の読み違い" and changed.data["before"] == "no" and changed.data["after"] == "yes"
 

@@ -242,6 +242,7 @@ def test_a_secret_vote_keeps_who_voted_but_not_how(ctx, factory, staff):
     assert (vote.yes_count, vote.no_count, vote.abstain_count, vote.outcome) == (3, 0, 1, VoteOutcome.ADOPTED)
     ballots = list(db.session.scalars(select(Ballot).where(Ballot.vote_id == vote.id)))
     assert len(ballots) == 4 and all(b.choice is None for b in ballots)
+    db.session.commit()  # a ballot's audit row is written by the commit (audit.record_at_commit)
     audit_data = [e.data for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("ballot.%")))]
     assert len(audit_data) == 5
     assert all("after" not in d and "before" not in d for d in audit_data)
@@ -377,6 +378,7 @@ def test_ballots_change_until_close_and_every_change_is_audited(ctx, factory, st
     votes.cast_ballot(vote, seat(alice), NO, actor=alice)  # unchanged: no new row, no audit
     ballots = list(db.session.scalars(select(Ballot).where(Ballot.vote_id == vote.id)))
     assert [(b.choice, b.revision) for b in ballots] == [(NO, 2)]
+    db.session.commit()  # a ballot's audit row is written by the commit (audit.record_at_commit)
     events_ = [(e.action, e.data.get("before"), e.data.get("after"))
                for e in db.session.scalars(select(AuditEvent).where(AuditEvent.action.like("ballot.%")).order_by(AuditEvent.id))]
     assert events_ == [("ballot.cast", None, "yes"), ("ballot.changed", "yes", "no")]

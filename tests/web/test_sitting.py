@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import func, select
 
 from liaison.dates import TOKYO, utcnow
-from liaison.domain import live
+from liaison.domain import audit_chain, live
 from liaison.domain import meetings as meeting_rules
 from liaison.domain import sitting
 from liaison.extensions import db
@@ -242,21 +242,27 @@ def test_a_cast_runs_few_statements_and_takes_the_hot_locks_last(app, client, lo
     expected = ["SELECT audit_events.seq, audit_events.row_hash", "UPDATE audit_events SET seq=", "INSERT INTO page_versions"]
     if postgres:
         assert "pg_notify" in statements[hot]  # queued by the version's own UPDATE
-        expected = ["SELECT pg_advisory_xact_lock(", "UPDATE audit_events SET seq = tail.seq + 1", "INSERT INTO page_versions"]
+        # the ballot's audit row is written there, numbered and hashed by the same statement (record_at_commit)
+        expected = ["SELECT pg_advisory_xact_lock(", "INSERT INTO audit_events (id, at,", "INSERT INTO page_versions"]
         # one round trip from the meeting's lock to COMMIT: the hooks' statements joined into one query
         hot_queries = [query for query in sent if "UPDATE meetings SET live_version" in query]
         assert len(hot_queries) == 1 and all(statement in hot_queries[0] for statement in statements[hot:]), sent
-        assert sent[-1] == hot_queries[0]  # the last query before COMMIT
+        assert sent[-1] == hot_queries[0] and sent[-1].endswith("; COMMIT")  # the last query, and it commits
         assert "'meetings'" in after[-1]  # the live version's UPDATE counts as a write of meetings (page counters)
     assert len(after) == len(expected) and all(map(str.startswith, after, expected)), after
     assert sum(statement.startswith("INSERT INTO page_versions") for statement in statements) == 1  # every table at once
     assert not any(statement.startswith("SELECT ballots") for statement in statements)  # the upsert RETURNs the row
-    assert len(statements) <= (13 if postgres else 14), statements
+    # the seal hashes the audit row's values as its INSERT wrote them: the row is not read back
+    assert not any(statement.startswith("SELECT audit_events.id") for statement in statements), statements
+    assert len(statements) <= (12 if postgres else 13), statements
     with app.app_context():
         ballot = db.session.scalar(select(Ballot).where(Ballot.vote_id == vote_id))
         assert (ballot.choice.value, ballot.revision) == ("yes", 1)
         audit = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "ballot.cast"))
         assert audit.object_id == ballot.id and audit.seq is not None and audit.row_hash
+        assert audit.data == {"seat": audit.data["seat"], "by_secretariat": False, "vote_id": vote_id, "before": None,
+                              "after": "yes"} and audit.actor_id is not None and audit.committee_id is not None
+        assert audit_chain.verify(db.session).ok
 
 
 def test_streams_share_a_versions_event_text_and_an_announced_version_costs_no_query(app, day, count_queries):
