@@ -160,6 +160,40 @@ class Follower(threading.Thread):
             self.connected.set()
 
 
+def cpu_by_process() -> dict[str, tuple[str, float]]:
+    """pid → (server | postgresql | client, CPU seconds used so far), from /proc (Linux; {} elsewhere)."""
+    tick = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+    me = str(os.getpid())
+    try:
+        pids = [pid for pid in os.listdir("/proc") if pid.isdigit()]
+    except OSError:
+        return {}
+    found = {}
+    for pid in pids:
+        try:
+            stat = Path(f"/proc/{pid}/stat").read_text()
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
+        except OSError:
+            continue
+        fields = stat[stat.rfind(")") + 2:].split()
+        used = (int(fields[11]) + int(fields[12])) / tick
+        if pid == me:
+            found[pid] = ("client", used)
+        elif "gunicorn" in command:
+            found[pid] = ("server", used)
+        elif stat[stat.find("(") + 1:].startswith("postgres"):
+            found[pid] = ("postgresql", used)
+    return found
+
+
+def cpu_between(before: dict, after: dict) -> dict[str, float]:
+    """CPU ms per group between two cpu_by_process() readings (a process that ended in between is not counted)."""
+    totals = {"server": 0.0, "postgresql": 0.0, "client": 0.0}
+    for pid, (group, used) in after.items():
+        totals[group] += (used - before.get(pid, (group, 0.0))[1]) * 1000
+    return totals
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, int(round(len(ordered) * share)) - 1))]
@@ -180,7 +214,9 @@ def run(args) -> dict:
     info = prepare_meeting(database_url)
     named = configured("worker_class")
     worker_class = named or "gthread"
-    report = {"load": " ".join(f"{v:.1f}" for v in os.getloadavg()), "worker_class": worker_class, "from_config": bool(named), "workers": args.workers,
+    active = os.environ.get("WEB_ACTIVE_REQUESTS") or str(bench_app(database_url).config["WEB_ACTIVE_REQUESTS"])
+    report = {"load": " ".join(f"{v:.1f}" for v in os.getloadavg()), "worker_class": worker_class, "from_config": bool(named),
+              "active": active, "workers": args.workers,
               "threads": args.threads, "follower_count": args.followers, "seats": len(info["emails"])}
     meeting_path = f"/{info['slug']}/meetings/{info['meeting_id']}"
     with gunicorn(database_url, worker_class, args.workers, args.threads, boot_seconds=120) as base:
@@ -216,7 +252,8 @@ def run(args) -> dict:
         report["followers_connected"] = sum(1 for f in followers if f.events and not f.error)
 
         log("the seats cast at once")
-        barrier = threading.Barrier(len(sessions))
+        cpu_at: list[dict] = []
+        barrier = threading.Barrier(len(sessions), action=lambda: cpu_at.append(cpu_by_process()))
         latencies: list[float] = []
         statuses: list[int] = []
 
@@ -248,10 +285,12 @@ def run(args) -> dict:
             thread.start()
         for thread in casters:
             thread.join()
+        after_casts = cpu_by_process()
         report["casts"] = {
             "sent": len(statuses), "ok": statuses.count(200), "refused": len(statuses) - statuses.count(200),
             "statuses": sorted(set(statuses)), "wall_ms": (time.perf_counter() - started) * 1000,
             "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 0.95), "max_ms": max(latencies),
+            "cpu_ms": cpu_between(cpu_at[0], after_casts) if cpu_at else {},
         }
         # A reconnect's resend: 16 seats send the same ballot again.
         resend_statuses = []
@@ -309,7 +348,8 @@ def _fmt(value, digits: int = 1) -> str:
 def section(report: dict) -> str:
     casts, followers, ballots, wrk_results = report["casts"], report["followers"], report["ballots"], report["wrk"]
     server = (f"gunicorn {report['worker_class']} (from gunicorn.conf.py), {report['workers']} workers × "
-              f"{report['threads']} threads" if report["from_config"] else
+              f"{report['threads']} threads, {report.get('active', '?')} requests of a process at once (WEB_ACTIVE_REQUESTS)"
+              if report["from_config"] else
               f"gunicorn --worker-class gthread --workers {report['workers']} --threads {report['threads']} "
               "(gunicorn.conf.py names no worker class yet; a sync worker would be held by each open stream)")
     ok = lambda cond: "✓" if cond else "✗"  # noqa: E731
@@ -328,6 +368,9 @@ def section(report: dict) -> str:
         f"| ballots stored (rows / seats) after 16 resends | {ballots['rows']} / {ballots['distinct_seats']} "
         f"(accepted {ballots['accepted_casts']}, resend statuses {ballots['resend_statuses']}) | = accepted, 0 double | "
         f"{ok(ballots['rows'] == ballots['distinct_seats'] == ballots['accepted_casts'])} |",
+        *([f"| CPU used while the 64 casts ran: server / PostgreSQL / this client | {_fmt(cpu.get('server'), 0)} / "
+           f"{_fmt(cpu.get('postgresql'), 0)} / {_fmt(cpu.get('client'), 0)} ms ({os.cpu_count()} cores: "
+           f"{_fmt((os.cpu_count() or 1) * casts['max_ms'], 0)} ms in that time) | | |"] if (cpu := casts.get("cpu_ms")) else []),
         f"| close (POST, secretariat) | {_fmt(report['close']['ms'])} ms (HTTP {report['close']['status']}) | | |",
         f"| followers with the result after the close: p50 / p99 / max | {_fmt(followers['p50_ms'])} / "
         f"{_fmt(followers['p99_ms'])} / {_fmt(followers['max_ms'])} ms ({followers['got_result']} got it, "

@@ -16,8 +16,8 @@ snapshot, as if sent one by one; the process waits once. When the outermost tran
 left to flush, the query ends with COMMIT itself: the locks it took are released by the same round trip, not by a
 second one that would wait for this process's interpreter first (SQLAlchemy then finds the connection idle, and
 psycopg's commit() sends nothing). Parameters are bound on the client (psycopg's ClientCursor quoting), as a
-multi-statement query requires; a failure is raised as SQLAlchemy's DBAPIError, as any statement's would be. SQLite (one writer at a time, no round trips) runs
-the hooks' statements one by one as before.
+multi-statement query requires; a failure is raised as SQLAlchemy's DBAPIError, as any statement's would be.
+SQLite (one writer at a time, no round trips) runs the hooks' statements one by one as before.
 
 Every statement is reported to the engine's `before_cursor_execute` listeners as its own (query counts).
 """
@@ -79,8 +79,9 @@ def written(session: Session) -> set:
 
 
 def run(session: Session) -> None:
-    """The last before_commit hook: send what the hooks queued as one query, with the COMMIT (`_may_commit`). A savepoint's
-    commit sends what its hooks queued too (the audit seal and the counters ran there, as they always did)."""
+    """The last before_commit hook: send what the hooks queued as one query, with the COMMIT (`_may_commit`). A
+    savepoint's commit sends what its hooks queued too (the audit seal and the counters ran there, as they always
+    did), without COMMIT."""
     batch = session.info.pop(_KEY, None)
     if batch is None or not batch.statements:
         return

@@ -11,11 +11,14 @@ first row, the genesis). Rows are chained in `seq` order (1, 2, 3 …, unique).
 Sealing happens when the transaction that wrote the rows commits (a `before_commit` hook): under a lock
 (PostgreSQL: `pg_advisory_xact_lock`, held to the end of the transaction; SQLite: the transaction already
 holds the database's single write lock), the chain's tail is read and the new rows are numbered and
-hashed from their stored values (read before the lock). The lock is taken last, just before the commit, so it is held for
-milliseconds and never before another row lock (no deadlock with the domain's own `FOR UPDATE`s). On PostgreSQL
-the lock and the seals go in the commit's last round trip (liaison.hot_commit): each row's canonical text up to its
-"prev" is built here, and its UPDATE completes it from the tail it reads after the lock and hashes it in the
-database (`sha256`), so the lock is held for one round trip, not four; the bytes hashed are the same.
+hashed from their values as their INSERT (or a later UPDATE) wrote them — kept by mapper events, so nothing is
+read back; a row inserted otherwise is read before the lock. The lock is taken last, just before the commit, so it
+is held for milliseconds and never before another row lock (no deadlock with the domain's own `FOR UPDATE`s). On
+PostgreSQL the lock and the seals go in the commit's last round trip (liaison.hot_commit): each row's canonical
+text up to its "prev" is built here, and its UPDATE completes it from the tail it reads after the lock and hashes
+it in the database (`sha256`), so the lock is held for one round trip, not four; the bytes hashed are the same.
+A row recorded with `audit.record_at_commit` (a ballot) is written by that round trip too, by one INSERT that
+takes its id from the sequence and its seq, link and hash from the tail (`queue_sealed_row`).
 
 `verify()` walks the chain and returns the first row that was altered, deleted or slipped in. Its limit:
 without an outside copy of the head hash, removing the *last* rows cannot be told from never having
@@ -238,8 +241,8 @@ _ID_MARK = -918273646
 _INSERT_SEALED = (
     "INSERT INTO audit_events (id, at, actor_id, action, object_type, object_id, object_label, data, committee_id, "
     "seq, prev_hash, row_hash) "
-    "SELECT new.id, %(at)s, %(actor_id)s, %(action)s, %(object_type)s, %(object_id)s, %(object_label)s, %(data)s::json, "
-    "%(committee_id)s, tail.seq + 1, tail.row_hash, "
+    "SELECT new.id, %(at)s, %(actor_id)s, %(action)s, %(object_type)s, %(object_id)s, %(object_label)s, "
+    "%(data)s::json, %(committee_id)s, tail.seq + 1, tail.row_hash, "
     "encode(sha256(convert_to(%(head)s || new.id || %(middle)s || '\"prev\":\"' || tail.row_hash || '\",\"seq\":' "
     f"|| (tail.seq + 1) || ',\"v\":{VERSION}}}', 'UTF8')), 'hex') "
     f"FROM (SELECT nextval(pg_get_serial_sequence('audit_events', 'id')) AS id) AS new, {_TAIL}"
