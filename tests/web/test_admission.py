@@ -41,6 +41,19 @@ class Blocking:
         yield b"event"
 
 
+def _started(app, results, count: int) -> list[threading.Thread]:
+    threads = [threading.Thread(target=_call, args=(app, results)) for _ in range(count)]
+    for thread in threads:
+        thread.start()
+    return threads
+
+
+def _wait_until(condition, seconds: float = 5.0) -> None:
+    deadline = time.monotonic() + seconds
+    while not condition() and time.monotonic() < deadline:
+        time.sleep(0.01)
+
+
 def _call(app, results):
     body = app({"REQUEST_METHOD": "GET", "PATH_INFO": "/"}, lambda status, headers, exc_info=None: None)
     results.append(b"".join(body))
@@ -50,12 +63,8 @@ def test_at_most_the_limit_runs_at_once_and_every_request_is_served():
     inner = Blocking()
     gate = ActiveRequests(inner, 2)
     results: list = []
-    threads = [threading.Thread(target=_call, args=(gate, results)) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    deadline = time.monotonic() + 5
-    while inner.running < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    threads = _started(gate, results, 6)
+    _wait_until(lambda: inner.running >= 2)
     time.sleep(0.1)  # the four others had the time to enter, had the gate let them
     assert (inner.running, inner.calls) == (2, 2)
     inner.release.set()
@@ -68,12 +77,8 @@ def test_a_streamed_body_is_sent_outside_the_gate():
     inner = Blocking(streamed=True)
     gate = ActiveRequests(inner, 1)
     results: list = []
-    streams = [threading.Thread(target=_call, args=(gate, results)) for _ in range(3)]
-    for stream in streams:
-        stream.start()
-    deadline = time.monotonic() + 5
-    while inner.calls < 3 and time.monotonic() < deadline:  # each call returned its body: the next one was let in
-        time.sleep(0.01)
+    streams = _started(gate, results, 3)
+    _wait_until(lambda: inner.calls >= 3)  # each call returned its body: the next one was let in
     assert inner.calls == 3 and results == []
     inner.release.set()
     for stream in streams:
@@ -86,15 +91,10 @@ def test_a_request_that_waited_too_long_runs_anyway(monkeypatch):
     inner = Blocking()
     gate = ActiveRequests(inner, 1)
     results: list = []
-    first = threading.Thread(target=_call, args=(gate, results))
-    first.start()
-    while inner.running < 1:
-        time.sleep(0.01)
-    second = threading.Thread(target=_call, args=(gate, results))
-    second.start()
-    deadline = time.monotonic() + 5
-    while inner.running < 2 and time.monotonic() < deadline:
-        time.sleep(0.01)
+    [first] = _started(gate, results, 1)
+    _wait_until(lambda: inner.running >= 1)
+    [second] = _started(gate, results, 1)
+    _wait_until(lambda: inner.running >= 2)
     assert inner.running == 2  # never refused, only ordered
     inner.release.set()
     first.join(5)
