@@ -97,7 +97,7 @@ def run(session: Session) -> None:
             listener(connection, quoting, text, None, None, False)
         texts.append(text)
     quoting.close()
-    if _may_commit(session):
+    if _may_commit(session) and raw.info.transaction_status == psycopg.pq.TransactionStatus.INTRANS:
         texts.append("COMMIT")  # the locks taken above go with this same round trip (see _may_commit)
     query = ";\n".join(texts)
     try:
@@ -113,7 +113,8 @@ def run(session: Session) -> None:
 
 def _may_commit(session: Session) -> bool:
     """True when the query may end with COMMIT itself: the outermost transaction's commit (not a savepoint's) with
-    nothing left for the ORM to flush. SQLAlchemy then finds the connection idle: psycopg's commit() sends nothing.
+    nothing left for the ORM to flush (and, checked by `run`, a transaction open on the connection: never on one in
+    autocommit). SQLAlchemy then finds the connection idle: psycopg's commit() sends nothing.
     The locks every writer waits for (the meeting's row, the audit chain) are then held for the server's time only,
     not also for the round trip that would bring this process's COMMIT after its thread got the interpreter back."""
     if session.in_nested_transaction():
