@@ -256,11 +256,10 @@ def queue_sealed_row(session: Session, values: dict) -> bool:
     the sequence gives in the statement. False: not possible here (the caller writes the row through the ORM)."""
     if not hot_commit.batched(session) or session.in_nested_transaction():
         return False
-    text = canonical({**values, "id": _ID_MARK}, _MARK_SEQ, _MARK_PREV).decode("utf-8")
-    mark = f'"id":{_ID_MARK},'
-    if not text.endswith(_SUFFIX) or text.count(str(_ID_MARK)) != 1 or text.count(_MARK_PREV) != 1:
+    prefix = canonical_prefix({**values, "id": _ID_MARK})
+    if prefix is None or prefix.count(str(_ID_MARK)) != 1:
         return False
-    head, _, rest = text[: -len(_SUFFIX)].partition(mark)
+    head, _, rest = prefix.partition(f'"id":{_ID_MARK},')
     params = {name: values[name] for name in CONTENT_COLUMNS if name != "id"}
     params.update(data=json.dumps(values["data"] or {}, ensure_ascii=False), head=head + '"id":', middle="," + rest,
                   genesis=GENESIS)
@@ -278,9 +277,8 @@ def _collect(session: Session, flush_context, instances) -> None:
 def _forget(session: Session, previous_transaction) -> None:
     if previous_transaction.parent is None:
         session.info.pop(_PENDING, None)
-        session.info.pop(_READ, None)
-    else:  # a savepoint rolled back: its rows are gone, and what it wrote of others is undone — read them again
-        session.info.pop(_READ, None)
+    # the rows kept as written are gone too, or (a savepoint rolled back) what it wrote of others is undone: read again
+    session.info.pop(_READ, None)
 
 
 def init_app(app=None) -> None:
