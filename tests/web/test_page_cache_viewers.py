@@ -22,16 +22,20 @@ def _member(app, login, emails):
     return client
 
 
+def _member_on_meeting_page(cached_app, data, login):
+    """(app, spy, the convened meeting's path, a logged-in member's client, the emails)."""
+    app, spy = cached_app
+    params, emails = data
+    return app, spy, f"/council/meetings/{params['convened']}", _member(app, login, emails), emails
+
+
 def _member_id(app, emails) -> int:
     with app.app_context():
         return db.session.scalar(select(User.id).where(User.email == emails["member"]))
 
 
 def test_a_renamed_user_and_body_show_on_the_next_request(cached_app, data, login):
-    app, spy = cached_app
-    params, emails = data
-    path = f"/council/meetings/{params['convened']}"
-    client = _member(app, login, emails)
+    app, spy, path, client, emails = _member_on_meeting_page(cached_app, data, login)
     _get(client, path)
     hits = spy.hits
     assert "header" in _get(client, path) and spy.hits == hits + 1  # a hit, its user taken from the kept copy
@@ -59,10 +63,7 @@ def test_a_renamed_user_and_body_show_on_the_next_request(cached_app, data, logi
 
 
 def test_a_deactivated_user_loses_the_session_on_a_cached_page(cached_app, data, login):
-    app, spy = cached_app
-    params, emails = data
-    path = f"/council/meetings/{params['convened']}"
-    client = _member(app, login, emails)
+    app, spy, path, client, emails = _member_on_meeting_page(cached_app, data, login)
     _get(client, path)
     _get(client, path)
     with app.app_context():
@@ -72,10 +73,7 @@ def test_a_deactivated_user_loses_the_session_on_a_cached_page(cached_app, data,
 
 
 def test_a_logout_ends_a_copied_session_on_a_cached_page(cached_app, data, login):
-    app, spy = cached_app
-    params, emails = data
-    path = f"/council/meetings/{params['convened']}"
-    client = _member(app, login, emails)
+    app, spy, path, client, emails = _member_on_meeting_page(cached_app, data, login)
     _get(client, path)
     copy = app.test_client()
     copy.set_cookie("session", client.get_cookie("session").value)
@@ -91,10 +89,7 @@ def test_a_logout_ends_a_copied_session_on_a_cached_page(cached_app, data, login
 def test_a_miss_runs_its_view_in_a_transaction_and_a_hit_reads_in_autocommit(cached_app, data, login, monkeypatch):
     from liaison.blueprints import meeting_page
 
-    app, spy = cached_app
-    params, emails = data
-    path = f"/council/meetings/{params['convened']}"
-    client = _member(app, login, emails)
+    app, spy, path, client, emails = _member_on_meeting_page(cached_app, data, login)
     seen = []
     real = meeting_page._page_data
 
