@@ -87,10 +87,10 @@ class LocalStore:
 class RedisStore:
     """Rendered pages in Redis (every process and host), each for PAGE_CACHE_SECONDS; an error is a miss."""
 
-    def __init__(self, url: str, seconds: int):
+    def __init__(self, url: str, seconds: int, timeout: float = 0.25):
         import redis
 
-        self.client = redis.Redis.from_url(url, socket_timeout=0.25, socket_connect_timeout=0.25)
+        self.client = redis.Redis.from_url(url, socket_timeout=timeout, socket_connect_timeout=timeout)
         self.seconds = seconds
         self.errors = redis.RedisError
         self._warned = 0.0

@@ -18,6 +18,7 @@ from liaison.models import Meeting
 from liaison.pages import cache as page_cache
 
 from ..conftest import _clean
+from .test_page_cache import pinned_minute  # noqa: F401 (fixture)
 from .test_query_budget import PASSWORD, _ids
 
 BUDGET = 8000  # calls per request from the cache (the bare route of bench/wsgi.py costs about 2,500)
@@ -70,7 +71,7 @@ def _measure(app, login) -> dict[str, int]:
     return counts
 
 
-def test_no_cached_page_makes_more_calls_on_ten_times_the_data(app, client, login):
+def test_no_cached_page_makes_more_calls_on_ten_times_the_data(app, client, login, pinned_minute):
     extension = app.extensions[page_cache.EXTENSION]
     saved = extension["store"], app.config.get("PAGE_CACHE")
     extension["store"], app.config["PAGE_CACHE"] = page_cache.LocalStore(32 << 20), True

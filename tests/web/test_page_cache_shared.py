@@ -17,7 +17,7 @@ from liaison.models import AttendanceResponse, Meeting, Membership, ProposalComm
 from liaison.pages import cache as page_cache
 from liaison.pages import slots
 
-from .test_page_cache import _csrf, _get, cached_app, data  # noqa: F401 (fixtures)
+from .test_page_cache import _csrf, _get, cached_app, data, pinned_minute  # noqa: F401 (fixtures)
 from .test_query_budget import PASSWORD
 
 

@@ -12,7 +12,7 @@ from liaison.extensions import db
 from liaison.models import Body, User
 from liaison.pages import viewers
 
-from .test_page_cache import _get, cached_app, data  # noqa: F401 (fixtures)
+from .test_page_cache import _get, cached_app, data, pinned_minute  # noqa: F401 (fixtures)
 from .test_query_budget import PASSWORD
 
 
