@@ -7,6 +7,8 @@ On PostgreSQL, under gunicorn (gunicorn.conf.py; when it names no worker class, 
 2. 100 followers on the Server-Sent Events stream (the screen's link: no login), 64 seats logged in.
 3. The 64 seats cast at the same instant (POST live/ballot, fetch() style): latency p50/p95/max; then
    16 of them send their ballot again (a reconnect's resend): stored ballots must equal the seats.
+   Between the two, the same number of requests at once on the bare route (bench/wsgi.py: no database, no
+   login), with the same followers connected: the stack's floor, what any request costs at that moment.
 4. The secretariat closes the vote (POST console/vote/close); each follower notes when an event with
    the closed vote's result arrives: latency p50/p99/max over all followers after the close returned.
 5. wrk on live.json revalidated with its ETag (304) and on the bare route, in the same run.
@@ -194,6 +196,47 @@ def cpu_between(before: dict, after: dict) -> dict[str, float]:
     return totals
 
 
+def storm(port: int, warm_path: str, requests: list[tuple]) -> tuple[dict, list[int]]:
+    """Send `requests` (method, path, cookie, headers, body) at the same instant, each on its own keep-alive
+    connection opened by a GET of `warm_path` (as a tablet's is, after a first request): latency p50/p95/max, the
+    statuses, the wall time and the CPU each group of processes used between the barrier and the last answer. The
+    client's own work stays out of the measure as far as it can on shared cores."""
+    cpu_at: list[dict] = []
+    barrier = threading.Barrier(len(requests), action=lambda: cpu_at.append(cpu_by_process()))
+    latencies: list[float] = []
+    statuses: list[int] = []
+    lock = threading.Lock()
+
+    def send(method: str, path: str, cookie: str, headers: dict, body: str | None) -> None:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+        connection.request("GET", warm_path, headers={"Cookie": cookie})
+        connection.getresponse().read()
+        barrier.wait()
+        started = time.perf_counter()
+        connection.request(method, path, body=body, headers={"Cookie": cookie, **headers})
+        response = connection.getresponse()
+        response.read()
+        elapsed = (time.perf_counter() - started) * 1000
+        connection.close()
+        with lock:
+            latencies.append(elapsed)
+            statuses.append(response.status)
+
+    threads = [threading.Thread(target=send, args=one) for one in requests]
+    started = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    after = cpu_by_process()
+    return {
+        "sent": len(statuses), "ok": statuses.count(200), "refused": len(statuses) - statuses.count(200),
+        "statuses": sorted(set(statuses)), "wall_ms": (time.perf_counter() - started) * 1000,
+        "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 0.95), "max_ms": max(latencies),
+        "cpu_ms": cpu_between(cpu_at[0], after) if cpu_at else {},
+    }, statuses
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, int(round(len(ordered) * share)) - 1))]
@@ -252,46 +295,17 @@ def run(args) -> dict:
         report["followers_connected"] = sum(1 for f in followers if f.events and not f.error)
 
         log("the seats cast at once")
-        cpu_at: list[dict] = []
-        barrier = threading.Barrier(len(sessions), action=lambda: cpu_at.append(cpu_by_process()))
-        latencies: list[float] = []
-        statuses: list[int] = []
-
-        def cast(cookie: str, token: str, choice: str) -> None:
-            # As a tablet does: its connection is open (keep-alive, after a first request), the POST is ready when
-            # the member taps; the client's own work stays out of the measure as far as it can on shared cores.
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
-            connection.request("GET", meeting_path + "/live.json", headers={"Cookie": cookie})
-            connection.getresponse().read()
-            body = urllib.parse.urlencode({"vote_id": info["vote_id"], "choice": choice, "csrf_token": token})
-            headers = {"Cookie": cookie, "Accept": "application/json",
-                       "Content-Type": "application/x-www-form-urlencoded"}
-            barrier.wait()
-            started = time.perf_counter()
-            connection.request("POST", meeting_path + "/live/ballot", body=body, headers=headers)
-            response = connection.getresponse()
-            response.read()
-            elapsed = (time.perf_counter() - started) * 1000
-            connection.close()
-            with lock:
-                latencies.append(elapsed)
-                statuses.append(response.status)
-
         choices = ["yes"] * 7 + ["no", "yes", "abstain"]
-        casters = [threading.Thread(target=cast, args=(*session, choices[n % len(choices)]))
-                   for n, session in enumerate(sessions)]
-        started = time.perf_counter()
-        for thread in casters:
-            thread.start()
-        for thread in casters:
-            thread.join()
-        after_casts = cpu_by_process()
-        report["casts"] = {
-            "sent": len(statuses), "ok": statuses.count(200), "refused": len(statuses) - statuses.count(200),
-            "statuses": sorted(set(statuses)), "wall_ms": (time.perf_counter() - started) * 1000,
-            "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 0.95), "max_ms": max(latencies),
-            "cpu_ms": cpu_between(cpu_at[0], after_casts) if cpu_at else {},
-        }
+        headers = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
+        casts = [("POST", meeting_path + "/live/ballot", cookie, headers,
+                  urllib.parse.urlencode({"vote_id": info["vote_id"], "choice": choices[n % len(choices)], "csrf_token": token}))
+                 for n, (cookie, token) in enumerate(sessions)]
+        report["casts"], statuses = storm(port, meeting_path + "/live.json", casts)
+        # The same number of requests at once, with the same followers connected, on the bare route: what any
+        # request costs through this stack (gunicorn, Flask, the hooks) at that moment — the floor of a cast.
+        log("the same number of requests at once on the bare route")
+        report["bare_storm"], _ = storm(port, "/_bench/bare", [("GET", "/_bench/bare", cookie, {}, None)
+                                                                   for cookie, _ in sessions])
         # A reconnect's resend: 16 seats send the same ballot again.
         resend_statuses = []
         for n, session in enumerate(sessions[:16]):
@@ -371,6 +385,9 @@ def section(report: dict) -> str:
         *([f"| CPU used while the 64 casts ran: server / PostgreSQL / this client | {_fmt(cpu.get('server'), 0)} / "
            f"{_fmt(cpu.get('postgresql'), 0)} / {_fmt(cpu.get('client'), 0)} ms ({os.cpu_count()} cores: "
            f"{_fmt((os.cpu_count() or 1) * casts['max_ms'], 0)} ms in that time) | | |"] if (cpu := casts.get("cpu_ms")) else []),
+        *([f"| the same {bare['sent']} requests at once on the bare route (no database), same followers: p50 / p95 / max | "
+           f"{_fmt(bare['p50_ms'])} / {_fmt(bare['p95_ms'])} / {_fmt(bare['max_ms'])} ms (server CPU "
+           f"{_fmt(bare.get('cpu_ms', {}).get('server'), 0)} ms) | the stack's floor | |"] if (bare := report.get("bare_storm")) else []),
         f"| close (POST, secretariat) | {_fmt(report['close']['ms'])} ms (HTTP {report['close']['status']}) | | |",
         f"| followers with the result after the close: p50 / p99 / max | {_fmt(followers['p50_ms'])} / "
         f"{_fmt(followers['p99_ms'])} / {_fmt(followers['max_ms'])} ms ({followers['got_result']} got it, "
