@@ -8,7 +8,9 @@ On PostgreSQL, under gunicorn (gunicorn.conf.py; when it names no worker class, 
 3. The 64 seats cast at the same instant (POST live/ballot, fetch() style): latency p50/p95/max; then
    16 of them send their ballot again (a reconnect's resend): stored ballots must equal the seats.
    Between the two, the same number of requests at once on the bare route (bench/wsgi.py: no database, no
-   login), with the same followers connected: the stack's floor, what any request costs at that moment.
+   login), with the same followers connected: the stack's floor, what any request costs at that moment. Then
+   each seat changes its ballot one request at a time, and the bare route likewise: the CPU one cast costs the
+   server and PostgreSQL, and one bare request the server (from /proc, over the series).
 4. The secretariat closes the vote (POST console/vote/close); each follower notes when an event with
    the closed vote's result arrives: latency p50/p99/max over all followers after the close returned.
 5. wrk on live.json revalidated with its ETag (304) and on the bare route, in the same run.
@@ -237,6 +239,26 @@ def storm(port: int, warm_path: str, requests: list[tuple]) -> tuple[dict, list[
     }, statuses
 
 
+def one_at_a_time(port: int, requests: list[tuple]) -> dict:
+    """Send `requests` one after another on one keep-alive connection: the median latency, the statuses and the CPU
+    per request of the server and of PostgreSQL (/proc's clock ticks over the whole series, divided)."""
+    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
+    latencies, statuses = [], []
+    before = cpu_by_process()
+    for method, path, cookie, headers, body in requests:
+        started = time.perf_counter()
+        connection.request(method, path, body=body, headers={"Cookie": cookie, **headers})
+        response = connection.getresponse()
+        response.read()
+        latencies.append((time.perf_counter() - started) * 1000)
+        statuses.append(response.status)
+    cpu = cpu_between(before, cpu_by_process())
+    connection.close()
+    return {"sent": len(statuses), "ok": statuses.count(200), "statuses": sorted(set(statuses)),
+            "p50_ms": statistics.median(latencies),
+            "server_ms": cpu["server"] / len(requests), "postgresql_ms": cpu["postgresql"] / len(requests)}
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, max(0, int(round(len(ordered) * share)) - 1))]
@@ -313,6 +335,15 @@ def run(args) -> dict:
                                    data={"vote_id": info["vote_id"], "choice": choices[n % len(choices)],
                                          "csrf_token": session[1]}, headers={"Accept": "application/json"})
             resend_statuses.append(status)
+        # Each seat changes its ballot, one request at a time (no other request running): what one cast costs the
+        # server and PostgreSQL in CPU, and a bare request the server — the parts the 64 at once share two cores with.
+        log("one at a time: the casts (each seat changes its ballot) and the bare route")
+        changed = [(method, path, cookie, headers, body.replace("choice=yes", "choice=no").replace("choice=abstain", "choice=yes")
+                    if "choice=yes" in body or "choice=abstain" in body else body.replace("choice=no", "choice=abstain"))
+                   for method, path, cookie, headers, body in casts]
+        report["one_at_a_time"] = {"casts": one_at_a_time(port, changed),
+                                   "bare": one_at_a_time(port, [("GET", "/_bench/bare", cookie, {}, None)
+                                                                for cookie, _ in sessions])}
         rows, seats = stored_ballots(database_url, info["vote_id"])
         report["ballots"] = {"rows": rows, "distinct_seats": seats, "accepted_casts": statuses.count(200),
                              "resend_statuses": sorted(set(resend_statuses))}
@@ -388,6 +419,12 @@ def section(report: dict) -> str:
         *([f"| the same {bare['sent']} requests at once on the bare route (no database), same followers: p50 / p95 / max | "
            f"{_fmt(bare['p50_ms'])} / {_fmt(bare['p95_ms'])} / {_fmt(bare['max_ms'])} ms (server CPU "
            f"{_fmt(bare.get('cpu_ms', {}).get('server'), 0)} ms) | the stack's floor | |"] if (bare := report.get("bare_storm")) else []),
+        *([f"| one at a time: a cast (a ballot changed) / a bare request: latency p50 | {_fmt(single['casts']['p50_ms'])} / "
+           f"{_fmt(single['bare']['p50_ms'])} ms | | |",
+           f"| one at a time: CPU per cast: server / PostgreSQL; per bare request: server | "
+           f"{_fmt(single['casts']['server_ms'])} / {_fmt(single['casts']['postgresql_ms'])} ms; "
+           f"{_fmt(single['bare']['server_ms'])} ms ({single['casts']['ok']} of {single['casts']['sent']} casts accepted) | | |"]
+          if (single := report.get("one_at_a_time")) else []),
         f"| close (POST, secretariat) | {_fmt(report['close']['ms'])} ms (HTTP {report['close']['status']}) | | |",
         f"| followers with the result after the close: p50 / p99 / max | {_fmt(followers['p50_ms'])} / "
         f"{_fmt(followers['p99_ms'])} / {_fmt(followers['max_ms'])} ms ({followers['got_result']} got it, "
