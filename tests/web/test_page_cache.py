@@ -11,12 +11,12 @@ import pytest
 from sqlalchemy import select, update
 
 from bench.scale import Scale, generate
+from liaison.dates import utcnow
 from liaison.domain import meetings as meeting_rules
 from liaison.extensions import db
 from liaison.models import (
     AgendaItem, AttendanceResponse, Committee, Meeting, Membership, PageVersion, Proposal, User, Vote,
 )
-from liaison.dates import utcnow
 from liaison.pages import cache as page_cache
 from liaison.pages import slots
 
