@@ -37,13 +37,15 @@ if str(Path(__file__).resolve().parent.parent) not in sys.path:
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.run import (  # noqa: E402
-    app_env, bench_app, csrf_token, flask, gunicorn, log, login, recreate_pg_database, request, wrk,
+    app_env, bench_app, csrf_token, flask, gunicorn, log, login, recreate_pg_database, request, run_together, wrk,
 )
 
 ROOT = Path(__file__).resolve().parent.parent
 DB_NAME = os.environ.get("LIAISON_BENCH_LIVE_DB", "liaison_bench_live")  # another name on a shared host
 SECTION = "## Meeting day: 100 followers, 64 seats casting (bench/live.py)"
 PASSWORD = "liaison-demo"
+CHOICES = ["yes"] * 7 + ["no", "yes", "abstain"]  # the seats' ballots, in turn
+CHANGED = {"yes": "no", "no": "abstain", "abstain": "yes"}  # each seat's other ballot (one at a time)
 
 
 @functools.lru_cache(maxsize=1)
@@ -224,16 +226,11 @@ def storm(port: int, warm_path: str, requests: list[tuple]) -> tuple[dict, list[
             latencies.append(elapsed)
             statuses.append(response.status)
 
-    threads = [threading.Thread(target=send, args=one) for one in requests]
-    started = time.perf_counter()
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    wall_ms = run_together(send, requests)
     after = cpu_by_process()
     return {
         "sent": len(statuses), "ok": statuses.count(200), "refused": len(statuses) - statuses.count(200),
-        "statuses": sorted(set(statuses)), "wall_ms": (time.perf_counter() - started) * 1000,
+        "statuses": sorted(set(statuses)), "wall_ms": wall_ms,
         "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 0.95), "max_ms": max(latencies),
         "cpu_ms": cpu_between(cpu_at[0], after) if cpu_at else {},
     }, statuses
@@ -299,11 +296,7 @@ def run(args) -> dict:
 
         emails = info["emails"]
         for index in range(0, len(emails), 8):
-            batch = [threading.Thread(target=prepare, args=(email,)) for email in emails[index:index + 8]]
-            for thread in batch:
-                thread.start()
-            for thread in batch:
-                thread.join()
+            run_together(prepare, [(email,) for email in emails[index:index + 8]])
         staff = login(base, "secretariat@example.jp", PASSWORD)
         _, _, console = request(base + meeting_path + "/console", cookie=staff)
         staff_token = csrf_token(console)
@@ -318,11 +311,15 @@ def run(args) -> dict:
         report["followers_connected"] = sum(1 for f in followers if f.events and not f.error)
 
         log("the seats cast at once")
-        choices = ["yes"] * 7 + ["no", "yes", "abstain"]
+        choices = [CHOICES[n % len(CHOICES)] for n in range(len(sessions))]
         headers = {"Accept": "application/json", "Content-Type": "application/x-www-form-urlencoded"}
-        casts = [("POST", meeting_path + "/live/ballot", cookie, headers,
-                  urllib.parse.urlencode({"vote_id": info["vote_id"], "choice": choices[n % len(choices)], "csrf_token": token}))
-                 for n, (cookie, token) in enumerate(sessions)]
+
+        def ballots(chosen: list[str]) -> list[tuple]:
+            return [("POST", meeting_path + "/live/ballot", cookie, headers,
+                     urllib.parse.urlencode({"vote_id": info["vote_id"], "choice": choice, "csrf_token": token}))
+                    for (cookie, token), choice in zip(sessions, chosen)]
+
+        casts = ballots(choices)
         report["casts"], statuses = storm(port, meeting_path + "/live.json", casts)
         # The same number of requests at once, with the same followers connected, on the bare route: what any
         # request costs through this stack (gunicorn, Flask, the hooks) at that moment — the floor of a cast.
@@ -333,15 +330,13 @@ def run(args) -> dict:
         resend_statuses = []
         for n, session in enumerate(sessions[:16]):
             status, _, _ = request(base + meeting_path + "/live/ballot", cookie=session[0],
-                                   data={"vote_id": info["vote_id"], "choice": choices[n % len(choices)],
+                                   data={"vote_id": info["vote_id"], "choice": choices[n],
                                          "csrf_token": session[1]}, headers={"Accept": "application/json"})
             resend_statuses.append(status)
         # Each seat changes its ballot, one request at a time (no other request running): what one cast costs the
         # server and PostgreSQL in CPU, and a bare request the server — the parts the 64 at once share two cores with.
         log("one at a time: the casts (each seat changes its ballot) and the bare route")
-        changed = [(method, path, cookie, headers, body.replace("choice=yes", "choice=no").replace("choice=abstain", "choice=yes")
-                    if "choice=yes" in body or "choice=abstain" in body else body.replace("choice=no", "choice=abstain"))
-                   for method, path, cookie, headers, body in casts]
+        changed = ballots([CHANGED[choice] for choice in choices])
         report["one_at_a_time"] = {"casts": one_at_a_time(port, changed),
                                    "bare": one_at_a_time(port, [("GET", "/_bench/bare", cookie, {}, None)
                                                                 for cookie, _ in sessions])}
